@@ -10,7 +10,7 @@ import type { CallContext, CallOptions } from "nice-grpc-common";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
 import { DatasetSpec } from "./data.js";
 import { Genome, SearchSpace, searchSpaceFromJSON, searchSpaceToJSON } from "./genome.js";
-import { Comparator, comparatorFromJSON, comparatorToJSON, SimilarityResult } from "./similarity.js";
+import { Comparator, comparatorFromJSON, comparatorToJSON, RdmPreview, SimilarityResult } from "./similarity.js";
 import { LayerChunk } from "./tensor.js";
 import { TrainingConfig, TrainingProgress } from "./trainer.js";
 
@@ -378,7 +378,11 @@ export interface Trial {
     | Date
     | undefined;
   /** When it completed or failed. */
-  finishedAt?: Date | undefined;
+  finishedAt?:
+    | Date
+    | undefined;
+  /** RDM previews of the candidate layers that best match a teacher layer (from the trainer). */
+  rdmPreviews: RdmPreview[];
 }
 
 /** A study. */
@@ -1469,6 +1473,7 @@ function createBaseTrial(): Trial {
     wallSeconds: 0,
     createdAt: undefined,
     finishedAt: undefined,
+    rdmPreviews: [],
   };
 }
 
@@ -1530,6 +1535,9 @@ export const Trial: MessageFns<Trial> = {
     }
     if (message.finishedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(154).fork()).join();
+    }
+    for (const v of message.rdmPreviews) {
+      RdmPreview.encode(v!, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -1699,6 +1707,14 @@ export const Trial: MessageFns<Trial> = {
             message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.rdmPreviews.push(RdmPreview.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1756,6 +1772,11 @@ export const Trial: MessageFns<Trial> = {
         : isSet(object.finished_at)
         ? fromJsonTimestamp(object.finished_at)
         : undefined,
+      rdmPreviews: globalThis.Array.isArray(object?.rdmPreviews)
+        ? object.rdmPreviews.map((e: any) => RdmPreview.fromJSON(e))
+        : globalThis.Array.isArray(object?.rdm_previews)
+        ? object.rdm_previews.map((e: any) => RdmPreview.fromJSON(e))
+        : [],
     };
   },
 
@@ -1818,6 +1839,9 @@ export const Trial: MessageFns<Trial> = {
     if (message.finishedAt !== undefined) {
       obj.finishedAt = message.finishedAt.toISOString();
     }
+    if (message.rdmPreviews?.length) {
+      obj.rdmPreviews = message.rdmPreviews.map((e) => RdmPreview.toJSON(e));
+    }
     return obj;
   },
 
@@ -1849,6 +1873,7 @@ export const Trial: MessageFns<Trial> = {
     message.wallSeconds = object.wallSeconds ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.finishedAt = object.finishedAt ?? undefined;
+    message.rdmPreviews = object.rdmPreviews?.map((e) => RdmPreview.fromPartial(e)) || [];
     return message;
   },
 };

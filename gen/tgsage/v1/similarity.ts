@@ -166,6 +166,19 @@ export interface SimilarityResult {
   computeSeconds: number;
 }
 
+/**
+ * A small view of one layer's RDM for pictures: the RDM restricted to `size` stimuli spaced evenly through the
+ * stimulus set (stimulus k*N/size for k = 0 .. size-1; the stimulus set is ordered by class).
+ */
+export interface RdmPreview {
+  /** Layer name. */
+  layer: string;
+  /** Rows (= columns) of the preview. */
+  size: number;
+  /** Row-major float32 little-endian, size x size. */
+  data: Buffer;
+}
+
 function createBaseBestMatch(): BestMatch {
   return { teacherLayer: "", candidateLayer: "", similarity: 0 };
 }
@@ -538,6 +551,115 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     return message;
   },
 };
+
+function createBaseRdmPreview(): RdmPreview {
+  return { layer: "", size: 0, data: Buffer.alloc(0) };
+}
+
+export const RdmPreview: MessageFns<RdmPreview> = {
+  encode(message: RdmPreview, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.layer !== "") {
+      writer.uint32(10).string(message.layer);
+    }
+    if (message.size !== 0) {
+      writer.uint32(16).uint32(message.size);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(26).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RdmPreview {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRdmPreview();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.layer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RdmPreview {
+    return {
+      layer: isSet(object.layer) ? globalThis.String(object.layer) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: RdmPreview): unknown {
+    const obj: any = {};
+    if (message.layer !== "") {
+      obj.layer = message.layer;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RdmPreview>): RdmPreview {
+    return RdmPreview.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RdmPreview>): RdmPreview {
+    const message = createBaseRdmPreview();
+    message.layer = object.layer ?? "";
+    message.size = object.size ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;

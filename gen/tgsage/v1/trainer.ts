@@ -9,7 +9,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { CallContext, CallOptions } from "nice-grpc-common";
 import { DatasetSpec } from "./data.js";
 import { Genome, SearchSpace, searchSpaceFromJSON, searchSpaceToJSON } from "./genome.js";
-import { Comparator, comparatorFromJSON, comparatorToJSON, SimilarityResult } from "./similarity.js";
+import { Comparator, comparatorFromJSON, comparatorToJSON, RdmPreview, SimilarityResult } from "./similarity.js";
 
 export const protobufPackage = "tgsage.v1";
 
@@ -184,6 +184,8 @@ export interface TrainingResult {
   steps: number;
   /** Representation layers scored, in order. */
   representationLayers: string[];
+  /** 64 x 64 RDM previews of the candidate layers that best match some teacher layer (for reports). */
+  rdmPreviews: RdmPreview[];
 }
 
 /** Request for DescribeGenome. */
@@ -856,6 +858,7 @@ function createBaseTrainingResult(): TrainingResult {
     backend: "",
     steps: 0,
     representationLayers: [],
+    rdmPreviews: [],
   };
 }
 
@@ -887,6 +890,9 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     }
     for (const v of message.representationLayers) {
       writer.uint32(74).string(v!);
+    }
+    for (const v of message.rdmPreviews) {
+      RdmPreview.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -976,6 +982,14 @@ export const TrainingResult: MessageFns<TrainingResult> = {
             message.representationLayers.push(reader.string());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.rdmPreviews.push(RdmPreview.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1019,6 +1033,11 @@ export const TrainingResult: MessageFns<TrainingResult> = {
         : globalThis.Array.isArray(object?.representation_layers)
         ? object.representation_layers.map((e: any) => globalThis.String(e))
         : [],
+      rdmPreviews: globalThis.Array.isArray(object?.rdmPreviews)
+        ? object.rdmPreviews.map((e: any) => RdmPreview.fromJSON(e))
+        : globalThis.Array.isArray(object?.rdm_previews)
+        ? object.rdm_previews.map((e: any) => RdmPreview.fromJSON(e))
+        : [],
     };
   },
 
@@ -1051,6 +1070,9 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     if (message.representationLayers?.length) {
       obj.representationLayers = message.representationLayers;
     }
+    if (message.rdmPreviews?.length) {
+      obj.rdmPreviews = message.rdmPreviews.map((e) => RdmPreview.toJSON(e));
+    }
     return obj;
   },
 
@@ -1070,6 +1092,7 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     message.backend = object.backend ?? "";
     message.steps = object.steps ?? 0;
     message.representationLayers = object.representationLayers?.map((e) => e) || [];
+    message.rdmPreviews = object.rdmPreviews?.map((e) => RdmPreview.fromPartial(e)) || [];
     return message;
   },
 };
