@@ -111,6 +111,18 @@ test('health, reflection and Info', async () => {
       for (const s of res.getListServicesResponse()?.getServiceList() ?? []) names.push(s.getName());
     }
     assert.deepEqual(names.sort(), ['grpc.health.v1.Health', 'tgsage.v1.Info', 'tgsage.v1.TeacherCache']);
+    // every listed service can be described (its file and dependencies come back)
+    for (const symbol of names) {
+      async function* ask() {
+        yield new reflectionPb.ServerReflectionRequest().setFileContainingSymbol(symbol);
+      }
+      let files = 0;
+      for await (const res of reflection.serverReflectionInfo(ask()) as AsyncIterable<reflectionPb.ServerReflectionResponse>) {
+        assert.equal(res.getErrorResponse(), undefined, `${symbol}: ${res.getErrorResponse()?.getErrorMessage()}`);
+        files += res.getFileDescriptorResponse()?.getFileDescriptorProtoList().length ?? 0;
+      }
+      assert.ok(files > 0, symbol);
+    }
   } finally {
     await server.shutdown();
   }
