@@ -171,7 +171,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     logger.info('stopped');
   }
 
-  return {
+  const api: TgsageServer = {
     name,
     serviceNames,
     health,
@@ -195,7 +195,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
       const exit = opts?.exit ?? ((code: number) => process.exit(code));
       const onSignal = (signal: NodeJS.Signals) => {
         logger.info('signal received', { signal });
-        this.shutdown().then(
+        api.shutdown().then(
           () => exit(0),
           (error: unknown) => {
             logger.error('shutdown failed', { error });
@@ -211,4 +211,5 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
       };
     },
   };
+  return api;
 }
