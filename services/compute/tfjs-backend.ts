@@ -122,6 +122,11 @@ async function initTensorflow(): Promise<string> {
  */
 export async function initTfjs(name: TfjsBackendName, options: TfjsOptions = {}): Promise<TfjsInit> {
   const log = options.log ?? (() => {});
+  // tfjs has one global engine: switching it moves every live tensor to the new backend on next use
+  const current = (tf.engine() as unknown as { backendName: string | null }).backendName;
+  if (current && current !== name && tf.memory().numTensors > 0) {
+    log(`tfjs: switching the process-wide backend from ${current} to ${name} with ${tf.memory().numTensors} live tensors`);
+  }
   let details: string;
   switch (name) {
     case 'wasm':
