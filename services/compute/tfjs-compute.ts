@@ -9,7 +9,7 @@ import { ComputeInputError, type Activations, type Compute, type RdmMethod } fro
 /** Columns per matMul block: bounds the JS-side copies to n x BLOCK floats. */
 const BLOCK = 4096;
 
-function gramBlocks(x: Activations, method: RdmMethod | 'gram', sq: Float64Array | null): Float32Array {
+async function gramBlocks(x: Activations, method: RdmMethod | 'gram', sq: Float64Array | null): Promise<Float32Array> {
   const t = transformFor(x, method);
   const { n, d } = x;
   const bw = Math.min(d, BLOCK);
@@ -28,9 +28,12 @@ function gramBlocks(x: Activations, method: RdmMethod | 'gram', sq: Float64Array
     acc?.dispose();
     acc = next;
   }
-  const g = acc!.dataSync() as Float32Array;
-  acc!.dispose();
-  return new Float32Array(g);
+  try {
+    // data(), not dataSync(): GPU backends read back asynchronously; the copy is ours to modify
+    return new Float32Array((await acc!.data()) as Float32Array);
+  } finally {
+    acc!.dispose();
+  }
 }
 
 export async function createTfjsCompute(name: TfjsBackendName, options: { threads?: number } = {}): Promise<Compute> {
@@ -43,12 +46,12 @@ export async function createTfjsCompute(name: TfjsBackendName, options: { thread
         throw new ComputeInputError(`unknown RDM method '${String(method)}'`);
       }
       const sq = method === 'euclidean' ? new Float64Array(x.n) : null;
-      const g = gramBlocks(x, method, sq);
+      const g = await gramBlocks(x, method, sq);
       return finishRdm(g, x, method, sq);
     },
     async centeredGram(x: Activations): Promise<Float64Array> {
       checkShape(x);
-      const g = gramBlocks(x, 'gram', null);
+      const g = await gramBlocks(x, 'gram', null);
       const n = x.n;
       const out = new Float64Array(n * n);
       // symmetrise from the upper triangle, as the native path does
