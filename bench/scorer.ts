@@ -28,11 +28,15 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** n x d float32: 8 latent factors (stimulus structure) + uniform noise + per-row offsets, like ReLU-ish features. */
-export function syntheticActivations(n: number, d: number, seed: number): Float32Array {
+/**
+ * n x d float32: 8 latent stimulus factors (shared by every layer, seeded by `stimulusSeed`, so layers' RDMs
+ * correlate like a network's do) mixed by layer-specific weights, plus uniform noise and per-row offsets.
+ */
+export function syntheticActivations(n: number, d: number, seed: number, stimulusSeed = 7): Float32Array {
   const r = mulberry32(seed);
+  const rs = mulberry32(stimulusSeed);
   const F = 8;
-  const z = Float32Array.from({ length: n * F }, () => r() * 2 - 1);
+  const z = Float32Array.from({ length: n * F }, () => rs() * 2 - 1);
   const w = Float32Array.from({ length: F * d }, () => r() * 2 - 1);
   const x = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
