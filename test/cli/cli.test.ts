@@ -205,8 +205,10 @@ describe('tgsage CLI against live services', () => {
   it('addresses come from TGSAGE_*_ADDR when no flag is given; an unreachable service is UNAVAILABLE', async () => {
     const env = { TGSAGE_TEACHER_CACHE_ADDR: flags[1]! };
     const ok = await runCli(['--json', 'teacher', 'list'], { env });
+    assert.deepEqual(parseJson(ok).teachers, []);
     assert.equal(ok.code, 0, ok.stderr);
-    const down = await runCli(['--teacher-cache', '127.0.0.1:1', 'teacher', 'list']);
+    // (score is not retried, so it fails at once; list would be retried with back-off first)
+    const down = await runCli(['--scorer', '127.0.0.1:1', 'score', '--teacher', 'cli-t', '--layer', `it=${file('it')}`]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^error: UNAVAILABLE: /m);
   });
