@@ -2,7 +2,7 @@
 // Scores are checked against an independent float64 reference (test/cli/reference.ts).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServices, type RunningServices } from '../../services/registry.ts';
@@ -79,11 +79,13 @@ describe('tgsage CLI against live services', () => {
   const candidateLayers = () => ['conv1', 'conv2', 'fc'].flatMap((n) => ['--layer', `${n}=${file(n)}`]);
 
   it('teacher put uploads several layers in chunks, with plain progress lines when stderr is not a terminal', async () => {
-    const r = await runCli([...flags, '--json', 'teacher', 'put', '--id', 'cli-t', '--description', 'from the CLI test', ...teacherLayers()]);
+    await writeFile(join(dir, 'ids.txt'), Array.from({ length: N }, (_, i) => `img${i}`).join('\n') + '\n');
+    const r = await runCli([...flags, '--json', 'teacher', 'put', '--id', 'cli-t', '--description', 'from the CLI test', '--stimulus-ids', join(dir, 'ids.txt'), ...teacherLayers()]);
     assert.equal(r.code, 0, r.stderr);
     const t = parseJson(r);
     assert.equal(t.id, 'cli-t');
     assert.equal(t.numStimuli, N);
+    assert.deepEqual(t.stimulusIds.slice(0, 2), ['img0', 'img1']);
     assert.deepEqual(t.layers.map((l: { name: string }) => l.name), ['v4', 'it']);
     assert.deepEqual(t.layers[1].shape, [N, 2, 5, 5]);
     assert.equal(t.layers[1].numFeatures, 50);
