@@ -15,7 +15,7 @@
 //   encoded (encode throws InvalidArgumentError).
 import { InvalidArgumentError } from '../common/errors.ts';
 import { Downsample, SearchSpace, type ConvLayerGene, type Genome, type NasCell } from '../../gen/tgsage/v1/genome.ts';
-import type { Rng } from './rng.ts';
+import { createRng, type Rng } from './rng.ts';
 import {
   CONVNET_FILTERS,
   CONVNET_KERNELS,
@@ -133,6 +133,15 @@ export function sampleDecisions(space: DecisionSpace, rng: Rng): Decisions {
 export function sampleGenome(space: DecisionSpace | SearchSpace | SpaceName, rng: Rng): Genome {
   const s = typeof space === 'object' ? space : decisionSpace(space);
   return decode(s, sampleDecisions(s, rng));
+}
+
+/**
+ * THE genome for `--random-genome --seed S` and SampleGenome(space, seed): uniform over the decisions, drawn from
+ * the stream createRng(seed, 'tgsage-random-genome', space). Every component maps a seed to a genome through this.
+ */
+export function randomGenome(space: DecisionSpace | SearchSpace | SpaceName, seed: number | bigint): Genome {
+  const s = typeof space === 'object' ? space : decisionSpace(space);
+  return sampleGenome(s, createRng(seed, 'tgsage-random-genome', s.name));
 }
 
 function decodeConvNet(d: readonly number[]): Genome {
