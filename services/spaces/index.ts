@@ -15,7 +15,7 @@ export {
   type Decisions,
   type SpaceName,
 } from './decisions.ts';
-export { canonicalGenome, validateGenome } from './validate.ts';
+export { canonicalGenome, validateGenome, validateGenomeInSpace } from './validate.ts';
 export { genomeFromJson, genomeToJson, genomeToJsonValue } from './json.ts';
 export { buildModel, representations, type BuildOptions, type BuiltModel } from './build.ts';
 export { describeGenome, DEFAULT_MODEL_SHAPE, type ModelShape } from './describe.ts';
