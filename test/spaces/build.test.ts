@@ -175,8 +175,18 @@ test('the dilated conv layer equals conv2d with dilation 2 and has gradients', a
       const a = (actual.arraySync() as number[][][][]).flat(3);
       const e = (expected as number[][][][]).flat(3);
       a.forEach((v, i) => assert.ok(Math.abs(v - e[i]!) < 1e-4, `${size}: ${v} vs ${e[i]}`));
-      const g = tf.grad((ww: tf.Tensor) => tf.sum(dilatedConv2d(x, ww as tf.Tensor4D, 2)))(w);
-      assert.deepEqual(g.shape, [3, 3, 3, 4]);
+      // gradients against an independent path: the same conv as a 5x5 kernel with zeros between the taps
+      const r = tf.randomNormal([2, size, size + 1, 4], 0, 1, 'float32', 7);
+      const spread = (ww: tf.Tensor) =>
+        tf.slice(tf.reshape(tf.pad(tf.reshape(ww, [3, 1, 3, 1, 3, 4]), [[0, 0], [0, 1], [0, 0], [0, 1], [0, 0], [0, 0]]), [6, 6, 3, 4]), [0, 0, 0, 0], [5, 5, 3, 4]) as tf.Tensor4D;
+      const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(dilatedConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2), r)))([x, w]);
+      const [ex, ew] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, spread(ww), 1, 'same'), r)))([x, w]);
+      for (const [got, want] of [[gx!, ex!], [gw!, ew!]] as const) {
+        const gv = got.dataSync();
+        const wv = want.dataSync();
+        assert.equal(gv.length, wv.length);
+        gv.forEach((v, i) => assert.ok(Math.abs(v - wv[i]!) < 1e-3 * (1 + Math.abs(wv[i]!)), `grad ${i}: ${v} vs ${wv[i]}`));
+      }
     });
   }
   assert.equal(tf.memory().numTensors, before);
