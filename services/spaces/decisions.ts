@@ -125,12 +125,12 @@ export function encode(genome: Genome): Decisions {
 }
 
 /** Uniform over each position independently. */
-export function sampleDecisions(space: DecisionSpace, rng: Rng): Decisions {
+export function sampleDecisions(space: DecisionSpace, rng: Pick<Rng, 'int'>): Decisions {
   return space.sizes.map((n) => rng.int(n));
 }
 
 /** A genome sampled uniformly over the decisions (then decoded). */
-export function sampleGenome(space: DecisionSpace | SearchSpace | SpaceName, rng: Rng): Genome {
+export function sampleGenome(space: DecisionSpace | SearchSpace | SpaceName, rng: Pick<Rng, 'int'>): Genome {
   const s = typeof space === 'object' ? space : decisionSpace(space);
   return decode(s, sampleDecisions(s, rng));
 }
