@@ -137,11 +137,10 @@ export function sampleGenome(space: DecisionSpace | SearchSpace | SpaceName, rng
 
 /**
  * THE genome for `--random-genome --seed S` and SampleGenome(space, seed): uniform over the decisions, drawn from
- * the stream createRng(seed, 'tgsage-random-genome', space). Every component maps a seed to a genome through this.
+ * createRng(seed), i.e. exactly `sampleGenome(space, createRng(seed))` (what the trainer and CLI already call).
  */
 export function randomGenome(space: DecisionSpace | SearchSpace | SpaceName, seed: number | bigint): Genome {
-  const s = typeof space === 'object' ? space : decisionSpace(space);
-  return sampleGenome(s, createRng(seed, 'tgsage-random-genome', s.name));
+  return sampleGenome(space, createRng(seed));
 }
 
 function decodeConvNet(d: readonly number[]): Genome {

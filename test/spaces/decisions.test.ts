@@ -133,5 +133,6 @@ test('randomGenome maps a seed to one fixed genome per space', async () => {
   assert.deepEqual(randomGenome('convnet', 3), randomGenome(SearchSpace.SEARCH_SPACE_CONVNET, 3n));
   assert.notDeepEqual(randomGenome('convnet', 3), randomGenome('convnet', 4));
   assert.equal(randomGenome('nasnet', 3).space?.$case, 'nasnet');
+  assert.deepEqual(randomGenome('nasnet', 3), sampleGenome('nasnet', createRng(3)));
   validateGenome(randomGenome('nasnet', 2 ** 53 - 1));
 });
