@@ -5,12 +5,16 @@
 // filters (tfjs's). Convolutions are im2col + sgemm; depthwise convolutions are direct loops.
 //
 // JS side: services/compute/kernels/native.ts. Built by native/build.mjs (links -lopenblas).
+//
+// build: -lopenblas -lm -pthread
+// needs: cblas.h
 
+#include <cblas.h>
+#include <math.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 
 #define MAX_ARGS 32
 
@@ -339,7 +343,7 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   for (int64_t n = 0; n < c.n; n++)
     for (int64_t oh = 0; oh < c.oh; oh++)
       for (int64_t ow = 0; ow < c.ow; ow++) {
-        for (int64_t k = 0; k < C; k++) { best[k] = -__builtin_inff(); idx[k] = -1; }
+        for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1; }
         for (int64_t i = 0; i < c.kh; i++) {
           const int64_t ih = oh * c.sh + i - c.pt;
           if (ih < 0 || ih >= c.h) continue;
@@ -420,4 +424,4 @@ static napi_value Init(napi_env env, napi_value exports) {
   return exports;
 }
 
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+NAPI_MODULE(wasmconv, Init)
