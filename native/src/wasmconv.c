@@ -396,6 +396,62 @@ static napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// tile(heap, x, out, rank, xs0..xs5, reps0..reps5): 4-byte elements (float32 / int32); shapes padded to rank 6 with
+// leading 1s. The innermost dimension is copied with memcpy.
+static void tile_rec(const char* x, char* out, int d, const int64_t* xs, const int64_t* reps, const int64_t* xst,
+                     const int64_t* ost) {
+  if (d == 5) {
+    const size_t bytes = (size_t)xs[5] * 4;
+    for (int64_t r = 0; r < reps[5]; r++) memcpy(out + r * bytes, x, bytes);
+    return;
+  }
+  for (int64_t r = 0; r < reps[d]; r++)
+    for (int64_t i = 0; i < xs[d]; i++)
+      tile_rec(x + i * xst[d] * 4, out + (r * xs[d] + i) * ost[d] * 4, d + 1, xs, reps, xst, ost);
+}
+
+static napi_value Tile(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[14];
+  if (!read_args(env, info, 14, &heap, a)) return NULL;
+  const int64_t* xs = a + 2;
+  const int64_t* reps = a + 8;
+  int64_t xst[6], ost[6];
+  xst[5] = 1;
+  ost[5] = 1;
+  for (int d = 4; d >= 0; d--) {
+    xst[d] = xst[d + 1] * xs[d + 1];
+    ost[d] = ost[d + 1] * xs[d + 1] * reps[d + 1];
+  }
+  tile_rec(heap + a[0], heap + a[1], 0, xs, reps, xst, ost);
+  return NULL;
+}
+
+// reduceRows(heap, x, out, rows, cols, mean): out[c] = sum (or mean) over r of x[r, c], accumulated in double.
+static napi_value ReduceRows(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[5];
+  if (!read_args(env, info, 5, &heap, a)) return NULL;
+  const float* x = F(a[0]);
+  float* out = F(a[1]);
+  const int64_t rows = a[2], cols = a[3];
+  if (cols == 1) {
+    double s = 0;
+    for (int64_t r = 0; r < rows; r++) s += x[r];
+    out[0] = (float)(a[4] ? s / (double)rows : s);
+    return NULL;
+  }
+  double* acc = (double*)calloc((size_t)cols, sizeof(double));
+  if (!acc) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    for (int64_t c = 0; c < cols; c++) acc[c] += xr[c];
+  }
+  for (int64_t c = 0; c < cols; c++) out[c] = (float)(a[4] ? acc[c] / (double)rows : acc[c]);
+  free(acc);
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -417,6 +473,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"depthwiseInputGrad", NULL, DepthwiseInputGrad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"maxPoolGrad", NULL, MaxPoolGrad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"avgPoolGrad", NULL, AvgPoolGrad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tile", NULL, Tile, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reduceRows", NULL, ReduceRows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"matmul", NULL, Matmul, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -18,6 +18,10 @@ export interface TrainingMath {
   /** C = op(A) op(B) (+ bias) (relu), batched; a batch of 1 broadcasts. Native only. */
   matmul?(heap: Float32Array, a: number, b: number, c: number, bias: number, relu: boolean, batchA: number,
     batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
+  /** Tiles a 4-byte-element tensor (shapes and reps of rank <= 6). Native only. */
+  tile?(heap: Float32Array, x: number, out: number, shape: number[], reps: number[]): void;
+  /** out[c] = sum (mean) over rows r of x[r, c]. Native only. */
+  reduceRows?(heap: Float32Array, x: number, out: number, rows: number, cols: number, mean: boolean): void;
   conv2dFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, g: ConvGeometry): void;
   conv2dInputGrad(heap: Float32Array, dy: number, w: number, dx: number, g: ConvGeometry): void;
   depthwiseFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, g: ConvGeometry): void;
