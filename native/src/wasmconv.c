@@ -452,6 +452,42 @@ static napi_value ReduceRows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// affineChannels(heap, coeffs: Float32Array [mean(C), mul(C), shift(C)], x, out, rows, C):
+// out[r, c] = (x[r, c] - mean[c]) * mul[c] + shift[c] (batch norm with per-channel statistics).
+static napi_value AffineChannels(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) {
+    napi_throw_error(env, NULL, "wasmconv: affineChannels needs 6 arguments");
+    return NULL;
+  }
+  void* hp;
+  void* cp;
+  size_t len;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &hp, &ab, &off) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &cp, &ab, &off) != napi_ok) {
+    napi_throw_type_error(env, NULL, "wasmconv: affineChannels takes two typed arrays");
+    return NULL;
+  }
+  int64_t a[4];
+  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[i + 2], &a[i]);
+  char* heap = (char*)hp;
+  const float* co = (const float*)cp;
+  const float* x = F(a[0]);
+  float* y = F(a[1]);
+  const int64_t rows = a[2], C = a[3];
+  const float *mean = co, *mul = co + C, *shift = co + 2 * C;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * C;
+    float* yr = y + r * C;
+    for (int64_t c = 0; c < C; c++) yr[c] = (xr[c] - mean[c]) * mul[c] + shift[c];
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -475,6 +511,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"avgPoolGrad", NULL, AvgPoolGrad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tile", NULL, Tile, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reduceRows", NULL, ReduceRows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"affineChannels", NULL, AffineChannels, NULL, NULL, NULL, napi_enumerable, NULL},
       {"matmul", NULL, Matmul, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -16,6 +16,7 @@ interface Addon {
   avgPoolGrad(heap: Float32Array, ...args: number[]): void;
   matmul(heap: Float32Array, ...args: number[]): void;
   tile(heap: Float32Array, ...args: number[]): void;
+  affineChannels(heap: Float32Array, coeffs: Float32Array, ...args: number[]): void;
   reduceRows(heap: Float32Array, ...args: number[]): void;
   threads(n: number): number;
 }
@@ -50,6 +51,7 @@ export function loadNativeTrainingMath(path = DEFAULT_ADDON_PATH): NativeTrainin
       addon.tile(heap, x, out, ...pad(shape), ...pad(reps));
     },
     reduceRows: (heap, x, out, rows, cols, mean) => addon.reduceRows(heap, x, out, rows, cols, mean ? 1 : 0),
+    affineChannels: (heap, coeffs, x, out, rows, c) => addon.affineChannels(heap, coeffs, x, out, rows, c),
     maxPoolGrad: (heap, x, dy, dx, g) => addon.maxPoolGrad(heap, x, dy, dx, ...geometryArgs(g)),
     avgPoolGrad: (heap, dy, dx, g) => addon.avgPoolGrad(heap, dy, dx, ...geometryArgs(g)),
   };

@@ -15,6 +15,7 @@ import {
   _FusedMatMul,
   AvgPoolGrad,
   Cast,
+  FusedBatchNorm,
   Identity,
   MaxPoolGrad,
   Mean,
@@ -172,6 +173,41 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     }, originals.get(name)));
   }
+
+  // Batch norm over the channel (last) axis with per-channel statistics, as tfjs-layers trains it; wasm's own walks
+  // a generic broadcast.
+  const batchNormFallback = fallback(FusedBatchNorm);
+  configs.push(kernel(FusedBatchNorm, (inputs, backend, attrs) => {
+    const x = inputs['x']!;
+    const c = x.shape[x.shape.length - 1]!;
+    const params = [inputs['mean']!, inputs['variance']!, inputs['offset'], inputs['scale']];
+    const fits = (t: TensorInfo | undefined) => t == null ||
+      (t.dtype === 'float32' && [1, c].includes(util.sizeFromShape(t.shape)));
+    if (x.dtype !== 'float32' || empty(x.shape) || !params.every(fits)) {
+      return batchNormFallback!({ inputs, backend, attrs });
+    }
+    const out = backend.makeOutput(x.shape, 'float32');
+    const heap = heapOf(backend);
+    const read = (t: TensorInfo | undefined, fill: number): Float64Array => {
+      const v = new Float64Array(c).fill(fill);
+      if (t) {
+        const o = offset(backend, t) >> 2, one = util.sizeFromShape(t.shape) === 1;
+        for (let k = 0; k < c; k++) v[k] = heap[o + (one ? 0 : k)]!;
+      }
+      return v;
+    };
+    const [mean, variance, shift, scale] = [read(params[0], 0), read(params[1], 1), read(params[2], 0),
+      read(params[3], 1)];
+    const eps = (attrs['varianceEpsilon'] as number | undefined) ?? 0.001;
+    const coeffs = new Float32Array(3 * c);
+    for (let k = 0; k < c; k++) {
+      coeffs[k] = mean[k]!;
+      coeffs[c + k] = scale[k]! / Math.sqrt(variance[k]! + eps);
+      coeffs[2 * c + k] = shift[k]!;
+    }
+    math.affineChannels(heap, coeffs, offset(backend, x), offset(backend, out), util.sizeFromShape(x.shape) / c, c);
+    return out;
+  }, originals.get(FusedBatchNorm)));
 
   const { tile, reduceRows } = math;
   if (tile) {
