@@ -11,10 +11,13 @@
 //             "head":"global_avg_pool"}}
 //            i.e. conv5x5x32-bn-relu, conv3x3x64/2-relu, conv3x3x64-relu-maxpool2, conv3x3x128-relu, GAP, dense 10.
 // PyTorch runs the identical models (bench/trainer_torch.py, Debian python3-torch) with torch threads = our OpenBLAS
-// threads. The two sides alternate in rounds (ours N steps, PyTorch N steps, ...) so that load from other processes on
-// a shared machine hits both alike; medians over all timed steps after warm-up.
+// threads; each thread count in --threads is a separate comparison. The two sides alternate in rounds (ours N steps,
+// PyTorch N steps, ...) so that load from other processes on a shared machine hits both alike; medians over all timed
+// steps after warm-up (min and 10th percentile printed too: on a loaded machine they show the uncontended speed).
+// wasm itself runs single-threaded (tfjs keeps wasm threads off in Node); our OpenBLAS threads do the convolutions.
 //
-// Options: --threads T (default: CPU cores), --rounds R (default 4), --steps N per round (default 5), --batch B (64).
+// Options: --threads T[,T2] (default "1,<cores>"), --rounds R (default 8), --steps N per round (default 2),
+// --batch B (default 64).
 
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -31,9 +34,16 @@ function option(name: string, fallback: number): number {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
   return v;
 }
-const THREADS = option('threads', cpus().length);
-const ROUNDS = option('rounds', 4);
-const STEPS = option('steps', 5);
+function threadList(): number[] {
+  const i = process.argv.indexOf('--threads');
+  const raw = i >= 0 ? process.argv[i + 1] ?? '' : [...new Set([1, cpus().length])].join(',');
+  const list = raw.split(',').map(Number);
+  if (!list.every((t) => Number.isInteger(t) && t >= 1)) throw new Error('--threads takes positive integers, e.g. 1,2');
+  return list;
+}
+const THREADS = threadList();
+const ROUNDS = option('rounds', 8);
+const STEPS = option('steps', 2);
 const BATCH = option('batch', 64);
 const WARMUP = 3;
 
@@ -42,6 +52,7 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))]!;
 
 function smallCnn(): tfl.LayersModel {
   const m = tfl.sequential();
@@ -87,11 +98,10 @@ function ours(model: tfl.LayersModel, shape: [number, number, number]): Ours {
   };
 }
 
-async function main(): Promise<void> {
-  const init = await initTfjs('wasm', { threads: THREADS });
-  const kernels = registerWasmTrainingKernels({ threads: THREADS });
+async function compare(threads: number, details: string): Promise<void> {
+  const kernels = registerWasmTrainingKernels({ threads });
   const torch = spawn('/usr/bin/python3', [fileURLToPath(new URL('./trainer_torch.py', import.meta.url)),
-    String(THREADS), String(BATCH)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    String(threads), String(BATCH)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: torch.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<unknown> => {
     const r = await lines.next();
@@ -104,7 +114,8 @@ async function main(): Promise<void> {
   };
   const torchInfo = (await next()) as { torch: string; threads: number };
 
-  console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${init.details}); training kernels: ${kernels.math}, ` +
+  console.log(`\n== threads ${threads} ==`);
+  console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${details}); training kernels: ${kernels.math}, ` +
     `OpenBLAS threads ${kernels.threads}`);
   console.log(`baseline: PyTorch ${torchInfo.torch} CPU, torch threads ${torchInfo.threads}; batch ${BATCH}, SGD; ` +
     `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps`);
@@ -125,11 +136,19 @@ async function main(): Promise<void> {
     }
     run.dispose();
     const ma = median(a), mb = median(b);
-    console.log(`${label}: ours ${ma.toFixed(1)} ms/step, PyTorch ${mb.toFixed(1)} ms/step, ratio ${(ma / mb).toFixed(2)} ` +
-      `(ours / PyTorch; target <= 1.5)`);
+    console.log(`${label}, threads ${threads}: ours ${ma.toFixed(1)} ms/step, PyTorch ${mb.toFixed(1)} ms/step, ` +
+      `ratio ${(ma / mb).toFixed(2)} (median ours / PyTorch; target <= 1.5)`);
+    console.log(`  min: ours ${Math.min(...a).toFixed(1)}, PyTorch ${Math.min(...b).toFixed(1)} ms (ratio ` +
+      `${(Math.min(...a) / Math.min(...b)).toFixed(2)}); p10: ours ${quantile(a, 0.1).toFixed(1)}, PyTorch ` +
+      `${quantile(b, 0.1).toFixed(1)} ms`);
   }
   torch.stdin!.write('quit\n');
   await new Promise((resolve) => torch.once('exit', resolve));
+}
+
+async function main(): Promise<void> {
+  const init = await initTfjs('wasm', { threads: THREADS[0]! });
+  for (const threads of THREADS) await compare(threads, init.details);
 }
 
 await main();

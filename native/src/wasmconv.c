@@ -339,6 +339,31 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   float* best = get_scratch((size_t)(2 * C));
   if (!best) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
   int32_t* idx = (int32_t*)(best + C);
+  if (c.sh == c.kh && c.sw == c.kw && c.pt == 0 && c.pl == 0 && c.oh * c.kh <= c.h && c.ow * c.kw <= c.w) {
+    // Non-overlapping windows without padding (the usual 2x2 pool): every dx element is written exactly once.
+    if (c.oh * c.kh != c.h || c.ow * c.kw != c.w) memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
+    for (int64_t n = 0; n < c.n; n++)
+      for (int64_t oh = 0; oh < c.oh; oh++)
+        for (int64_t ow = 0; ow < c.ow; ow++) {
+          const int64_t base = (n * c.h + oh * c.kh) * c.w + ow * c.kw;
+          for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1; }
+          for (int64_t i = 0; i < c.kh; i++)
+            for (int64_t j = 0; j < c.kw; j++) {
+              const float* xv = x + (base + i * c.w + j) * C;
+              const int32_t t = (int32_t)(i * c.kw + j);
+              for (int64_t k = 0; k < C; k++)
+                if (xv[k] > best[k]) { best[k] = xv[k]; idx[k] = t; }
+            }
+          const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * C;
+          for (int64_t i = 0; i < c.kh; i++)
+            for (int64_t j = 0; j < c.kw; j++) {
+              float* d = dx + (base + i * c.w + j) * C;
+              const int32_t t = (int32_t)(i * c.kw + j);
+              for (int64_t k = 0; k < C; k++) d[k] = idx[k] == t ? g[k] : 0.f;
+            }
+        }
+    return NULL;
+  }
   memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
   for (int64_t n = 0; n < c.n; n++)
     for (int64_t oh = 0; oh < c.oh; oh++)

@@ -116,6 +116,7 @@ describe('wasm depthwise conv gradients', () => {
 describe('wasm pooling gradients', () => {
   const cases: { x: [number, number, number, number]; k: number; s: number; pad: 'same' | 'valid' }[] = [
     { x: [2, 8, 8, 3], k: 2, s: 2, pad: 'valid' },
+    { x: [2, 9, 11, 3], k: 2, s: 2, pad: 'valid' },
     { x: [2, 9, 7, 4], k: 2, s: 2, pad: 'same' },
     { x: [2, 7, 9, 3], k: 3, s: 1, pad: 'same' },
     { x: [2, 9, 9, 2], k: 3, s: 2, pad: 'same' },
