@@ -11,6 +11,9 @@
 
 #include <cblas.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -324,6 +327,37 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// best = max(best, x) and idx = t where x > best (strict, so the first maximum wins), over n channels.
+static inline void max_update(float* restrict best, float* restrict idx, const float* restrict x, float t, int64_t n) {
+  int64_t k = 0;
+#ifdef __SSE2__
+  const __m128 tv = _mm_set1_ps(t);
+  for (; k + 4 <= n; k += 4) {
+    const __m128 xv = _mm_loadu_ps(x + k), bv = _mm_loadu_ps(best + k), iv = _mm_loadu_ps(idx + k);
+    const __m128 gt = _mm_cmpgt_ps(xv, bv);
+    _mm_storeu_ps(best + k, _mm_or_ps(_mm_and_ps(gt, xv), _mm_andnot_ps(gt, bv)));
+    _mm_storeu_ps(idx + k, _mm_or_ps(_mm_and_ps(gt, tv), _mm_andnot_ps(gt, iv)));
+  }
+#endif
+  for (; k < n; k++) {
+    const int gt = x[k] > best[k];
+    best[k] = gt ? x[k] : best[k];
+    idx[k] = gt ? t : idx[k];
+  }
+}
+
+// d = g where idx == t, else 0.
+static inline void select_eq(float* restrict d, const float* restrict idx, const float* restrict g, float t,
+                             int64_t n) {
+  int64_t k = 0;
+#ifdef __SSE2__
+  const __m128 tv = _mm_set1_ps(t);
+  for (; k + 4 <= n; k += 4)
+    _mm_storeu_ps(d + k, _mm_and_ps(_mm_cmpeq_ps(_mm_loadu_ps(idx + k), tv), _mm_loadu_ps(g + k)));
+#endif
+  for (; k < n; k++) d[k] = idx[k] == t ? g[k] : 0.f;
+}
+
 // Pool geometry reuses conv_t with ci = channels, co unused, dilation 1.
 // maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
 // (row-major order, strict >), as tfjs's cpu backend does.
@@ -337,9 +371,10 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   const float* dy = F(a[1]);
   float* dx = F(a[2]);
   const int64_t C = c.ci;
-  float* best = get_scratch((size_t)(2 * C));
-  if (!best) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
-  int32_t* idx = (int32_t*)(best + C);
+  float* const scratch2 = get_scratch((size_t)(2 * C));
+  if (!scratch2) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  float* restrict best = scratch2;
+  float* restrict idx = scratch2 + C;  // window position (fast path) or pixel index of the maximum, as float: branchless selects
   if (c.sh == c.kh && c.sw == c.kw && c.pt == 0 && c.pl == 0 && c.oh * c.kh <= c.h && c.ow * c.kw <= c.w) {
     // Non-overlapping windows without padding (the usual 2x2 pool): every dx element is written exactly once.
     if (c.oh * c.kh != c.h || c.ow * c.kw != c.w) memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
@@ -347,20 +382,16 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
       for (int64_t oh = 0; oh < c.oh; oh++)
         for (int64_t ow = 0; ow < c.ow; ow++) {
           const int64_t base = (n * c.h + oh * c.kh) * c.w + ow * c.kw;
-          for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1; }
+          for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1.f; }
           for (int64_t i = 0; i < c.kh; i++)
             for (int64_t j = 0; j < c.kw; j++) {
-              const float* xv = x + (base + i * c.w + j) * C;
-              const int32_t t = (int32_t)(i * c.kw + j);
-              for (int64_t k = 0; k < C; k++)
-                if (xv[k] > best[k]) { best[k] = xv[k]; idx[k] = t; }
+              const float* restrict xv = x + (base + i * c.w + j) * C;
+              max_update(best, idx, xv, (float)(i * c.kw + j), C);
             }
           const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * C;
           for (int64_t i = 0; i < c.kh; i++)
             for (int64_t j = 0; j < c.kw; j++) {
-              float* d = dx + (base + i * c.w + j) * C;
-              const int32_t t = (int32_t)(i * c.kw + j);
-              for (int64_t k = 0; k < C; k++) d[k] = idx[k] == t ? g[k] : 0.f;
+              select_eq(dx + (base + i * c.w + j) * C, idx, g, (float)(i * c.kw + j), C);
             }
         }
     return NULL;
@@ -369,22 +400,23 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   for (int64_t n = 0; n < c.n; n++)
     for (int64_t oh = 0; oh < c.oh; oh++)
       for (int64_t ow = 0; ow < c.ow; ow++) {
-        for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1; }
+        for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1.f; }
         for (int64_t i = 0; i < c.kh; i++) {
           const int64_t ih = oh * c.sh + i - c.pt;
           if (ih < 0 || ih >= c.h) continue;
           for (int64_t j = 0; j < c.kw; j++) {
             const int64_t iw = ow * c.sw + j - c.pl;
             if (iw < 0 || iw >= c.w) continue;
-            const int32_t p = (int32_t)((n * c.h + ih) * c.w + iw);
-            const float* xv = x + (int64_t)p * C;
-            for (int64_t k = 0; k < C; k++)
-              if (xv[k] > best[k]) { best[k] = xv[k]; idx[k] = p; }
+            const float p = (float)(i * c.kw + j);
+            max_update(best, idx, x + ((n * c.h + ih) * c.w + iw) * C, p, C);
           }
         }
         const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * C;
-        for (int64_t k = 0; k < C; k++)
-          if (idx[k] >= 0) dx[(int64_t)idx[k] * C + k] += g[k];
+        for (int64_t k = 0; k < C; k++) {
+          if (idx[k] < 0.f) continue;
+          const int64_t t = (int64_t)idx[k], ih = oh * c.sh + t / c.kw - c.pt, iw = ow * c.sw + t % c.kw - c.pl;
+          dx[((n * c.h + ih) * c.w + iw) * C + k] += g[k];
+        }
       }
   return NULL;
 }
