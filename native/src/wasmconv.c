@@ -79,19 +79,31 @@ static int is_pointwise(const conv_t* c) {
 
 // Rows [r0, r1) of the im2col matrix (row = one output pixel, columns = KH*KW*CI).
 static void im2col(const float* x, const conv_t* c, int64_t r0, int64_t r1, float* cols) {
-  const int64_t kcols = c->kh * c->kw * c->ci;
+  const int64_t kcols = c->kh * c->kw * c->ci, span = c->kw * c->ci;
   for (int64_t r = r0; r < r1; r++) {
     const int64_t n = r / (c->oh * c->ow), rem = r % (c->oh * c->ow), oh = rem / c->ow, ow = rem % c->ow;
     float* dst = cols + (r - r0) * kcols;
+    const int64_t iw0 = ow * c->sw - c->pl;
+    const int contiguous = c->dw == 1 && iw0 >= 0 && iw0 + c->kw <= c->w;
     for (int64_t i = 0; i < c->kh; i++) {
       const int64_t ih = oh * c->sh + i * c->dh - c->pt;
+      float* drow = dst + i * span;
+      if (ih < 0 || ih >= c->h) {
+        memset(drow, 0, (size_t)span * sizeof(float));
+        continue;
+      }
+      const float* xrow = x + (n * c->h + ih) * c->w * c->ci;
+      if (contiguous) {  // the kw input pixels of this filter row are adjacent in memory: one copy
+        memcpy(drow, xrow + iw0 * c->ci, (size_t)span * sizeof(float));
+        continue;
+      }
       for (int64_t j = 0; j < c->kw; j++) {
-        const int64_t iw = ow * c->sw + j * c->dw - c->pl;
-        float* d = dst + (i * c->kw + j) * c->ci;
-        if (ih < 0 || ih >= c->h || iw < 0 || iw >= c->w) {
+        const int64_t iw = iw0 + j * c->dw;
+        float* d = drow + j * c->ci;
+        if (iw < 0 || iw >= c->w) {
           memset(d, 0, (size_t)c->ci * sizeof(float));
         } else {
-          memcpy(d, x + ((n * c->h + ih) * c->w + iw) * c->ci, (size_t)c->ci * sizeof(float));
+          memcpy(d, xrow + iw * c->ci, (size_t)c->ci * sizeof(float));
         }
       }
     }
@@ -99,18 +111,27 @@ static void im2col(const float* x, const conv_t* c, int64_t r0, int64_t r1, floa
 }
 
 static void col2im_add(const float* cols, const conv_t* c, int64_t r0, int64_t r1, float* dx) {
-  const int64_t kcols = c->kh * c->kw * c->ci;
+  const int64_t kcols = c->kh * c->kw * c->ci, span = c->kw * c->ci;
   for (int64_t r = r0; r < r1; r++) {
     const int64_t n = r / (c->oh * c->ow), rem = r % (c->oh * c->ow), oh = rem / c->ow, ow = rem % c->ow;
     const float* src = cols + (r - r0) * kcols;
+    const int64_t iw0 = ow * c->sw - c->pl;
+    const int contiguous = c->dw == 1 && iw0 >= 0 && iw0 + c->kw <= c->w;
     for (int64_t i = 0; i < c->kh; i++) {
       const int64_t ih = oh * c->sh + i * c->dh - c->pt;
       if (ih < 0 || ih >= c->h) continue;
+      const float* restrict srow = src + i * span;
+      float* restrict xrow = dx + (n * c->h + ih) * c->w * c->ci;
+      if (contiguous) {
+        float* restrict d = xrow + iw0 * c->ci;
+        for (int64_t k = 0; k < span; k++) d[k] += srow[k];
+        continue;
+      }
       for (int64_t j = 0; j < c->kw; j++) {
-        const int64_t iw = ow * c->sw + j * c->dw - c->pl;
+        const int64_t iw = iw0 + j * c->dw;
         if (iw < 0 || iw >= c->w) continue;
-        const float* s = src + (i * c->kw + j) * c->ci;
-        float* d = dx + ((n * c->h + ih) * c->w + iw) * c->ci;
+        const float* restrict s = srow + j * c->ci;
+        float* restrict d = xrow + iw * c->ci;
         for (int64_t k = 0; k < c->ci; k++) d[k] += s[k];
       }
     }
