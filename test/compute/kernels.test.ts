@@ -220,5 +220,9 @@ describe('wasm elementwise and reduction kernels', () => {
     const w = await run('wasm'), c = await run('cpu');
     assert.equal(w.length, c.length);
     w.forEach((v, i) => assertClose(v, c[i]!, `output ${i}`));
+    // Our Mean gradient (used on every backend) against its closed form: d/dx of sum_c w_c mean(x[..., c]).
+    const expected = Array.from({ length: x.length }, (_, i) => ((i % 6) + 1) / (3 * 5 * 4));
+    assertClose(w[w.length - 1]!, expected, 'mean gradient vs closed form');
+    assertClose(c[c.length - 1]!, expected, 'mean gradient (cpu) vs closed form');
   });
 });
