@@ -567,6 +567,52 @@ static napi_value AffineChannels(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// batchNormGrad(heap, coeffs: Float32Array [mean(C), r*scale(C)], sums: Float64Array(2C), x, dy, dx, rows, C):
+// one pass computing dx = dy * r * scale and, per channel, sums[c] = sum dy, sums[C + c] = sum dy * (x - mean).
+static napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
+    napi_throw_error(env, NULL, "wasmconv: batchNormGrad needs 7 arguments");
+    return NULL;
+  }
+  void *hp, *cp, *sp;
+  size_t len, off;
+  napi_typedarray_type type;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &hp, &ab, &off) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &cp, &ab, &off) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &type, &len, &sp, &ab, &off) != napi_ok) {
+    napi_throw_type_error(env, NULL, "wasmconv: batchNormGrad takes three typed arrays");
+    return NULL;
+  }
+  int64_t a[4];
+  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[i + 3], &a[i]);
+  char* heap = (char*)hp;
+  const float* co = (const float*)cp;
+  double* sums = (double*)sp;
+  const float* x = F(a[0]);
+  const float* dy = F(a[1]);
+  float* dx = F(a[2]);
+  const int64_t rows = a[3], C = (int64_t)(len / 2);  // len: elements of `sums` (the last array read)
+  const float *mean = co, *rs = co + C;
+  double* restrict s1 = sums;
+  double* restrict s2 = sums + C;
+  for (int64_t c = 0; c < 2 * C; c++) sums[c] = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* restrict xr = x + r * C;
+    const float* restrict gr = dy + r * C;
+    float* restrict dr = dx + r * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float g = gr[c];
+      dr[c] = g * rs[c];
+      s1[c] += g;
+      s2[c] += (double)(g * (xr[c] - mean[c]));
+    }
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -591,6 +637,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"tile", NULL, Tile, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reduceRows", NULL, ReduceRows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"affineChannels", NULL, AffineChannels, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"batchNormGrad", NULL, BatchNormGrad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"matmul", NULL, Matmul, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
   };

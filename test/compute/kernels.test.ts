@@ -226,3 +226,35 @@ describe('wasm elementwise and reduction kernels', () => {
     assertClose(c[c.length - 1]!, expected, 'mean gradient (cpu) vs closed form');
   });
 });
+
+describe('batch-norm gradients', () => {
+  it('match a float64 reference on wasm (one-pass kernel) and cpu (broadcast ops)', async () => {
+    const rand = rng(700);
+    const [R, C] = [3 * 4 * 5, 6];
+    const x = randomArray(R * C, rand), dy = randomArray(R * C, rand);
+    const mean = randomArray(C, rand), variance = randomArray(C, rand).map((v) => v + 1.5);
+    const offset = randomArray(C, rand), scale = randomArray(C, rand);
+    const eps = 0.001;
+    const ref = { dx: new Float64Array(R * C), mean: new Float64Array(C), variance: new Float64Array(C),
+      offset: new Float64Array(C), scale: new Float64Array(C) };
+    for (let i = 0; i < R * C; i++) {
+      const c = i % C, s = 1 / Math.sqrt(variance[c]! + eps), d = dy[i]!, xm = x[i]! - mean[c]!;
+      ref.dx[i] = d * scale[c]! * s;
+      ref.mean[c]! -= d * scale[c]! * s;
+      ref.variance[c]! += d * scale[c]! * xm * -0.5 * s * s * s;
+      ref.scale[c]! += d * xm * s;
+      ref.offset[c]! += d;
+    }
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const out = await runOn(backend, () => {
+        const args = [tf.tensor4d(x, [3, 4, 5, C]), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(offset),
+          tf.tensor1d(scale)];
+        const dyt = tf.tensor4d(dy, [3, 4, 5, C]);
+        return tf.grads(((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
+          tf.sum(tf.mul(tf.batchNorm(a, m, v, o, s, eps), dyt))) as (...t: tf.Tensor[]) => tf.Tensor)(args);
+      });
+      [ref.dx, ref.mean, ref.variance, ref.offset, ref.scale].forEach((r, i) =>
+        assertClose(out[i]!, r, `${backend} gradient ${i}`));
+    }
+  });
+});

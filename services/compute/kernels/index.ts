@@ -12,10 +12,10 @@ import '@tensorflow/tfjs-backend-wasm';
 // tfjs-layers registers tfjs's gradients when evaluated: import it first so that it cannot replace ours later.
 import '@tensorflow/tfjs-layers';
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import { registerDilatedConvGradients } from './gradients.ts';
+import { registerTrainingGradients } from './gradients.ts';
 import { jsTrainingMath, type TrainingMath } from './impl.ts';
 import { loadNativeTrainingMath } from './native.ts';
-import { wasmTrainingKernelConfigs } from './wasm-kernels.ts';
+import { BATCH_NORM_GRAD, wasmTrainingKernelConfigs } from './wasm-kernels.ts';
 
 export interface WasmTrainingKernels {
   /** 'native' (OpenBLAS addon) or 'js' (fallback loops). */
@@ -54,7 +54,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     if (originals.has(config.kernelName)) unregisterKernel(config.kernelName, 'wasm');
     registerKernel(config);
   }
-  registerDilatedConvGradients(true);
+  registerTrainingGradients(true, configs.some((c) => c.kernelName === BATCH_NORM_GRAD));
   const setThreads = (n: number): number => (native ? native.threads(n) : 1);
   if (options.threads) setThreads(options.threads);
   registered = {

@@ -17,6 +17,7 @@ interface Addon {
   matmul(heap: Float32Array, ...args: number[]): void;
   tile(heap: Float32Array, ...args: number[]): void;
   affineChannels(heap: Float32Array, coeffs: Float32Array, ...args: number[]): void;
+  batchNormGrad(heap: Float32Array, coeffs: Float32Array, sums: Float64Array, ...args: number[]): void;
   reduceRows(heap: Float32Array, ...args: number[]): void;
   threads(n: number): number;
 }
@@ -52,6 +53,7 @@ export function loadNativeTrainingMath(path = DEFAULT_ADDON_PATH): NativeTrainin
     },
     reduceRows: (heap, x, out, rows, cols, mean) => addon.reduceRows(heap, x, out, rows, cols, mean ? 1 : 0),
     affineChannels: (heap, coeffs, x, out, rows, c) => addon.affineChannels(heap, coeffs, x, out, rows, c),
+    batchNormGrad: (heap, coeffs, sums, x, dy, dx, rows) => addon.batchNormGrad(heap, coeffs, sums, x, dy, dx, rows),
     maxPoolGrad: (heap, x, dy, dx, g) => addon.maxPoolGrad(heap, x, dy, dx, ...geometryArgs(g)),
     avgPoolGrad: (heap, dy, dx, g) => addon.avgPoolGrad(heap, dy, dx, ...geometryArgs(g)),
   };

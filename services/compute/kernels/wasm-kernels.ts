@@ -81,6 +81,13 @@ function kernel(name: string, func: (inputs: Inputs, backend: BackendWasm, attrs
 
 const notHandled = (name: string): Error => new Error(`${name} on wasm: case not supported (NCHW or non-float32)`);
 
+/**
+ * Our own kernel (wasm only): all five batch-norm gradients in one pass. Inputs x, dy, mean, variance (rank 1, size C
+ * = last dimension of x), scale (optional, size C); attr varianceEpsilon. Outputs [dx, dmean, dvariance, dscale,
+ * doffset], the last four of shape [C].
+ */
+export const BATCH_NORM_GRAD = 'TgsageBatchNormGrad';
+
 /** Configs for every kernel we provide; `originals` are the wasm backend's own (fallbacks). */
 export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<string, KernelConfig>): KernelConfig[] {
   const fallback = (name: string): Fallback => originals.get(name)?.kernelFunc as unknown as Fallback;
@@ -208,6 +215,40 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
     math.affineChannels(heap, coeffs, offset(backend, x), offset(backend, out), util.sizeFromShape(x.shape) / c, c);
     return out;
   }, originals.get(FusedBatchNorm)));
+
+  const { batchNormGrad } = math;
+  if (batchNormGrad) {
+    configs.push(kernel(BATCH_NORM_GRAD, (inputs, backend, attrs) => {
+      const x = inputs['x']!, dy = inputs['dy']!, scale = inputs['scale'];
+      const c = x.shape[x.shape.length - 1]!;
+      const heap0 = heapOf(backend);
+      const read = (t: TensorInfo | undefined, fill: number): Float64Array => {
+        const v = new Float64Array(c).fill(fill);
+        if (t) for (let k = 0; k < c; k++) v[k] = heap0[(offset(backend, t) >> 2) + k]!;
+        return v;
+      };
+      const mean = read(inputs['mean'], 0), variance = read(inputs['variance'], 1), g = read(scale, 1);
+      const eps = (attrs['varianceEpsilon'] as number | undefined) ?? 0.001;
+      const r = variance.map((v) => 1 / Math.sqrt(v + eps));
+      const coeffs = new Float32Array(2 * c);
+      for (let k = 0; k < c; k++) { coeffs[k] = mean[k]!; coeffs[c + k] = r[k]! * g[k]!; }
+      const sums = new Float64Array(2 * c);
+      const dx = backend.makeOutput(x.shape, 'float32');
+      const small = [0, 1, 2, 3].map(() => backend.makeOutput([c], 'float32'));
+      const heap = heapOf(backend);
+      batchNormGrad(heap, coeffs, sums, offset(backend, x), offset(backend, dy), offset(backend, dx),
+        util.sizeFromShape(x.shape) / c);
+      const [dMean, dVar, dScale, dOffset] = small.map((t) => offset(backend, t) >> 2) as [number, number, number, number];
+      for (let k = 0; k < c; k++) {
+        const s1 = sums[k]!, s2 = sums[c + k]!, rk = r[k]!;
+        heap[dMean + k] = -rk * g[k]! * s1;
+        heap[dVar + k] = -0.5 * rk * rk * rk * g[k]! * s2;
+        heap[dScale + k] = rk * s2;
+        heap[dOffset + k] = s1;
+      }
+      return [dx, ...small] as unknown as TensorInfo;
+    }, undefined));
+  }
 
   const { tile, reduceRows } = math;
   if (tile) {
