@@ -379,6 +379,19 @@ static inline void select_eq(float* restrict d, const float* restrict idx, const
   for (; k < n; k++) d[k] = idx[k] == t ? g[k] : 0.f;
 }
 
+// d += g where idx == t.
+static inline void select_eq_add(float* restrict d, const float* restrict idx, const float* restrict g, float t,
+                                 int64_t n) {
+  int64_t k = 0;
+#ifdef __SSE2__
+  const __m128 tv = _mm_set1_ps(t);
+  for (; k + 4 <= n; k += 4)
+    _mm_storeu_ps(d + k, _mm_add_ps(_mm_loadu_ps(d + k),
+                                    _mm_and_ps(_mm_cmpeq_ps(_mm_loadu_ps(idx + k), tv), _mm_loadu_ps(g + k))));
+#endif
+  for (; k < n; k++) d[k] += idx[k] == t ? g[k] : 0.f;
+}
+
 // Pool geometry reuses conv_t with ci = channels, co unused, dilation 1.
 // maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
 // (row-major order, strict >), as tfjs's cpu backend does.
@@ -433,10 +446,14 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
           }
         }
         const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * C;
-        for (int64_t k = 0; k < C; k++) {
-          if (idx[k] < 0.f) continue;
-          const int64_t t = (int64_t)idx[k], ih = oh * c.sh + t / c.kw - c.pt, iw = ow * c.sw + t % c.kw - c.pl;
-          dx[((n * c.h + ih) * c.w + iw) * C + k] += g[k];
+        for (int64_t i = 0; i < c.kh; i++) {
+          const int64_t ih = oh * c.sh + i - c.pt;
+          if (ih < 0 || ih >= c.h) continue;
+          for (int64_t j = 0; j < c.kw; j++) {
+            const int64_t iw = ow * c.sw + j - c.pl;
+            if (iw < 0 || iw >= c.w) continue;
+            select_eq_add(dx + ((n * c.h + ih) * c.w + iw) * C, idx, g, (float)(i * c.kw + j), C);
+          }
         }
       }
   return NULL;
