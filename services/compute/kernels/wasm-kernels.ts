@@ -35,8 +35,16 @@ type Attrs = NamedAttrMap & Record<string, unknown>;
 type Fallback = ((args: { inputs: Inputs; backend: BackendWasm; attrs: Attrs }) => TensorInfo) | undefined;
 
 const offset = (b: BackendWasm, t: TensorInfo): number => b.dataIdMap.get(t.dataId)!.memoryOffset;
-/** The heap view; read it after every allocation (memory growth replaces it). */
-const heapOf = (b: BackendWasm): Float32Array => (b.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+interface HeapModule { HEAPF32: Float32Array; wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } }
+/**
+ * The heap as float32; read it after every allocation. Memory growth replaces the buffer, and with wasm threads the
+ * module's own view is refreshed lazily, so compare with the memory's current buffer.
+ */
+function heapOf(b: BackendWasm): Float32Array {
+  const m = b.wasm as unknown as HeapModule;
+  const memory = m.wasmMemory ?? m.asm?.memory;
+  return memory && m.HEAPF32.buffer !== memory.buffer ? new Float32Array(memory.buffer) : m.HEAPF32;
+}
 
 function geometry(info: backend_util.Conv2DInfo, depthwise: boolean, filterShape: number[]): ConvGeometry {
   return {
