@@ -14,7 +14,7 @@
 // threads; each thread count in --threads is a separate comparison. The two sides alternate in rounds (ours N steps,
 // PyTorch N steps, ...) so that load from other processes on a shared machine hits both alike; medians over all timed
 // steps after warm-up (min and 10th percentile printed too: on a loaded machine they show the uncontended speed).
-// wasm itself runs single-threaded (tfjs keeps wasm threads off in Node); our OpenBLAS threads do the convolutions.
+// Each thread count runs in its own process: wasm (XNNPACK) threads, our OpenBLAS threads and torch threads all = T.
 //
 // Options: --threads T[,T2] (default "1,<cores>"), --rounds R (default 8), --steps N per round (default 2),
 // --batch B (default 64).
@@ -153,8 +153,19 @@ async function compare(threads: number, details: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (THREADS.length > 1) {
+    // One process per thread count: tfjs fixes the wasm thread count when the backend initialises.
+    for (const threads of THREADS) {
+      const args = process.argv.slice(2).filter((_, i, a) => a[i] !== '--threads' && a[i - 1] !== '--threads');
+      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args,
+        '--threads', String(threads)], { stdio: 'inherit' });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      if (code !== 0) throw new Error(`bench with --threads ${threads} failed (exit ${code})`);
+    }
+    return;
+  }
   const init = await initTfjs('wasm', { threads: THREADS[0]! });
-  for (const threads of THREADS) await compare(threads, init.details);
+  await compare(THREADS[0]!, init.details);
 }
 
 await main();
