@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2dFilterGradViaConv } from '../../services/compute/kernels/filter-grad-via-conv.ts';
 import { jsTrainingMath, type TrainingMath } from '../../services/compute/kernels/impl.ts';
 import { loadNativeTrainingMath } from '../../services/compute/kernels/native.ts';
 import {
@@ -59,6 +61,13 @@ describe('wasm conv2d kernels (forward, input and filter gradients)', () => {
         assertClose(dx!, ref.dx, `${backend} dx`);
         assertClose(df!, ref.df, `${backend} dfilter`);
       }
+      // The no-addon Conv2DBackpropFilter (through wasm's XNNPACK Conv2D), exercised here whichever math is in use.
+      const [viaConv] = await runOn('wasm', () => {
+        const xt = tf.tensor4d(x, c.x), dyt = tf.tensor4d(dy, shapeOf(g, c.co));
+        const info = conv2dFilterGradViaConv(tf.backend() as BackendWasm, xt, dyt, g);
+        return [tf.engine().makeTensorFromTensorInfo(info)];
+      });
+      assertClose(viaConv!, ref.df, 'dfilter via XNNPACK conv');
       if (c.d !== 1) return; // tf.fused.conv2d's own gradient refuses dilation
       // The fused path (tf.layers.conv2d trains through it): bias + relu forward, custom gradient.
       const [wasm, cpu] = [await fusedRun('wasm'), await fusedRun('cpu')];

@@ -28,6 +28,7 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2dFilterGradViaConv } from './filter-grad-via-conv.ts';
 import type { ConvGeometry, TrainingMath } from './impl.ts';
 
 type Inputs = Record<string, TensorInfo | undefined>;
@@ -107,6 +108,8 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
     if (isNchw(attrs) || x.dtype !== 'float32') throw notHandled(Conv2DBackpropFilter);
     if (empty(x.shape) || empty(dy.shape)) return zeros(backend, filterShape);
     const g = geometry(convInfo(x.shape, filterShape, attrs, false), false, filterShape);
+    // Without the native addon, wasm's XNNPACK convolution does it (JS loops would be ~50x slower).
+    if (math.name === 'js') return conv2dFilterGradViaConv(backend, x, dy, g);
     const out = backend.makeOutput(filterShape, 'float32');
     math.conv2dFilterGrad(heapOf(backend), offset(backend, x), offset(backend, dy), offset(backend, out), g);
     return out;
