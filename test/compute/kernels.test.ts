@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2dFilterGradViaConv } from '../../services/compute/kernels/filter-grad-via-conv.ts';
+import { conv2dFilterGradViaConv, conv2dInputGradViaConv } from '../../services/compute/kernels/filter-grad-via-conv.ts';
 import { jsTrainingMath, type TrainingMath } from '../../services/compute/kernels/impl.ts';
 import { loadNativeTrainingMath } from '../../services/compute/kernels/native.ts';
 import {
@@ -62,12 +62,15 @@ describe('wasm conv2d kernels (forward, input and filter gradients)', () => {
         assertClose(df!, ref.df, `${backend} dfilter`);
       }
       // The no-addon Conv2DBackpropFilter (through wasm's XNNPACK Conv2D), exercised here whichever math is in use.
-      const [viaConv] = await runOn('wasm', () => {
+      const [viaConv, viaConvDx] = await runOn('wasm', () => {
         const xt = tf.tensor4d(x, c.x), dyt = tf.tensor4d(dy, shapeOf(g, c.co));
-        const info = conv2dFilterGradViaConv(tf.backend() as BackendWasm, xt, dyt, g);
-        return [tf.engine().makeTensorFromTensorInfo(info)];
+        const ft = tf.tensor4d(f, fShape);
+        const b = tf.backend() as BackendWasm;
+        return [conv2dFilterGradViaConv(b, xt, dyt, g), conv2dInputGradViaConv(b, dyt, ft, g)]
+          .map((info) => tf.engine().makeTensorFromTensorInfo(info));
       });
       assertClose(viaConv!, ref.df, 'dfilter via XNNPACK conv');
+      assertClose(viaConvDx!, ref.dx, 'dx via XNNPACK conv');
       if (c.d !== 1) return; // tf.fused.conv2d's own gradient refuses dilation
       // The fused path (tf.layers.conv2d trains through it): bias + relu forward, custom gradient.
       const [wasm, cpu] = [await fusedRun('wasm'), await fusedRun('cpu')];

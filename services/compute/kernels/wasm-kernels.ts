@@ -28,7 +28,7 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2dFilterGradViaConv } from './filter-grad-via-conv.ts';
+import { conv2dFilterGradViaConv, conv2dInputGradViaConv } from './filter-grad-via-conv.ts';
 import type { ConvGeometry, TrainingMath } from './impl.ts';
 
 type Inputs = Record<string, TensorInfo | undefined>;
@@ -137,18 +137,19 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
     return out;
   }, originals.get(DepthwiseConv2dNativeBackpropInput)));
 
-  // Without the native addon wasm's own Conv2DBackpropInput (C loops) beats JS loops, unless dilated.
+  // Without the native addon: through wasm's XNNPACK Conv2D (wasm's own Conv2DBackpropInput is a naive loop).
   const inputGradFallback = fallback(Conv2DBackpropInput);
   configs.push(kernel(Conv2DBackpropInput, (inputs, backend, attrs) => {
     const dy = inputs['dy']!, filter = inputs['filter']!;
     const inputShape = attrs['inputShape'] as number[];
-    const dilated = dilationsOf(attrs) !== 1 && !util.arraysEqual(dilationsOf(attrs) as number[], [1, 1]);
-    if ((math.name === 'js' && !dilated) || isNchw(attrs) || dy.dtype !== 'float32') {
+    if (isNchw(attrs) || dy.dtype !== 'float32') {
+      const dilated = dilationsOf(attrs) !== 1 && !util.arraysEqual(dilationsOf(attrs) as number[], [1, 1]);
       if (!inputGradFallback || dilated) throw notHandled(Conv2DBackpropInput);
       return inputGradFallback({ inputs, backend, attrs });
     }
     if (empty(inputShape) || empty(dy.shape)) return zeros(backend, inputShape);
     const g = geometry(convInfo(inputShape, filter.shape, attrs, false), false, filter.shape);
+    if (math.name === 'js') return conv2dInputGradViaConv(backend, dy, filter, g);
     const out = backend.makeOutput(inputShape, 'float32');
     math.conv2dInputGrad(heapOf(backend), offset(backend, dy), offset(backend, filter), offset(backend, out), g);
     return out;
