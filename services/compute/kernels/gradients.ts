@@ -23,6 +23,7 @@ import {
   Mean,
   mul,
   neg,
+  ones,
   type NamedAttrMap,
   pad,
   pow,
@@ -94,7 +95,7 @@ function convGrad(forward: string, inputGrad: string, filterGrad: string, native
  * Mean's gradient as one tile of dy / n (tfjs's multiplies dy by a tensor of ones of x's shape, then divides: three
  * passes over x-sized tensors, which dominate batch-norm training on wasm).
  */
-const meanGrad: GradConfig = {
+const meanGrad = (fastTile: () => boolean): GradConfig => ({
   kernelName: Mean,
   inputsToSave: ['x'],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
@@ -104,9 +105,11 @@ const meanGrad: GradConfig = {
     const n = util.sizeFromShape(reduceShape);
     const kept = backend_util.expandShapeToKeepDim((dy as Tensor).shape, axes);
     const reps = x.shape.map((d, i) => (axes.includes(i) ? d : 1));
-    return { x: () => tile(reshape(div(dy as Tensor, n), kept), reps) };
+    const scaled = () => reshape(div(dy as Tensor, n), kept);
+    // tile is one pass with our native Tile; wasm's own Tile is slow, so without it broadcast against ones.
+    return { x: () => (fastTile() ? tile(scaled(), reps) : mul(scaled(), ones(x.shape))) };
   },
-};
+});
 
 /**
  * FusedBatchNorm's gradient without tfjs's tile of 1/sqrt(variance) to x's shape and a dozen passes over x-sized
@@ -153,13 +156,14 @@ function batchNormGrad(nativeKernel: () => boolean): GradConfig {
 
 /**
  * Registers our gradients (global, all backends): dilation-aware convolutions (`wasmKernelsTakeDilations`: our wasm
- * kernels take dilations), Mean, and FusedBatchNorm (`batchNormKernel`: BATCH_NORM_GRAD is registered for wasm).
+ * kernels take dilations), Mean, and FusedBatchNorm (`nativeWasmKernels`: the native Tile and BATCH_NORM_GRAD are
+ * registered for wasm).
  */
-export function registerTrainingGradients(wasmKernelsTakeDilations: boolean, batchNormKernel: boolean): void {
+export function registerTrainingGradients(wasmKernelsTakeDilations: boolean, nativeWasmKernels: boolean): void {
   const native = () => wasmKernelsTakeDilations && getBackend() === 'wasm';
   registerGradient(convGrad(Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, native));
   registerGradient(convGrad(DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropInput,
     DepthwiseConv2dNativeBackpropFilter, native));
-  registerGradient(meanGrad);
-  registerGradient(batchNormGrad(() => batchNormKernel && getBackend() === 'wasm'));
+  registerGradient(meanGrad(() => getBackend() !== 'wasm' || nativeWasmKernels));
+  registerGradient(batchNormGrad(() => nativeWasmKernels && getBackend() === 'wasm'));
 }
