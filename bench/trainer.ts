@@ -119,7 +119,8 @@ async function compare(threads: number, details: string): Promise<void> {
 
   console.log(`\n== threads ${threads} ==`);
   console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${details.replace(/; training kernels.*$/, '')}); ` +
-    `training kernels: ${kernels.math}, OpenBLAS threads ${kernels.threads}`);
+    `training kernels: ${kernels.math}, OpenBLAS threads ${kernels.threads}, ` +
+    `OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(auto)'}`);
   console.log(`baseline: PyTorch ${torchInfo.torch} CPU, torch threads ${torchInfo.threads}; batch ${BATCH}, SGD; ` +
     `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps`);
 

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { geometryArgs, type TrainingMath } from './impl.ts';
+import { preferAvx512OpenBlas } from './openblas-env.ts';
 
 interface Addon {
   conv2d(heap: Float32Array, ...args: number[]): void;
@@ -31,6 +32,7 @@ export interface NativeTrainingMath extends TrainingMath {
 
 export function loadNativeTrainingMath(path = DEFAULT_ADDON_PATH): NativeTrainingMath | null {
   if (process.env['TGSAGE_NO_NATIVE'] === '1' || !existsSync(path)) return null;
+  preferAvx512OpenBlas();
   let addon: Addon;
   try {
     addon = createRequire(import.meta.url)(path) as Addon;
