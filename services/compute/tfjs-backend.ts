@@ -50,6 +50,9 @@ async function initWasm(options: TfjsOptions): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const { enableWasmThreads, unrefWasmWorkers } = await import('./wasm-threads.ts');
   const threads = enableWasmThreads(options.threads, wasm.setThreadsCount);
+  // Training kernels wasm lacks (conv / depthwise / pool gradients) and native OpenBLAS convolutions and matmuls.
+  const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
+  const kernels = registerWasmTrainingKernels(options.threads ? { threads: options.threads } : {});
   try {
     await activate('wasm');
   } finally {
@@ -59,7 +62,8 @@ async function initWasm(options: TfjsOptions): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const actual = threads.requested > 1 ? wasm.getThreadsCount() : 1;
   const why = threads.reason ? ` (${threads.reason})` : '';
-  return `tfjs-backend-wasm ${wasm.version_wasm}; simd ${simd ? 'on' : 'off'}; threads ${actual}${why}`;
+  return `tfjs-backend-wasm ${wasm.version_wasm}; simd ${simd ? 'on' : 'off'}; threads ${actual}${why}; ` +
+    `training kernels ${kernels.math}${kernels.math === 'native' ? ` (OpenBLAS threads ${kernels.threads})` : ''}`;
 }
 
 async function initWebgpu(): Promise<string> {
