@@ -4,7 +4,9 @@
 
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { StrategyConfig } from '../../../gen/tgsage/v1/search_controller.ts';
+import { createEvolutionStrategy } from './evolution.ts';
 import { createRandomStrategy, type RandomSettings } from './random.ts';
+import { resolveEvolutionSettings, type EvolutionSettings } from './settings.ts';
 import { checkSpace, type DecisionSpace } from './space.ts';
 import type { Strategy } from './strategy.ts';
 
@@ -34,9 +36,14 @@ export const randomDefinition: StrategyDefinition<RandomSettings> = {
   create: createRandomStrategy,
 };
 
+export const evolutionDefinition: StrategyDefinition<EvolutionSettings> = {
+  resolve: (raw, field) => resolveEvolutionSettings(raw as Partial<EvolutionSettings> | undefined, field),
+  create: createEvolutionStrategy,
+};
+
 /** The built-in strategies. */
 export function defaultStrategyDefinitions(): Record<string, StrategyDefinition<any>> {
-  return { random: randomDefinition };
+  return { random: randomDefinition, evolution: evolutionDefinition };
 }
 
 export function createStrategyRegistry(
