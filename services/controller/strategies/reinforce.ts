@@ -10,7 +10,7 @@
 // `update(results)` makes one Adam step on the batch it is given:
 //   loss = -mean_i(A_i * log pi(d_i)) - entropy_weight * mean_i(sum_t H(pi_t | d_i,<t))
 // with advantages A_i = (R_i - b) / s: b is a moving-average baseline (b <- decay * b + (1 - decay) * R, seeded with
-// the first batch's mean) and s a moving estimate of the reward's standard deviation with the same decay. Dividing
+// the first batch's mean) and s a moving estimate of the rewards' spread around it, with the same decay. Dividing
 // by s keeps learning rate and entropy weight meaningful whatever the score's scale (P+TG differences between
 // candidates are often a few hundredths). Failed trials (non-finite scores) are skipped.
 //
@@ -200,13 +200,14 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
         baseline = batchMean;
         variance = rewards.reduce((a, r) => a + (r - batchMean) ** 2, 0) / rewards.length;
       }
-      const sd = Math.max(Math.sqrt(variance), STD_FLOOR);
-      const advantages = rewards.map((r) => (r - baseline!) / sd);
+      // Deviations from the baseline before this batch; the spread estimate takes them in first, so a lone early
+      // result cannot meet a zero spread and get a huge advantage.
+      const deviations = rewards.map((r) => r - baseline!);
       const d = settings.baselineDecay;
-      for (const r of rewards) {
-        variance = d * variance + (1 - d) * (r - baseline) ** 2;
-        baseline = d * baseline + (1 - d) * r;
-      }
+      for (const dev of deviations) variance = d * variance + (1 - d) * dev * dev;
+      const sd = Math.max(Math.sqrt(variance), STD_FLOOR);
+      const advantages = deviations.map((dev) => dev / sd);
+      for (const r of rewards) baseline = d * baseline + (1 - d) * r;
       const decisions = ok.map((r) => r.decisions);
       const { value, grads } = tf.variableGrads(() => loss(decisions, advantages), PARAM_NAMES.map((k) => params[k]));
       adam.apply(PARAM_NAMES.map((k) => grads[params[k].name]!));
