@@ -6,7 +6,6 @@ import { TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import { renderReport } from '../../services/controller/report.ts';
 import { describeGenome } from '../../services/controller/report/genome-text.ts';
 import { crc32, decodePreview, encodePng, heatmapPng, viridis } from '../../services/controller/report/png.ts';
-import { previewFromRdm, previewIndices } from '../../services/controller/report/preview.ts';
 import { createRng } from '../../services/controller/strategies/rng.ts';
 import { exampleStudy, syntheticRdm, TEACHER_LAYERS } from './report-fixture.ts';
 
@@ -79,19 +78,6 @@ describe('report heatmaps', () => {
     assert.equal(chunks['IHDR']!.readUInt32BE(0), 2);
     const raw = inflateSync(chunks['IDAT']!);
     assert.deepEqual([...raw], [0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 9, 9, 9]);
-  });
-
-  it('cuts previews from a full RDM at stimuli k*n/size', () => {
-    assert.deepEqual(previewIndices(10, 5), [0, 2, 4, 6, 8]);
-    assert.deepEqual(previewIndices(7, 3), [0, 2, 4]);
-    assert.deepEqual(previewIndices(3, 48), [0, 1, 2]);
-    const n = 10;
-    const rdm = Float32Array.from({ length: n * n }, (_, k) => Math.floor(k / n) * 100 + (k % n));
-    const p = previewFromRdm('conv1', rdm, n, 5);
-    assert.equal(p.size, 5);
-    const v = decodePreview(p.data, 5)!;
-    assert.equal(v[1 * 5 + 3], 2 * 100 + 6); // row stimulus 2, column stimulus 6
-    assert.throws(() => previewFromRdm('x', rdm, 9), RangeError);
   });
 
   it('maps values through a viridis-like scale and decodes previews', () => {
