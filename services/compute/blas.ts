@@ -63,7 +63,7 @@ export function createBlasCompute(options: { threads?: number; addonPath?: strin
   return {
     backend: 'blas',
     details: `native addon tgsage_blas over ${addon.info()}`,
-    rdm(x: Activations, method: RdmMethod): Promise<Float32Array> {
+    async rdm(x: Activations, method: RdmMethod): Promise<Float32Array> {
       checkShape(x);
       if (!(method in METHOD)) throw new ComputeInputError(`unknown RDM method '${String(method)}'`);
       const out = new Float32Array(x.n * x.n);
@@ -72,7 +72,7 @@ export function createBlasCompute(options: { threads?: number; addonPath?: strin
         (err: unknown) => Promise.reject(inputError(err)),
       );
     },
-    centeredGram(x: Activations): Promise<Float64Array> {
+    async centeredGram(x: Activations): Promise<Float64Array> {
       checkShape(x);
       const out = new Float64Array(x.n * x.n);
       return serial(() => addon.gram(x.data, x.n, x.d, out)).then(

@@ -124,6 +124,8 @@ export async function initTfjs(name: TfjsBackendName, options: TfjsOptions = {})
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
       await activate('cpu');
+      // its one-time "install tfjs-node" banner is noise here: the compute layer picks its own fast path
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
       details = 'tfjs-backend-cpu (pure JavaScript)';
       break;
     case 'webgpu':
