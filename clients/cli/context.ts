@@ -1,67 +1,70 @@
-// Per-invocation context shared by every command: resolved addresses, output mode, deadlines, and lazily created
-// gRPC clients that are all closed by close().
+// Per-invocation context shared by every command: resolved addresses, output mode, deadlines, and the typed clients
+// of clients/ts (created on first use, all closed by close()).
 
 import type { Command } from 'commander';
-import { createChannel, createClientFactory, type Channel, type CompatServiceDefinition } from 'nice-grpc';
-import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
-import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
+import { createTgsageClients, type ServiceKey, type TgsageClients } from '../ts/index.ts';
 import { ADDRESS_OPTIONS, type ServiceName } from './addresses.ts';
 import { CliError } from './errors.ts';
 
-export type CallOptions = DeadlineOptions & RetryOptions & { signal?: AbortSignal };
+export interface CallOptions {
+  deadline?: number;
+  signal?: AbortSignal;
+}
 
 export interface CliContext {
   readonly json: boolean;
   readonly address: (service: ServiceName) => string;
-  /** Deadline in ms for short calls; `undefined` = none. */
+  /** The global --timeout in ms; undefined when not given or 0. */
   readonly timeoutMs: number | undefined;
-  /** Call options for a call: the global --timeout if set, else `defaultMs` (undefined = no deadline). */
-  readonly callOptions: (defaultMs?: number) => CallOptions;
-  /** A client for `definition` on `service`'s address; channels are cached per address. */
-  readonly client: <D extends CompatServiceDefinition>(service: ServiceName | { address: string }, definition: D) => ReturnType<typeof makeClient<D>>;
+  /**
+   * Options for a streaming call (uploads, scoring, progress streams): the SIGINT signal, and the --timeout
+   * deadline if one was given (streams have none by default). Unary calls get 30 s, or --timeout, from the clients.
+   */
+  readonly callOptions: () => CallOptions;
+  /** Typed clients for the configured addresses (clients/ts). */
+  readonly clients: TgsageClients;
   /** Aborted on SIGINT; pass it to long calls. */
   readonly signal: AbortSignal;
   readonly close: () => void;
 }
 
-const factory = createClientFactory().use(deadlineMiddleware).use(retryMiddleware);
-
-function makeClient<D extends CompatServiceDefinition>(definition: D, channel: Channel) {
-  return factory.create(definition, channel);
-}
+export const SERVICE_KEYS: Record<ServiceName, ServiceKey> = {
+  'teacher-cache': 'teacherCache',
+  scorer: 'scorer',
+  trainer: 'trainer',
+  'search-controller': 'controller',
+};
 
 /** Builds the context from a command's options merged with the global ones. */
 export function cliContext(command: Command, signal: AbortSignal = new AbortController().signal): CliContext {
   const opts = command.optsWithGlobals<Record<string, unknown>>();
-  const timeoutSeconds = opts['timeout'] === undefined ? undefined : Number(opts['timeout']);
-  if (timeoutSeconds !== undefined && !(timeoutSeconds >= 0)) throw new CliError(`--timeout: not a number of seconds: ${String(opts['timeout'])}`);
-  const timeoutMs = timeoutSeconds === undefined || timeoutSeconds === 0 ? undefined : timeoutSeconds * 1000;
-  const channels = new Map<string, Channel>();
-  const address = (service: ServiceName): string => {
-    const key = camel(ADDRESS_OPTIONS[service].flag);
-    return String(opts[key]);
-  };
+  const raw = opts['timeout'];
+  const seconds = raw === undefined ? undefined : Number(raw);
+  if (seconds !== undefined && !(seconds >= 0)) throw new CliError(`--timeout: not a number of seconds: ${String(raw)}`);
+  const timeoutMs = seconds === undefined || seconds === 0 ? undefined : seconds * 1000;
+  const address = (service: ServiceName): string => String(opts[camel(ADDRESS_OPTIONS[service].flag)]);
+  let clients: TgsageClients | undefined;
   return {
     json: opts['json'] === true,
     address,
     timeoutMs,
-    callOptions: (defaultMs) => {
-      const ms = timeoutSeconds === 0 ? undefined : (timeoutMs ?? defaultMs);
-      return { ...(ms === undefined ? {} : { deadline: ms }), signal };
-    },
-    client: (service, definition) => {
-      const addr = typeof service === 'string' ? address(service) : service.address;
-      let channel = channels.get(addr);
-      if (channel === undefined) {
-        channel = createChannel(addr);
-        channels.set(addr, channel);
-      }
-      return makeClient(definition, channel);
+    callOptions: () => ({ ...(timeoutMs === undefined ? {} : { deadline: timeoutMs }), signal }),
+    get clients() {
+      clients ??= createTgsageClients(
+        {
+          teacherCache: address('teacher-cache'),
+          scorer: address('scorer'),
+          trainer: address('trainer'),
+          controller: address('search-controller'),
+        },
+        { deadlineMs: seconds === undefined ? 30_000 : (timeoutMs ?? 0) },
+      );
+      return clients;
     },
     signal,
     close: () => {
-      for (const channel of channels.values()) channel.close();
-      channels.clear();
+      clients?.close();
+      clients = undefined;
     },
   };
 }

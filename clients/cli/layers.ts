@@ -2,12 +2,13 @@
 // at most 1 MiB: one file open at a time, one chunk in memory at a time.
 
 import { DType, type LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
+import { MAX_CHUNK_BYTES } from '../../services/common/chunks.ts';
 import { CliError } from './errors.ts';
 import { formatBytes } from './format.ts';
 import { openNpy, type NpyDType, type NpyHeader } from './npy.ts';
 import type { Progress } from './progress.ts';
 
-export const MAX_CHUNK_BYTES = 1 << 20;
+export { MAX_CHUNK_BYTES };
 
 export interface LayerSpec {
   readonly name: string;

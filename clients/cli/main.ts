@@ -7,6 +7,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { ADDRESS_OPTIONS, SERVICE_NAMES, defaultAddress } from './addresses.ts';
 import { infoCommand } from './commands/info.ts';
 import { scoreCommand } from './commands/score.ts';
+import { serveCommand } from './commands/serve.ts';
+import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
 import { describeError } from './errors.ts';
 
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
       new Option(`--${flag} <host:port>`, `${service} address`).env(env).default(defaultAddress(service)),
     );
   }
+  program.addCommand(serveCommand());
+  program.addCommand(startCommand());
   program.addCommand(teacherCommand());
   program.addCommand(scoreCommand());
   program.addCommand(infoCommand());

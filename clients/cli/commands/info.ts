@@ -1,10 +1,10 @@
 // `tgsage info`: which services answer at the configured addresses, and on which compute backend they run.
 
 import { Command } from 'commander';
-import { InfoDefinition, type ServiceInfo } from '../../../gen/tgsage/v1/info.ts';
+import type { ServiceInfo } from '../../../gen/tgsage/v1/info.ts';
 import { action } from '../action.ts';
 import { SERVICE_NAMES, type ServiceName } from '../addresses.ts';
-import type { CliContext } from '../context.ts';
+import { SERVICE_KEYS, type CliContext } from '../context.ts';
 import { describeError } from '../errors.ts';
 import { table } from '../format.ts';
 import { printJson, printText } from '../output.ts';
@@ -21,7 +21,7 @@ export async function probeServices(ctx: CliContext, timeoutMs = 3000): Promise<
     SERVICE_NAMES.map(async (service): Promise<ServiceStatus> => {
       const address = ctx.address(service);
       try {
-        const info = await ctx.client(service, InfoDefinition).getInfo({}, { deadline: timeoutMs, signal: ctx.signal });
+        const info = await ctx.clients.info(SERVICE_KEYS[service]).getInfo({}, { deadline: timeoutMs, retryMaxAttempts: 1, signal: ctx.signal });
         return { service, address, info };
       } catch (error) {
         return { service, address, error: describeError(error).replace(/^error: /, '') };

@@ -2,7 +2,7 @@
 // each teacher layer, and the candidate x teacher similarity matrix.
 
 import { Command, Option } from 'commander';
-import { ScorerDefinition, type ScoreActivationsRequest } from '../../../gen/tgsage/v1/scorer.ts';
+import type { ScoreActivationsRequest } from '../../../gen/tgsage/v1/scorer.ts';
 import { RdmMethod, type SimilarityResult } from '../../../gen/tgsage/v1/similarity.ts';
 import { action } from '../action.ts';
 import { COMPARATORS, RDM_METHODS, comparatorName, parseEnum, rdmMethodName } from '../enums.ts';
@@ -51,7 +51,7 @@ export function scoreCommand(): Command {
         }
         let result: SimilarityResult;
         try {
-          result = await ctx.client('scorer', ScorerDefinition).scoreActivations(requests(), ctx.callOptions());
+          result = await ctx.clients.scorer.scoreActivations(requests(), ctx.callOptions());
         } finally {
           progress.stop();
         }

@@ -3,11 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { DType } from '../../../gen/tgsage/v1/tensor.ts';
-import {
-  TeacherCacheDefinition,
-  type CreateTeacherRequest,
-  type Teacher,
-} from '../../../gen/tgsage/v1/teacher_cache.ts';
+import type { CreateTeacherRequest, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
 import { action } from '../action.ts';
 import type { CliContext } from '../context.ts';
 import { RDM_METHODS, parseEnum, rdmMethodName, sourceName } from '../enums.ts';
@@ -17,8 +13,6 @@ import { collectLayer, layerChunks, openLayers, type LayerSpec } from '../layers
 import { encodeNpy } from '../npy.ts';
 import { printJson, printText } from '../output.ts';
 import { createProgress } from '../progress.ts';
-
-const SHORT_CALL_MS = 30_000;
 
 export function teacherCommand(): Command {
   const teacher = new Command('teacher').description('store, inspect and delete teachers in the teacher cache');
@@ -46,7 +40,7 @@ export function teacherCommand(): Command {
     .argument('<id>', 'teacher id')
     .action(
       action(async (ctx, _o, id) => {
-        const t = await ctx.client('teacher-cache', TeacherCacheDefinition).getTeacher({ id: id }, ctx.callOptions(SHORT_CALL_MS));
+        const t = await ctx.clients.teacherCache.getTeacher({ id: id }, { signal: ctx.signal });
         if (ctx.json) printJson(teacherJson(t));
         else printText(describeTeacher(t));
       }),
@@ -57,7 +51,7 @@ export function teacherCommand(): Command {
     .description('list the complete teachers')
     .action(
       action(async (ctx) => {
-        const { teachers } = await ctx.client('teacher-cache', TeacherCacheDefinition).listTeachers({}, ctx.callOptions(SHORT_CALL_MS));
+        const { teachers } = await ctx.clients.teacherCache.listTeachers({}, { signal: ctx.signal });
         if (ctx.json) {
           printJson({ teachers: teachers.map(teacherJson) });
           return;
@@ -91,7 +85,7 @@ export function teacherCommand(): Command {
     .argument('<id>', 'teacher id')
     .action(
       action(async (ctx, _o, id) => {
-        await ctx.client('teacher-cache', TeacherCacheDefinition).deleteTeacher({ id: id }, ctx.callOptions(SHORT_CALL_MS));
+        await ctx.clients.teacherCache.deleteTeacher({ id: id }, { signal: ctx.signal });
         if (ctx.json) printJson({ deleted: id });
         else printText(`deleted teacher ${id}`);
       }),
@@ -146,7 +140,7 @@ async function putTeacher(ctx: CliContext, o: PutOptions): Promise<Teacher> {
     for await (const chunk of layerChunks(layers, progress, { signal: ctx.signal })) yield { message: { $case: 'chunk', value: chunk } };
   }
   try {
-    return await ctx.client('teacher-cache', TeacherCacheDefinition).createTeacher(requests(), ctx.callOptions());
+    return await ctx.clients.teacherCache.createTeacher(requests(), ctx.callOptions());
   } finally {
     progress.stop();
   }
@@ -170,7 +164,7 @@ async function downloadRdm(ctx: CliContext, teacherId: string, layer: string, ou
   let values: Float32Array | Float64Array | undefined;
   let size = 0;
   let filled = 0;
-  const stream = ctx.client('teacher-cache', TeacherCacheDefinition).getRdm({ teacherId, layer }, ctx.callOptions());
+  const stream = ctx.clients.teacherCache.getRdm({ teacherId, layer }, ctx.callOptions());
   for await (const chunk of stream) {
     if (values === undefined) {
       size = chunk.size;
