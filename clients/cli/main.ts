@@ -10,6 +10,7 @@ import { scoreCommand } from './commands/score.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
+import { trainCommand } from './commands/train.ts';
 import { describeError } from './errors.ts';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(startCommand());
   program.addCommand(teacherCommand());
   program.addCommand(scoreCommand());
+  program.addCommand(trainCommand());
   program.addCommand(infoCommand());
   return program;
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import type { Genome } from '../../../gen/tgsage/v1/genome.ts';
-import { LrSchedule, Optimizer, TrainerDefinition, type TrainingProgress, type TrainingResult } from '../../../gen/tgsage/v1/trainer.ts';
+import { LrSchedule, Optimizer, type TrainingProgress, type TrainingResult } from '../../../gen/tgsage/v1/trainer.ts';
 import { genomeFromJson, genomeToJsonValue } from '../../../services/spaces/json.ts';
 import { sampleGenome } from '../../../services/spaces/decisions.ts';
 import { createRng } from '../../../services/spaces/rng.ts';
@@ -108,7 +108,7 @@ export function trainCommand(): Command {
         const bar = progressView(request.training.steps);
         let result: TrainingResult | undefined;
         try {
-          const stream = ctx.client('trainer', TrainerDefinition).trainCandidate(request, ctx.callOptions());
+          const stream = ctx.clients.trainer.trainCandidate(request, ctx.callOptions());
           for await (const event of stream) {
             if (event.event?.$case === 'progress') bar.update(event.event.value);
             else if (event.event?.$case === 'result') result = event.event.value;
