@@ -33,7 +33,8 @@ export type ServiceFactory = (deps: ServiceDeps) => Promise<ServiceModule>;
  * load only where it runs.
  */
 export const serviceFactories: Partial<Record<ServiceName, ServiceFactory>> = {
-  // 'teacher-cache' and scorer: being added on branch core.
+  'teacher-cache': async (deps) => (await import('./teacher-cache/main.ts')).createTeacherCacheModule(deps),
+  scorer: async (deps) => (await import('./scorer/main.ts')).createScorerModule(deps),
   trainer: async (deps) => (await import('./trainer/main.ts')).trainerModule(deps),
   // 'search-controller': added by the controller branch (services/search-controller/main.ts).
 };
@@ -45,13 +46,9 @@ export function registeredServices(): ServiceName[] {
 export type ComputeFactory = (config: TgsageConfig, logger: Logger) => Promise<Compute>;
 
 /** Default compute: services/compute's createCompute with the configured backend. */
-export const defaultComputeFactory: ComputeFactory = async (config) => {
-  // Path held in a variable until services/compute/index.ts is merged (keeps the type check independent of it).
-  const path = './compute/index.ts';
-  const { createCompute } = (await import(path)) as {
-    createCompute(options: { backend: string }): Promise<Compute>;
-  };
-  return createCompute({ backend: config.compute.backend });
+export const defaultComputeFactory: ComputeFactory = async (config, logger) => {
+  const { createCompute } = await import('./compute/index.ts');
+  return createCompute({ backend: config.compute.backend, log: (line) => logger.info(line) });
 };
 
 export interface RunOptions {
