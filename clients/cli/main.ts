@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ADDRESS_OPTIONS, SERVICE_NAMES, defaultAddress } from './addresses.ts';
+import { compareCommand } from './commands/compare.ts';
 import { infoCommand } from './commands/info.ts';
 import { scoreCommand } from './commands/score.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(startCommand());
   program.addCommand(teacherCommand());
   program.addCommand(scoreCommand());
+  program.addCommand(compareCommand());
   program.addCommand(trainCommand());
   program.addCommand(dataCommand());
   program.addCommand(infoCommand());

@@ -9,6 +9,7 @@ import { ScorerDefinition, type ScorerClient } from '../../gen/tgsage/v1/scorer.
 import { SearchControllerDefinition, type SearchControllerClient } from '../../gen/tgsage/v1/search_controller.ts';
 import { TeacherCacheDefinition, type TeacherCacheClient } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition, type TrainerClient } from '../../gen/tgsage/v1/trainer.ts';
+import { withFastCodecs } from '../../services/common/fast-codec.ts';
 
 export interface TgsageAddresses {
   teacherCache?: string;
@@ -27,11 +28,11 @@ export const DEFAULT_ADDRESSES: Required<TgsageAddresses> = {
 export interface ClientOptions {
   /** Deadline of unary calls in ms (default 30 000; 0 = none). Streaming calls take `deadline` per call. */
   deadlineMs?: number;
-  /** Attempts for idempotent unary calls (default 3). */
+  /** Attempts for idempotent unary calls (default 3; back-off from 100 ms, exponential with jitter). */
   retryMaxAttempts?: number;
 }
 
-type RetryCallOptions = { retryMaxAttempts?: number; deadline?: Date | number };
+type RetryCallOptions = { retryMaxAttempts?: number; retryBaseDelayMs?: number; deadline?: Date | number };
 
 export type HealthClient<Ext = {}> = Client<typeof HealthDefinition, Ext>;
 
@@ -65,7 +66,7 @@ function unaryDefaults(
   const out: Record<string, RetryCallOptions> = {};
   for (const [key, m] of Object.entries(methods)) {
     if (m.requestStream || m.responseStream) continue;
-    out[key] = { retryMaxAttempts: attempts, ...(deadlineMs > 0 ? { deadline: deadlineMs } : {}) };
+    out[key] = { retryMaxAttempts: attempts, retryBaseDelayMs: 100, ...(deadlineMs > 0 ? { deadline: deadlineMs } : {}) };
   }
   return out;
 }
@@ -94,7 +95,7 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
     return c;
   };
   const make = <D extends { methods: Record<string, MethodLike> }>(definition: D, address: string) =>
-    factory.create(definition as never, channel(address), {
+    factory.create(withFastCodecs(definition as never), channel(address), {
       '*': {},
       ...unaryDefaults(definition.methods, deadlineMs, attempts),
     }) as unknown;

@@ -2,14 +2,14 @@
 // Scores are checked against an independent float64 reference (test/cli/reference.ts).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServices, type RunningServices } from '../../services/registry.ts';
 import { resolveConfig } from '../../services/config.ts';
 import { readNpy, writeNpy } from '../../clients/cli/npy.ts';
 import { parseJson, runCli } from '../support/cli.ts';
-import { correlationRdm, spearman, upperTriangle } from './reference.ts';
+import { correlationRdm, pearson, spearman, upperTriangle } from './reference.ts';
 
 const N = 120;
 
@@ -79,11 +79,13 @@ describe('tgsage CLI against live services', () => {
   const candidateLayers = () => ['conv1', 'conv2', 'fc'].flatMap((n) => ['--layer', `${n}=${file(n)}`]);
 
   it('teacher put uploads several layers in chunks, with plain progress lines when stderr is not a terminal', async () => {
-    const r = await runCli([...flags, '--json', 'teacher', 'put', '--id', 'cli-t', '--description', 'from the CLI test', ...teacherLayers()]);
+    await writeFile(join(dir, 'ids.txt'), Array.from({ length: N }, (_, i) => `img${i}`).join('\n') + '\n');
+    const r = await runCli([...flags, '--json', 'teacher', 'put', '--id', 'cli-t', '--description', 'from the CLI test', '--stimulus-ids', join(dir, 'ids.txt'), ...teacherLayers()]);
     assert.equal(r.code, 0, r.stderr);
     const t = parseJson(r);
     assert.equal(t.id, 'cli-t');
     assert.equal(t.numStimuli, N);
+    assert.deepEqual(t.stimulusIds.slice(0, 2), ['img0', 'img1']);
     assert.deepEqual(t.layers.map((l: { name: string }) => l.name), ['v4', 'it']);
     assert.deepEqual(t.layers[1].shape, [N, 2, 5, 5]);
     assert.equal(t.layers[1].numFeatures, 50);
@@ -158,6 +160,39 @@ describe('tgsage CLI against live services', () => {
     assert.ok(worst < 1e-5, `max |diff| ${worst}`);
   });
 
+  it('compare sends RDMs computed elsewhere: against its own teacher RDMs and against the cached teacher', async () => {
+    const rdm = (l: { data: ArrayLike<number> }) => correlationRdm(l.data, N);
+    await writeNpy(file('rdm-conv2'), rdm(candidate['conv2']!), [N, N]);
+    await writeNpy(file('rdm-fc'), new Float32Array(rdm(candidate['fc']!)), [N, N]);
+    await writeNpy(file('rdm-v4'), rdm(teacher['v4']!), [N, N]);
+    await writeNpy(file('rdm-it'), rdm(teacher['it']!), [N, N]);
+    const cand = ['--rdm', `conv2=${file('rdm-conv2')}`, '--rdm', `fc=${file('rdm-fc')}`];
+    const [own, cached, bad] = await Promise.all([
+      runCli([...flags, '--json', 'compare', ...cand, '--teacher-rdm', `v4=${file('rdm-v4')}`, '--teacher-rdm', `it=${file('rdm-it')}`, '--comparator', 'pearson']),
+      runCli([...flags, '--json', 'compare', ...cand, '--teacher', 'cli-t']),
+      runCli([...flags, 'compare', '--rdm', `x=${file('conv1')}`, '--teacher', 'cli-t']),
+    ]);
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal(cached.code, 0, cached.stderr);
+    const tri = (name: string, l: { data: ArrayLike<number> }) => [name, upperTriangle(correlationRdm(l.data, N), N)] as const;
+    const c = [tri('conv2', candidate['conv2']!), tri('fc', candidate['fc']!)];
+    const t = [tri('v4', teacher['v4']!), tri('it', teacher['it']!)];
+    const o = parseJson(own);
+    const k = parseJson(cached);
+    assert.equal(o.teacherId, '');
+    assert.equal(k.teacherId, 'cli-t');
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < 2; j++) {
+        const p = pearson(c[i]![1], t[j]![1]);
+        const s = spearman(c[i]![1], t[j]![1]);
+        assert.ok(Math.abs(o.matrix[i][j] - p) < 1e-5, `own pearson [${i}][${j}] ${o.matrix[i][j]} vs ${p}`);
+        assert.ok(Math.abs(k.matrix[i][j] - s) < 1e-4, `cached spearman [${i}][${j}] ${k.matrix[i][j]} vs ${s}`);
+      }
+    }
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: .*must be 120 x 120/m);
+  });
+
   it('bad requests exit 1 with error: <CODE>: <message>', async () => {
     const [dup, unknown, mismatch, missingLayerFile, fortran, badComparator] = await Promise.all([
       runCli([...flags, 'teacher', 'put', '--id', 'cli-t', '--layer', `it=${file('it')}`]),
@@ -205,8 +240,10 @@ describe('tgsage CLI against live services', () => {
   it('addresses come from TGSAGE_*_ADDR when no flag is given; an unreachable service is UNAVAILABLE', async () => {
     const env = { TGSAGE_TEACHER_CACHE_ADDR: flags[1]! };
     const ok = await runCli(['--json', 'teacher', 'list'], { env });
+    assert.deepEqual(parseJson(ok).teachers, []);
     assert.equal(ok.code, 0, ok.stderr);
-    const down = await runCli(['--teacher-cache', '127.0.0.1:1', 'teacher', 'list']);
+    // (score is not retried, so it fails at once; list would be retried with back-off first)
+    const down = await runCli(['--scorer', '127.0.0.1:1', 'score', '--teacher', 'cli-t', '--layer', `it=${file('it')}`]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^error: UNAVAILABLE: /m);
   });

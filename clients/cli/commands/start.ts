@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { registeredServices } from '../../../services/registry.ts';
 import type { ServiceName } from '../../../services/config.ts';
 import { action } from '../action.ts';
 import { createTgsageClients, type HealthClient } from '../../ts/index.ts';
@@ -47,6 +46,7 @@ export function startCommand(): Command {
 }
 
 async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
+  const { registeredServices } = await import('../../../services/registry.ts');
   const available = registeredServices();
   const names = o.services === undefined ? available : o.services.split(',').map((s) => parseServiceName(s.trim()));
   for (const n of names) if (!available.includes(n)) throw new CliError(`service '${n}' is not available yet (available: ${available.join(', ')})`);
@@ -122,11 +122,16 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
     ),
   );
 
-  let signals = 0;
+  // The first signal stops the children gracefully; another one more than a second later kills them. (A terminal's
+  // Ctrl-C can reach us twice at once, e.g. directly and relayed by `npm start`'s tsx wrapper.)
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
+    const now = Date.now();
+    if (firstSignalAt !== 0 && now - firstSignalAt < 1000) return;
+    const kill = firstSignalAt !== 0;
+    firstSignalAt ||= now;
     stopping = true;
-    for (const c of children) if (c.exited === undefined) c.process.kill(signals === 1 ? signal : 'SIGKILL');
+    for (const c of children) if (c.exited === undefined) c.process.kill(kill ? 'SIGKILL' : signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -147,7 +152,7 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
       }));
       if (ctx.json) printJson({ services: rows });
       else {
-        printText(table(['service', 'address', 'pid', 'backend', 'details'], rows.map((r) => [r.service, r.address, String(r.pid), r.backend, r.details])));
+        printText(table(['service', 'address', 'pid', 'backend', 'details'], rows.map((r) => [r.service, r.address, String(r.pid), r.backend, r.details.length > 72 ? `${r.details.slice(0, 71)}…` : r.details])));
         printText('ready; Ctrl-C stops every service');
       }
     } else if (!stopping) {
