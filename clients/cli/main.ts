@@ -11,6 +11,8 @@ import { scoreCommand } from './commands/score.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
+import { trainCommand } from './commands/train.ts';
+import { dataCommand } from './commands/data.ts';
 import { describeError } from './errors.ts';
 
 export function buildProgram(): Command {
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   program.addCommand(teacherCommand());
   program.addCommand(scoreCommand());
   program.addCommand(compareCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(dataCommand());
   program.addCommand(infoCommand());
   return program;
 }

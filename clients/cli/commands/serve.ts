@@ -17,7 +17,19 @@ export function addServerOptions(command: Command): Command {
     .option('--data-dir <dir>', 'data directory (default: env TGSAGE_DATA_DIR, else ./data)')
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (0 = off)', parsePort)
-    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'));
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      new Option('--train-backend <name>', 'trainer: tfjs backend to train on').choices(['wasm', 'cpu', 'webgpu', 'tensorflow']).default('wasm'),
+    )
+    .option('--max-queue <n>', 'trainer: requests that may wait while one trains (0 = RESOURCE_EXHAUSTED when busy)', parseCount, 8)
+    .option('--concurrency <n>', 'trainer: trainings at once', parseCount, 1)
+    .option('--no-default-teacher', 'teacher cache: do not install the shipped teacher as `default` on start');
+}
+
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`not a non-negative integer: '${value}'`);
+  return n;
 }
 
 export interface ServerOptions {
@@ -26,6 +38,10 @@ export interface ServerOptions {
   backend: BackendName;
   metricsPort?: number;
   logLevel: LogLevel;
+  trainBackend: 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
+  maxQueue: number;
+  concurrency: number;
+  defaultTeacher: boolean;
 }
 
 export function parsePort(value: string): number {
@@ -60,6 +76,8 @@ export function serveCommand(): Command {
       trainerAddress: globals['trainer'],
       compute: { backend: o.backend },
       logLevel: o.logLevel,
+      installDefaultTeacher: o.defaultTeacher,
+      trainer: { backend: o.trainBackend, maxQueue: o.maxQueue, concurrency: Math.max(1, o.concurrency) },
       ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
     });
     // Imported here, not at the top: the registry pulls in the whole server stack, which other commands do not need.
