@@ -5,6 +5,7 @@ import { ScoreKind } from '../../gen/tgsage/v1/search_controller.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { createStrategyRegistry, type StrategyRegistry } from './strategies/registry.ts';
 
 export const LIMITS = {
   maxStepsPerTrial: 100_000,
@@ -15,6 +16,8 @@ export const LIMITS = {
 } as const;
 
 export interface ValidateDeps {
+  /** Strategies the controller knows (validates the strategy settings). */
+  registry?: StrategyRegistry;
   /** Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher). Skipped for score = P. */
   checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<void>;
 }
@@ -34,34 +37,16 @@ function realIn(field: string, value: number, min: number, max: number, openMax 
 }
 
 /** Validates and fills defaults without touching other services. */
-export function normalizeStudyConfig(input: StudyConfig | undefined): StudyConfig {
+export function normalizeStudyConfig(
+  input: StudyConfig | undefined,
+  registry: StrategyRegistry = createStrategyRegistry(),
+): StudyConfig {
   if (!input) throw new InvalidArgumentError('config', 'is required');
   const c = structuredClone(input);
   if (c.space !== SearchSpace.SEARCH_SPACE_CONVNET && c.space !== SearchSpace.SEARCH_SPACE_NASNET) {
     throw new InvalidArgumentError('space', 'must be SEARCH_SPACE_CONVNET or SEARCH_SPACE_NASNET');
   }
-  const s = c.strategy?.strategy ?? { $case: 'random' as const, value: {} };
-  switch (s.$case) {
-    case 'random':
-      break;
-    case 'reinforce': {
-      const r = s.value;
-      r.hiddenUnits = intIn('strategy.reinforce.hidden_units', r.hiddenUnits || 64, 1, 1024);
-      r.learningRate = realIn('strategy.reinforce.learning_rate', r.learningRate || 0.005, 1e-9, 10);
-      r.baselineDecay = realIn('strategy.reinforce.baseline_decay', r.baselineDecay || 0.8, 0, 1, true);
-      r.entropyWeight = realIn('strategy.reinforce.entropy_weight', r.entropyWeight || 0.01, 0, 10);
-      break;
-    }
-    case 'evolution': {
-      const e = s.value;
-      e.populationSize = intIn('strategy.evolution.population_size', e.populationSize || 16, 2, 10_000);
-      e.sampleSize = intIn('strategy.evolution.sample_size', e.sampleSize || 4, 1, e.populationSize);
-      break;
-    }
-    default:
-      throw new InvalidArgumentError('strategy', 'unknown strategy');
-  }
-  c.strategy = { strategy: s };
+  c.strategy = registry.resolveConfig(c.strategy, 'strategy');
   if (c.score === ScoreKind.SCORE_KIND_UNSPECIFIED) c.score = ScoreKind.SCORE_KIND_P_TG;
   if (![ScoreKind.SCORE_KIND_P, ScoreKind.SCORE_KIND_TG, ScoreKind.SCORE_KIND_P_TG].includes(c.score)) {
     throw new InvalidArgumentError('score', `unknown score kind ${c.score}`);
@@ -110,7 +95,7 @@ export async function validateStudyConfig(
   deps: ValidateDeps,
   signal?: AbortSignal,
 ): Promise<StudyConfig> {
-  const c = normalizeStudyConfig(input);
+  const c = normalizeStudyConfig(input, deps.registry);
   if (c.score !== ScoreKind.SCORE_KIND_P && deps.checkTeacher) await deps.checkTeacher(c.teacherId, signal);
   return c;
 }

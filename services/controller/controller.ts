@@ -26,6 +26,7 @@ import {
   trainTrial,
 } from './runner.ts';
 import { isTerminal, type StudyStorage } from './storage.ts';
+import type { StrategyRegistry } from './strategies/registry.ts';
 
 /** Streams a candidate's layer chunks to the Scorer (one chunk at a time) and returns its similarity result. */
 export type ScoreActivationsFn = (
@@ -39,6 +40,8 @@ export interface ControllerDeps {
   storage: StudyStorage;
   pool: TrainerPool;
   proposers: ProposerFactory;
+  /** Strategies known to the proposers (validates strategy settings). */
+  registry?: StrategyRegistry;
   /** Throws NotFoundError for an unknown teacher. */
   checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<void>;
   scoreActivations?: ScoreActivationsFn;
@@ -139,7 +142,7 @@ export function createController(deps: ControllerDeps): Controller {
     if (studyId && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(studyId)) {
       throw new InvalidArgumentError('study_id', `${JSON.stringify(studyId)} is not a valid id`);
     }
-    const full = await validateStudyConfig(config, { checkTeacher: deps.checkTeacher }, signal);
+    const full = await validateStudyConfig(config, { checkTeacher: deps.checkTeacher, registry: deps.registry }, signal);
     const id = studyId || newStudyId();
     storage.createStudy({
       id,
