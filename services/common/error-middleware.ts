@@ -1,0 +1,33 @@
+// The one place where failures become gRPC status codes. Domain errors (services/common/errors.ts) and the compute
+// layer's input errors keep their message; ServerError and abort errors pass through; anything else is logged with
+// its cause and answered INTERNAL without details, so clients never see stack traces.
+import { ServerError, Status } from 'nice-grpc';
+import type { CallContext, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
+import { isAbortError } from 'abort-controller-x';
+import { ComputeInputError } from '../compute/types.ts';
+import { DomainError } from './errors.ts';
+import type { Logger } from './log.ts';
+
+/** Maps a thrown value to the ServerError a client should see; undefined = pass it through unchanged. */
+export function toServerError(error: unknown): ServerError | undefined {
+  if (error instanceof ServerError || isAbortError(error)) return undefined;
+  if (error instanceof DomainError) return new ServerError(Status[error.code], error.message);
+  if (error instanceof ComputeInputError) return new ServerError(Status.INVALID_ARGUMENT, error.message);
+  return new ServerError(Status.INTERNAL, 'internal error (see server log)');
+}
+
+export function errorMiddleware(logger: Logger): ServerMiddleware {
+  return async function* errors<Request, Response>(
+    call: ServerMiddlewareCall<Request, Response>,
+    context: CallContext,
+  ) {
+    try {
+      return yield* call.next(call.request, context);
+    } catch (error: unknown) {
+      const mapped = toServerError(error);
+      if (mapped === undefined) throw error;
+      if (mapped.code === Status.INTERNAL) logger.error('internal error', { method: call.method.path, error });
+      throw mapped;
+    }
+  };
+}

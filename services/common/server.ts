@@ -1,0 +1,208 @@
+// Builds a tgsage gRPC server (no listening): the given services plus gRPC health, server reflection and
+// tgsage.v1.Info, behind the middleware chain metrics -> call log -> terminator -> errors. `listen` binds it,
+// `shutdown` drains it, `signalHandlers` wires SIGTERM / SIGINT.
+import { readFileSync } from 'node:fs';
+import { createServer, type CompatServiceDefinition, type ServiceImplementation } from 'nice-grpc';
+import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
+import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
+import { InfoDefinition, type InfoServiceImplementation } from '../../gen/tgsage/v1/info.ts';
+import { callLogMiddleware } from './call-log.ts';
+import { errorMiddleware } from './error-middleware.ts';
+import type { Logger } from './log.ts';
+import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMetrics } from './metrics.ts';
+import { terminatorMiddleware } from './terminator.ts';
+
+/** A service definition with its implementation. Make one with `serviceEntry` so the pair is type-checked. */
+export interface ServiceEntry {
+  readonly definition: CompatServiceDefinition & { readonly fullName: string };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly implementation: any;
+}
+
+export function serviceEntry<D extends CompatServiceDefinition & { readonly fullName: string }>(
+  definition: D,
+  implementation: ServiceImplementation<D>,
+): ServiceEntry {
+  return { definition, implementation };
+}
+
+export interface ComputeInfo {
+  readonly backend: string;
+  readonly details: string;
+}
+
+export interface BuildServerOptions {
+  /** Process / service name for logs and metrics, e.g. "teacher-cache". */
+  name: string;
+  services: ServiceEntry[];
+  logger: Logger;
+  /** Compute backend reported by Info (omit for services that compute nothing). */
+  compute?: ComputeInfo;
+  /** Port of the HTTP /metrics endpoint; 0 or undefined = no endpoint. */
+  metricsPort?: number;
+  /** Host of the /metrics endpoint (default: the gRPC host). */
+  metricsHost?: string;
+  /** How long shutdown waits for in-flight calls before cancelling them (default 10 s). */
+  drainTimeoutMs?: number;
+  /** Aborted when shutdown starts; services pass it to long waits. Default: a new one. */
+  shutdownController?: AbortController;
+  /** Protobuf-encoded FileDescriptorSet for reflection (default gen/descriptor.binpb). */
+  descriptorSet?: Uint8Array;
+  /** Collect process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+export interface TgsageServer {
+  readonly name: string;
+  /** Full names of every service served (tgsage services, Info, health, reflection). */
+  readonly serviceNames: readonly string[];
+  readonly health: HealthState;
+  readonly metrics: ServerMetrics;
+  /** Aborted when shutdown starts. */
+  readonly shutdownSignal: AbortSignal;
+  /** Binds host:port (port 0 = any free port) and starts the metrics endpoint; returns the bound port. */
+  listen(host: string, port: number): Promise<number>;
+  /** Port of the /metrics endpoint, if one runs. */
+  metricsPort(): number | undefined;
+  /** Graceful: health NOT_SERVING, stop accepting, drain in-flight calls up to the timeout, then cancel them. */
+  shutdown(options?: { timeoutMs?: number }): Promise<void>;
+  /** SIGTERM / SIGINT -> shutdown, then process exit. Returns a function that removes the handlers. */
+  signalHandlers(options?: { exit?: (code: number) => void }): () => void;
+}
+
+let cachedVersion: string | undefined;
+export function tgsageVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version?: string;
+      };
+      cachedVersion = pkg.version ?? '0.0.0';
+    } catch {
+      cachedVersion = '0.0.0';
+    }
+  }
+  return cachedVersion;
+}
+
+export function defaultDescriptorSet(): Uint8Array {
+  return readFileSync(new URL('../../gen/descriptor.binpb', import.meta.url));
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function buildServer(options: BuildServerOptions): TgsageServer {
+  const { name, logger } = options;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  const shutdownController = options.shutdownController ?? new AbortController();
+  const metrics = createServerMetrics({ service: name, defaultMetrics: options.defaultMetrics });
+  const health = HealthState();
+  const startedAt = performance.now();
+
+  const tgsageNames = options.services.map((s) => s.definition.fullName);
+  const infoNames = [...tgsageNames, InfoDefinition.fullName];
+  const serviceNames = [...infoNames, HealthDefinition.fullName, 'grpc.reflection.v1.ServerReflection'];
+
+  const info: InfoServiceImplementation = {
+    async getInfo() {
+      return {
+        services: infoNames,
+        version: tgsageVersion(),
+        computeBackend: options.compute?.backend ?? '',
+        computeDetails: options.compute?.details ?? '',
+        runtime: `node ${process.version}`,
+        pid: process.pid,
+        uptimeSeconds: (performance.now() - startedAt) / 1000,
+      };
+    },
+  };
+
+  const server = createServer({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 + 1024 })
+    .use(metrics.middleware)
+    .use(callLogMiddleware(logger))
+    .use(terminatorMiddleware(shutdownController.signal))
+    .use(errorMiddleware(logger));
+  for (const s of options.services) server.add(s.definition, s.implementation);
+  server.add(InfoDefinition, info);
+  server.add(HealthDefinition, HealthServiceImpl(health));
+  server.add(
+    ServerReflectionService,
+    ServerReflection(options.descriptorSet ?? defaultDescriptorSet(), [
+      ...infoNames,
+      HealthDefinition.fullName,
+    ]),
+  );
+
+  let endpoint: MetricsEndpoint | undefined;
+  let listening = false;
+  let shuttingDown: Promise<void> | undefined;
+
+  const setAll = (status: 'healthy' | 'unhealthy') => {
+    health.setStatus(status);
+    for (const n of infoNames) health.setStatus(status, n);
+  };
+
+  async function drain(timeoutMs: number): Promise<void> {
+    setAll('unhealthy');
+    shutdownController.abort();
+    logger.info('shutting down', { drainTimeoutMs: timeoutMs });
+    if (listening) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const outcome = await Promise.race([server.shutdown().then(() => 'drained' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        logger.warn('drain timed out; cancelling in-flight calls', { drainTimeoutMs: timeoutMs });
+        server.forceShutdown();
+      }
+    }
+    await endpoint?.close();
+    endpoint = undefined;
+    logger.info('stopped');
+  }
+
+  return {
+    name,
+    serviceNames,
+    health,
+    metrics,
+    shutdownSignal: shutdownController.signal,
+    async listen(host, port) {
+      const bound = await server.listen(hostPort(host, port));
+      listening = true;
+      setAll('healthy');
+      if (options.metricsPort) {
+        endpoint = await serveMetrics(metrics.registry, options.metricsHost ?? host, options.metricsPort);
+      }
+      return bound;
+    },
+    metricsPort: () => endpoint?.port,
+    shutdown(opts) {
+      shuttingDown ??= drain(opts?.timeoutMs ?? drainTimeoutMs);
+      return shuttingDown;
+    },
+    signalHandlers(opts) {
+      const exit = opts?.exit ?? ((code: number) => process.exit(code));
+      const onSignal = (signal: NodeJS.Signals) => {
+        logger.info('signal received', { signal });
+        this.shutdown().then(
+          () => exit(0),
+          (error: unknown) => {
+            logger.error('shutdown failed', { error });
+            exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      return () => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      };
+    },
+  };
+}
