@@ -1,0 +1,74 @@
+// `tgsage serve <service>`: runs one service in this process (registry.runService) until SIGTERM / SIGINT, which
+// set health NOT_SERVING, drain in-flight calls and exit.
+
+import { Command, Option } from 'commander';
+import { runService } from '../../../services/registry.ts';
+import { resolveConfig, SERVICE_NAMES, type ServiceName } from '../../../services/config.ts';
+import type { BackendName } from '../../../services/compute/types.ts';
+import type { LogLevel } from '../../../services/common/log.ts';
+import { CliError } from '../errors.ts';
+
+export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** Options shared by `serve` and `start`. */
+export function addServerOptions(command: Command): Command {
+  return command
+    .option('--host <host>', 'interface to bind (0.0.0.0 for all)', '127.0.0.1')
+    .option('--data-dir <dir>', 'data directory (default: env TGSAGE_DATA_DIR, else ./data)')
+    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (0 = off)', parsePort)
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'));
+}
+
+export interface ServerOptions {
+  host: string;
+  dataDir?: string;
+  backend: BackendName;
+  metricsPort?: number;
+  logLevel: LogLevel;
+}
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`not a port number: '${value}'`);
+  return n;
+}
+
+export function parseServiceName(value: string): ServiceName {
+  if (!(SERVICE_NAMES as readonly string[]).includes(value)) {
+    throw new CliError(`unknown service '${value}' (one of ${SERVICE_NAMES.join(', ')})`);
+  }
+  return value as ServiceName;
+}
+
+export function serveCommand(): Command {
+  const serve = new Command('serve')
+    .description('run one service in this process (Ctrl-C or SIGTERM: stop serving, drain, exit)')
+    .argument('<service>', `one of ${SERVICE_NAMES.join(', ')}`)
+    .option('--port <port>', "port to listen on (default: the service's own; 0 = any free port)", parsePort);
+  addServerOptions(serve);
+  serve.action(async (service: string, _opts: unknown, command: Command) => {
+    const name = parseServiceName(service);
+    const o = command.opts<ServerOptions & { port?: number }>();
+    const globals = command.optsWithGlobals<Record<string, string>>();
+    const config = resolveConfig({
+      host: o.host,
+      ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+      ...(o.port !== undefined ? { ports: { [name]: o.port } } : {}),
+      teacherCacheAddress: globals['teacherCache'],
+      scorerAddress: globals['scorer'],
+      trainerAddress: globals['trainer'],
+      compute: { backend: o.backend },
+      logLevel: o.logLevel,
+      ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
+    });
+    const running = await runService(name, config);
+    if (process.env['TGSAGE_STOP_ON_STDIN_EOF'] === '1') {
+      // Started by `tgsage start`: if that supervisor dies (even by SIGKILL) our stdin pipe closes; stop gracefully.
+      process.stdin.on('end', () => void running.close().then(() => process.exit(0), () => process.exit(1)));
+      process.stdin.resume();
+    }
+  });
+  return serve;
+}

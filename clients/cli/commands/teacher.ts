@@ -1,0 +1,223 @@
+// `tgsage teacher put|get|list|delete|rdm`: the teacher cache from the command line.
+
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { DType } from '../../../gen/tgsage/v1/tensor.ts';
+import type { CreateTeacherRequest, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
+import { action } from '../action.ts';
+import type { CliContext } from '../context.ts';
+import { RDM_METHODS, parseEnum, rdmMethodName, sourceName } from '../enums.ts';
+import { CliError } from '../errors.ts';
+import { formatBytes, table } from '../format.ts';
+import { collectLayer, layerChunks, openLayers, type LayerSpec } from '../layers.ts';
+import { encodeNpy } from '../npy.ts';
+import { printJson, printText } from '../output.ts';
+import { createProgress } from '../progress.ts';
+
+export function teacherCommand(): Command {
+  const teacher = new Command('teacher').description('store, inspect and delete teachers in the teacher cache');
+
+  teacher
+    .command('put')
+    .description('upload a teacher: its layers\' activations on the stimulus set, from .npy files')
+    .requiredOption('--id <id>', 'teacher id ([A-Za-z0-9._-], up to 64 characters)')
+    .option('--description <text>', 'free text shown in listings', '')
+    .addOption(new Option('--rdm-method <method>', 'RDM method').choices(Object.keys(RDM_METHODS)).default('correlation'))
+    .option('--gram', 'also store centred Gram matrices, so that CKA comparators can be used', false)
+    .option('--layer <name=file.npy>', 'a layer: its activations [stimuli, ...features] (repeatable, in order)', collectLayer)
+    .option('--stimulus-ids <file>', 'text file with one stimulus id per line, in row order')
+    .action(
+      action<PutOptions>(async (ctx, o) => {
+        const result = await putTeacher(ctx, o);
+        if (ctx.json) printJson(teacherJson(result));
+        else printText(`stored teacher ${result.id}: ${result.layers.length} layers, ${result.numStimuli} stimuli, ${formatBytes(result.storedBytes)} on disk`);
+      }),
+    );
+
+  teacher
+    .command('get')
+    .description("show one teacher's metadata and layers")
+    .argument('<id>', 'teacher id')
+    .action(
+      action(async (ctx, _o, id) => {
+        const t = await ctx.clients.teacherCache.getTeacher({ id: id }, { signal: ctx.signal });
+        if (ctx.json) printJson(teacherJson(t));
+        else printText(describeTeacher(t));
+      }),
+    );
+
+  teacher
+    .command('list')
+    .description('list the complete teachers')
+    .action(
+      action(async (ctx) => {
+        const { teachers } = await ctx.clients.teacherCache.listTeachers({}, { signal: ctx.signal });
+        if (ctx.json) {
+          printJson({ teachers: teachers.map(teacherJson) });
+          return;
+        }
+        if (teachers.length === 0) {
+          printText('no teachers (upload one with `tgsage teacher put`)');
+          return;
+        }
+        printText(
+          table(
+            ['id', 'stimuli', 'layers', 'rdm', 'source', 'size', 'created', 'description'],
+            teachers.map((t) => [
+              t.id,
+              String(t.numStimuli),
+              String(t.layers.length),
+              rdmMethodName(t.rdmMethod),
+              sourceName(t.source),
+              formatBytes(t.storedBytes),
+              t.createdAt?.toISOString().slice(0, 19).replace('T', ' ') ?? '',
+              t.description,
+            ]),
+            ['l', 'r', 'r', 'l', 'l', 'r', 'l', 'l'],
+          ),
+        );
+      }),
+    );
+
+  teacher
+    .command('delete')
+    .description('delete a teacher')
+    .argument('<id>', 'teacher id')
+    .action(
+      action(async (ctx, _o, id) => {
+        await ctx.clients.teacherCache.deleteTeacher({ id: id }, { signal: ctx.signal });
+        if (ctx.json) printJson({ deleted: id });
+        else printText(`deleted teacher ${id}`);
+      }),
+    );
+
+  teacher
+    .command('rdm')
+    .description("download one teacher layer's RDM as an N x N float32 .npy file")
+    .argument('<id>', 'teacher id')
+    .argument('<layer>', 'layer name')
+    .requiredOption('-o, --out <file.npy>', 'where to write the RDM')
+    .action(
+      action<{ out: string }>(async (ctx, { out }, id, layer) => {
+        const { size } = await downloadRdm(ctx, id, layer, out);
+        if (ctx.json) printJson({ teacherId: id, layer: layer, size, out });
+        else printText(`wrote ${out}: ${size}x${size} float32`);
+      }),
+    );
+
+  return teacher;
+}
+
+interface PutOptions {
+  id: string;
+  description: string;
+  rdmMethod: string;
+  gram: boolean;
+  layer?: LayerSpec[];
+  stimulusIds?: string;
+}
+
+async function putTeacher(ctx: CliContext, o: PutOptions): Promise<Teacher> {
+  const layers = await openLayers(o.layer ?? []);
+  const numStimuli = layers[0]!.header.shape[0]!;
+  const stimulusIds = o.stimulusIds === undefined ? [] : await readStimulusIds(o.stimulusIds);
+  const totalBytes = layers.reduce((s, l) => s + l.header.byteLength, 0);
+  const progress = createProgress(totalBytes, process.stderr, `teacher ${o.id}`);
+  async function* requests(): AsyncGenerator<CreateTeacherRequest> {
+    yield {
+      message: {
+        $case: 'header',
+        value: {
+          id: o.id,
+          description: o.description,
+          numStimuli,
+          stimulusIds,
+          rdmMethod: parseEnum('--rdm-method', RDM_METHODS, o.rdmMethod),
+          storeGram: o.gram,
+        },
+      },
+    };
+    for await (const chunk of layerChunks(layers, progress, { signal: ctx.signal })) yield { message: { $case: 'chunk', value: chunk } };
+  }
+  try {
+    return await ctx.clients.teacherCache.createTeacher(requests(), ctx.callOptions());
+  } finally {
+    progress.stop();
+  }
+}
+
+async function readStimulusIds(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new CliError(`--stimulus-ids: cannot read ${path}`);
+  }
+  return text
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+async function downloadRdm(ctx: CliContext, teacherId: string, layer: string, out: string): Promise<{ size: number }> {
+  const { writeFile } = await import('node:fs/promises');
+  let values: Float32Array | Float64Array | undefined;
+  let size = 0;
+  let filled = 0;
+  const stream = ctx.clients.teacherCache.getRdm({ teacherId, layer }, ctx.callOptions());
+  for await (const chunk of stream) {
+    if (values === undefined) {
+      size = chunk.size;
+      values = chunk.dtype === DType.DTYPE_FLOAT64 ? new Float64Array(size * size) : new Float32Array(size * size);
+    }
+    const item = values.BYTES_PER_ELEMENT;
+    const bytes = new Uint8Array(values.buffer, chunk.offset * item, chunk.data.length);
+    bytes.set(chunk.data);
+    filled += chunk.data.length / item;
+  }
+  if (values === undefined || filled !== size * size) {
+    throw new CliError(`incomplete RDM: got ${filled} of ${size * size} elements`);
+  }
+  await writeFile(out, encodeNpy(values, [size, size]));
+  return { size };
+}
+
+export function teacherJson(t: Teacher) {
+  return {
+    id: t.id,
+    description: t.description,
+    numStimuli: t.numStimuli,
+    stimulusIds: t.stimulusIds,
+    rdmMethod: rdmMethodName(t.rdmMethod),
+    source: sourceName(t.source),
+    dataset: t.dataset,
+    createdAt: t.createdAt?.toISOString() ?? null,
+    storedBytes: t.storedBytes,
+    layers: t.layers.map((l) => ({
+      name: l.name,
+      shape: l.shape,
+      numFeatures: l.numFeatures,
+      hasGram: l.hasGram,
+      rdmSha256: l.rdmSha256,
+    })),
+  };
+}
+
+function describeTeacher(t: Teacher): string {
+  const lines = [
+    `id:          ${t.id}`,
+    `description: ${t.description}`,
+    `stimuli:     ${t.numStimuli}${t.stimulusIds.length > 0 ? ` (ids: ${t.stimulusIds.slice(0, 3).join(', ')}${t.stimulusIds.length > 3 ? ', ...' : ''})` : ''}`,
+    `rdm method:  ${rdmMethodName(t.rdmMethod)}`,
+    `source:      ${sourceName(t.source)}${t.dataset ? ` (${t.dataset})` : ''}`,
+    `created:     ${t.createdAt?.toISOString() ?? '-'}`,
+    `stored:      ${formatBytes(t.storedBytes)}`,
+    '',
+    table(
+      ['layer', 'shape', 'features', 'gram', 'rdm sha256'],
+      t.layers.map((l) => [l.name, l.shape.join('x'), String(l.numFeatures), l.hasGram ? 'yes' : 'no', l.rdmSha256.slice(0, 16)]),
+      ['l', 'l', 'r', 'l', 'l'],
+    ),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,59 @@
+// The `tgsage` command line: run the services (`serve`, `start`) and talk to them (`teacher`, `score`, `info`, and
+// the trainer's and controller's commands). Each command group lives in commands/<group>.ts and is registered here.
+
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { ADDRESS_OPTIONS, SERVICE_NAMES, defaultAddress } from './addresses.ts';
+import { infoCommand } from './commands/info.ts';
+import { scoreCommand } from './commands/score.ts';
+import { serveCommand } from './commands/serve.ts';
+import { startCommand } from './commands/start.ts';
+import { teacherCommand } from './commands/teacher.ts';
+import { describeError } from './errors.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('tgsage')
+    .description('Teacher-Guided Architecture Search (TG-SAGE): teacher cache, scorer, trainer and search controller')
+    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .showHelpAfterError()
+    .option('--json', 'print one JSON object instead of tables', false)
+    .option('--timeout <seconds>', 'deadline for each call (default: 30 s for short calls, none for uploads; 0 = none)');
+  for (const service of SERVICE_NAMES) {
+    const { flag, env } = ADDRESS_OPTIONS[service];
+    program.addOption(
+      new Option(`--${flag} <host:port>`, `${service} address`).env(env).default(defaultAddress(service)),
+    );
+  }
+  program.addCommand(serveCommand());
+  program.addCommand(startCommand());
+  program.addCommand(teacherCommand());
+  program.addCommand(scoreCommand());
+  program.addCommand(infoCommand());
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (errors are printed to stderr as `error: <CODE>: <message>`). */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode; // commander already printed the message
+    process.stderr.write(`${describeError(error)}\n`);
+    return 1;
+  }
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) process.exitCode = await main();

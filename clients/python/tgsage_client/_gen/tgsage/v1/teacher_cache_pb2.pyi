@@ -1,0 +1,151 @@
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from tgsage_client._gen.tgsage.v1 import similarity_pb2 as _similarity_pb2
+from tgsage_client._gen.tgsage.v1 import tensor_pb2 as _tensor_pb2
+from tgsage_client._gen.tgsage.v1 import data_pb2 as _data_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+TEACHER_SOURCE_COMPUTED: TeacherSource
+TEACHER_SOURCE_UNSPECIFIED: TeacherSource
+TEACHER_SOURCE_UPLOADED: TeacherSource
+
+class ComputeProgress(_message.Message):
+    __slots__ = ["done", "phase", "total"]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    done: int
+    phase: str
+    total: int
+    def __init__(self, phase: _Optional[str] = ..., done: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
+
+class ComputeTeacherEvent(_message.Message):
+    __slots__ = ["progress", "teacher"]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    TEACHER_FIELD_NUMBER: _ClassVar[int]
+    progress: ComputeProgress
+    teacher: Teacher
+    def __init__(self, progress: _Optional[_Union[ComputeProgress, _Mapping]] = ..., teacher: _Optional[_Union[Teacher, _Mapping]] = ...) -> None: ...
+
+class ComputeTeacherRequest(_message.Message):
+    __slots__ = ["batch_size", "dataset", "description", "id", "layers", "model_path", "rdm_method", "store_gram"]
+    BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    DATASET_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LAYERS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_PATH_FIELD_NUMBER: _ClassVar[int]
+    RDM_METHOD_FIELD_NUMBER: _ClassVar[int]
+    STORE_GRAM_FIELD_NUMBER: _ClassVar[int]
+    batch_size: int
+    dataset: _data_pb2.DatasetSpec
+    description: str
+    id: str
+    layers: _containers.RepeatedScalarFieldContainer[str]
+    model_path: str
+    rdm_method: _similarity_pb2.RdmMethod
+    store_gram: bool
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., model_path: _Optional[str] = ..., layers: _Optional[_Iterable[str]] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., store_gram: bool = ..., batch_size: _Optional[int] = ...) -> None: ...
+
+class CreateTeacherRequest(_message.Message):
+    __slots__ = ["chunk", "header"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    chunk: _tensor_pb2.LayerChunk
+    header: TeacherHeader
+    def __init__(self, header: _Optional[_Union[TeacherHeader, _Mapping]] = ..., chunk: _Optional[_Union[_tensor_pb2.LayerChunk, _Mapping]] = ...) -> None: ...
+
+class DeleteTeacherRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteTeacherResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class GetRdmRequest(_message.Message):
+    __slots__ = ["layer", "teacher_id"]
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
+    layer: str
+    teacher_id: str
+    def __init__(self, teacher_id: _Optional[str] = ..., layer: _Optional[str] = ...) -> None: ...
+
+class GetTeacherRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ListTeachersRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListTeachersResponse(_message.Message):
+    __slots__ = ["teachers"]
+    TEACHERS_FIELD_NUMBER: _ClassVar[int]
+    teachers: _containers.RepeatedCompositeFieldContainer[Teacher]
+    def __init__(self, teachers: _Optional[_Iterable[_Union[Teacher, _Mapping]]] = ...) -> None: ...
+
+class Teacher(_message.Message):
+    __slots__ = ["created_at", "dataset", "description", "id", "layers", "num_stimuli", "rdm_method", "source", "stimulus_ids", "stored_bytes"]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DATASET_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LAYERS_FIELD_NUMBER: _ClassVar[int]
+    NUM_STIMULI_FIELD_NUMBER: _ClassVar[int]
+    RDM_METHOD_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    STIMULUS_IDS_FIELD_NUMBER: _ClassVar[int]
+    STORED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    created_at: _timestamp_pb2.Timestamp
+    dataset: str
+    description: str
+    id: str
+    layers: _containers.RepeatedCompositeFieldContainer[TeacherLayer]
+    num_stimuli: int
+    rdm_method: _similarity_pb2.RdmMethod
+    source: TeacherSource
+    stimulus_ids: _containers.RepeatedScalarFieldContainer[str]
+    stored_bytes: int
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., layers: _Optional[_Iterable[_Union[TeacherLayer, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., stored_bytes: _Optional[int] = ..., source: _Optional[_Union[TeacherSource, str]] = ..., dataset: _Optional[str] = ...) -> None: ...
+
+class TeacherHeader(_message.Message):
+    __slots__ = ["description", "id", "num_stimuli", "rdm_method", "stimulus_ids", "store_gram"]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NUM_STIMULI_FIELD_NUMBER: _ClassVar[int]
+    RDM_METHOD_FIELD_NUMBER: _ClassVar[int]
+    STIMULUS_IDS_FIELD_NUMBER: _ClassVar[int]
+    STORE_GRAM_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    id: str
+    num_stimuli: int
+    rdm_method: _similarity_pb2.RdmMethod
+    stimulus_ids: _containers.RepeatedScalarFieldContainer[str]
+    store_gram: bool
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., store_gram: bool = ...) -> None: ...
+
+class TeacherLayer(_message.Message):
+    __slots__ = ["has_gram", "name", "num_features", "rdm_sha256", "shape"]
+    HAS_GRAM_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NUM_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    RDM_SHA256_FIELD_NUMBER: _ClassVar[int]
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    has_gram: bool
+    name: str
+    num_features: int
+    rdm_sha256: str
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, name: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., num_features: _Optional[int] = ..., rdm_sha256: _Optional[str] = ..., has_gram: bool = ...) -> None: ...
+
+class TeacherSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

@@ -1,0 +1,135 @@
+from tgsage_client._gen.tgsage.v1 import data_pb2 as _data_pb2
+from tgsage_client._gen.tgsage.v1 import genome_pb2 as _genome_pb2
+from tgsage_client._gen.tgsage.v1 import similarity_pb2 as _similarity_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+LR_SCHEDULE_CONSTANT: LrSchedule
+LR_SCHEDULE_COSINE: LrSchedule
+LR_SCHEDULE_WARMUP_COSINE: LrSchedule
+OPTIMIZER_ADAM: Optimizer
+OPTIMIZER_SGD_MOMENTUM: Optimizer
+
+class DescribeGenomeRequest(_message.Message):
+    __slots__ = ["dataset", "genome"]
+    DATASET_FIELD_NUMBER: _ClassVar[int]
+    GENOME_FIELD_NUMBER: _ClassVar[int]
+    dataset: _data_pb2.DatasetSpec
+    genome: _genome_pb2.Genome
+    def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ...) -> None: ...
+
+class GenomeSummary(_message.Message):
+    __slots__ = ["flops", "genome_json", "parameter_count", "representation_layers", "space"]
+    FLOPS_FIELD_NUMBER: _ClassVar[int]
+    GENOME_JSON_FIELD_NUMBER: _ClassVar[int]
+    PARAMETER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REPRESENTATION_LAYERS_FIELD_NUMBER: _ClassVar[int]
+    SPACE_FIELD_NUMBER: _ClassVar[int]
+    flops: int
+    genome_json: str
+    parameter_count: int
+    representation_layers: _containers.RepeatedScalarFieldContainer[str]
+    space: _genome_pb2.SearchSpace
+    def __init__(self, space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., parameter_count: _Optional[int] = ..., flops: _Optional[int] = ..., representation_layers: _Optional[_Iterable[str]] = ..., genome_json: _Optional[str] = ...) -> None: ...
+
+class SampleGenomeRequest(_message.Message):
+    __slots__ = ["seed", "space"]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    SPACE_FIELD_NUMBER: _ClassVar[int]
+    seed: int
+    space: _genome_pb2.SearchSpace
+    def __init__(self, space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class TrainCandidateEvent(_message.Message):
+    __slots__ = ["progress", "result"]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    progress: TrainingProgress
+    result: TrainingResult
+    def __init__(self, progress: _Optional[_Union[TrainingProgress, _Mapping]] = ..., result: _Optional[_Union[TrainingResult, _Mapping]] = ...) -> None: ...
+
+class TrainCandidateRequest(_message.Message):
+    __slots__ = ["comparator", "genome", "skip_scoring", "teacher_id", "training", "trial_id"]
+    COMPARATOR_FIELD_NUMBER: _ClassVar[int]
+    GENOME_FIELD_NUMBER: _ClassVar[int]
+    SKIP_SCORING_FIELD_NUMBER: _ClassVar[int]
+    TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_FIELD_NUMBER: _ClassVar[int]
+    TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    comparator: _similarity_pb2.Comparator
+    genome: _genome_pb2.Genome
+    skip_scoring: bool
+    teacher_id: str
+    training: TrainingConfig
+    trial_id: str
+    def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training: _Optional[_Union[TrainingConfig, _Mapping]] = ..., teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., skip_scoring: bool = ..., trial_id: _Optional[str] = ...) -> None: ...
+
+class TrainingConfig(_message.Message):
+    __slots__ = ["batch_size", "dataset", "learning_rate", "momentum", "optimizer", "schedule", "seed", "steps"]
+    BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    DATASET_FIELD_NUMBER: _ClassVar[int]
+    LEARNING_RATE_FIELD_NUMBER: _ClassVar[int]
+    MOMENTUM_FIELD_NUMBER: _ClassVar[int]
+    OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    batch_size: int
+    dataset: _data_pb2.DatasetSpec
+    learning_rate: float
+    momentum: float
+    optimizer: Optimizer
+    schedule: LrSchedule
+    seed: int
+    steps: int
+    def __init__(self, steps: _Optional[int] = ..., batch_size: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., momentum: _Optional[float] = ..., schedule: _Optional[_Union[LrSchedule, str]] = ..., seed: _Optional[int] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ...) -> None: ...
+
+class TrainingProgress(_message.Message):
+    __slots__ = ["elapsed_seconds", "images_per_second", "loss", "phase", "step", "total_steps"]
+    ELAPSED_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_STEPS_FIELD_NUMBER: _ClassVar[int]
+    elapsed_seconds: float
+    images_per_second: float
+    loss: float
+    phase: str
+    step: int
+    total_steps: int
+    def __init__(self, phase: _Optional[str] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., loss: _Optional[float] = ..., images_per_second: _Optional[float] = ..., elapsed_seconds: _Optional[float] = ...) -> None: ...
+
+class TrainingResult(_message.Message):
+    __slots__ = ["backend", "final_loss", "flops", "parameter_count", "rdm_previews", "representation_layers", "similarity", "steps", "validation_accuracy", "wall_seconds"]
+    BACKEND_FIELD_NUMBER: _ClassVar[int]
+    FINAL_LOSS_FIELD_NUMBER: _ClassVar[int]
+    FLOPS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RDM_PREVIEWS_FIELD_NUMBER: _ClassVar[int]
+    REPRESENTATION_LAYERS_FIELD_NUMBER: _ClassVar[int]
+    SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    backend: str
+    final_loss: float
+    flops: int
+    parameter_count: int
+    rdm_previews: _containers.RepeatedCompositeFieldContainer[_similarity_pb2.RdmPreview]
+    representation_layers: _containers.RepeatedScalarFieldContainer[str]
+    similarity: _similarity_pb2.SimilarityResult
+    steps: int
+    validation_accuracy: float
+    wall_seconds: float
+    def __init__(self, validation_accuracy: _Optional[float] = ..., final_loss: _Optional[float] = ..., parameter_count: _Optional[int] = ..., flops: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., backend: _Optional[str] = ..., steps: _Optional[int] = ..., representation_layers: _Optional[_Iterable[str]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ...) -> None: ...
+
+class Optimizer(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class LrSchedule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
