@@ -1,0 +1,423 @@
+// Training kernels for tfjs's wasm backend, run natively with OpenBLAS on the wasm heap itself.
+//
+// Every function takes the wasm heap as a Float32Array (HEAPF32) plus byte offsets of the tensors inside it, so no
+// data is copied between the wasm backend and this addon. Layout is NHWC for activations and [KH, KW, CI, CO] for
+// filters (tfjs's). Convolutions are im2col + sgemm; depthwise convolutions are direct loops.
+//
+// JS side: services/compute/kernels/native.ts. Built by native/build.mjs (links -lopenblas).
+
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+
+#define MAX_ARGS 32
+
+static float* scratch = NULL;
+static size_t scratch_len = 0;
+
+static float* get_scratch(size_t n) {
+  if (n > scratch_len) {
+    free(scratch);
+    scratch = (float*)malloc(n * sizeof(float));
+    scratch_len = scratch ? n : 0;
+  }
+  return scratch;
+}
+
+// Reads argv[0] as a typed array (the heap) and argv[1..] as int64 numbers.
+static int read_args(napi_env env, napi_callback_info info, size_t want, char** heap, int64_t* out) {
+  size_t argc = MAX_ARGS;
+  napi_value argv[MAX_ARGS];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want + 1) {
+    napi_throw_error(env, NULL, "wasmconv: wrong number of arguments");
+    return 0;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &byte_offset) != napi_ok) {
+    napi_throw_type_error(env, NULL, "wasmconv: first argument must be a typed array (the wasm heap)");
+    return 0;
+  }
+  *heap = (char*)data;
+  for (size_t i = 0; i < want; i++) {
+    if (napi_get_value_int64(env, argv[i + 1], &out[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "wasmconv: numeric arguments expected");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+#define F(off) ((float*)(heap + (off)))
+
+typedef struct {
+  int64_t n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, pt, pl;
+} conv_t;
+
+static void conv_from(const int64_t* a, conv_t* c) {
+  c->n = a[0]; c->h = a[1]; c->w = a[2]; c->ci = a[3]; c->kh = a[4]; c->kw = a[5]; c->co = a[6];
+  c->oh = a[7]; c->ow = a[8]; c->sh = a[9]; c->sw = a[10]; c->dh = a[11]; c->dw = a[12]; c->pt = a[13];
+  c->pl = a[14];
+}
+
+static int is_pointwise(const conv_t* c) {
+  return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pt == 0 && c->pl == 0 && c->oh == c->h &&
+         c->ow == c->w;
+}
+
+// Rows [r0, r1) of the im2col matrix (row = one output pixel, columns = KH*KW*CI).
+static void im2col(const float* x, const conv_t* c, int64_t r0, int64_t r1, float* cols) {
+  const int64_t kcols = c->kh * c->kw * c->ci;
+  for (int64_t r = r0; r < r1; r++) {
+    const int64_t n = r / (c->oh * c->ow), rem = r % (c->oh * c->ow), oh = rem / c->ow, ow = rem % c->ow;
+    float* dst = cols + (r - r0) * kcols;
+    for (int64_t i = 0; i < c->kh; i++) {
+      const int64_t ih = oh * c->sh + i * c->dh - c->pt;
+      for (int64_t j = 0; j < c->kw; j++) {
+        const int64_t iw = ow * c->sw + j * c->dw - c->pl;
+        float* d = dst + (i * c->kw + j) * c->ci;
+        if (ih < 0 || ih >= c->h || iw < 0 || iw >= c->w) {
+          memset(d, 0, (size_t)c->ci * sizeof(float));
+        } else {
+          memcpy(d, x + ((n * c->h + ih) * c->w + iw) * c->ci, (size_t)c->ci * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+static void col2im_add(const float* cols, const conv_t* c, int64_t r0, int64_t r1, float* dx) {
+  const int64_t kcols = c->kh * c->kw * c->ci;
+  for (int64_t r = r0; r < r1; r++) {
+    const int64_t n = r / (c->oh * c->ow), rem = r % (c->oh * c->ow), oh = rem / c->ow, ow = rem % c->ow;
+    const float* src = cols + (r - r0) * kcols;
+    for (int64_t i = 0; i < c->kh; i++) {
+      const int64_t ih = oh * c->sh + i * c->dh - c->pt;
+      if (ih < 0 || ih >= c->h) continue;
+      for (int64_t j = 0; j < c->kw; j++) {
+        const int64_t iw = ow * c->sw + j * c->dw - c->pl;
+        if (iw < 0 || iw >= c->w) continue;
+        const float* s = src + (i * c->kw + j) * c->ci;
+        float* d = dx + ((n * c->h + ih) * c->w + iw) * c->ci;
+        for (int64_t k = 0; k < c->ci; k++) d[k] += s[k];
+      }
+    }
+  }
+}
+
+// Rows per im2col chunk: about 4M floats (16 MB) of columns at most.
+static int64_t chunk_rows(int64_t kcols, int64_t rows) {
+  int64_t r = (int64_t)(4 << 20) / (kcols > 0 ? kcols : 1);
+  if (r < 64) r = 64;
+  return r < rows ? r : rows;
+}
+
+// conv2d(heap, x, w, y, bias(-1 = none), act(0 linear, 1 relu), n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl)
+static napi_value Conv2d(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[20];
+  if (!read_args(env, info, 20, &heap, a)) return NULL;
+  conv_t c;
+  conv_from(a + 5, &c);
+  const float* x = F(a[0]);
+  const float* w = F(a[1]);
+  float* y = F(a[2]);
+  const int64_t rows = c.n * c.oh * c.ow, kcols = c.kh * c.kw * c.ci;
+  if (is_pointwise(&c)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, c.co, kcols, 1.f, x, kcols, w, c.co, 0.f, y, c.co);
+  } else {
+    const int64_t step = chunk_rows(kcols, rows);
+    float* cols = get_scratch((size_t)(step * kcols));
+    if (!cols) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+    for (int64_t r0 = 0; r0 < rows; r0 += step) {
+      const int64_t r1 = r0 + step < rows ? r0 + step : rows;
+      im2col(x, &c, r0, r1, cols);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, c.co, kcols, 1.f, cols, kcols, w, c.co, 0.f,
+                  y + r0 * c.co, c.co);
+    }
+  }
+  if (a[3] >= 0 || a[4] == 1) {
+    const float* b = a[3] >= 0 ? F(a[3]) : NULL;
+    const int relu = a[4] == 1;
+    for (int64_t r = 0; r < rows; r++) {
+      float* yr = y + r * c.co;
+      for (int64_t k = 0; k < c.co; k++) {
+        float v = yr[k] + (b ? b[k] : 0.f);
+        yr[k] = relu && v < 0.f ? 0.f : v;
+      }
+    }
+  }
+  return NULL;
+}
+
+// conv2dFilterGrad(heap, x, dy, dw, n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl): dW = im2col(x)^T dy.
+static napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[18];
+  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  conv_t c;
+  conv_from(a + 3, &c);
+  const float* x = F(a[0]);
+  const float* dy = F(a[1]);
+  float* dw = F(a[2]);
+  const int64_t rows = c.n * c.oh * c.ow, kcols = c.kh * c.kw * c.ci;
+  if (is_pointwise(&c)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kcols, c.co, rows, 1.f, x, kcols, dy, c.co, 0.f, dw, c.co);
+    return NULL;
+  }
+  const int64_t step = chunk_rows(kcols, rows);
+  float* cols = get_scratch((size_t)(step * kcols));
+  if (!cols) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  for (int64_t r0 = 0; r0 < rows; r0 += step) {
+    const int64_t r1 = r0 + step < rows ? r0 + step : rows;
+    im2col(x, &c, r0, r1, cols);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kcols, c.co, r1 - r0, 1.f, cols, kcols, dy + r0 * c.co, c.co,
+                r0 == 0 ? 0.f : 1.f, dw, c.co);
+  }
+  return NULL;
+}
+
+// conv2dInputGrad(heap, dy, w, dx, n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl): dcols = dy W^T, dx = col2im(dcols).
+static napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[18];
+  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  conv_t c;
+  conv_from(a + 3, &c);
+  const float* dy = F(a[0]);
+  const float* w = F(a[1]);
+  float* dx = F(a[2]);
+  const int64_t rows = c.n * c.oh * c.ow, kcols = c.kh * c.kw * c.ci;
+  if (is_pointwise(&c)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, kcols, c.co, 1.f, dy, c.co, w, c.co, 0.f, dx, kcols);
+    return NULL;
+  }
+  memset(dx, 0, (size_t)(c.n * c.h * c.w * c.ci) * sizeof(float));
+  const int64_t step = chunk_rows(kcols, rows);
+  float* cols = get_scratch((size_t)(step * kcols));
+  if (!cols) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  for (int64_t r0 = 0; r0 < rows; r0 += step) {
+    const int64_t r1 = r0 + step < rows ? r0 + step : rows;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, kcols, c.co, 1.f, dy + r0 * c.co, c.co, w, c.co,
+                0.f, cols, kcols);
+    col2im_add(cols, &c, r0, r1, dx);
+  }
+  return NULL;
+}
+
+// Depthwise: filter [KH, KW, C, M], output channel c*M + m; conv_t.ci = C, conv_t.co = M (channel multiplier).
+// depthwiseFilterGrad(heap, x, dy, dw, n,h,w,C,kh,kw,M,oh,ow,sh,sw,dh,dw,pt,pl)
+static napi_value DepthwiseFilterGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[18];
+  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  conv_t c;
+  conv_from(a + 3, &c);
+  const float* x = F(a[0]);
+  const float* dy = F(a[1]);
+  float* dw = F(a[2]);
+  const int64_t C = c.ci, M = c.co, CM = C * M;
+  memset(dw, 0, (size_t)(c.kh * c.kw * CM) * sizeof(float));
+  for (int64_t n = 0; n < c.n; n++)
+    for (int64_t oh = 0; oh < c.oh; oh++)
+      for (int64_t ow = 0; ow < c.ow; ow++) {
+        const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * CM;
+        for (int64_t i = 0; i < c.kh; i++) {
+          const int64_t ih = oh * c.sh + i * c.dh - c.pt;
+          if (ih < 0 || ih >= c.h) continue;
+          for (int64_t j = 0; j < c.kw; j++) {
+            const int64_t iw = ow * c.sw + j * c.dw - c.pl;
+            if (iw < 0 || iw >= c.w) continue;
+            const float* xv = x + ((n * c.h + ih) * c.w + iw) * C;
+            float* d = dw + (i * c.kw + j) * CM;
+            if (M == 1) {
+              for (int64_t k = 0; k < C; k++) d[k] += xv[k] * g[k];
+            } else {
+              for (int64_t k = 0; k < C; k++)
+                for (int64_t m = 0; m < M; m++) d[k * M + m] += xv[k] * g[k * M + m];
+            }
+          }
+        }
+      }
+  return NULL;
+}
+
+// depthwiseInputGrad(heap, dy, w, dx, n,h,w,C,kh,kw,M,oh,ow,sh,sw,dh,dw,pt,pl)
+static napi_value DepthwiseInputGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[18];
+  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  conv_t c;
+  conv_from(a + 3, &c);
+  const float* dy = F(a[0]);
+  const float* w = F(a[1]);
+  float* dx = F(a[2]);
+  const int64_t C = c.ci, M = c.co, CM = C * M;
+  memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
+  for (int64_t n = 0; n < c.n; n++)
+    for (int64_t oh = 0; oh < c.oh; oh++)
+      for (int64_t ow = 0; ow < c.ow; ow++) {
+        const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * CM;
+        for (int64_t i = 0; i < c.kh; i++) {
+          const int64_t ih = oh * c.sh + i * c.dh - c.pt;
+          if (ih < 0 || ih >= c.h) continue;
+          for (int64_t j = 0; j < c.kw; j++) {
+            const int64_t iw = ow * c.sw + j * c.dw - c.pl;
+            if (iw < 0 || iw >= c.w) continue;
+            float* d = dx + ((n * c.h + ih) * c.w + iw) * C;
+            const float* f = w + (i * c.kw + j) * CM;
+            if (M == 1) {
+              for (int64_t k = 0; k < C; k++) d[k] += f[k] * g[k];
+            } else {
+              for (int64_t k = 0; k < C; k++) {
+                float s = 0.f;
+                for (int64_t m = 0; m < M; m++) s += f[k * M + m] * g[k * M + m];
+                d[k] += s;
+              }
+            }
+          }
+        }
+      }
+  return NULL;
+}
+
+// matmul(heap, a, b, c, bias(-1), act(0|1), batchA, batchB, m, k, n, transA, transB): c[i] = op(a[i]) op(b[i]) (+bias).
+// A batch of 1 broadcasts against the other.
+static napi_value Matmul(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[12];
+  if (!read_args(env, info, 12, &heap, a)) return NULL;
+  const float* A = F(a[0]);
+  const float* B = F(a[1]);
+  float* Cm = F(a[2]);
+  const int64_t ba = a[5], bb = a[6], m = a[7], k = a[8], n = a[9];
+  const int ta = (int)a[10], tb = (int)a[11];
+  const int64_t batch = ba > bb ? ba : bb;
+  for (int64_t i = 0; i < batch; i++) {
+    const float* Ai = A + (ba == 1 ? 0 : i) * m * k;
+    const float* Bi = B + (bb == 1 ? 0 : i) * k * n;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.f, Ai,
+                ta ? m : k, Bi, tb ? k : n, 0.f, Cm + i * m * n, n);
+  }
+  if (a[3] >= 0 || a[4] == 1) {
+    const float* bias = a[3] >= 0 ? F(a[3]) : NULL;
+    const int relu = a[4] == 1;
+    const int64_t rows = batch * m;
+    for (int64_t r = 0; r < rows; r++) {
+      float* cr = Cm + r * n;
+      for (int64_t j = 0; j < n; j++) {
+        float v = cr[j] + (bias ? bias[j] : 0.f);
+        cr[j] = relu && v < 0.f ? 0.f : v;
+      }
+    }
+  }
+  return NULL;
+}
+
+// Pool geometry reuses conv_t with ci = channels, co unused, dilation 1.
+// maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
+// (row-major order, strict >), as tfjs's cpu backend does.
+static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[18];
+  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  conv_t c;
+  conv_from(a + 3, &c);
+  const float* x = F(a[0]);
+  const float* dy = F(a[1]);
+  float* dx = F(a[2]);
+  const int64_t C = c.ci;
+  float* best = get_scratch((size_t)(2 * C));
+  if (!best) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  int32_t* idx = (int32_t*)(best + C);
+  memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
+  for (int64_t n = 0; n < c.n; n++)
+    for (int64_t oh = 0; oh < c.oh; oh++)
+      for (int64_t ow = 0; ow < c.ow; ow++) {
+        for (int64_t k = 0; k < C; k++) { best[k] = -__builtin_inff(); idx[k] = -1; }
+        for (int64_t i = 0; i < c.kh; i++) {
+          const int64_t ih = oh * c.sh + i - c.pt;
+          if (ih < 0 || ih >= c.h) continue;
+          for (int64_t j = 0; j < c.kw; j++) {
+            const int64_t iw = ow * c.sw + j - c.pl;
+            if (iw < 0 || iw >= c.w) continue;
+            const int32_t p = (int32_t)((n * c.h + ih) * c.w + iw);
+            const float* xv = x + (int64_t)p * C;
+            for (int64_t k = 0; k < C; k++)
+              if (xv[k] > best[k]) { best[k] = xv[k]; idx[k] = p; }
+          }
+        }
+        const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * C;
+        for (int64_t k = 0; k < C; k++)
+          if (idx[k] >= 0) dx[(int64_t)idx[k] * C + k] += g[k];
+      }
+  return NULL;
+}
+
+// avgPoolGrad(heap, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): the exact gradient of tfjs's avgPool forward,
+// which averages over the in-bounds pixels of each window (padding excluded).
+static napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[17];
+  if (!read_args(env, info, 17, &heap, a)) return NULL;
+  conv_t c;
+  conv_from(a + 2, &c);
+  const float* dy = F(a[0]);
+  float* dx = F(a[1]);
+  const int64_t C = c.ci;
+  memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
+  for (int64_t n = 0; n < c.n; n++)
+    for (int64_t oh = 0; oh < c.oh; oh++) {
+      const int64_t h0 = oh * c.sh - c.pt, h1 = h0 + c.kh;
+      const int64_t hs = h0 < 0 ? 0 : h0, he = h1 > c.h ? c.h : h1;
+      for (int64_t ow = 0; ow < c.ow; ow++) {
+        const int64_t w0 = ow * c.sw - c.pl, w1 = w0 + c.kw;
+        const int64_t ws = w0 < 0 ? 0 : w0, we = w1 > c.w ? c.w : w1;
+        const int64_t count = (he - hs) * (we - ws);
+        if (count <= 0) continue;
+        const float scale = 1.f / (float)count;
+        const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * C;
+        for (int64_t ih = hs; ih < he; ih++)
+          for (int64_t iw = ws; iw < we; iw++) {
+            float* d = dx + ((n * c.h + ih) * c.w + iw) * C;
+            for (int64_t k = 0; k < C; k++) d[k] += g[k] * scale;
+          }
+      }
+    }
+  return NULL;
+}
+
+static napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t t = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &t);
+  if (t > 0) openblas_set_num_threads(t);
+  napi_value out;
+  napi_create_int32(env, openblas_get_num_threads(), &out);
+  return out;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"conv2d", NULL, Conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dFilterGrad", NULL, Conv2dFilterGrad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dInputGrad", NULL, Conv2dInputGrad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"depthwiseFilterGrad", NULL, DepthwiseFilterGrad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"depthwiseInputGrad", NULL, DepthwiseInputGrad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"maxPoolGrad", NULL, MaxPoolGrad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"avgPoolGrad", NULL, AvgPoolGrad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"matmul", NULL, Matmul, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,49 @@
+// Loads the native training-math addon (native/build/wasmconv.node, built by native/build.mjs with OpenBLAS).
+// Returns null when it is not built or fails to load, so callers fall back to plain JS.
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { geometryArgs, type TrainingMath } from './impl.ts';
+
+interface Addon {
+  conv2d(heap: Float32Array, ...args: number[]): void;
+  conv2dFilterGrad(heap: Float32Array, ...args: number[]): void;
+  conv2dInputGrad(heap: Float32Array, ...args: number[]): void;
+  depthwiseFilterGrad(heap: Float32Array, ...args: number[]): void;
+  depthwiseInputGrad(heap: Float32Array, ...args: number[]): void;
+  maxPoolGrad(heap: Float32Array, ...args: number[]): void;
+  avgPoolGrad(heap: Float32Array, ...args: number[]): void;
+  matmul(heap: Float32Array, ...args: number[]): void;
+  threads(n: number): number;
+}
+
+export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../../../native/build/wasmconv.node', import.meta.url));
+
+export interface NativeTrainingMath extends TrainingMath {
+  /** OpenBLAS threads (sets them when n > 0). */
+  threads(n?: number): number;
+}
+
+export function loadNativeTrainingMath(path = DEFAULT_ADDON_PATH): NativeTrainingMath | null {
+  if (process.env['TGSAGE_NO_NATIVE'] === '1' || !existsSync(path)) return null;
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(path) as Addon;
+  } catch {
+    return null;
+  }
+  return {
+    name: 'native',
+    threads: (n = 0) => addon.threads(n),
+    conv2d: (heap, x, w, y, bias, relu, g) => addon.conv2d(heap, x, w, y, bias, relu ? 1 : 0, ...geometryArgs(g)),
+    matmul: (heap, a, b, c, bias, relu, batchA, batchB, m, k, n, transA, transB) =>
+      addon.matmul(heap, a, b, c, bias, relu ? 1 : 0, batchA, batchB, m, k, n, transA ? 1 : 0, transB ? 1 : 0),
+    conv2dFilterGrad: (heap, x, dy, dw, g) => addon.conv2dFilterGrad(heap, x, dy, dw, ...geometryArgs(g)),
+    conv2dInputGrad: (heap, dy, w, dx, g) => addon.conv2dInputGrad(heap, dy, w, dx, ...geometryArgs(g)),
+    depthwiseFilterGrad: (heap, x, dy, dw, g) => addon.depthwiseFilterGrad(heap, x, dy, dw, ...geometryArgs(g)),
+    depthwiseInputGrad: (heap, dy, w, dx, g) => addon.depthwiseInputGrad(heap, dy, w, dx, ...geometryArgs(g)),
+    maxPoolGrad: (heap, x, dy, dx, g) => addon.maxPoolGrad(heap, x, dy, dx, ...geometryArgs(g)),
+    avgPoolGrad: (heap, dy, dx, g) => addon.avgPoolGrad(heap, dy, dx, ...geometryArgs(g)),
+  };
+}

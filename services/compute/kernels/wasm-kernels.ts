@@ -1,0 +1,205 @@
+// Kernel configs for tfjs's wasm backend: the convolution gradients it lacks (Conv2DBackpropFilter, depthwise
+// gradients) and, when the native addon is built, native replacements for its convolutions, their input gradient and
+// its matmuls. Each reads and writes the wasm heap in place; cases we do not handle go to the original wasm kernel.
+
+import {
+  backend_util,
+  broadcast_util,
+  BatchMatMul,
+  Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput,
+  FusedConv2D,
+  _FusedMatMul,
+  AvgPoolGrad,
+  MaxPoolGrad,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+  util,
+} from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { ConvGeometry, TrainingMath } from './impl.ts';
+
+type Inputs = Record<string, TensorInfo | undefined>;
+type Attrs = NamedAttrMap & Record<string, unknown>;
+type Fallback = ((args: { inputs: Inputs; backend: BackendWasm; attrs: Attrs }) => TensorInfo) | undefined;
+
+const offset = (b: BackendWasm, t: TensorInfo): number => b.dataIdMap.get(t.dataId)!.memoryOffset;
+/** The heap view; read it after every allocation (memory growth replaces it). */
+const heapOf = (b: BackendWasm): Float32Array => (b.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+
+function geometry(info: backend_util.Conv2DInfo, depthwise: boolean, filterShape: number[]): ConvGeometry {
+  return {
+    n: info.batchSize, h: info.inHeight, w: info.inWidth, ci: info.inChannels,
+    kh: info.filterHeight, kw: info.filterWidth, co: depthwise ? filterShape[3]! : info.outChannels,
+    oh: info.outHeight, ow: info.outWidth, sh: info.strideHeight, sw: info.strideWidth,
+    dh: info.dilationHeight, dw: info.dilationWidth, pt: info.padInfo.top, pl: info.padInfo.left,
+  };
+}
+
+type Dilations = number | [number, number];
+const dilationsOf = (attrs: Attrs): Dilations => (attrs['dilations'] as Dilations | undefined) ?? 1;
+
+function convInfo(xShape: number[], filterShape: number[], attrs: Attrs, depthwise: boolean): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs['strides'] as [number, number] | number, dilationsOf(attrs), attrs['pad'] as 'same' | 'valid' | number | backend_util.ExplicitPadding,
+    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined, depthwise);
+}
+
+const isNchw = (attrs: Attrs): boolean => attrs['dataFormat'] === 'NCHW' || attrs['dataFormat'] === 'channelsFirst';
+const empty = (shape: number[]): boolean => util.sizeFromShape(shape) === 0;
+
+function zeros(backend: BackendWasm, shape: number[]): TensorInfo {
+  const out = backend.makeOutput(shape, 'float32');
+  heapOf(backend).fill(0, offset(backend, out) >> 2, (offset(backend, out) >> 2) + util.sizeFromShape(shape));
+  return out;
+}
+
+function kernel(name: string, func: (inputs: Inputs, backend: BackendWasm, attrs: Attrs) => TensorInfo,
+  original: KernelConfig | undefined): KernelConfig {
+  const config: KernelConfig = {
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: (({ inputs, backend, attrs }: { inputs: Inputs; backend: BackendWasm; attrs: Attrs }) =>
+      func(inputs, backend, attrs)) as unknown as KernelFunc,
+  };
+  // The original kernel stays our fallback, so it must still be set up when the backend initialises.
+  if (original?.setupFunc) config.setupFunc = original.setupFunc;
+  return config;
+}
+
+const notHandled = (name: string): Error => new Error(`${name} on wasm: case not supported (NCHW or non-float32)`);
+
+/** Configs for every kernel we provide; `originals` are the wasm backend's own (fallbacks). */
+export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<string, KernelConfig>): KernelConfig[] {
+  const fallback = (name: string): Fallback => originals.get(name)?.kernelFunc as unknown as Fallback;
+  const configs: KernelConfig[] = [];
+
+  configs.push(kernel(Conv2DBackpropFilter, (inputs, backend, attrs) => {
+    const x = inputs['x']!, dy = inputs['dy']!;
+    const filterShape = attrs['filterShape'] as number[];
+    if (isNchw(attrs) || x.dtype !== 'float32') throw notHandled(Conv2DBackpropFilter);
+    if (empty(x.shape) || empty(dy.shape)) return zeros(backend, filterShape);
+    const g = geometry(convInfo(x.shape, filterShape, attrs, false), false, filterShape);
+    const out = backend.makeOutput(filterShape, 'float32');
+    math.conv2dFilterGrad(heapOf(backend), offset(backend, x), offset(backend, dy), offset(backend, out), g);
+    return out;
+  }, originals.get(Conv2DBackpropFilter)));
+
+  configs.push(kernel(DepthwiseConv2dNativeBackpropFilter, (inputs, backend, attrs) => {
+    const x = inputs['x']!, dy = inputs['dy']!;
+    const filterShape = attrs['filterShape'] as number[];
+    if (x.dtype !== 'float32') throw notHandled(DepthwiseConv2dNativeBackpropFilter);
+    if (empty(x.shape) || empty(dy.shape)) return zeros(backend, filterShape);
+    const g = geometry(convInfo(x.shape, filterShape, attrs, true), true, filterShape);
+    const out = backend.makeOutput(filterShape, 'float32');
+    math.depthwiseFilterGrad(heapOf(backend), offset(backend, x), offset(backend, dy), offset(backend, out), g);
+    return out;
+  }, originals.get(DepthwiseConv2dNativeBackpropFilter)));
+
+  configs.push(kernel(DepthwiseConv2dNativeBackpropInput, (inputs, backend, attrs) => {
+    const dy = inputs['dy']!, filter = inputs['filter']!;
+    const inputShape = attrs['inputShape'] as number[];
+    if (dy.dtype !== 'float32') throw notHandled(DepthwiseConv2dNativeBackpropInput);
+    if (empty(inputShape) || empty(dy.shape)) return zeros(backend, inputShape);
+    const g = geometry(convInfo(inputShape, filter.shape, attrs, true), true, filter.shape);
+    const out = backend.makeOutput(inputShape, 'float32');
+    math.depthwiseInputGrad(heapOf(backend), offset(backend, dy), offset(backend, filter), offset(backend, out), g);
+    return out;
+  }, originals.get(DepthwiseConv2dNativeBackpropInput)));
+
+  // Without the native addon wasm's own Conv2DBackpropInput (C loops) beats JS loops, unless dilated.
+  const inputGradFallback = fallback(Conv2DBackpropInput);
+  configs.push(kernel(Conv2DBackpropInput, (inputs, backend, attrs) => {
+    const dy = inputs['dy']!, filter = inputs['filter']!;
+    const inputShape = attrs['inputShape'] as number[];
+    const dilated = dilationsOf(attrs) !== 1 && !util.arraysEqual(dilationsOf(attrs) as number[], [1, 1]);
+    if ((math.name === 'js' && !dilated) || isNchw(attrs) || dy.dtype !== 'float32') {
+      if (!inputGradFallback || dilated) throw notHandled(Conv2DBackpropInput);
+      return inputGradFallback({ inputs, backend, attrs });
+    }
+    if (empty(inputShape) || empty(dy.shape)) return zeros(backend, inputShape);
+    const g = geometry(convInfo(inputShape, filter.shape, attrs, false), false, filter.shape);
+    const out = backend.makeOutput(inputShape, 'float32');
+    math.conv2dInputGrad(heapOf(backend), offset(backend, dy), offset(backend, filter), offset(backend, out), g);
+    return out;
+  }, originals.get(Conv2DBackpropInput)));
+
+  const poolGeometry = (inShape: number[], attrs: Attrs): ConvGeometry => {
+    const info = backend_util.computePool2DInfo(inShape as [number, number, number, number],
+      attrs['filterSize'] as [number, number] | number, attrs['strides'] as [number, number] | number, 1,
+      attrs['pad'] as 'same' | 'valid' | number | backend_util.ExplicitPadding,
+      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined);
+    return geometry(info, false, [info.filterHeight, info.filterWidth, info.inChannels, info.inChannels]);
+  };
+  configs.push(kernel(MaxPoolGrad, (inputs, backend, attrs) => {
+    const dy = inputs['dy']!, x = inputs['input']!;
+    if (x.dtype !== 'float32') throw notHandled(MaxPoolGrad);
+    if (empty(x.shape) || empty(dy.shape)) return zeros(backend, x.shape);
+    const out = backend.makeOutput(x.shape, 'float32');
+    math.maxPoolGrad(heapOf(backend), offset(backend, x), offset(backend, dy), offset(backend, out),
+      poolGeometry(x.shape, attrs));
+    return out;
+  }, originals.get(MaxPoolGrad)));
+  configs.push(kernel(AvgPoolGrad, (inputs, backend, attrs) => {
+    const dy = inputs['dy']!, x = inputs['input']!;
+    if (x.dtype !== 'float32') throw notHandled(AvgPoolGrad);
+    if (empty(x.shape) || empty(dy.shape)) return zeros(backend, x.shape);
+    const out = backend.makeOutput(x.shape, 'float32');
+    math.avgPoolGrad(heapOf(backend), offset(backend, dy), offset(backend, out), poolGeometry(x.shape, attrs));
+    return out;
+  }, originals.get(AvgPoolGrad)));
+
+  const { conv2d, matmul } = math;
+  if (conv2d) {
+    for (const name of [Conv2D, FusedConv2D]) {
+      const original = fallback(name);
+      configs.push(kernel(name, (inputs, backend, attrs) => {
+        const x = inputs['x']!, filter = inputs['filter']!, bias = inputs['bias'];
+        const activation = (attrs['activation'] as string | undefined) ?? 'linear';
+        const co = filter.shape[3]!;
+        const ok = !isNchw(attrs) && x.dtype === 'float32' && filter.dtype === 'float32' && !empty(x.shape) &&
+          (activation === 'linear' || activation === 'relu') &&
+          (bias == null || util.sizeFromShape(bias.shape) === co);
+        if (!ok) return original!({ inputs, backend, attrs });
+        const info = convInfo(x.shape, filter.shape, attrs, false);
+        const out = backend.makeOutput(info.outShape, 'float32');
+        math.conv2d!(heapOf(backend), offset(backend, x), offset(backend, filter), offset(backend, out),
+          bias ? offset(backend, bias) : -1, activation === 'relu', geometry(info, false, filter.shape));
+        return out;
+      }, originals.get(name)));
+    }
+  }
+  if (matmul) {
+    for (const name of [BatchMatMul, _FusedMatMul]) {
+      const original = fallback(name);
+      configs.push(kernel(name, (inputs, backend, attrs) => {
+        const a = inputs['a']!, b = inputs['b']!, bias = inputs['bias'];
+        const transA = attrs['transposeA'] === true, transB = attrs['transposeB'] === true;
+        const activation = (attrs['activation'] as string | undefined) ?? 'linear';
+        const ra = a.shape.length, rb = b.shape.length;
+        const m = transA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+        const k = transA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+        const n = transB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+        const batchShapeA = a.shape.slice(0, -2), batchShapeB = b.shape.slice(0, -2);
+        const batchA = util.sizeFromShape(batchShapeA), batchB = util.sizeFromShape(batchShapeB);
+        const ok = a.dtype === 'float32' && b.dtype === 'float32' && m * k * n > 0 &&
+          (batchA === batchB ? util.arraysEqual(batchShapeA, batchShapeB) : batchA === 1 || batchB === 1) &&
+          (activation === 'linear' || activation === 'relu') &&
+          (bias == null || (bias.shape.length === 1 && bias.shape[0] === n));
+        if (!ok) return original!({ inputs, backend, attrs });
+        const batchShape = broadcast_util.assertAndGetBroadcastShape(batchShapeA, batchShapeB);
+        const out = backend.makeOutput([...batchShape, m, n], 'float32');
+        matmul(heapOf(backend), offset(backend, a), offset(backend, b), offset(backend, out),
+          bias ? offset(backend, bias) : -1, activation === 'relu', batchA, batchB, m, k, n, transA, transB);
+        return out;
+      }, originals.get(name)));
+    }
+  }
+  return configs;
+}

@@ -1,0 +1,20 @@
+// Learning-rate schedules over a step budget, applied per step. Pure functions of (step, budget).
+
+export type LrScheduleName = 'cosine' | 'constant' | 'warmup_cosine';
+
+/** Fraction of the budget spent warming up under 'warmup_cosine'. */
+export const WARMUP_FRACTION = 0.1;
+
+/** Learning rate for 0-based `step` of `totalSteps`. */
+export function learningRateAt(schedule: LrScheduleName, base: number, step: number, totalSteps: number): number {
+  if (schedule === 'constant') return base;
+  if (schedule === 'cosine') return cosine(base, step, totalSteps);
+  const warmup = Math.max(1, Math.round(WARMUP_FRACTION * totalSteps));
+  if (step < warmup) return (base * (step + 1)) / warmup;
+  return cosine(base, step - warmup, totalSteps - warmup);
+}
+
+function cosine(base: number, step: number, total: number): number {
+  if (total <= 1) return base;
+  return 0.5 * base * (1 + Math.cos((Math.PI * step) / total));
+}

@@ -1,0 +1,78 @@
+// Streams a candidate's layer activations straight to the Scorer's ScoreActivations (header, then each layer as
+// float32 LayerChunks of at most 1 MiB, layers one after another), keeping each layer's preview rows on the way, and
+// turns the preview rows of the best-matching layers into 64 x 64 RDM previews.
+import type { Client } from 'nice-grpc';
+import { Comparator, RdmMethod, type RdmPreview, type SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
+import type { ScorerDefinition, ScoreActivationsRequest } from '../../gen/tgsage/v1/scorer.ts';
+import { DType, type LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
+import type { RdmMethod as RdmMethodName } from '../compute/types.ts';
+import type { LayerActivations } from './activations.ts';
+import { PREVIEW_SIZE, previewRows, smallRdm } from './previews.ts';
+
+export const MAX_CHUNK_BYTES = 1 << 20;
+
+/** A layer as LayerChunks of at most `maxBytes`, viewing (not copying) its buffer. */
+export function* layerChunks(layer: LayerActivations, maxBytes = MAX_CHUNK_BYTES): Generator<LayerChunk> {
+  const per = Math.max(1, Math.floor(maxBytes / 4));
+  const { data } = layer;
+  for (let start = 0; start < data.length || start === 0; start += per) {
+    const end = Math.min(data.length, start + per);
+    yield {
+      layer: layer.name,
+      dtype: DType.DTYPE_FLOAT32,
+      shape: start === 0 ? [...layer.shape] : [],
+      data: Buffer.from(data.buffer, data.byteOffset + start * 4, (end - start) * 4),
+    };
+    if (end >= data.length) break;
+  }
+}
+
+export interface ScoreArgs {
+  readonly scorer: Client<ScorerDefinition>;
+  readonly teacherId: string;
+  readonly comparator: Comparator;
+  readonly layers: AsyncIterable<LayerActivations>;
+  readonly signal?: AbortSignal;
+  /** Called as each layer has been handed to the stream. */
+  readonly onLayer?: (name: string) => void;
+}
+
+export interface ScoreOutcome {
+  readonly similarity: SimilarityResult;
+  readonly previews: RdmPreview[];
+}
+
+export async function scoreLayers(args: ScoreArgs): Promise<ScoreOutcome> {
+  const rows = new Map<string, { rows: Float32Array; m: number }>();
+  async function* requests(): AsyncGenerator<ScoreActivationsRequest> {
+    yield {
+      message: {
+        $case: 'header',
+        value: { teacherId: args.teacherId, rdmMethod: RdmMethod.RDM_METHOD_UNSPECIFIED, comparator: args.comparator, teacherLayers: [] },
+      },
+    };
+    for await (const layer of args.layers) {
+      rows.set(layer.name, previewRows(layer.data, layer.shape[0]!, PREVIEW_SIZE));
+      for (const chunk of layerChunks(layer)) yield { message: { $case: 'chunk', value: chunk } };
+      args.onLayer?.(layer.name);
+    }
+  }
+  const similarity = await args.scorer.scoreActivations(requests(), { signal: args.signal });
+  const method = rdmMethodName(similarity.rdmMethod);
+  const best = [...new Set(similarity.best.map((b) => b.candidateLayer))];
+  const previews = best.flatMap((layer) => {
+    const r = rows.get(layer);
+    return r ? [{ layer, size: r.m, data: rdmBytes(smallRdm(r.rows, r.m, method)) }] : [];
+  });
+  return { similarity, previews };
+}
+
+function rdmMethodName(method: RdmMethod): RdmMethodName {
+  if (method === RdmMethod.RDM_METHOD_COSINE) return 'cosine';
+  if (method === RdmMethod.RDM_METHOD_EUCLIDEAN) return 'euclidean';
+  return 'correlation';
+}
+
+function rdmBytes(rdm: Float32Array): Buffer {
+  return Buffer.from(rdm.buffer, rdm.byteOffset, rdm.byteLength);
+}

@@ -1,0 +1,161 @@
+// The training loop: a step budget of minibatch steps on one compute backend. Pure domain (no gRPC).
+//
+// Each step is one synchronous tf.tidy (batch gather, forward, loss, gradients, update); the loss is summed on the
+// device and read back only every `readLossEvery` steps, so steps do not stall on a device sync. Between steps the
+// loop yields to the event loop and checks the AbortSignal, so a cancel or deadline stops it within one step.
+// The caller owns `model` (it built it) and disposes it; the loop disposes everything it created, also on abort.
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { batchOrder } from './batch-order.ts';
+import { learningRateAt } from './schedule.ts';
+import type { ImageSet, TrainingConfig, TrainingData, TrainingOutcome, TrainingProgressEvent } from './types.ts';
+
+export interface TrainCandidateArgs {
+  readonly model: LayersModel;
+  readonly data: TrainingData;
+  readonly config: TrainingConfig;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: TrainingProgressEvent) => void;
+  /** Called once training ends, before validation (to switch a progress phase). */
+  readonly onEvaluating?: () => void;
+}
+
+export async function trainCandidate(args: TrainCandidateArgs): Promise<TrainingOutcome> {
+  const { model, data, config, signal, onProgress } = args;
+  signal?.throwIfAborted();
+  const started = performance.now();
+  const optimizer = makeOptimizer(config);
+  const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const nextBatch = batchOrder(data.train.count, config.batchSize, config.seed);
+  const lossHistory: number[] = [];
+  let lossSum: tf.Scalar = tf.scalar(0);
+  let windowStart = performance.now();
+  let windowSteps = 0;
+  let windowImages = 0;
+  let step = 0;
+  try {
+    for (; step < config.steps; step++) {
+      await yieldToEventLoop();
+      signal?.throwIfAborted();
+      setLearningRate(optimizer, config, learningRateAt(config.schedule, config.learningRate, step, config.steps));
+      const indices = nextBatch();
+      const next = tf.tidy(() => {
+        const idx = tf.tensor1d(indices, 'int32');
+        const x = tf.gather(data.train.images, idx);
+        const y = tf.cast(tf.oneHot(tf.gather(data.train.labels, idx), data.numClasses), 'float32');
+        const cost = optimizer.minimize(
+          () => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y),
+          true,
+          varList,
+        )!;
+        return tf.add(lossSum, cost) as tf.Scalar;
+      });
+      lossSum.dispose();
+      lossSum = next;
+      windowSteps++;
+      windowImages += indices.length;
+      if (windowSteps >= config.readLossEvery || step === config.steps - 1) {
+        const total = (await lossSum.data())[0]!;
+        lossSum.dispose();
+        lossSum = tf.scalar(0);
+        const now = performance.now();
+        const loss = total / windowSteps;
+        if (!Number.isFinite(loss)) throw new TrainingDivergedError(step + 1, loss);
+        lossHistory.push(loss);
+        onProgress?.({
+          step: step + 1,
+          totalSteps: config.steps,
+          loss,
+          imagesPerSecond: windowImages / Math.max(1e-9, (now - windowStart) / 1000),
+        });
+        windowStart = now;
+        windowSteps = 0;
+        windowImages = 0;
+      }
+    }
+    args.onEvaluating?.();
+    const validationAccuracy = await accuracy(model, data.validation, config.evalBatchSize, signal);
+    return {
+      steps: step,
+      finalLoss: lossHistory.at(-1) ?? Number.NaN,
+      lossHistory,
+      validationAccuracy,
+      trainSeconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    lossSum.dispose();
+    disposeOptimizer(optimizer);
+  }
+}
+
+/** The loss went to NaN or Inf (a learning rate too high for this genome). */
+export class TrainingDivergedError extends Error {
+  override readonly name = 'TrainingDivergedError';
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+  ) {
+    super(`training diverged at step ${step} (loss ${loss})`);
+  }
+}
+
+/** Fraction of `set` the model classifies correctly, evaluated in batches, inference mode. */
+export async function accuracy(
+  model: LayersModel,
+  set: ImageSet,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  let correct: tf.Scalar = tf.scalar(0, 'int32');
+  try {
+    for (let start = 0; start < set.count; start += batchSize) {
+      await yieldToEventLoop();
+      signal?.throwIfAborted();
+      const size = Math.min(batchSize, set.count - start);
+      const next = tf.tidy(() => {
+        const x = tf.slice(set.images, [start, 0, 0, 0], [size, -1, -1, -1]);
+        const y = tf.slice(set.labels, [start], [size]);
+        const predicted = tf.argMax(model.apply(x, { training: false }) as tf.Tensor, -1);
+        return tf.add(correct, tf.sum(tf.cast(tf.equal(predicted, y), 'int32'))) as tf.Scalar;
+      });
+      correct.dispose();
+      correct = next;
+    }
+    return (await correct.data())[0]! / set.count;
+  } finally {
+    correct.dispose();
+  }
+}
+
+/** Mean categorical cross-entropy of softmax outputs `p` against one-hot `y`. */
+function crossEntropy(p: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  const eps = 1e-7;
+  return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, eps, 1 - eps))), -1))) as tf.Scalar;
+}
+
+function makeOptimizer(config: TrainingConfig): tf.Optimizer {
+  return config.optimizer === 'adam'
+    ? tf.train.adam(config.learningRate)
+    : tf.train.momentum(config.learningRate, config.momentum);
+}
+
+function setLearningRate(optimizer: tf.Optimizer, config: TrainingConfig, lr: number): void {
+  if (config.optimizer === 'adam') {
+    // AdamOptimizer reads its (protected) learningRate as a number on every update.
+    (optimizer as unknown as { learningRate: number }).learningRate = lr;
+  } else {
+    (optimizer as tf.MomentumOptimizer).setLearningRate(lr);
+  }
+}
+
+function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  // MomentumOptimizer.dispose() forgets the learning-rate scalar its SGD parent keeps.
+  const c = (optimizer as unknown as { c?: tf.Tensor }).c;
+  if (c && !c.isDisposed) c.dispose();
+}
+
+/** Lets gRPC cancellations and other I/O through between synchronous steps. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

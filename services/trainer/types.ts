@@ -1,0 +1,66 @@
+// Domain types of the trainer: what a training run needs and what it reports. No gRPC types here.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { LrScheduleName } from './schedule.ts';
+
+/** Images and integer labels, resident on the compute backend once. */
+export interface ImageSet {
+  /** [count, height, width, channels], normalised. */
+  readonly images: tf.Tensor4D;
+  /** [count] int32 class labels. */
+  readonly labels: tf.Tensor1D;
+  readonly count: number;
+}
+
+/** What training needs from a dataset: a train split and a held-out validation split. */
+export interface TrainingData {
+  readonly train: ImageSet;
+  readonly validation: ImageSet;
+  readonly numClasses: number;
+}
+
+export interface TrainingConfig {
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly optimizer: 'sgd_momentum' | 'adam';
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly schedule: LrScheduleName;
+  /** Seed of the batch order (the model's initialisation is seeded where it is built). */
+  readonly seed: number;
+  /** Read the loss back (a device sync) every this many steps; progress events follow it. */
+  readonly readLossEvery: number;
+  /** Validation batch size. */
+  readonly evalBatchSize: number;
+}
+
+export interface TrainingProgressEvent {
+  readonly step: number;
+  readonly totalSteps: number;
+  /** Mean training loss over the steps since the previous event. */
+  readonly loss: number;
+  readonly imagesPerSecond: number;
+}
+
+export interface TrainingOutcome {
+  /** Steps trained. */
+  readonly steps: number;
+  /** Mean training loss over the last read-back window. */
+  readonly finalLoss: number;
+  /** Every read-back's mean loss, in order (for tests and curves). */
+  readonly lossHistory: readonly number[];
+  /** P: accuracy on the validation split. */
+  readonly validationAccuracy: number;
+  readonly trainSeconds: number;
+}
+
+export const DEFAULT_TRAINING: TrainingConfig = {
+  steps: 150,
+  batchSize: 64,
+  optimizer: 'sgd_momentum',
+  learningRate: 0.05,
+  momentum: 0.9,
+  schedule: 'cosine',
+  seed: 0,
+  readLossEvery: 10,
+  evalBatchSize: 250,
+};

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { trainCandidate } from '../../services/trainer/train.ts';
+import { learningRateAt } from '../../services/trainer/schedule.ts';
+import { batchOrder } from '../../services/trainer/batch-order.ts';
+import { DEFAULT_TRAINING, type TrainingConfig } from '../../services/trainer/types.ts';
+import { disposeData, smallMnist, tinyMlp, useCpu } from './fixtures.ts';
+
+const config = (over: Partial<TrainingConfig> = {}): TrainingConfig => ({
+  ...DEFAULT_TRAINING,
+  steps: 60,
+  batchSize: 32,
+  learningRate: 0.05,
+  readLossEvery: 10,
+  evalBatchSize: 100,
+  ...over,
+});
+
+test('schedules: cosine decays to ~0, constant stays, warmup ramps then decays', () => {
+  assert.equal(learningRateAt('constant', 0.1, 57, 100), 0.1);
+  assert.equal(learningRateAt('cosine', 0.1, 0, 100), 0.1);
+  assert.ok(Math.abs(learningRateAt('cosine', 0.1, 50, 100) - 0.05) < 1e-12);
+  assert.ok(learningRateAt('cosine', 0.1, 99, 100) < 0.001);
+  assert.ok(Math.abs(learningRateAt('warmup_cosine', 0.1, 0, 100) - 0.01) < 1e-12);
+  assert.ok(Math.abs(learningRateAt('warmup_cosine', 0.1, 9, 100) - 0.1) < 1e-12);
+  assert.ok(learningRateAt('warmup_cosine', 0.1, 60, 100) < 0.1);
+});
+
+test('batch order: seeded, each epoch a permutation', () => {
+  const a = batchOrder(10, 5, 7);
+  const b = batchOrder(10, 5, 7);
+  const epoch = [...a(), ...a()];
+  assert.deepEqual([...b(), ...b()], epoch);
+  assert.deepEqual([...epoch].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.notDeepEqual([...batchOrder(10, 5, 8)()], epoch.slice(0, 5));
+});
+
+test('short real training: loss decreases, P well above chance, no leaks, deterministic', async () => {
+  await useCpu();
+  const data = smallMnist();
+  const before = tf.memory().numTensors;
+  const runs = [];
+  for (const optimizer of ['sgd_momentum', 'sgd_momentum', 'adam'] as const) {
+    const { model } = tinyMlp(1);
+    const events: number[] = [];
+    const outcome = await trainCandidate({
+      model,
+      data,
+      config: config({ optimizer, learningRate: optimizer === 'adam' ? 0.003 : 0.05 }),
+      onProgress: (e) => events.push(e.step),
+    });
+    model.dispose();
+    runs.push(outcome);
+    assert.deepEqual(events, [10, 20, 30, 40, 50, 60]);
+  }
+  assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+  disposeData(data);
+  for (const run of runs) {
+    assert.ok(run.lossHistory.at(-1)! < run.lossHistory[0]! * 0.7, `loss fell: ${run.lossHistory.join(', ')}`);
+    assert.ok(run.validationAccuracy > 0.5, `P = ${run.validationAccuracy}`);
+    assert.equal(run.steps, 60);
+  }
+  assert.deepEqual(runs[1]!.lossHistory, runs[0]!.lossHistory, 'same seed, same losses');
+  assert.equal(runs[1]!.validationAccuracy, runs[0]!.validationAccuracy);
+});
+
+test('abort stops within a step and leaks nothing', async () => {
+  await useCpu();
+  const data = smallMnist(20, 10);
+  const before = tf.memory().numTensors;
+  const { model } = tinyMlp(2);
+  const controller = new AbortController();
+  let lastStep = 0;
+  const run = trainCandidate({
+    model,
+    data,
+    config: config({ steps: 10_000, readLossEvery: 1 }),
+    signal: controller.signal,
+    onProgress: (e) => {
+      lastStep = e.step;
+      if (e.step === 5) controller.abort(new Error('stop'));
+    },
+  });
+  await assert.rejects(run, /stop/);
+  assert.equal(lastStep, 5, 'no step after the abort');
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+  disposeData(data);
+});
