@@ -35,7 +35,7 @@ export type ServiceFactory = (deps: ServiceDeps) => Promise<ServiceModule>;
 export const serviceFactories: Partial<Record<ServiceName, ServiceFactory>> = {
   // 'teacher-cache' and scorer: being added on branch core.
   // trainer: added by the trainer branch (services/trainer/main.ts).
-  // 'search-controller': added by the controller branch (services/search-controller/main.ts).
+  'search-controller': async (deps) => (await import('./controller/main.ts')).searchControllerFactory(deps),
 };
 
 export function registeredServices(): ServiceName[] {

@@ -108,7 +108,7 @@ export function trainCommand(): Command {
         const bar = progressView(request.training.steps);
         let result: TrainingResult | undefined;
         try {
-          const stream = ctx.client('trainer', TrainerDefinition).trainCandidate(request, ctx.callOptions());
+          const stream = ctx.clients.trainer.trainCandidate(request, ctx.callOptions());
           for await (const event of stream) {
             if (event.event?.$case === 'progress') bar.update(event.event.value);
             else if (event.event?.$case === 'result') result = event.event.value;
