@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ADDRESS_OPTIONS, SERVICE_NAMES, defaultAddress } from './addresses.ts';
 import { infoCommand } from './commands/info.ts';
 import { scoreCommand } from './commands/score.ts';
+import { searchCommand } from './commands/search.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(teacherCommand());
   program.addCommand(scoreCommand());
   program.addCommand(infoCommand());
+  program.addCommand(searchCommand());
   return program;
 }
 
