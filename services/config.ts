@@ -48,9 +48,21 @@ export interface TgsageConfig {
   metricsPort: number;
   /** How long shutdown waits for in-flight calls. */
   drainTimeoutMs: number;
+  /** Trainer: tfjs backend it trains on, admission control. */
+  trainer: TrainerConfig;
 }
 
-export type ConfigOverrides = Partial<Omit<TgsageConfig, 'ports' | 'limits' | 'compute'>> & {
+export interface TrainerConfig {
+  /** tfjs backend for training (default wasm, with our gradient kernels). */
+  backend: 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
+  /** Trainings at once per process (default 1). */
+  concurrency: number;
+  /** Requests that may wait for a slot; 0 = answer RESOURCE_EXHAUSTED at once when busy (default 8). */
+  maxQueue: number;
+}
+
+export type ConfigOverrides = Partial<Omit<TgsageConfig, 'ports' | 'limits' | 'compute' | 'trainer'>> & {
+  trainer?: Partial<TrainerConfig>;
   ports?: Partial<Record<ServiceName, number>>;
   limits?: Partial<Limits>;
   compute?: Partial<TgsageConfig['compute']>;
@@ -77,13 +89,14 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     logLevel: 'info',
     metricsPort: 0,
     drainTimeoutMs: 10_000,
+    trainer: { backend: 'wasm', concurrency: 1, maxQueue: 8 },
   };
 }
 
 /** Defaults with `overrides` applied (nested objects merged). */
 export function resolveConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): TgsageConfig {
   const base = defaultConfig(env);
-  const { ports, limits, compute, ...rest } = overrides;
+  const { ports, limits, compute, trainer, ...rest } = overrides;
   const defined = <T extends object>(o: T | undefined) =>
     Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
   const config: TgsageConfig = {
@@ -92,6 +105,7 @@ export function resolveConfig(overrides: ConfigOverrides = {}, env: NodeJS.Proce
     ports: { ...base.ports, ...defined(ports) },
     limits: { ...base.limits, ...defined(limits) },
     compute: { ...base.compute, ...defined(compute) },
+    trainer: { ...base.trainer, ...defined(trainer) },
   };
   config.dataDir = resolve(config.dataDir);
   return config;

@@ -34,7 +34,7 @@ export type ServiceFactory = (deps: ServiceDeps) => Promise<ServiceModule>;
  */
 export const serviceFactories: Partial<Record<ServiceName, ServiceFactory>> = {
   // 'teacher-cache' and scorer: being added on branch core.
-  // trainer: added by the trainer branch (services/trainer/main.ts).
+  trainer: async (deps) => (await import('./trainer/main.ts')).trainerModule(deps),
   'search-controller': async (deps) => (await import('./controller/main.ts')).searchControllerFactory(deps),
 };
 

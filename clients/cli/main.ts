@@ -11,6 +11,7 @@ import { searchCommand } from './commands/search.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
+import { trainCommand } from './commands/train.ts';
 import { describeError } from './errors.ts';
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(startCommand());
   program.addCommand(teacherCommand());
   program.addCommand(scoreCommand());
+  program.addCommand(trainCommand());
   program.addCommand(infoCommand());
   program.addCommand(searchCommand());
   return program;

@@ -4,28 +4,10 @@
 import type { Client } from 'nice-grpc';
 import { Comparator, RdmMethod, type RdmPreview, type SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import type { ScorerDefinition, ScoreActivationsRequest } from '../../gen/tgsage/v1/scorer.ts';
-import { DType, type LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
+import { encodeLayerChunks } from '../common/chunks.ts';
 import type { RdmMethod as RdmMethodName } from '../compute/types.ts';
 import type { LayerActivations } from './activations.ts';
 import { PREVIEW_SIZE, previewRows, smallRdm } from './previews.ts';
-
-export const MAX_CHUNK_BYTES = 1 << 20;
-
-/** A layer as LayerChunks of at most `maxBytes`, viewing (not copying) its buffer. */
-export function* layerChunks(layer: LayerActivations, maxBytes = MAX_CHUNK_BYTES): Generator<LayerChunk> {
-  const per = Math.max(1, Math.floor(maxBytes / 4));
-  const { data } = layer;
-  for (let start = 0; start < data.length || start === 0; start += per) {
-    const end = Math.min(data.length, start + per);
-    yield {
-      layer: layer.name,
-      dtype: DType.DTYPE_FLOAT32,
-      shape: start === 0 ? [...layer.shape] : [],
-      data: Buffer.from(data.buffer, data.byteOffset + start * 4, (end - start) * 4),
-    };
-    if (end >= data.length) break;
-  }
-}
 
 export interface ScoreArgs {
   readonly scorer: Client<ScorerDefinition>;
@@ -53,7 +35,7 @@ export async function scoreLayers(args: ScoreArgs): Promise<ScoreOutcome> {
     };
     for await (const layer of args.layers) {
       rows.set(layer.name, previewRows(layer.data, layer.shape[0]!, PREVIEW_SIZE));
-      for (const chunk of layerChunks(layer)) yield { message: { $case: 'chunk', value: chunk } };
+      for (const chunk of encodeLayerChunks(layer.name, layer.shape, layer.data)) yield { message: { $case: 'chunk', value: chunk } };
       args.onLayer?.(layer.name);
     }
   }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { groupByBytes, layerActivations, type LayerActivations } from '../../services/trainer/activations.ts';
 import { previewIndices, previewRows, smallRdm } from '../../services/trainer/previews.ts';
-import { layerChunks } from '../../services/trainer/scoring.ts';
+import { encodeLayerChunks } from '../../services/common/chunks.ts';
 import { loadLayersModel, saveLayersModel } from '../../services/teachers/model-files.ts';
 import { teacherLayerNames, METADATA_KEY } from '../../services/teachers/layers.ts';
 import { buildResNetTeacher } from '../../services/teachers/resnet.ts';
@@ -66,7 +66,7 @@ test('layer activations: batched multi-output passes equal per-layer predictions
 
 test('layer chunks: at most 1 MiB each, shape on the first only, bytes concatenate to the layer', () => {
   const data = new Float32Array(700_000).map((_, i) => i * 0.5);
-  const chunks = [...layerChunks({ name: 'conv1', shape: [1000, 700], data })];
+  const chunks = [...encodeLayerChunks('conv1', [1000, 700], data)];
   assert.equal(chunks.length, 3);
   assert.deepEqual(chunks[0]!.shape, [1000, 700]);
   assert.deepEqual(chunks[1]!.shape, []);

@@ -18,7 +18,18 @@ export function addServerOptions(command: Command): Command {
     .option('--data-dir <dir>', 'data directory (default: env TGSAGE_DATA_DIR, else ./data)')
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (0 = off)', parsePort)
-    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'));
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      new Option('--train-backend <name>', 'trainer: tfjs backend to train on').choices(['wasm', 'cpu', 'webgpu', 'tensorflow']).default('wasm'),
+    )
+    .option('--max-queue <n>', 'trainer: requests that may wait while one trains (0 = RESOURCE_EXHAUSTED when busy)', parseCount, 8)
+    .option('--concurrency <n>', 'trainer: trainings at once', parseCount, 1);
+}
+
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`not a non-negative integer: '${value}'`);
+  return n;
 }
 
 export interface ServerOptions {
@@ -27,6 +38,9 @@ export interface ServerOptions {
   backend: BackendName;
   metricsPort?: number;
   logLevel: LogLevel;
+  trainBackend: 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
+  maxQueue: number;
+  concurrency: number;
 }
 
 export function parsePort(value: string): number {
@@ -61,6 +75,7 @@ export function serveCommand(): Command {
       trainerAddress: globals['trainer'],
       compute: { backend: o.backend },
       logLevel: o.logLevel,
+      trainer: { backend: o.trainBackend, maxQueue: o.maxQueue, concurrency: Math.max(1, o.concurrency) },
       ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
     });
     const running = await runService(name, config);

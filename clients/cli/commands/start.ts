@@ -70,6 +70,9 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
       '--port', String(port(name)),
       '--backend', o.backend,
       '--log-level', o.logLevel,
+      '--train-backend', o.trainBackend,
+      '--max-queue', String(o.maxQueue),
+      '--concurrency', String(o.concurrency),
       ...(o.dataDir !== undefined ? ['--data-dir', o.dataDir] : []),
       ...(o.metricsPort ? ['--metrics-port', String(o.metricsPort + i)] : []),
     ];

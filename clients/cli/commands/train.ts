@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import type { Genome } from '../../../gen/tgsage/v1/genome.ts';
-import { LrSchedule, Optimizer, TrainerDefinition, type TrainingProgress, type TrainingResult } from '../../../gen/tgsage/v1/trainer.ts';
+import { LrSchedule, Optimizer, type TrainingProgress, type TrainingResult } from '../../../gen/tgsage/v1/trainer.ts';
 import { genomeFromJson, genomeToJsonValue } from '../../../services/spaces/json.ts';
 import { sampleGenome } from '../../../services/spaces/decisions.ts';
 import { createRng } from '../../../services/spaces/rng.ts';

@@ -1,0 +1,72 @@
+// Wiring of the trainer service: tfjs backend, datasets, model builder, the teacher cache and scorer clients, the
+// slots. `trainerModule` is the registry's factory; `createTrainerModule` lets tests inject any part.
+import { ClientError, createChannel, createClient, Status, type Channel, type Client } from 'nice-grpc';
+import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
+import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
+import { TrainerDefinition } from '../../gen/tgsage/v1/trainer.ts';
+import { NotFoundError, UnavailableError } from '../common/errors.ts';
+import { serviceEntry } from '../common/server.ts';
+import type { ServiceDeps, ServiceModule } from '../registry.ts';
+import { initTrainingBackend } from './backend.ts';
+import { createDatasetCache } from './datasets.ts';
+import type { PipelineDeps, TeacherInfo } from './pipeline.ts';
+import { TrainerService } from './service.ts';
+import { createSlots } from './slots.ts';
+import { buildCandidate } from './candidates.ts';
+
+/** Looks a teacher up in the teacher cache: NotFoundError / UnavailableError in domain terms. */
+export function teacherLookup(client: Client<TeacherCacheDefinition>, address: string) {
+  return async (id: string, signal?: AbortSignal): Promise<TeacherInfo> => {
+    try {
+      const t = await client.getTeacher({ id }, { signal });
+      return { id: t.id, numStimuli: t.numStimuli, dataset: t.dataset };
+    } catch (error) {
+      if (error instanceof ClientError && error.code === Status.NOT_FOUND) {
+        throw new NotFoundError(`unknown teacher ${id}: list teachers with \`tgsage teacher list\``);
+      }
+      if (error instanceof ClientError && error.code === Status.UNAVAILABLE) {
+        throw new UnavailableError(`teacher cache at ${address} unavailable: ${error.details}`);
+      }
+      throw error;
+    }
+  };
+}
+
+export async function createTrainerModule(
+  deps: ServiceDeps,
+  overrides: Partial<PipelineDeps> = {},
+): Promise<ServiceModule> {
+  const { config, logger } = deps;
+  const channels: Channel[] = [];
+  const channel = (address: string) => {
+    const c = createChannel(address, undefined, {
+      'grpc.max_send_message_length': 8 * 1024 * 1024,
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    });
+    channels.push(c);
+    return c;
+  };
+  const backend = await initTrainingBackend(config.trainer.backend, (line) => logger.info(line));
+  logger.info('training backend', { ...backend });
+  const datasets = createDatasetCache();
+  const service = TrainerService({
+    loadDataset: overrides.loadDataset ?? datasets.load,
+    buildModel: overrides.buildModel ?? buildCandidate,
+    getTeacher:
+      overrides.getTeacher ??
+      teacherLookup(createClient(TeacherCacheDefinition, channel(config.teacherCacheAddress)), config.teacherCacheAddress),
+    scorer: overrides.scorer ?? createClient(ScorerDefinition, channel(config.scorerAddress)),
+    slots: overrides.slots ?? createSlots({ concurrency: config.trainer.concurrency, maxQueue: config.trainer.maxQueue }),
+    backend: overrides.backend ?? (() => backend.backend),
+    log: (message, fields) => logger.info(message, fields),
+  });
+  return {
+    services: [serviceEntry(TrainerDefinition, service)],
+    async close() {
+      for (const c of channels) c.close();
+      datasets.dispose();
+    },
+  };
+}
+
+export const trainerModule = (deps: ServiceDeps): Promise<ServiceModule> => createTrainerModule(deps);
