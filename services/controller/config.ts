@@ -18,8 +18,11 @@ export const LIMITS = {
 export interface ValidateDeps {
   /** Strategies the controller knows (validates the strategy settings). */
   registry?: StrategyRegistry;
-  /** Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher). Skipped for score = P. */
-  checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher); returns its number of stimuli,
+   * which becomes the dataset's stimulus count when the config leaves it 0. Skipped for score = P.
+   */
+  checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<{ numStimuli: number } | void>;
 }
 
 function intIn(field: string, value: number, min: number, max: number): number {
@@ -96,7 +99,10 @@ export async function validateStudyConfig(
   signal?: AbortSignal,
 ): Promise<StudyConfig> {
   const c = normalizeStudyConfig(input, deps.registry);
-  if (c.score !== ScoreKind.SCORE_KIND_P && deps.checkTeacher) await deps.checkTeacher(c.teacherId, signal);
+  if (c.score !== ScoreKind.SCORE_KIND_P && deps.checkTeacher) {
+    const teacher = await deps.checkTeacher(c.teacherId, signal);
+    if (teacher && c.dataset && !c.dataset.numStimuli) c.dataset.numStimuli = teacher.numStimuli;
+  }
   return c;
 }
 

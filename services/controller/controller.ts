@@ -6,7 +6,7 @@ import { ExportFormat, StudyState, TrialState } from '../../gen/tgsage/v1/search
 import type { Comparator, SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import type { LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
 import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
-import { validateStudyConfig } from './config.ts';
+import { type ValidateDeps, validateStudyConfig } from './config.ts';
 import { eventHub } from './events.ts';
 import { studyToCsv, studyToJson } from './export.ts';
 import type { TrainerPool } from './pool.ts';
@@ -43,7 +43,7 @@ export interface ControllerDeps {
   /** Strategies known to the proposers (validates strategy settings). */
   registry?: StrategyRegistry;
   /** Throws NotFoundError for an unknown teacher. */
-  checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<void>;
+  checkTeacher?: ValidateDeps['checkTeacher'];
   scoreActivations?: ScoreActivationsFn;
   log?: Log;
   newStudyId?: () => string;

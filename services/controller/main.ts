@@ -80,9 +80,9 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
   const scorer = createClient(ScorerDefinition, scorerChannel);
   const cache = createClient(TeacherCacheDefinition, cacheChannel);
 
-  const checkTeacher = async (id: string, signal?: AbortSignal): Promise<void> => {
+  const checkTeacher = async (id: string, signal?: AbortSignal): Promise<{ numStimuli: number }> => {
     try {
-      await cache.getTeacher({ id }, { signal: signal ?? AbortSignal.timeout(10_000) });
+      return await cache.getTeacher({ id }, { signal: signal ?? AbortSignal.timeout(10_000) });
     } catch (e) {
       if (e instanceof ClientError && e.code === Status.NOT_FOUND) {
         throw new NotFoundError(`teacher_id: teacher ${JSON.stringify(id)} not found in the teacher cache`);

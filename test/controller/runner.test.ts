@@ -76,6 +76,20 @@ describe('runner', () => {
     assert.equal(a.requests[0]!.training?.seed, 5);
   });
 
+  it('uses one dns:/// name through grpc-js round_robin', async () => {
+    const a = await startFakeTrainer();
+    cleanups.push(a.close);
+    const port = a.address.split(':')[1];
+    const { controller, pool } = await setup([], { targets: [`dns:///localhost:${port}`], slots: 4 });
+    const id = await controller.runStudy('', config({ numTrials: 3, parallelism: 2 }));
+    await events(controller.watch(id));
+    const s = controller.getStudy(id);
+    assert.equal(s.completedTrials, 3);
+    assert.ok(s.trials.every((t) => t.trainer === `dns:///localhost:${port}`));
+    assert.equal(a.requests.length, 3);
+    assert.equal(pool.status()[0]!.slots, 4);
+  });
+
   it('runs successive halving: rungs of growing budgets, the best go on', async () => {
     const a = await startFakeTrainer();
     cleanups.push(a.close);
