@@ -33,7 +33,8 @@ export type ServiceFactory = (deps: ServiceDeps) => Promise<ServiceModule>;
  * load only where it runs.
  */
 export const serviceFactories: Partial<Record<ServiceName, ServiceFactory>> = {
-  // 'teacher-cache' and scorer: being added on branch core.
+  'teacher-cache': async (deps) => (await import('./teacher-cache/main.ts')).createTeacherCacheModule(deps),
+  scorer: async (deps) => (await import('./scorer/main.ts')).createScorerModule(deps),
   trainer: async (deps) => (await import('./trainer/main.ts')).trainerModule(deps),
   'search-controller': async (deps) => (await import('./controller/main.ts')).searchControllerFactory(deps),
 };

@@ -112,3 +112,5 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
     },
   };
 }
+
+export * from './requests.ts';

@@ -1,0 +1,38 @@
+// Wiring of the scorer: compute, a teacher source (the store of an in-process teacher cache if there is one,
+// otherwise the teacher-cache service at config.teacherCacheAddress) and a bounded cache of prepared teacher RDMs.
+import { createChannel, createClient } from 'nice-grpc';
+import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
+import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
+import { serviceEntry } from '../common/server.ts';
+import type { ServiceDeps, ServiceModule } from '../registry.ts';
+import { sharedTeacherStore } from '../teacher-cache/main.ts';
+import { createPreparedCache } from './prepared-cache.ts';
+import { scorerService } from './service.ts';
+import { grpcTeacherSource, localTeacherSource, type TeacherSource } from './teacher-source.ts';
+
+export async function createScorerModule(deps: ServiceDeps): Promise<ServiceModule> {
+  const { config, logger } = deps;
+  const store = sharedTeacherStore(deps);
+  let teachers: TeacherSource;
+  let close: (() => Promise<void>) | undefined;
+  if (store) {
+    teachers = localTeacherSource(store);
+  } else {
+    const channel = createChannel(config.teacherCacheAddress, undefined, {
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    });
+    teachers = grpcTeacherSource(createClient(TeacherCacheDefinition, channel), config.teacherCacheAddress);
+    close = async () => channel.close();
+  }
+  logger.info('scorer teacher source', { source: teachers.description, cacheBytes: config.teacherRdmCacheBytes });
+  const service = scorerService(
+    {
+      compute: await deps.compute(),
+      teachers,
+      cache: createPreparedCache(config.teacherRdmCacheBytes),
+      maxLayers: config.limits.maxLayers,
+    },
+    { maxFeaturesPerLayer: config.limits.maxFeaturesPerLayer, maxScoreBytes: config.limits.maxScoreBytes },
+  );
+  return { services: [serviceEntry(ScorerDefinition, service)], usesCompute: true, close };
+}

@@ -1,0 +1,87 @@
+// Scorer gRPC adapter: proto <-> scoring sessions only.
+import { RdmMethod as RdmMethodProto } from '../../gen/tgsage/v1/similarity.ts';
+import type { SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
+import type { ScorerServiceImplementation } from '../../gen/tgsage/v1/scorer.ts';
+import { RdmSide } from '../../gen/tgsage/v1/scorer.ts';
+import { assembleLayers, createMatrixAssembler } from '../common/chunks.ts';
+import { comparatorFromProto, comparatorToProto, rdmMethodFromProto, rdmMethodToProto } from '../common/convert.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
+import { splitHeader } from '../common/upload.ts';
+import { beginCompare, beginScore, type ScorerDeps, type Similarity } from './score.ts';
+
+export interface ScorerLimits {
+  maxFeaturesPerLayer: number;
+  maxScoreBytes: number;
+}
+
+export function similarityToProto(s: Similarity): SimilarityResult {
+  return {
+    teacherId: s.teacherId,
+    comparator: comparatorToProto(s.comparator),
+    rdmMethod: s.rdmMethod ? rdmMethodToProto(s.rdmMethod) : RdmMethodProto.RDM_METHOD_UNSPECIFIED,
+    candidateLayers: s.candidateLayers,
+    teacherLayers: s.teacherLayers,
+    similarity: s.similarity,
+    best: s.best,
+    tg: s.tg,
+    numStimuli: s.numStimuli,
+    computeSeconds: s.computeSeconds,
+  };
+}
+
+export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerServiceImplementation {
+  return {
+    async scoreActivations(requests, { signal }) {
+      const { header, pieces } = await splitHeader(requests);
+      const session = await beginScore(
+        deps,
+        {
+          teacherId: header.teacherId,
+          rdmMethod:
+            header.rdmMethod === RdmMethodProto.RDM_METHOD_UNSPECIFIED
+              ? undefined
+              : rdmMethodFromProto(header.rdmMethod, 'header.rdm_method', 'correlation'),
+          comparator: comparatorFromProto(header.comparator, 'header.comparator'),
+          teacherLayers: header.teacherLayers,
+        },
+        signal,
+      );
+      const layers = assembleLayers(pieces, {
+        expectedStimuli: session.numStimuli,
+        maxFeaturesPerLayer: limits.maxFeaturesPerLayer,
+        maxTotalBytes: limits.maxScoreBytes,
+      });
+      for await (const layer of layers) await session.addLayer(layer);
+      return similarityToProto(session.finish());
+    },
+    async compareRdms(requests, { signal }) {
+      const { header, pieces } = await splitHeader(requests);
+      const session = await beginCompare(
+        deps,
+        {
+          teacherId: header.teacherId,
+          comparator: comparatorFromProto(header.comparator, 'header.comparator'),
+          numStimuli: header.numStimuli,
+        },
+        signal,
+      );
+      const assembler = createMatrixAssembler({ field: 'rdm.chunk', expectedSize: session.numStimuli });
+      let side: 'candidate' | 'teacher' | undefined;
+      for await (const piece of pieces) {
+        if (!piece.chunk) throw new InvalidArgumentError('rdm.chunk', 'missing');
+        const pieceSide = piece.side === RdmSide.RDM_SIDE_TEACHER ? 'teacher' : 'candidate';
+        if (side !== undefined && piece.side !== RdmSide.RDM_SIDE_UNSPECIFIED && pieceSide !== side) {
+          throw new InvalidArgumentError('rdm.side', `changed from ${side} to ${pieceSide} in the middle of an RDM`);
+        }
+        side ??= pieceSide;
+        const matrix = assembler.push(piece.chunk);
+        if (matrix) {
+          await session.addRdm(side, matrix);
+          side = undefined;
+        }
+      }
+      assembler.end();
+      return similarityToProto(await session.finish());
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// Wiring of the teacher cache: open the store in the data dir, serve it. Shares the store with an in-process scorer.
+import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
+import { serviceEntry } from '../common/server.ts';
+import type { ServiceDeps, ServiceModule } from '../registry.ts';
+import { computeTeacherHandler } from './compute-teacher.ts';
+import { teacherCacheService } from './service.ts';
+import { openTeacherStore, type TeacherStore } from './store.ts';
+
+/** Key of the store in ServiceDeps.shared. */
+export const TEACHER_STORE_KEY = 'teacher-cache/store';
+
+export async function createTeacherCacheModule(deps: ServiceDeps): Promise<ServiceModule> {
+  const { config, logger } = deps;
+  const store = await openTeacherStore({
+    dataDir: config.dataDir,
+    compute: await deps.compute(),
+    limits: {
+      maxStimuli: config.limits.maxStimuli,
+      maxFeaturesPerLayer: config.limits.maxFeaturesPerLayer,
+      maxUploadBytes: config.limits.maxUploadBytes,
+      maxLayers: config.limits.maxLayers,
+    },
+    logger,
+  });
+  deps.shared.set(TEACHER_STORE_KEY, store);
+  return {
+    services: [serviceEntry(TeacherCacheDefinition, teacherCacheService(store, computeTeacherHandler(store, deps)))],
+    usesCompute: true,
+  };
+}
+
+export function sharedTeacherStore(deps: ServiceDeps): TeacherStore | undefined {
+  return deps.shared.get(TEACHER_STORE_KEY) as TeacherStore | undefined;
+}

@@ -1,0 +1,95 @@
+// TeacherCache gRPC adapter: proto <-> store only.
+import type { CallContext } from 'nice-grpc-common';
+import {
+  TeacherSource,
+  type Teacher,
+  type TeacherCacheServiceImplementation,
+  type TeacherHeader,
+} from '../../gen/tgsage/v1/teacher_cache.ts';
+import { assembleLayers, encodeMatrixChunks } from '../common/chunks.ts';
+import { rdmMethodFromProto, rdmMethodToProto } from '../common/convert.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
+import { splitHeader } from '../common/upload.ts';
+import type { TeacherHeaderInput, TeacherMeta, TeacherStore } from './store.ts';
+import { validateTeacherId } from './store.ts';
+
+export function teacherToProto(t: TeacherMeta): Teacher {
+  return {
+    id: t.id,
+    description: t.description,
+    numStimuli: t.numStimuli,
+    stimulusIds: t.stimulusIds,
+    rdmMethod: rdmMethodToProto(t.rdmMethod),
+    layers: t.layers.map((l) => ({
+      name: l.name,
+      shape: l.shape,
+      numFeatures: l.numFeatures,
+      rdmSha256: l.rdmSha256,
+      hasGram: l.gramFile !== undefined,
+    })),
+    createdAt: new Date(t.createdAt),
+    storedBytes: t.storedBytes,
+    source: t.source === 'computed' ? TeacherSource.TEACHER_SOURCE_COMPUTED : TeacherSource.TEACHER_SOURCE_UPLOADED,
+    dataset: t.dataset,
+  };
+}
+
+export function headerFromProto(h: TeacherHeader): TeacherHeaderInput {
+  return {
+    id: h.id,
+    description: h.description,
+    numStimuli: h.numStimuli,
+    stimulusIds: h.stimulusIds,
+    rdmMethod: rdmMethodFromProto(h.rdmMethod, 'header.rdm_method', 'correlation'),
+    storeGram: h.storeGram,
+    source: 'uploaded',
+  };
+}
+
+export type ComputeTeacherHandler = TeacherCacheServiceImplementation['computeTeacher'];
+
+export function teacherCacheService(
+  store: TeacherStore,
+  computeTeacher: ComputeTeacherHandler,
+): TeacherCacheServiceImplementation {
+  const requireId = (id: string, field: string) => {
+    if (!id) throw new InvalidArgumentError(field, 'missing');
+    validateTeacherId(id, field);
+  };
+  return {
+    async createTeacher(requests, context: CallContext) {
+      const { header, pieces } = await splitHeader(requests);
+      const input = headerFromProto(header);
+      store.validateHeader(input);
+      const layers = assembleLayers(pieces, {
+        expectedStimuli: input.numStimuli,
+        maxFeaturesPerLayer: store.limits.maxFeaturesPerLayer,
+        maxTotalBytes: store.limits.maxUploadBytes,
+      });
+      return teacherToProto(await store.create(input, layers, context.signal));
+    },
+    async getTeacher({ id }) {
+      requireId(id, 'id');
+      return teacherToProto(store.get(id));
+    },
+    async listTeachers() {
+      return { teachers: store.list().map(teacherToProto) };
+    },
+    async deleteTeacher({ id }) {
+      requireId(id, 'id');
+      await store.remove(id);
+      return {};
+    },
+    async *getRdm({ teacherId, layer }) {
+      requireId(teacherId, 'teacher_id');
+      const rdm = await store.readRdm(teacherId, layer);
+      yield* encodeMatrixChunks(layer, store.get(teacherId).numStimuli, rdm);
+    },
+    async *getGram({ teacherId, layer }) {
+      requireId(teacherId, 'teacher_id');
+      const gram = await store.readGram(teacherId, layer);
+      yield* encodeMatrixChunks(layer, Math.round(Math.sqrt(gram.length)), gram);
+    },
+    computeTeacher: computeTeacher,
+  };
+}

@@ -1,0 +1,349 @@
+// The teacher store (pure domain, no gRPC). A teacher is a directory under <dataDir>/teachers/<id>/ holding
+// teacher.json (metadata and SHA-256 of every file), one float32 RDM per layer and, when asked, one float64 centred
+// Gram matrix per layer. Uploads are written into a temporary directory next to it, fsynced, and made visible by one
+// atomic rename, so a teacher is either complete and verified or absent. Nothing global is locked during an upload:
+// reads of other teachers go on. On open, leftover temporary directories are removed and every teacher's files are
+// verified; a corrupt teacher is reported and not served.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Layer } from '../common/chunks.ts';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  ResourceExhaustedError,
+} from '../common/errors.ts';
+import type { Logger } from '../common/log.ts';
+import { checkRows } from '../common/rows.ts';
+import { ComputeInputError, type Compute, type RdmMethod } from '../compute/types.ts';
+
+export type TeacherOrigin = 'uploaded' | 'computed';
+
+export interface TeacherHeaderInput {
+  id: string;
+  description: string;
+  numStimuli: number;
+  stimulusIds: string[];
+  rdmMethod: RdmMethod;
+  storeGram: boolean;
+  source?: TeacherOrigin;
+  /** For computed teachers: the dataset of the stimulus set. */
+  dataset?: string;
+}
+
+export interface TeacherLayerMeta {
+  name: string;
+  shape: number[];
+  numFeatures: number;
+  rdmFile: string;
+  rdmSha256: string;
+  gramFile?: string;
+  gramSha256?: string;
+}
+
+export interface TeacherMeta {
+  formatVersion: 1;
+  id: string;
+  description: string;
+  numStimuli: number;
+  stimulusIds: string[];
+  rdmMethod: RdmMethod;
+  storeGram: boolean;
+  layers: TeacherLayerMeta[];
+  /** ISO time the teacher became visible. */
+  createdAt: string;
+  storedBytes: number;
+  source: TeacherOrigin;
+  dataset: string;
+}
+
+export interface TeacherLimits {
+  maxStimuli: number;
+  maxFeaturesPerLayer: number;
+  maxUploadBytes: number;
+  maxLayers: number;
+}
+
+export interface TeacherStore {
+  readonly dir: string;
+  readonly limits: TeacherLimits;
+  /** Checks a header before any layer is read (id, counts, limits, id taken). */
+  validateHeader(header: TeacherHeaderInput): void;
+  /** Computes and stores every layer's RDM (and Gram), then makes the teacher visible. Aborts leave nothing. */
+  create(header: TeacherHeaderInput, layers: AsyncIterable<Layer>, signal: AbortSignal): Promise<TeacherMeta>;
+  get(id: string): TeacherMeta;
+  list(): TeacherMeta[];
+  remove(id: string): Promise<void>;
+  readRdm(id: string, layer: string): Promise<Float32Array>;
+  readGram(id: string, layer: string): Promise<Float64Array>;
+  /** Teachers found corrupt at open or on read, with the reason. */
+  corrupt(): ReadonlyMap<string, string>;
+}
+
+export interface TeacherStoreOptions {
+  dataDir: string;
+  compute: Compute;
+  limits: TeacherLimits;
+  logger: Logger;
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const META = 'teacher.json';
+const TMP_PREFIX = '.tmp-';
+const DEL_PREFIX = '.del-';
+
+export function validateTeacherId(id: string, field = 'header.id'): void {
+  if (!ID_RE.test(id)) {
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(id)} is not a valid teacher id (1-64 characters from [A-Za-z0-9._-], starting with a letter or digit)`,
+    );
+  }
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function bytesOf(a: Float32Array | Float64Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+async function writeSynced(path: string, data: Uint8Array): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function isErrno(error: unknown, ...codes: string[]): boolean {
+  return typeof error === 'object' && error !== null && codes.includes((error as { code?: string }).code ?? '');
+}
+
+/** Float view of a file's bytes (copied when the buffer is not aligned). */
+function floats<T extends Float32Array | Float64Array>(buf: Buffer, ctor: { new (b: ArrayBufferLike, o: number, l: number): T; BYTES_PER_ELEMENT: number }): T {
+  const el = ctor.BYTES_PER_ELEMENT;
+  const aligned = buf.byteOffset % el === 0 ? buf : Buffer.from(buf);
+  return new ctor(aligned.buffer, aligned.byteOffset, aligned.byteLength / el);
+}
+
+export async function openTeacherStore(options: TeacherStoreOptions): Promise<TeacherStore> {
+  const { compute, limits, logger } = options;
+  const dir = join(options.dataDir, 'teachers');
+  await mkdir(dir, { recursive: true });
+  const teachers = new Map<string, TeacherMeta>();
+  const corrupt = new Map<string, string>();
+  const creating = new Set<string>();
+
+  async function verify(id: string): Promise<TeacherMeta> {
+    const tdir = join(dir, id);
+    const meta = JSON.parse(await readFile(join(tdir, META), 'utf8')) as TeacherMeta;
+    if (meta.formatVersion !== 1 || meta.id !== id || !Array.isArray(meta.layers)) throw new Error('bad teacher.json');
+    for (const layer of meta.layers) {
+      const files: Array<[string, string]> = [[layer.rdmFile, layer.rdmSha256]];
+      if (layer.gramFile && layer.gramSha256) files.push([layer.gramFile, layer.gramSha256]);
+      for (const [file, sum] of files) {
+        if (sha256(await readFile(join(tdir, file))) !== sum) throw new Error(`checksum mismatch in ${file}`);
+      }
+    }
+    return meta;
+  }
+
+  // Scan: remove what interrupted uploads and deletes left, load and verify the rest.
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    if (entry.name.startsWith(TMP_PREFIX) || entry.name.startsWith(DEL_PREFIX)) {
+      await rm(join(dir, entry.name), { recursive: true, force: true });
+      logger.info('removed leftover directory', { dir: entry.name });
+      continue;
+    }
+    try {
+      teachers.set(entry.name, await verify(entry.name));
+    } catch (error: unknown) {
+      const reason = error instanceof Error ? error.message : String(error);
+      corrupt.set(entry.name, reason);
+      logger.error('corrupt teacher not served', { teacher: entry.name, reason });
+    }
+  }
+  logger.info('teacher store open', { dir, teachers: teachers.size, corrupt: corrupt.size });
+
+  function get(id: string): TeacherMeta {
+    const meta = teachers.get(id);
+    if (meta) return meta;
+    const bad = corrupt.get(id);
+    if (bad !== undefined) throw new FailedPreconditionError(`teacher "${id}" is corrupt (${bad}); delete and upload it again`);
+    throw new NotFoundError(`teacher "${id}" not found`);
+  }
+
+  function validateHeader(h: TeacherHeaderInput): void {
+    validateTeacherId(h.id);
+    if (!Number.isInteger(h.numStimuli) || h.numStimuli < 3) {
+      throw new InvalidArgumentError('header.num_stimuli', `must be at least 3, got ${h.numStimuli}`);
+    }
+    if (h.numStimuli > limits.maxStimuli) {
+      throw new ResourceExhaustedError(`header.num_stimuli: ${h.numStimuli} is over the limit of ${limits.maxStimuli} stimuli`);
+    }
+    if (h.stimulusIds.length !== 0 && h.stimulusIds.length !== h.numStimuli) {
+      throw new InvalidArgumentError(
+        'header.stimulus_ids',
+        `has ${h.stimulusIds.length} entries; give none or exactly num_stimuli (${h.numStimuli})`,
+      );
+    }
+    if (teachers.has(h.id) || corrupt.has(h.id)) throw new AlreadyExistsError(`teacher "${h.id}" already exists`);
+    if (creating.has(h.id)) throw new AlreadyExistsError(`teacher "${h.id}" is being uploaded by another call`);
+  }
+
+  async function layerFile(path: string, data: Float32Array | Float64Array): Promise<string> {
+    const bytes = bytesOf(data);
+    await writeSynced(path, bytes);
+    return sha256(bytes);
+  }
+
+  async function create(h: TeacherHeaderInput, layers: AsyncIterable<Layer>, signal: AbortSignal): Promise<TeacherMeta> {
+    validateHeader(h);
+    creating.add(h.id);
+    const tmp = join(dir, `${TMP_PREFIX}${h.id}-${randomBytes(6).toString('hex')}`);
+    let committed = false;
+    try {
+      await mkdir(tmp);
+      const metas: TeacherLayerMeta[] = [];
+      let storedBytes = 0;
+      for await (const layer of layers) {
+        signal.throwIfAborted();
+        if (metas.length >= limits.maxLayers) {
+          throw new ResourceExhaustedError(`chunk.layer: more than ${limits.maxLayers} layers in one upload`);
+        }
+        checkRows(layer, h.rdmMethod);
+        const k = String(metas.length).padStart(3, '0');
+        const rdm = await withLayerName(layer.name, () => compute.rdm(layer, h.rdmMethod));
+        const meta: TeacherLayerMeta = {
+          name: layer.name,
+          shape: [...layer.shape],
+          numFeatures: layer.d,
+          rdmFile: `layer-${k}.rdm.f32`,
+          rdmSha256: await layerFile(join(tmp, `layer-${k}.rdm.f32`), rdm),
+        };
+        storedBytes += rdm.byteLength;
+        if (h.storeGram) {
+          const gram = await withLayerName(layer.name, () => compute.centeredGram(layer));
+          meta.gramFile = `layer-${k}.gram.f64`;
+          meta.gramSha256 = await layerFile(join(tmp, meta.gramFile), gram);
+          storedBytes += gram.byteLength;
+        }
+        metas.push(meta);
+        signal.throwIfAborted();
+      }
+      signal.throwIfAborted();
+      if (metas.length === 0) throw new InvalidArgumentError('chunk', 'no layers were uploaded');
+      const teacher: TeacherMeta = {
+        formatVersion: 1,
+        id: h.id,
+        description: h.description,
+        numStimuli: h.numStimuli,
+        stimulusIds: h.stimulusIds,
+        rdmMethod: h.rdmMethod,
+        storeGram: h.storeGram,
+        layers: metas,
+        createdAt: new Date().toISOString(),
+        storedBytes: 0,
+        source: h.source ?? 'uploaded',
+        dataset: h.dataset ?? '',
+      };
+      // stored bytes: the matrices plus the metadata file (its size taken before this number is written in)
+      teacher.storedBytes = storedBytes + Buffer.byteLength(JSON.stringify(teacher, null, 1));
+      await writeSynced(join(tmp, META), Buffer.from(JSON.stringify(teacher, null, 1)));
+      await syncDir(tmp);
+      signal.throwIfAborted();
+      try {
+        await rename(tmp, join(dir, h.id));
+      } catch (error: unknown) {
+        if (isErrno(error, 'ENOTEMPTY', 'EEXIST')) throw new AlreadyExistsError(`teacher "${h.id}" already exists`);
+        throw error;
+      }
+      committed = true;
+      await syncDir(dir);
+      teachers.set(h.id, teacher);
+      logger.info('teacher created', { teacher: h.id, layers: metas.length, bytes: teacher.storedBytes });
+      return teacher;
+    } finally {
+      creating.delete(h.id);
+      if (!committed) await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  async function remove(id: string): Promise<void> {
+    validateTeacherId(id, 'id');
+    if (!teachers.has(id) && !corrupt.has(id)) throw new NotFoundError(`teacher "${id}" not found`);
+    const doomed = join(dir, `${DEL_PREFIX}${id}-${randomBytes(6).toString('hex')}`);
+    await rename(join(dir, id), doomed);
+    teachers.delete(id);
+    corrupt.delete(id);
+    await syncDir(dir);
+    await rm(doomed, { recursive: true, force: true });
+    logger.info('teacher deleted', { teacher: id });
+  }
+
+  async function readChecked(id: string, layerName: string, kind: 'rdm' | 'gram'): Promise<Buffer> {
+    const meta = get(id);
+    const layer = meta.layers.find((l) => l.name === layerName);
+    if (!layer) throw new NotFoundError(`teacher "${id}" has no layer "${layerName}"`);
+    const file = kind === 'rdm' ? layer.rdmFile : layer.gramFile;
+    const sum = kind === 'rdm' ? layer.rdmSha256 : layer.gramSha256;
+    if (!file || !sum) {
+      throw new FailedPreconditionError(`teacher "${id}" was stored without Gram matrices (upload it with store_gram)`);
+    }
+    let buf: Buffer;
+    try {
+      buf = await readFile(join(dir, id, file));
+    } catch (error: unknown) {
+      if (isErrno(error, 'ENOENT') && !teachers.has(id)) throw new NotFoundError(`teacher "${id}" not found`);
+      throw error;
+    }
+    if (sha256(buf) !== sum) {
+      if (teachers.get(id) === meta) {
+        teachers.delete(id);
+        corrupt.set(id, `checksum mismatch in ${file}`);
+        logger.error('corrupt teacher not served', { teacher: id, reason: `checksum mismatch in ${file}` });
+      }
+      throw new FailedPreconditionError(`teacher "${id}" is corrupt (checksum mismatch in ${file})`);
+    }
+    return buf;
+  }
+
+  return {
+    dir,
+    limits,
+    validateHeader,
+    create,
+    get,
+    list: () => [...teachers.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    remove,
+    readRdm: async (id, layer) => floats(await readChecked(id, layer, 'rdm'), Float32Array),
+    readGram: async (id, layer) => floats(await readChecked(id, layer, 'gram'), Float64Array),
+    corrupt: () => corrupt,
+  };
+}
+
+/** Compute input errors name the layer they came from. */
+async function withLayerName<T>(layer: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error: unknown) {
+    if (error instanceof ComputeInputError) throw new InvalidArgumentError('chunk.data', `layer "${layer}": ${error.message}`);
+    throw error;
+  }
+}
