@@ -6,7 +6,8 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import type { StrategyConfig } from '../../../gen/tgsage/v1/search_controller.ts';
 import { createEvolutionStrategy } from './evolution.ts';
 import { createRandomStrategy, type RandomSettings } from './random.ts';
-import { resolveEvolutionSettings, type EvolutionSettings } from './settings.ts';
+import { createReinforceStrategy } from './reinforce.ts';
+import { resolveEvolutionSettings, resolveReinforceSettings, type EvolutionSettings, type ReinforceSettings } from './settings.ts';
 import { checkSpace, type DecisionSpace } from './space.ts';
 import type { Strategy } from './strategy.ts';
 
@@ -41,9 +42,14 @@ export const evolutionDefinition: StrategyDefinition<EvolutionSettings> = {
   create: createEvolutionStrategy,
 };
 
+export const reinforceDefinition: StrategyDefinition<ReinforceSettings> = {
+  resolve: (raw, field) => resolveReinforceSettings(raw as Partial<ReinforceSettings> | undefined, field),
+  create: createReinforceStrategy,
+};
+
 /** The built-in strategies. */
 export function defaultStrategyDefinitions(): Record<string, StrategyDefinition<any>> {
-  return { random: randomDefinition, evolution: evolutionDefinition };
+  return { random: randomDefinition, reinforce: reinforceDefinition, evolution: evolutionDefinition };
 }
 
 export function createStrategyRegistry(
