@@ -1,0 +1,195 @@
+// The whole system in ONE process: teacher cache, scorer, trainer and search controller from the registry, each on
+// 127.0.0.1:0; a tiny uploaded teacher; a tiny study run end to end through RunStudy and watched by a second client;
+// then ask/tell with activations scored by the real scorer, checked against a float64 reference written here.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
+import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
+import { ScoreKind, StudyConfig, StudyState, TrialState, type StudyEvent } from '../../gen/tgsage/v1/search_controller.ts';
+import { DType } from '../../gen/tgsage/v1/tensor.ts';
+import { createLogger } from '../../services/common/log.ts';
+import { resolveConfig, type ServiceName } from '../../services/config.ts';
+import { runServices, type RunningServices } from '../../services/registry.ts';
+
+const N = 40; // stimuli
+const FEATURES = 12;
+
+let dir: string;
+const running: RunningServices[] = [];
+let clients: TgsageClients;
+let watcherClients: TgsageClients;
+const logs: string[] = [];
+
+/** Deterministic pseudo-random activations (mulberry32). */
+function activations(seed: number, rows: number, cols: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < out.length; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  return out;
+}
+
+/** float64 reference: correlation-distance RDM upper triangle. */
+function rdm(x: Float32Array, rows: number, cols: number): number[] {
+  const z: number[][] = [];
+  for (let i = 0; i < rows; i++) {
+    const r = Array.from(x.subarray(i * cols, (i + 1) * cols), Number);
+    const m = r.reduce((s, v) => s + v, 0) / cols;
+    const d = r.map((v) => v - m);
+    const n = Math.sqrt(d.reduce((s, v) => s + v * v, 0));
+    z.push(d.map((v) => v / n));
+  }
+  const out: number[] = [];
+  for (let i = 0; i < rows; i++) for (let j = i + 1; j < rows; j++) out.push(1 - z[i]!.reduce((s, v, k) => s + v * z[j]![k]!, 0));
+  return out;
+}
+
+function ranks(v: number[]): number[] {
+  const idx = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(v.length);
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && idx[j + 1]![0] === idx[i]![0]) j++;
+    for (let k = i; k <= j; k++) r[idx[k]![1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+function spearman(a: number[], b: number[]): number {
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const ma = ra.reduce((s, v) => s + v, 0) / ra.length;
+  const mb = rb.reduce((s, v) => s + v, 0) / rb.length;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < ra.length; i++) {
+    sab += (ra[i]! - ma) * (rb[i]! - mb);
+    saa += (ra[i]! - ma) ** 2;
+    sbb += (rb[i]! - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+const teacherActs = [activations(1, N, FEATURES), activations(2, N, FEATURES)];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tgsage-system-'));
+  const logger = createLogger({ service: 'test', level: 'warn', write: (l) => logs.push(l) });
+  const addr: Partial<Record<ServiceName, string>> = {};
+  // one process; each service started once the addresses it needs are known (all on port 0)
+  for (const name of ['teacher-cache', 'scorer', 'trainer', 'search-controller'] as const) {
+    const config = resolveConfig({
+      dataDir: join(dir, 'data'),
+      logLevel: 'warn',
+      drainTimeoutMs: 2000,
+      teacherCacheAddress: addr['teacher-cache'],
+      scorerAddress: addr.scorer,
+      trainerAddress: addr.trainer,
+    });
+    const r = await runServices([name], config, { logger, signals: false, port: 0 });
+    running.push(r);
+    addr[name] = r.services[0]!.address;
+  }
+  clients = createTgsageClients({
+    teacherCache: addr['teacher-cache'],
+    scorer: addr.scorer,
+    trainer: addr.trainer,
+    controller: addr['search-controller'],
+  });
+  watcherClients = createTgsageClients({ controller: addr['search-controller'] });
+  await clients.teacherCache.createTeacher(
+    (async function* () {
+      yield { message: { $case: 'header' as const, value: { id: 'tiny', description: 'system test', numStimuli: N, stimulusIds: [], rdmMethod: 0, storeGram: false } } };
+      for (const [i, a] of teacherActs.entries()) {
+        yield { message: { $case: 'chunk' as const, value: { layer: `L${i}`, dtype: DType.DTYPE_FLOAT32, shape: [N, FEATURES], data: new Uint8Array(a.buffer) } } };
+      }
+    })(),
+  );
+});
+
+after(async () => {
+  clients?.close();
+  watcherClients?.close();
+  for (const r of running.reverse()) await r.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('whole system in one process', () => {
+  it('runs a tiny study end to end, watched by a second client', async () => {
+    const config = StudyConfig.fromPartial({
+      name: 'system',
+      space: SearchSpace.SEARCH_SPACE_CONVNET,
+      strategy: { strategy: { $case: 'evolution', value: { populationSize: 2, sampleSize: 2 } } },
+      score: ScoreKind.SCORE_KIND_P_TG,
+      alpha: 0.5,
+      stepsPerTrial: 4,
+      numTrials: 3,
+      teacherId: 'tiny',
+      seed: 3,
+      dataset: { name: 'mnist', numValidation: 100 },
+      training: { batchSize: 16 },
+    });
+    const runner = clients.controller.runStudy({ config })[Symbol.asyncIterator]();
+    const first = await runner.next();
+    assert.equal(first.value.event?.$case, 'snapshot');
+    const studyId = first.value.studyId as string;
+    assert.equal(first.value.event.value.config.dataset.numStimuli, N, 'stimulus count taken from the teacher');
+    const watched: StudyEvent[] = [];
+    const watching = (async () => {
+      for await (const e of watcherClients.controller.watchStudy({ studyId })) watched.push(e);
+    })();
+    const ran: StudyEvent[] = [first.value];
+    for (let r = await runner.next(); !r.done; r = await runner.next()) ran.push(r.value);
+    await watching;
+    for (const events of [ran, watched]) {
+      assert.equal(events[0]!.event?.$case, 'snapshot');
+      assert.equal(events.at(-1)!.event?.$case, 'studyFinished');
+    }
+    assert.ok(watched.some((e) => e.event?.$case === 'trialCompleted'), 'the watcher saw results live');
+    const study = await clients.controller.getStudy({ studyId });
+    assert.equal(study.state, StudyState.STUDY_STATE_FINISHED, study.error);
+    assert.equal(study.trials.length, 3);
+    for (const t of study.trials) {
+      assert.equal(t.state, TrialState.TRIAL_STATE_COMPLETED, t.error);
+      assert.ok(t.p! >= 0 && t.p! <= 1);
+      assert.ok(t.tg! >= -1 && t.tg! <= 1);
+      assert.ok(Math.abs(t.score! - (0.5 * t.p! + 0.5 * t.tg!)) < 1e-12);
+      assert.equal(t.similarity?.teacherLayers.join(), 'L0,L1');
+      assert.equal(t.steps, 4);
+    }
+  });
+
+  it('ask/tell: the real scorer computes TG from streamed activations', async () => {
+    const s = await clients.controller.createStudy({
+      config: StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_NASNET, stepsPerTrial: 1, numTrials: 1, teacherId: 'tiny', score: ScoreKind.SCORE_KIND_TG }),
+    });
+    const [t] = (await clients.controller.suggestTrials({ studyId: s.id, clientId: 'py', count: 1 })).trials;
+    assert.ok(t?.genome?.space?.$case === 'nasnet');
+    const cand = activations(9, N, 20);
+    const half = (N / 2) * 20;
+    const done = await clients.controller.completeTrial(
+      (async function* () {
+        yield { message: { $case: 'header' as const, value: { studyId: s.id, trialId: t!.id, clientId: 'py', p: 0.5 } } };
+        // one layer in two chunks
+        yield { message: { $case: 'chunk' as const, value: { layer: 'c', dtype: DType.DTYPE_FLOAT32, shape: [N, 20], data: new Uint8Array(cand.buffer, 0, half * 4) } } };
+        yield { message: { $case: 'chunk' as const, value: { layer: '', dtype: DType.DTYPE_FLOAT32, shape: [], data: new Uint8Array(cand.buffer, half * 4) } } };
+      })(),
+    );
+    const ref = rdm(cand, N, 20);
+    const expected = teacherActs.map((a) => spearman(ref, rdm(a, N, FEATURES)));
+    const tg = expected.reduce((x, y) => x + y, 0) / expected.length;
+    assert.ok(Math.abs(done.tg! - tg) < 1e-4, `TG ${done.tg} vs reference ${tg}`);
+    assert.equal(done.score, done.tg);
+    assert.equal(done.p, 0.5);
+  });
+});
