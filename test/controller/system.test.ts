@@ -10,6 +10,7 @@ import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { ScoreKind, StudyConfig, StudyState, TrialState, type StudyEvent } from '../../gen/tgsage/v1/search_controller.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
+import type { CreateTeacherRequest } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { createLogger } from '../../services/common/log.ts';
 import { resolveConfig, type ServiceName } from '../../services/config.ts';
 import { runServices, type RunningServices } from '../../services/registry.ts';
@@ -108,7 +109,7 @@ before(async () => {
   });
   watcherClients = createTgsageClients({ controller: addr['search-controller'] });
   await clients.teacherCache.createTeacher(
-    (async function* () {
+    (async function* (): AsyncGenerator<CreateTeacherRequest> {
       yield { message: { $case: 'header' as const, value: { id: 'tiny', description: 'system test', numStimuli: N, stimulusIds: [], rdmMethod: 0, storeGram: false } } };
       for (const [i, a] of teacherActs.entries()) {
         yield { message: { $case: 'chunk' as const, value: { layer: `L${i}`, dtype: DType.DTYPE_FLOAT32, shape: [N, FEATURES], data: new Uint8Array(a.buffer) } } };
