@@ -1,5 +1,6 @@
-// A small seeded PRNG (xoshiro128**, seeded through splitmix32) whose whole state is four uint32 words, so a
-// strategy can save and restore it exactly. Local to the strategies until services/spaces/rng.ts lands.
+// A small seeded PRNG (xoshiro128**, seeded through splitmix32) whose whole state is four uint32 words that can be
+// read and resumed, so a strategy can save and restore it exactly. services/spaces/rng.ts (the same generator) keeps
+// its state private, which suits genome sampling and training but not a strategy that must resume after a restart.
 
 export type RngState = [number, number, number, number];
 

@@ -1,16 +1,17 @@
-// The space-agnostic view the strategies search over: a fixed-length sequence of categorical decisions. The same
-// shape as services/spaces/decisions.ts (which decodes/encodes genomes); strategies never see genomes.
+// The space-agnostic view the strategies search over: a fixed-length sequence of categorical decisions. Structurally
+// a supertype of services/spaces/decisions.ts' DecisionSpace (CONVNET_SPACE / NASNET_SPACE pass as they are); the
+// strategies never see genomes, and tests can use synthetic spaces of any name.
 
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { Rng } from './rng.ts';
 
 export interface DecisionSpace {
   /** Space name, e.g. "convnet". */
-  name: string;
+  readonly name: string;
   /** Number of choices of each decision (each >= 1). */
-  sizes: number[];
-  /** Readable name of each decision, e.g. "layer2.kernel". */
-  labels: string[];
+  readonly sizes: readonly number[];
+  /** Readable name of each decision, e.g. "layers[2].kernel_size". */
+  readonly labels: readonly string[];
 }
 
 /** Throws unless `space` is well formed. */
