@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
-import { ScoreKind, StudyConfig, StudyState, TrialState, type StudyEvent } from '../../gen/tgsage/v1/search_controller.ts';
+import { type CompleteTrialRequest, ScoreKind, StudyConfig, StudyState, TrialState, type StudyEvent } from '../../gen/tgsage/v1/search_controller.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
 import type { CreateTeacherRequest } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { createLogger } from '../../services/common/log.ts';
@@ -112,7 +112,7 @@ before(async () => {
     (async function* (): AsyncGenerator<CreateTeacherRequest> {
       yield { message: { $case: 'header' as const, value: { id: 'tiny', description: 'system test', numStimuli: N, stimulusIds: [], rdmMethod: 0, storeGram: false } } };
       for (const [i, a] of teacherActs.entries()) {
-        yield { message: { $case: 'chunk' as const, value: { layer: `L${i}`, dtype: DType.DTYPE_FLOAT32, shape: [N, FEATURES], data: new Uint8Array(a.buffer) } } };
+        yield { message: { $case: 'chunk' as const, value: { layer: `L${i}`, dtype: DType.DTYPE_FLOAT32, shape: [N, FEATURES], data: Buffer.from(a.buffer) } } };
       }
     })(),
   );
@@ -180,10 +180,10 @@ describe('whole system in one process', () => {
     const half = (N / 2) * 20;
     const done = await clients.controller.completeTrial(
       (async function* () {
-        yield { message: { $case: 'header' as const, value: { studyId: s.id, trialId: t!.id, clientId: 'py', p: 0.5 } } };
+        yield { message: { $case: 'header' as const, value: { studyId: s.id, trialId: t!.id, clientId: 'py', p: 0.5 } } } as CompleteTrialRequest;
         // one layer in two chunks
-        yield { message: { $case: 'chunk' as const, value: { layer: 'c', dtype: DType.DTYPE_FLOAT32, shape: [N, 20], data: new Uint8Array(cand.buffer, 0, half * 4) } } };
-        yield { message: { $case: 'chunk' as const, value: { layer: '', dtype: DType.DTYPE_FLOAT32, shape: [], data: new Uint8Array(cand.buffer, half * 4) } } };
+        yield { message: { $case: 'chunk' as const, value: { layer: 'c', dtype: DType.DTYPE_FLOAT32, shape: [N, 20], data: Buffer.from(cand.buffer, 0, half * 4) } } } as CompleteTrialRequest;
+        yield { message: { $case: 'chunk' as const, value: { layer: '', dtype: DType.DTYPE_FLOAT32, shape: [], data: Buffer.from(cand.buffer, half * 4) } } } as CompleteTrialRequest;
       })(),
     );
     const ref = rdm(cand, N, 20);
