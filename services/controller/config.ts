@@ -5,6 +5,7 @@ import { ScoreKind } from '../../gen/tgsage/v1/search_controller.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { plannedRungSizes, resolveHalvingConfig } from './halving.ts';
 import { createStrategyRegistry, type StrategyRegistry } from './strategies/registry.ts';
 
 export const LIMITS = {
@@ -80,11 +81,11 @@ export function normalizeStudyConfig(
     throw new InvalidArgumentError('comparator', `unknown comparator ${c.comparator}`);
   }
   const mf = c.multiFidelity;
-  if (mf?.enabled) {
-    mf.eta = intIn('multi_fidelity.eta', mf.eta || 3, 2, 16);
-    mf.rungs = intIn('multi_fidelity.rungs', mf.rungs || 3, 1, LIMITS.maxRungs);
-    const fallback = Math.max(1, Math.floor(c.stepsPerTrial / mf.eta ** (mf.rungs - 1)));
-    mf.minSteps = intIn('multi_fidelity.min_steps', mf.minSteps || fallback, 1, c.stepsPerTrial);
+  const halving = resolveHalvingConfig(mf, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
+  if (mf && halving) {
+    mf.eta = halving.eta;
+    mf.rungs = halving.rungs;
+    mf.minSteps = intIn('multi_fidelity.min_steps', halving.budgets[0]!, 1, c.stepsPerTrial);
   } else {
     c.multiFidelity = { enabled: false, minSteps: 0, eta: 0, rungs: 0 };
   }
@@ -113,15 +114,10 @@ export interface Rung {
   count: number;
 }
 
-/** The rung plan of a normalized config: budgets grow by eta, counts shrink by eta, the last rung trains fully. */
+/** The rung plan of a normalized config (halving.ts): budgets grow by eta, counts shrink by eta, the last is full. */
 export function rungPlan(c: StudyConfig): Rung[] {
-  const mf = c.multiFidelity;
-  if (!mf?.enabled) return [{ steps: c.stepsPerTrial, count: c.numTrials }];
-  const rungs: Rung[] = [];
-  for (let r = 0; r < mf.rungs; r++) {
-    const steps = r === mf.rungs - 1 ? c.stepsPerTrial : Math.min(c.stepsPerTrial, mf.minSteps * mf.eta ** r);
-    const count = Math.max(1, Math.floor(c.numTrials / mf.eta ** r));
-    rungs.push({ steps, count });
-  }
-  return rungs;
+  const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
+  if (!h) return [{ steps: c.stepsPerTrial, count: c.numTrials }];
+  const sizes = plannedRungSizes(h);
+  return h.budgets.map((steps, r) => ({ steps, count: sizes[r]! }));
 }

@@ -104,7 +104,7 @@ export function createController(deps: ControllerDeps): Controller {
     if (saved !== undefined && proposer.restore) {
       proposer.restore(saved);
     } else {
-      const done = storage.listTrials(studyId).filter((t) => t.state === TrialState.TRIAL_STATE_COMPLETED);
+      const done = storage.listTrials(studyId).filter((t) => t.state === TrialState.TRIAL_STATE_COMPLETED && t.rung === 0);
       if (done.length > 0) {
         await proposer.update(done.map((t) => ({ genome: t.genome!, score: t.score ?? t.p ?? t.tg ?? 0 })));
       }

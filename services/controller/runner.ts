@@ -144,7 +144,8 @@ export async function recordResult(ctx: StudyContext, trial: Trial, fields: Resu
       finishedAt: new Date(),
     };
     try {
-      await ctx.proposer.update([{ genome: t.genome!, score: rewardOf(t) }]);
+      // the strategy learns from rung-0 results: the one budget every proposal is evaluated at
+      if (t.rung === 0) await ctx.proposer.update([{ genome: t.genome!, score: rewardOf(t) }]);
     } catch (e) {
       ctx.log('warn', 'strategy update failed', { study: ctx.id, trial: t.id, error: String(e) });
     }
