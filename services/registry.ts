@@ -46,13 +46,9 @@ export function registeredServices(): ServiceName[] {
 export type ComputeFactory = (config: TgsageConfig, logger: Logger) => Promise<Compute>;
 
 /** Default compute: services/compute's createCompute with the configured backend. */
-export const defaultComputeFactory: ComputeFactory = async (config) => {
-  // Path held in a variable until services/compute/index.ts is merged (keeps the type check independent of it).
-  const path = './compute/index.ts';
-  const { createCompute } = (await import(path)) as {
-    createCompute(options: { backend: string }): Promise<Compute>;
-  };
-  return createCompute({ backend: config.compute.backend });
+export const defaultComputeFactory: ComputeFactory = async (config, logger) => {
+  const { createCompute } = await import('./compute/index.ts');
+  return createCompute({ backend: config.compute.backend, log: (line) => logger.info(line) });
 };
 
 export interface RunOptions {

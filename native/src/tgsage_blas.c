@@ -11,15 +11,17 @@
 // Work runs on the libuv pool (napi async work), so the event loop keeps serving while OpenBLAS computes. Rejections
 // carry `code` ("E_NONFINITE" | "E_CONSTANT") and `row`.
 //
-// build: -lopenblas -lm -pthread
+// build: -fopenmp-simd -lopenblas -lm -pthread
 // needs: cblas.h
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 extern void openblas_set_num_threads(int);
 extern int openblas_get_num_threads(void);
@@ -54,103 +56,247 @@ typedef struct {
 // Relative threshold under which a row's spread counts as zero: deviations below float32 resolution.
 static const double CONSTANT_REL = 1e-13;
 
-static int row_stats(const float *x, size_t n, size_t d, int method, double *shift, double *scale, long *errRow) {
-  double *colMean = NULL;
-  if (method == M_EUCLIDEAN || method == M_GRAM) {
-    colMean = calloc(d, sizeof(double));
-    if (!colMean) return ERR_NOMEM;
+// phase timings, printed to stderr when TGSAGE_BLAS_PROFILE is set
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+static double g_fill_ms, g_syrk_ms;
+
+
+// ---- a tiny parallel-for over rows (the fill and the statistics are memory-bound; OpenBLAS idles meanwhile) ----
+
+typedef void (*RowFn)(void *ctx, size_t i0, size_t i1, int t);
+typedef struct {
+  RowFn fn;
+  void *ctx;
+  size_t i0, i1;
+  int t;
+} Slice;
+
+static int g_threads = 0;  // 0: follow OpenBLAS
+
+static int worker_count(void) {
+  int k = g_threads > 0 ? g_threads : openblas_get_num_threads();
+  return k < 1 ? 1 : (k > 16 ? 16 : k);
+}
+
+static void *run_slice(void *p) {
+  Slice *s = p;
+  s->fn(s->ctx, s->i0, s->i1, s->t);
+  return NULL;
+}
+
+static void parallel_rows(size_t n, int k, RowFn fn, void *ctx) {
+  if (k > (int)n) k = (int)n;
+  if (k <= 1) {
+    fn(ctx, 0, n, 0);
+    return;
   }
-  for (size_t i = 0; i < n; i++) {
-    const float *row = x + i * d;
-    double s = 0, raw = 0;
-    for (size_t k = 0; k < d; k++) {
-      double v = row[k];
-      s += v;
-      raw += v * v;
-    }
+  pthread_t th[16];
+  Slice sl[16];
+  int started[16] = {0};
+  for (int t = 0; t < k; t++) {
+    sl[t] = (Slice){fn, ctx, n * t / k, n * (t + 1) / k, t};
+    if (t > 0) started[t] = pthread_create(&th[t], NULL, run_slice, &sl[t]) == 0;
+  }
+  run_slice(&sl[0]);
+  for (int t = 1; t < k; t++) {
+    if (started[t])
+      pthread_join(th[t], NULL);
+    else
+      run_slice(&sl[t]);
+  }
+}
+
+// ---- kernels (vectorised with AVX2 where the CPU has it; plain SSE2 otherwise) ----
+
+#define CLONES __attribute__((target_clones("avx2", "default")))
+
+CLONES static void sums(const float *row, size_t d, double *s_out, double *raw_out) {
+  double s = 0, raw = 0;
+#pragma omp simd reduction(+ : s, raw)
+  for (size_t k = 0; k < d; k++) {
+    double v = row[k];
+    s += v;
+    raw += v * v;
+  }
+  *s_out = s;
+  *raw_out = raw;
+}
+
+CLONES static double centred_ss(const float *row, size_t d, double mean) {
+  double ss = 0;
+#pragma omp simd reduction(+ : ss)
+  for (size_t k = 0; k < d; k++) {
+    double v = row[k] - mean;
+    ss += v * v;
+  }
+  return ss;
+}
+
+CLONES static void add_columns(const float *row, size_t d, double *acc) {
+#pragma omp simd
+  for (size_t k = 0; k < d; k++) acc[k] += row[k];
+}
+
+CLONES static void fill_scaled(const float *row, size_t w, float m, float s, float *y) {
+#pragma omp simd
+  for (size_t k = 0; k < w; k++) y[k] = (row[k] - m) * s;
+}
+
+CLONES static double fill_centred(const float *row, size_t w, const float *cm, float *y) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (size_t k = 0; k < w; k++) {
+    float v = row[k] - cm[k];
+    y[k] = v;
+    acc += (double)v * v;
+  }
+  return acc;
+}
+
+typedef struct {
+  const float *x;
+  size_t n, d;
+  int method;
+  double *shift, *scale;  // per row (correlation / cosine)
+  double *colAcc;         // per thread column sums (euclidean / gram): k * d
+  int *err;               // per row error kind, 0 when fine
+} StatsCtx;
+
+static void stats_rows(void *p, size_t i0, size_t i1, int t) {
+  StatsCtx *c = p;
+  size_t d = c->d;
+  for (size_t i = i0; i < i1; i++) {
+    const float *row = c->x + i * d;
+    double s, raw;
+    sums(row, d, &s, &raw);
+    c->err[i] = 0;
     if (!isfinite(s) || !isfinite(raw)) {
-      // locate precisely: a NaN / Inf entry (or an overflow of the sum of squares)
-      *errRow = (long)i;
-      free(colMean);
-      return ERR_NONFINITE;
+      c->err[i] = ERR_NONFINITE;
+      continue;
     }
-    if (method == M_CORRELATION) {
-      double mean = s / (double)d, ss = 0;
-      for (size_t k = 0; k < d; k++) {
-        double v = row[k] - mean;
-        ss += v * v;
+    if (c->method == M_CORRELATION) {
+      double mean = s / (double)d, ss = raw - s * mean;
+      // the one-pass form cancels when the mean dwarfs the spread: then take the exact two-pass sum
+      if (ss < raw * 1e-6) ss = centred_ss(row, d, mean);
+      if (ss == 0 || !(ss > raw * CONSTANT_REL)) {
+        c->err[i] = ERR_CONSTANT;
+        continue;
       }
-      if (!(ss > raw * CONSTANT_REL) || ss == 0) {
-        *errRow = (long)i;
-        return ERR_CONSTANT;
-      }
-      shift[i] = mean;
-      scale[i] = 1.0 / sqrt(ss);
-    } else if (method == M_COSINE) {
+      c->shift[i] = mean;
+      c->scale[i] = 1.0 / sqrt(ss);
+    } else if (c->method == M_COSINE) {
       if (!(raw > 0)) {
-        *errRow = (long)i;
-        return ERR_CONSTANT;
+        c->err[i] = ERR_CONSTANT;
+        continue;
       }
-      shift[i] = 0;
-      scale[i] = 1.0 / sqrt(raw);
+      c->shift[i] = 0;
+      c->scale[i] = 1.0 / sqrt(raw);
     } else {
-      for (size_t k = 0; k < d; k++) colMean[k] += row[k];
+      add_columns(row, d, c->colAcc + (size_t)t * d);
     }
   }
-  if (colMean) {
-    for (size_t k = 0; k < d; k++) colMean[k] /= (double)n;
-    // for column centring the per-row arrays are reused: shift holds nothing, column means go back via scale[] slot
-    // (callers pass arrays of length max(n, d) in that case)
-    for (size_t k = 0; k < d; k++) shift[k] = colMean[k];
-    free(colMean);
+}
+
+// Validates rows; for correlation / cosine fills shift/scale (length n), else the column means into colMean (d).
+static int row_stats(const float *x, size_t n, size_t d, int method, double *shift, double *scale, float *colMean,
+                     long *errRow) {
+  int k = worker_count();
+  int rowwise = method == M_CORRELATION || method == M_COSINE;
+  StatsCtx c = {x, n, d, method, shift, scale, NULL, malloc(sizeof(int) * n)};
+  if (!c.err) return ERR_NOMEM;
+  if (!rowwise) {
+    c.colAcc = calloc((size_t)k * d, sizeof(double));
+    if (!c.colAcc) {
+      free(c.err);
+      return ERR_NOMEM;
+    }
   }
-  return ERR_NONE;
+  parallel_rows(n, k, stats_rows, &c);
+  int err = ERR_NONE;
+  for (size_t i = 0; i < n; i++) {
+    if (c.err[i]) {
+      err = c.err[i];
+      *errRow = (long)i;
+      break;
+    }
+  }
+  if (!err && !rowwise) {
+    for (size_t j = 0; j < d; j++) {
+      double s = 0;
+      for (int t = 0; t < k; t++) s += c.colAcc[(size_t)t * d + j];
+      colMean[j] = (float)(s / (double)n);
+    }
+  }
+  free(c.colAcc);
+  free(c.err);
+  return err;
+}
+
+typedef struct {
+  const float *x;
+  size_t d, k0, w;
+  int rowwise;
+  const double *shift, *scale;
+  const float *colMean;
+  float *y;
+  double *sq;
+} FillCtx;
+
+static void fill_rows(void *p, size_t i0, size_t i1, int t) {
+  (void)t;
+  FillCtx *c = p;
+  for (size_t i = i0; i < i1; i++) {
+    const float *row = c->x + i * c->d + c->k0;
+    float *yr = c->y + i * c->w;
+    if (c->rowwise)
+      fill_scaled(row, c->w, (float)c->shift[i], (float)c->scale[i], yr);
+    else {
+      double acc = fill_centred(row, c->w, c->colMean + c->k0, yr);
+      if (c->sq) c->sq[i] += acc;
+    }
+  }
 }
 
 // Accumulates Y Y^T into c (n x n float32, upper triangle) where Y is x centred / scaled, block by block.
 static int syrk_blocks(const float *x, size_t n, size_t d, int method, const double *shift, const double *scale,
-                       float *c, double *sq) {
+                       const float *colMean, float *c, double *sq) {
   size_t bd = d < BLOCK ? d : BLOCK;
   float *y = malloc(sizeof(float) * n * bd);
   if (!y) return ERR_NOMEM;
-  int rowwise = method == M_CORRELATION || method == M_COSINE;
   if (sq) memset(sq, 0, sizeof(double) * n);
+  int k = worker_count();
   for (size_t k0 = 0; k0 < d; k0 += bd) {
     size_t w = d - k0 < bd ? d - k0 : bd;
-    for (size_t i = 0; i < n; i++) {
-      const float *row = x + i * d + k0;
-      float *yr = y + i * w;
-      if (rowwise) {
-        double m = shift[i], s = scale[i];
-        for (size_t k = 0; k < w; k++) yr[k] = (float)((row[k] - m) * s);
-      } else {
-        const double *cm = shift + k0;
-        double acc = 0;
-        for (size_t k = 0; k < w; k++) {
-          float v = (float)(row[k] - cm[k]);
-          yr[k] = v;
-          acc += (double)v * v;
-        }
-        if (sq) sq[i] += acc;
-      }
-    }
+    FillCtx f = {x, d, k0, w, method == M_CORRELATION || method == M_COSINE, shift, scale, colMean, y, sq};
+    double a = now_ms();
+    parallel_rows(n, k, fill_rows, &f);
+    double b = now_ms();
+    g_fill_ms += b - a;
     cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w, 1.0f, y, (int)w, k0 == 0 ? 0.0f : 1.0f, c,
                 (int)n);
+    g_syrk_ms += now_ms() - b;
   }
   free(y);
   return ERR_NONE;
 }
 
 static void run_rdm(Job *job) {
+  double t0 = now_ms(), t1 = t0;
+  g_fill_ms = g_syrk_ms = 0;
   size_t n = job->n, d = job->d;
   const float *x = job->x;
-  size_t len = n > d ? n : d;
-  double *shift = malloc(sizeof(double) * len), *scale = malloc(sizeof(double) * len), *sq = NULL;
-  if (!shift || !scale) {
+  double *shift = malloc(sizeof(double) * n), *scale = malloc(sizeof(double) * n), *sq = NULL;
+  float *colMean = malloc(sizeof(float) * d);
+  if (!shift || !scale || !colMean) {
     job->err = ERR_NOMEM;
     goto done;
   }
-  job->err = row_stats(x, n, d, job->method, shift, scale, &job->errRow);
+  job->err = row_stats(x, n, d, job->method, shift, scale, colMean, &job->errRow);
+  t1 = now_ms();
   if (job->err) goto done;
   int euclid = job->method == M_EUCLIDEAN;
   if (euclid) {
@@ -166,7 +312,7 @@ static void run_rdm(Job *job) {
       job->err = ERR_NOMEM;
       goto done;
     }
-    job->err = syrk_blocks(x, n, d, job->method, shift, scale, c, NULL);
+    job->err = syrk_blocks(x, n, d, job->method, shift, scale, colMean, c, NULL);
     double *out = job->out;
     for (size_t i = 0; i < n; i++) {
       out[i * n + i] = c[i * n + i];
@@ -176,7 +322,7 @@ static void run_rdm(Job *job) {
     goto done;
   }
   float *out = job->out;
-  job->err = syrk_blocks(x, n, d, job->method, shift, scale, out, sq);
+  job->err = syrk_blocks(x, n, d, job->method, shift, scale, colMean, out, sq);
   if (job->err) goto done;
   for (size_t i = 0; i < n; i++) {
     out[i * n + i] = 0.0f;
@@ -204,8 +350,14 @@ static void run_rdm(Job *job) {
     }
   }
 done:
+  if (getenv("TGSAGE_BLAS_PROFILE")) {
+    double t3 = now_ms();
+    fprintf(stderr, "tgsage_blas: n=%zu d=%zu stats %.1f fill %.1f syrk %.1f finish %.1f ms\n", n, d, t1 - t0,
+            g_fill_ms, g_syrk_ms, t3 - t0 - (t1 - t0) - g_fill_ms - g_syrk_ms);
+  }
   free(shift);
   free(scale);
+  free(colMean);
   free(sq);
 }
 
@@ -402,7 +554,10 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   int32_t k;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(napi_get_value_int32(env, argv[0], &k));
-  if (k > 0) openblas_set_num_threads(k);
+  if (k > 0) {
+    openblas_set_num_threads(k);
+    g_threads = k;
+  }
   return NULL;
 }
 

@@ -109,5 +109,5 @@ test('matrix chunks round-trip, keep float64, check offsets', async () => {
   bad.splice(1, 1);
   await assert.rejects(async () => {
     for await (const _ of decodeMatrixChunks(bad)) void _;
-  }, /chunk\.offset: matrix 'r': chunk starts at/);
+  }, /chunk\.offset: matrix "r": chunk starts at/);
 });

@@ -97,8 +97,8 @@ export function referencePearson(a: ArrayLike<number>, b: ArrayLike<number>, n: 
 }
 
 /** Linear CKA (biased HSIC) from activations. */
-export function referenceCka(x: Float32Array, y: Float32Array, n: number, dx: number, dy: number): number {
-  const gram = (m: Float32Array, d: number) => {
+export function referenceCka(x: Float32Array | Float64Array, y: Float32Array | Float64Array, n: number, dx: number, dy: number): number {
+  const gram = (m: Float32Array | Float64Array, d: number) => {
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += m[i * d + k]! / n;
     const g = new Float64Array(n * n);

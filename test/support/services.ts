@@ -6,8 +6,19 @@ import { join } from 'node:path';
 import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
 import { createLogger } from '../../services/common/log.ts';
 import { resolveConfig, type ConfigOverrides, type ServiceName, type TgsageConfig } from '../../services/config.ts';
-import { runServices, type ComputeFactory, type RunningServices } from '../../services/registry.ts';
+import { defaultComputeFactory, runServices, type ComputeFactory, type RunningServices } from '../../services/registry.ts';
 import { naiveCompute } from './naive-compute.ts';
+
+/**
+ * The compute the service tests run on: the real one (services/compute, backend from TGSAGE_TEST_BACKEND, default
+ * auto), or the small float64 test double with TGSAGE_TEST_BACKEND=naive.
+ */
+export function testComputeFactory(): ComputeFactory {
+  const backend = process.env['TGSAGE_TEST_BACKEND'] ?? 'auto';
+  if (backend === 'naive') return async () => naiveCompute();
+  return async (config, logger) =>
+    defaultComputeFactory({ ...config, compute: { backend: backend as TgsageConfig['compute']['backend'] } }, logger);
+}
 
 export async function tempDir(prefix = 'tgsage-test-'): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
@@ -26,7 +37,7 @@ export interface TestServices {
 export async function startServices(
   names: ServiceName[],
   overrides: ConfigOverrides,
-  createCompute: ComputeFactory = async () => naiveCompute(),
+  createCompute: ComputeFactory = testComputeFactory(),
 ): Promise<TestServices> {
   const config = resolveConfig({ logLevel: 'debug', drainTimeoutMs: 2_000, ...overrides });
   const logs: string[] = [];
