@@ -2,7 +2,7 @@
 // Scores are checked against an independent float64 reference (test/cli/reference.ts).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServices, type RunningServices } from '../../services/registry.ts';
@@ -79,11 +79,13 @@ describe('tgsage CLI against live services', () => {
   const candidateLayers = () => ['conv1', 'conv2', 'fc'].flatMap((n) => ['--layer', `${n}=${file(n)}`]);
 
   it('teacher put uploads several layers in chunks, with plain progress lines when stderr is not a terminal', async () => {
-    const r = await runCli([...flags, '--json', 'teacher', 'put', '--id', 'cli-t', '--description', 'from the CLI test', ...teacherLayers()]);
+    await writeFile(join(dir, 'ids.txt'), Array.from({ length: N }, (_, i) => `img${i}`).join('\n') + '\n');
+    const r = await runCli([...flags, '--json', 'teacher', 'put', '--id', 'cli-t', '--description', 'from the CLI test', '--stimulus-ids', join(dir, 'ids.txt'), ...teacherLayers()]);
     assert.equal(r.code, 0, r.stderr);
     const t = parseJson(r);
     assert.equal(t.id, 'cli-t');
     assert.equal(t.numStimuli, N);
+    assert.deepEqual(t.stimulusIds.slice(0, 2), ['img0', 'img1']);
     assert.deepEqual(t.layers.map((l: { name: string }) => l.name), ['v4', 'it']);
     assert.deepEqual(t.layers[1].shape, [N, 2, 5, 5]);
     assert.equal(t.layers[1].numFeatures, 50);
@@ -205,8 +207,10 @@ describe('tgsage CLI against live services', () => {
   it('addresses come from TGSAGE_*_ADDR when no flag is given; an unreachable service is UNAVAILABLE', async () => {
     const env = { TGSAGE_TEACHER_CACHE_ADDR: flags[1]! };
     const ok = await runCli(['--json', 'teacher', 'list'], { env });
+    assert.deepEqual(parseJson(ok).teachers, []);
     assert.equal(ok.code, 0, ok.stderr);
-    const down = await runCli(['--teacher-cache', '127.0.0.1:1', 'teacher', 'list']);
+    // (score is not retried, so it fails at once; list would be retried with back-off first)
+    const down = await runCli(['--scorer', '127.0.0.1:1', 'score', '--teacher', 'cli-t', '--layer', `it=${file('it')}`]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^error: UNAVAILABLE: /m);
   });

@@ -42,7 +42,7 @@ describe('tgsage start', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts teacher-cache and scorer as separate processes, reports them, and stops them on SIGTERM', async () => {
+  it('starts teacher-cache and scorer as separate processes, reports them and a child that dies, stops on SIGTERM', async () => {
     parent = spawn(process.execPath, ['--import', 'tsx', MAIN, ...flags, '--json', 'start', '--services', 'teacher-cache,scorer', '--data-dir', join(dir, 'data'), '--log-level', 'warn'], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,8 +74,15 @@ describe('tgsage start', () => {
     const up = info.services.filter((s: { up: boolean }) => s.up).map((s: { service: string; pid: number }) => [s.service, s.pid]);
     assert.deepEqual(up, [['teacher-cache', pids[0]], ['scorer', pids[1]]]);
 
+    // A child that dies is reported; the others keep serving until the supervisor is told to stop.
+    process.kill(pids[1]!, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (!stderr.includes(`scorer (pid ${pids[1]}) exited on SIGKILL`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.match(stderr, new RegExp(`scorer \\(pid ${pids[1]}\\) exited on SIGKILL`));
+    assert.equal((await runCli([...flags, 'teacher', 'list'])).code, 0, 'the teacher cache still serves');
+
     parent.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await exited, 1, 'exit status 1 after a child failed');
     assert.ok(pids.every((pid) => !alive(pid)), 'children have exited');
   });
 });

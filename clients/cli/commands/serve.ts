@@ -2,7 +2,6 @@
 // set health NOT_SERVING, drain in-flight calls and exit.
 
 import { Command, Option } from 'commander';
-import { runService } from '../../../services/registry.ts';
 import { resolveConfig, SERVICE_NAMES, type ServiceName } from '../../../services/config.ts';
 import type { BackendName } from '../../../services/compute/types.ts';
 import type { LogLevel } from '../../../services/common/log.ts';
@@ -79,6 +78,8 @@ export function serveCommand(): Command {
       trainer: { backend: o.trainBackend, maxQueue: o.maxQueue, concurrency: Math.max(1, o.concurrency) },
       ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
     });
+    // Imported here, not at the top: the registry pulls in the whole server stack, which other commands do not need.
+    const { runService } = await import('../../../services/registry.ts');
     const running = await runService(name, config);
     if (process.env['TGSAGE_STOP_ON_STDIN_EOF'] === '1') {
       // Started by `tgsage start`: if that supervisor dies (even by SIGKILL) our stdin pipe closes; stop gracefully.

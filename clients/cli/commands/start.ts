@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { registeredServices } from '../../../services/registry.ts';
 import type { ServiceName } from '../../../services/config.ts';
 import { action } from '../action.ts';
 import { createTgsageClients, type HealthClient } from '../../ts/index.ts';
@@ -47,6 +46,7 @@ export function startCommand(): Command {
 }
 
 async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
+  const { registeredServices } = await import('../../../services/registry.ts');
   const available = registeredServices();
   const names = o.services === undefined ? available : o.services.split(',').map((s) => parseServiceName(s.trim()));
   for (const n of names) if (!available.includes(n)) throw new CliError(`service '${n}' is not available yet (available: ${available.join(', ')})`);

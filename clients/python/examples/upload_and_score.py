@@ -25,14 +25,16 @@ def make_data(n: int, seed: int):
     rng = np.random.default_rng(seed)
     classes = np.repeat(np.arange(8), -(-n // 8))[:n]
     z = rng.normal(size=(8, 32))[classes] + 0.7 * rng.normal(size=(n, 32))
+    w_v4 = rng.normal(size=(32, 600))
+    w_it = rng.normal(size=(32, 256))
     teacher = {
-        "V4": np.tanh(z @ rng.normal(size=(32, 600)) / 4 + 0.3 * rng.normal(size=(n, 600))).astype(np.float32),
-        "IT": np.maximum(z @ rng.normal(size=(32, 256)), 0).reshape(n, 4, 8, 8),  # float64, 4-D
+        "V4": np.tanh(z @ w_v4 / 4 + 0.3 * rng.normal(size=(n, 600))).astype(np.float32),
+        "IT": np.maximum(z @ w_it, 0).reshape(n, 4, 8, 8),  # float64, 4-D
     }
     candidate = {
-        "conv1": rng.normal(size=(n, 2000)).astype(np.float32),  # unrelated to the classes
-        "conv2": (z @ rng.normal(size=(32, 512)) + 2.0 * rng.normal(size=(n, 512))).astype(np.float32),
-        "fc": np.tanh(z @ rng.normal(size=(32, 128)) / 3).astype(np.float32),
+        "conv1": rng.normal(size=(n, 2000)).astype(np.float32),  # unrelated to the classes: > 1 MiB, several chunks
+        "conv2": np.tanh(z @ w_v4[:, :300] / 4 + 1.5 * rng.normal(size=(n, 300))).astype(np.float32),  # V4-like
+        "fc": np.maximum(z @ w_it[:, :128] + 2.0 * rng.normal(size=(n, 128)), 0).astype(np.float32),  # IT-like
     }
     return teacher, candidate
 
