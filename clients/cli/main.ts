@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ADDRESS_OPTIONS, SERVICE_NAMES, defaultAddress } from './addresses.ts';
 import { infoCommand } from './commands/info.ts';
+import { reportCommand } from './commands/report.ts';
 import { scoreCommand } from './commands/score.ts';
 import { searchCommand } from './commands/search.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(infoCommand());
   program.addCommand(searchCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 
