@@ -121,11 +121,16 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
     ),
   );
 
-  let signals = 0;
+  // The first signal stops the children gracefully; another one more than a second later kills them. (A terminal's
+  // Ctrl-C can reach us twice at once, e.g. directly and relayed by `npm start`'s tsx wrapper.)
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
+    const now = Date.now();
+    if (firstSignalAt !== 0 && now - firstSignalAt < 1000) return;
+    const kill = firstSignalAt !== 0;
+    firstSignalAt ||= now;
     stopping = true;
-    for (const c of children) if (c.exited === undefined) c.process.kill(signals === 1 ? signal : 'SIGKILL');
+    for (const c of children) if (c.exited === undefined) c.process.kill(kill ? 'SIGKILL' : signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
