@@ -67,6 +67,11 @@ describe('tgsage search', () => {
     const watch = await tgsage('search', 'watch', out.study);
     assert.equal(watch.code, 0, watch.stderr);
     assert.match(watch.stdout, /rank\s+trial\s+score/);
+    const report = await tgsage('--teacher-cache', scoring.cacheAddress, 'report', out.study);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /^<!doctype html>/i);
+    assert.ok(report.stdout.includes(out.study));
+    assert.ok(report.stdout.includes('<svg'), 'charts inline');
   });
 
   it('reports a bad flag value with the field the controller names', async () => {

@@ -5,17 +5,11 @@ import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { ClientError, Status } from 'nice-grpc';
 import type { RdmPreview } from '../../../gen/tgsage/v1/similarity.ts';
-import type { Study } from '../../../gen/tgsage/v1/search_controller.ts';
 import { previewFromChunks } from '../../../services/controller/rdm-preview.ts';
+import { renderReport } from '../../../services/controller/report.ts';
 import { action } from '../action.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
-
-interface ReportInput {
-  study: Study;
-  teacherRdms?: RdmPreview[];
-  top?: number;
-}
 
 /** The teacher's RDM previews, one per layer in the teacher's order; [] when the teacher is gone. */
 export async function teacherPreviews(ctx: CliContext, teacherId: string): Promise<RdmPreview[]> {
@@ -49,9 +43,6 @@ export function reportCommand(): Command {
         if (!Number.isInteger(top) || top < 1) throw new CliError(`--top: not a positive integer: ${o.top}`);
         const study = await ctx.clients.controller.getStudy({ studyId });
         const teacherRdms = await teacherPreviews(ctx, study.config?.teacherId || 'default');
-        // report.ts comes from the strategies branch; imported by path so this file type-checks on its own
-        const path = '../../../services/controller/report.ts';
-        const { renderReport } = (await import(path)) as { renderReport(input: ReportInput): string };
         const html = renderReport({ study, teacherRdms, top });
         if (o.output) await writeFile(o.output, html);
         else process.stdout.write(html);
