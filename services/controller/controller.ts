@@ -99,6 +99,11 @@ export function createController(deps: ControllerDeps): Controller {
 
   async function openSession(studyId: string): Promise<Session> {
     const record = storage.getStudy(studyId);
+    if (record.driver === 'client') {
+      // work a client asked for (train_here, scoring) was cut short by a restart: the client may complete it again
+      const cut = storage.listTrials(studyId).filter((t) => t.state === TrialState.TRIAL_STATE_RUNNING);
+      if (cut.length > 0) storage.putTrials(studyId, cut.map((t) => ({ ...t, state: TrialState.TRIAL_STATE_PENDING })));
+    }
     const proposer = await deps.proposers(record.config);
     const saved = storage.getStrategyState(studyId);
     if (saved !== undefined && proposer.restore) {

@@ -243,7 +243,8 @@ export async function runStudyLoop(ctx: StudyContext, signal: AbortSignal): Prom
       const inRung = trials.filter((t) => t.rung === rung);
       if (rung === 0 && inRung.length < plan[0]!.count && running.size < c.parallelism) {
         const k = Math.min(c.parallelism - running.size, plan[0]!.count - inRung.length);
-        await propose(ctx, k, 0, plan[0]!.steps, '', signal);
+        const fresh = await propose(ctx, k, 0, plan[0]!.steps, '', signal);
+        if (fresh.length === 0) throw new Error('the strategy proposed no trial');
         continue;
       }
       if (running.size === 0 && inRung.every((t) => isTerminal(t.state))) {
