@@ -66,6 +66,20 @@ describe('registry', () => {
       (e: unknown) => e instanceof InvalidArgumentError && e.field === 'strategy' && /annealing/.test(e.message),
     );
   });
+  it('resolves proto StrategyConfigs with defaults, an absent strategy meaning random', () => {
+    assert.deepEqual(registry.names(), ['evolution', 'random', 'reinforce']);
+    assert.deepEqual(registry.resolveConfig(undefined), { strategy: { $case: 'random', value: {} } });
+    assert.deepEqual(registry.resolveConfig({ strategy: { $case: 'evolution', value: { populationSize: 0, sampleSize: 0 } } }), {
+      strategy: { $case: 'evolution', value: { populationSize: 16, sampleSize: 4 } },
+    });
+    assert.equal(registry.fromConfig(undefined, convnetLikeSpace(), 3).name, 'random');
+    assert.throws(
+      () => registry.fromConfig({ strategy: { $case: 'evolution', value: { populationSize: 3, sampleSize: 5 } } }, convnetLikeSpace(), 3, 'config.strategy'),
+      (e: unknown) => e instanceof InvalidArgumentError && e.field === 'config.strategy.evolution.sample_size',
+    );
+    assert.throws(() => registry.create('random', {}, convnetLikeSpace(), -1), (e: unknown) => e instanceof InvalidArgumentError && e.field === 'seed');
+  });
+
   it('takes injected definitions', () => {
     const r = createStrategyRegistry({ only: { resolve: () => ({}), create: (_s, space) => registry.create('random', {}, space, 0) } });
     assert.deepEqual(r.names(), ['only']);

@@ -38,7 +38,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
   const trials: Trial[] = strategy.suggest(40).map((p, number) => {
     const genome = decode(CONVNET_SPACE, p.decisions);
     const depth = genome.space?.$case === 'convnet' ? genome.space.value.layers.length : 4;
-    const p_ = Math.min(0.97, 0.55 + 0.04 * depth + 0.06 * rng.normal());
+    const p_ = Math.min(0.97, 0.5 + 0.03 * depth + 0.06 * rng.normal());
     const tg = Math.max(0, Math.min(0.9, 0.2 + 0.05 * depth + 0.08 * rng.normal()));
     const state = number === 7 || number === 23 ? TrialState.TRIAL_STATE_FAILED : number === 39 ? TrialState.TRIAL_STATE_RUNNING : TrialState.TRIAL_STATE_COMPLETED;
     const done = state === TrialState.TRIAL_STATE_COMPLETED;

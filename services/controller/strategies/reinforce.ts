@@ -144,15 +144,20 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
   /** Scalar loss of a batch, teacher-forced over the given decisions; heads and input projections in one op each. */
   const loss = (decisions: number[][], advantages: number[]): tf.Scalar => {
     const B = decisions.length;
-    const tokens = new Int32Array(T * B);
+    // Inputs as one-hot rows times the embedding (not tf.gather: its gradient needs UnsortedSegmentSum, which the
+    // wasm backend lacks), and the chosen decisions as one-hot masks over the padded heads.
+    const V = 1 + total;
+    const inputs = new Float32Array(T * B * V);
     const oneHot = new Float32Array(T * B * M);
     decisions.forEach((d, b) => {
+      inputs[b * V] = 1; // start token at t = 0
       for (let t = 0; t < T; t++) {
-        if (t + 1 < T) tokens[(t + 1) * B + b] = 1 + offsets[t]! + d[t]!;
+        if (t + 1 < T) inputs[((t + 1) * B + b) * V + 1 + offsets[t]! + d[t]!] = 1;
         oneHot[(t * B + b) * M + d[t]!] = 1;
       }
     });
-    const xw = tf.unstack(tf.reshape(tf.matMul(tf.gather(params.embedding, tf.tensor1d(tokens, 'int32')) as tf.Tensor2D, params.wx), [T, B, 4 * H]));
+    const embedded = tf.matMul(tf.tensor2d(inputs, [T * B, V]), params.embedding as tf.Tensor2D);
+    const xw = tf.unstack(tf.reshape(tf.matMul(embedded, params.wx), [T, B, 4 * H]));
     let c = tf.zeros([B, H]) as tf.Tensor2D;
     let h = tf.zeros([B, H]) as tf.Tensor2D;
     const hs: tf.Tensor2D[] = [];
