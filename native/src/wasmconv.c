@@ -5,12 +5,16 @@
 // filters (tfjs's). Convolutions are im2col + sgemm; depthwise convolutions are direct loops.
 //
 // JS side: services/compute/kernels/native.ts. Built by native/build.mjs (links -lopenblas).
+//
+// build: -lopenblas -lm -pthread
+// needs: cblas.h
 
+#include <cblas.h>
+#include <math.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 
 #define MAX_ARGS 32
 
@@ -339,7 +343,7 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   for (int64_t n = 0; n < c.n; n++)
     for (int64_t oh = 0; oh < c.oh; oh++)
       for (int64_t ow = 0; ow < c.ow; ow++) {
-        for (int64_t k = 0; k < C; k++) { best[k] = -__builtin_inff(); idx[k] = -1; }
+        for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1; }
         for (int64_t i = 0; i < c.kh; i++) {
           const int64_t ih = oh * c.sh + i - c.pt;
           if (ih < 0 || ih >= c.h) continue;
@@ -392,6 +396,98 @@ static napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// tile(heap, x, out, rank, xs0..xs5, reps0..reps5): 4-byte elements (float32 / int32); shapes padded to rank 6 with
+// leading 1s. The innermost dimension is copied with memcpy.
+static void tile_rec(const char* x, char* out, int d, const int64_t* xs, const int64_t* reps, const int64_t* xst,
+                     const int64_t* ost) {
+  if (d == 5) {
+    const size_t bytes = (size_t)xs[5] * 4;
+    for (int64_t r = 0; r < reps[5]; r++) memcpy(out + r * bytes, x, bytes);
+    return;
+  }
+  for (int64_t r = 0; r < reps[d]; r++)
+    for (int64_t i = 0; i < xs[d]; i++)
+      tile_rec(x + i * xst[d] * 4, out + (r * xs[d] + i) * ost[d] * 4, d + 1, xs, reps, xst, ost);
+}
+
+static napi_value Tile(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[14];
+  if (!read_args(env, info, 14, &heap, a)) return NULL;
+  const int64_t* xs = a + 2;
+  const int64_t* reps = a + 8;
+  int64_t xst[6], ost[6];
+  xst[5] = 1;
+  ost[5] = 1;
+  for (int d = 4; d >= 0; d--) {
+    xst[d] = xst[d + 1] * xs[d + 1];
+    ost[d] = ost[d + 1] * xs[d + 1] * reps[d + 1];
+  }
+  tile_rec(heap + a[0], heap + a[1], 0, xs, reps, xst, ost);
+  return NULL;
+}
+
+// reduceRows(heap, x, out, rows, cols, mean): out[c] = sum (or mean) over r of x[r, c], accumulated in double.
+static napi_value ReduceRows(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[5];
+  if (!read_args(env, info, 5, &heap, a)) return NULL;
+  const float* x = F(a[0]);
+  float* out = F(a[1]);
+  const int64_t rows = a[2], cols = a[3];
+  if (cols == 1) {
+    double s = 0;
+    for (int64_t r = 0; r < rows; r++) s += x[r];
+    out[0] = (float)(a[4] ? s / (double)rows : s);
+    return NULL;
+  }
+  double* acc = (double*)calloc((size_t)cols, sizeof(double));
+  if (!acc) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    for (int64_t c = 0; c < cols; c++) acc[c] += xr[c];
+  }
+  for (int64_t c = 0; c < cols; c++) out[c] = (float)(a[4] ? acc[c] / (double)rows : acc[c]);
+  free(acc);
+  return NULL;
+}
+
+// affineChannels(heap, coeffs: Float32Array [mean(C), mul(C), shift(C)], x, out, rows, C):
+// out[r, c] = (x[r, c] - mean[c]) * mul[c] + shift[c] (batch norm with per-channel statistics).
+static napi_value AffineChannels(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) {
+    napi_throw_error(env, NULL, "wasmconv: affineChannels needs 6 arguments");
+    return NULL;
+  }
+  void* hp;
+  void* cp;
+  size_t len;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &hp, &ab, &off) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &cp, &ab, &off) != napi_ok) {
+    napi_throw_type_error(env, NULL, "wasmconv: affineChannels takes two typed arrays");
+    return NULL;
+  }
+  int64_t a[4];
+  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[i + 2], &a[i]);
+  char* heap = (char*)hp;
+  const float* co = (const float*)cp;
+  const float* x = F(a[0]);
+  float* y = F(a[1]);
+  const int64_t rows = a[2], C = a[3];
+  const float *mean = co, *mul = co + C, *shift = co + 2 * C;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * C;
+    float* yr = y + r * C;
+    for (int64_t c = 0; c < C; c++) yr[c] = (xr[c] - mean[c]) * mul[c] + shift[c];
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -413,6 +509,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"depthwiseInputGrad", NULL, DepthwiseInputGrad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"maxPoolGrad", NULL, MaxPoolGrad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"avgPoolGrad", NULL, AvgPoolGrad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tile", NULL, Tile, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reduceRows", NULL, ReduceRows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"affineChannels", NULL, AffineChannels, NULL, NULL, NULL, napi_enumerable, NULL},
       {"matmul", NULL, Matmul, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
   };
@@ -420,4 +519,4 @@ static napi_value Init(napi_env env, napi_value exports) {
   return exports;
 }
 
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+NAPI_MODULE(wasmconv, Init)

@@ -50,10 +50,14 @@ async function initWasm(options: TfjsOptions): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const { enableWasmThreads } = await import('./wasm-threads.ts');
   const threads = enableWasmThreads(options.threads);
+  // Training kernels wasm lacks (conv / depthwise / pool gradients) and native OpenBLAS convolutions and matmuls.
+  const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
+  const kernels = registerWasmTrainingKernels(options.threads ? { threads: options.threads } : {});
   await activate('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const actual = threads > 1 ? wasm.getThreadsCount() : 1;
-  return `tfjs-backend-wasm ${wasm.version_wasm}; simd ${simd ? 'on' : 'off'}; threads ${actual}`;
+  return `tfjs-backend-wasm ${wasm.version_wasm}; simd ${simd ? 'on' : 'off'}; threads ${actual}; ` +
+    `training kernels ${kernels.math}${kernels.math === 'native' ? ` (OpenBLAS threads ${kernels.threads})` : ''}`;
 }
 
 async function initWebgpu(): Promise<string> {

@@ -195,3 +195,29 @@ describe('native and JS training math agree (plain heap)', () => {
     a.forEach((v, i) => assertClose(v, b[i]!, `function ${i}`));
   });
 });
+
+describe('wasm elementwise and reduction kernels', () => {
+  it('Sum / Mean over leading axes, Tile, Identity, Cast and batch norm match cpu', async () => {
+    const rand = rng(600);
+    const x = randomArray(3 * 5 * 4 * 6, rand);
+    const stats = [randomArray(6, rand), randomArray(6, rand).map((v) => v + 1.5), randomArray(6, rand),
+      randomArray(6, rand)] as const;
+    const run = (backend: 'wasm' | 'cpu') => runOn(backend, () => {
+      const t = tf.tensor4d(x, [3, 5, 4, 6]);
+      const [mean, variance, offset, scale] = stats.map((s) => tf.tensor1d(s)) as [tf.Tensor1D, tf.Tensor1D,
+        tf.Tensor1D, tf.Tensor1D];
+      return [
+        tf.sum(t, [0, 1, 2]), tf.sum(t, [0]), tf.sum(t, [1, 0], true), tf.sum(t), tf.sum(t, [3]), tf.sum(t, [1, 2]),
+        tf.mean(t, [0, 1, 2], true), tf.mean(t), tf.mean(t, [2]),
+        tf.tile(tf.reshape(mean, [1, 1, 1, 6]), [2, 3, 4, 1]), tf.tile(t, [1, 2, 1, 2]),
+        tf.cast(tf.tile(tf.tensor1d([1, 2, 3], 'int32'), [3]), 'float32'),
+        tf.clone(t), tf.cast(t, 'float32'), tf.cast(tf.cast(t, 'int32'), 'float32'),
+        tf.batchNorm(t, mean, variance, offset, scale, 0.001), tf.batchNorm(t, mean, variance, undefined, undefined, 0.01),
+        tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.mean(a, [0, 1, 2]), tf.tensor1d([1, 2, 3, 4, 5, 6]))))(t),
+      ];
+    });
+    const w = await run('wasm'), c = await run('cpu');
+    assert.equal(w.length, c.length);
+    w.forEach((v, i) => assertClose(v, c[i]!, `output ${i}`));
+  });
+});

@@ -18,6 +18,12 @@ export interface TrainingMath {
   /** C = op(A) op(B) (+ bias) (relu), batched; a batch of 1 broadcasts. Native only. */
   matmul?(heap: Float32Array, a: number, b: number, c: number, bias: number, relu: boolean, batchA: number,
     batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
+  /** Tiles a 4-byte-element tensor (shapes and reps of rank <= 6). Native only. */
+  tile?(heap: Float32Array, x: number, out: number, shape: number[], reps: number[]): void;
+  /** out[c] = sum (mean) over rows r of x[r, c]. Native only. */
+  reduceRows?(heap: Float32Array, x: number, out: number, rows: number, cols: number, mean: boolean): void;
+  /** out[r, c] = (x[r, c] - mean[c]) * mul[c] + shift[c]; coeffs = [mean, mul, shift] (3C floats). */
+  affineChannels(heap: Float32Array, coeffs: Float32Array, x: number, out: number, rows: number, c: number): void;
   conv2dFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, g: ConvGeometry): void;
   conv2dInputGrad(heap: Float32Array, dy: number, w: number, dx: number, g: ConvGeometry): void;
   depthwiseFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, g: ConvGeometry): void;
@@ -56,6 +62,13 @@ function forEachTap(g: ConvGeometry, visit: (outBase: number, inBase: number, ta
 export function jsTrainingMath(): TrainingMath {
   return {
     name: 'js',
+    affineChannels(heap, coeffs, x, out, rows, c) {
+      const xo = x >> 2, yo = out >> 2;
+      for (let r = 0; r < rows; r++) {
+        const b = r * c;
+        for (let k = 0; k < c; k++) heap[yo + b + k] = (heap[xo + b + k]! - coeffs[k]!) * coeffs[c + k]! + coeffs[2 * c + k]!;
+      }
+    },
     conv2dFilterGrad(heap, x, dy, dw, g) {
       const { ci, co } = g;
       const out = heap.subarray(dw >> 2, (dw >> 2) + g.kh * g.kw * ci * co).fill(0);

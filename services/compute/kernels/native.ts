@@ -15,6 +15,9 @@ interface Addon {
   maxPoolGrad(heap: Float32Array, ...args: number[]): void;
   avgPoolGrad(heap: Float32Array, ...args: number[]): void;
   matmul(heap: Float32Array, ...args: number[]): void;
+  tile(heap: Float32Array, ...args: number[]): void;
+  affineChannels(heap: Float32Array, coeffs: Float32Array, ...args: number[]): void;
+  reduceRows(heap: Float32Array, ...args: number[]): void;
   threads(n: number): number;
 }
 
@@ -43,6 +46,12 @@ export function loadNativeTrainingMath(path = DEFAULT_ADDON_PATH): NativeTrainin
     conv2dInputGrad: (heap, dy, w, dx, g) => addon.conv2dInputGrad(heap, dy, w, dx, ...geometryArgs(g)),
     depthwiseFilterGrad: (heap, x, dy, dw, g) => addon.depthwiseFilterGrad(heap, x, dy, dw, ...geometryArgs(g)),
     depthwiseInputGrad: (heap, dy, w, dx, g) => addon.depthwiseInputGrad(heap, dy, w, dx, ...geometryArgs(g)),
+    tile: (heap, x, out, shape, reps) => {
+      const pad = (v: number[]) => [...new Array<number>(6 - v.length).fill(1), ...v];
+      addon.tile(heap, x, out, ...pad(shape), ...pad(reps));
+    },
+    reduceRows: (heap, x, out, rows, cols, mean) => addon.reduceRows(heap, x, out, rows, cols, mean ? 1 : 0),
+    affineChannels: (heap, coeffs, x, out, rows, c) => addon.affineChannels(heap, coeffs, x, out, rows, c),
     maxPoolGrad: (heap, x, dy, dx, g) => addon.maxPoolGrad(heap, x, dy, dx, ...geometryArgs(g)),
     avgPoolGrad: (heap, dy, dx, g) => addon.avgPoolGrad(heap, dy, dx, ...geometryArgs(g)),
   };

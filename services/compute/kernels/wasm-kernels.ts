@@ -14,7 +14,13 @@ import {
   FusedConv2D,
   _FusedMatMul,
   AvgPoolGrad,
+  Cast,
+  FusedBatchNorm,
+  Identity,
   MaxPoolGrad,
+  Mean,
+  Sum,
+  Tile,
   type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
@@ -154,6 +160,88 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
     math.avgPoolGrad(heapOf(backend), offset(backend, dy), offset(backend, out), poolGeometry(x.shape, attrs));
     return out;
   }, originals.get(AvgPoolGrad)));
+
+  // Identity and same-dtype Cast share the input's memory (wasm's own copy it), as the cpu backend does.
+  for (const name of [Identity, Cast]) {
+    const original = fallback(name);
+    configs.push(kernel(name, (inputs, backend, attrs) => {
+      const x = inputs['x']!;
+      if (x.dtype === 'string' || (name === Cast && attrs['dtype'] !== x.dtype)) {
+        return original!({ inputs, backend, attrs });
+      }
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    }, originals.get(name)));
+  }
+
+  // Batch norm over the channel (last) axis with per-channel statistics, as tfjs-layers trains it; wasm's own walks
+  // a generic broadcast.
+  const batchNormFallback = fallback(FusedBatchNorm);
+  configs.push(kernel(FusedBatchNorm, (inputs, backend, attrs) => {
+    const x = inputs['x']!;
+    const c = x.shape[x.shape.length - 1]!;
+    const params = [inputs['mean']!, inputs['variance']!, inputs['offset'], inputs['scale']];
+    const fits = (t: TensorInfo | undefined) => t == null ||
+      (t.dtype === 'float32' && [1, c].includes(util.sizeFromShape(t.shape)));
+    if (x.dtype !== 'float32' || empty(x.shape) || !params.every(fits)) {
+      return batchNormFallback!({ inputs, backend, attrs });
+    }
+    const out = backend.makeOutput(x.shape, 'float32');
+    const heap = heapOf(backend);
+    const read = (t: TensorInfo | undefined, fill: number): Float64Array => {
+      const v = new Float64Array(c).fill(fill);
+      if (t) {
+        const o = offset(backend, t) >> 2, one = util.sizeFromShape(t.shape) === 1;
+        for (let k = 0; k < c; k++) v[k] = heap[o + (one ? 0 : k)]!;
+      }
+      return v;
+    };
+    const [mean, variance, shift, scale] = [read(params[0], 0), read(params[1], 1), read(params[2], 0),
+      read(params[3], 1)];
+    const eps = (attrs['varianceEpsilon'] as number | undefined) ?? 0.001;
+    const coeffs = new Float32Array(3 * c);
+    for (let k = 0; k < c; k++) {
+      coeffs[k] = mean[k]!;
+      coeffs[c + k] = scale[k]! / Math.sqrt(variance[k]! + eps);
+      coeffs[2 * c + k] = shift[k]!;
+    }
+    math.affineChannels(heap, coeffs, offset(backend, x), offset(backend, out), util.sizeFromShape(x.shape) / c, c);
+    return out;
+  }, originals.get(FusedBatchNorm)));
+
+  const { tile, reduceRows } = math;
+  if (tile) {
+    const original = fallback(Tile);
+    configs.push(kernel(Tile, (inputs, backend, attrs) => {
+      const x = inputs['x']!;
+      const reps = attrs['reps'] as number[];
+      if ((x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length > 6 || empty(x.shape)) {
+        return original!({ inputs, backend, attrs });
+      }
+      const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]!), x.dtype);
+      if (!empty(out.shape)) tile(heapOf(backend), offset(backend, x), offset(backend, out), x.shape, reps);
+      return out;
+    }, originals.get(Tile)));
+  }
+  if (reduceRows) {
+    // Sum / Mean over leading axes (per-channel reductions of NHWC tensors: bias and batch-norm gradients, moments):
+    // wasm's own transpose the whole tensor first.
+    for (const name of [Sum, Mean]) {
+      const original = fallback(name);
+      configs.push(kernel(name, (inputs, backend, attrs) => {
+        const x = inputs['x']!;
+        const axes = util.parseAxisParam(attrs['axis'] as number | number[], x.shape).sort((a, b) => a - b);
+        const k = axes.length;
+        const leading = k > 0 && axes.every((a, i) => a === i);
+        if (x.dtype !== 'float32' || !leading || empty(x.shape)) return original!({ inputs, backend, attrs });
+        const rows = util.sizeFromShape(x.shape.slice(0, k)), cols = util.sizeFromShape(x.shape.slice(k));
+        const shape = attrs['keepDims'] === true ? [...new Array<number>(k).fill(1), ...x.shape.slice(k)] : x.shape.slice(k);
+        const out = backend.makeOutput(shape, 'float32');
+        reduceRows(heapOf(backend), offset(backend, x), offset(backend, out), rows, cols, name === Mean);
+        return out;
+      }, originals.get(name)));
+    }
+  }
 
   const { conv2d, matmul } = math;
   if (conv2d) {

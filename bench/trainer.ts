@@ -1,0 +1,135 @@
+// npm run bench:trainer — ms per training step on tfjs wasm (with our kernels) vs PyTorch on CPU, in the same run.
+//
+// Models (batch 64, SGD lr 0.01, softmax cross-entropy, random data of the real shapes):
+//   small    conv 3x3x16 relu, maxpool 2, conv 3x3x32 relu, maxpool 2, dense 10; input 32x32x3
+//   fashion  a Fashion-MNIST convnet; input 28x28x1. It is the `convnet` genome
+//            {"convnet":{"layers":[
+//              {"filters":32,"kernelSize":5,"downsample":"none","batchNorm":true,"activation":"relu"},
+//              {"filters":64,"kernelSize":3,"downsample":"stride2","batchNorm":false,"activation":"relu"},
+//              {"filters":64,"kernelSize":3,"downsample":"max_pool","batchNorm":false,"activation":"relu"},
+//              {"filters":128,"kernelSize":3,"downsample":"none","batchNorm":false,"activation":"relu"}],
+//             "head":"global_avg_pool"}}
+//            i.e. conv5x5x32-bn-relu, conv3x3x64/2-relu, conv3x3x64-relu-maxpool2, conv3x3x128-relu, GAP, dense 10.
+// PyTorch runs the identical models (bench/trainer_torch.py, Debian python3-torch) with torch threads = our OpenBLAS
+// threads. The two sides alternate in rounds (ours N steps, PyTorch N steps, ...) so that load from other processes on
+// a shared machine hits both alike; medians over all timed steps after warm-up.
+//
+// Options: --threads T (default: CPU cores), --rounds R (default 4), --steps N per round (default 5), --batch B (64).
+
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initTfjs } from '../services/compute/tfjs-backend.ts';
+import { registerWasmTrainingKernels } from '../services/compute/kernels/index.ts';
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
+  return v;
+}
+const THREADS = option('threads', cpus().length);
+const ROUNDS = option('rounds', 4);
+const STEPS = option('steps', 5);
+const BATCH = option('batch', 64);
+const WARMUP = 3;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function smallCnn(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 10 }));
+  return m;
+}
+
+function fashionConvnet(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 5, padding: 'same' }));
+  m.add(tfl.layers.batchNormalization());
+  m.add(tfl.layers.activation({ activation: 'relu' }));
+  m.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }));
+  m.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.conv2d({ filters: 128, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tfl.layers.globalAveragePooling2d({}));
+  m.add(tfl.layers.dense({ units: 10 }));
+  return m;
+}
+
+interface Ours { step(): number; dispose(): void }
+
+function ours(model: tfl.LayersModel, shape: [number, number, number]): Ours {
+  const x = tf.randomNormal([BATCH, ...shape], 0, 1, 'float32', 1);
+  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32', 2) as tf.Tensor1D, 10);
+  const opt = tf.train.sgd(0.01);
+  return {
+    step() {
+      const t0 = performance.now();
+      const loss = opt.minimize(() =>
+        tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+      loss.dataSync();
+      loss.dispose();
+      return performance.now() - t0;
+    },
+    dispose() { tf.dispose([x, y]); opt.dispose(); model.dispose(); },
+  };
+}
+
+async function main(): Promise<void> {
+  const init = await initTfjs('wasm', { threads: THREADS });
+  const kernels = registerWasmTrainingKernels({ threads: THREADS });
+  const torch = spawn('/usr/bin/python3', [fileURLToPath(new URL('./trainer_torch.py', import.meta.url)),
+    String(THREADS), String(BATCH)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: torch.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<unknown> => {
+    const r = await lines.next();
+    if (r.done) throw new Error('PyTorch side exited');
+    return JSON.parse(r.value) as unknown;
+  };
+  const torchRun = async (model: string, steps: number) => {
+    torch.stdin!.write(`${model} ${steps}\n`);
+    return (await next()) as number[];
+  };
+  const torchInfo = (await next()) as { torch: string; threads: number };
+
+  console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${init.details}); training kernels: ${kernels.math}, ` +
+    `OpenBLAS threads ${kernels.threads}`);
+  console.log(`baseline: PyTorch ${torchInfo.torch} CPU, torch threads ${torchInfo.threads}; batch ${BATCH}, SGD; ` +
+    `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps`);
+
+  const models: [string, string, () => tfl.LayersModel, [number, number, number]][] = [
+    ['small', 'small CNN 32x32x3 (conv16-pool-conv32-pool-dense10)', smallCnn, [32, 32, 3]],
+    ['fashion', 'Fashion-MNIST convnet genome 28x28x1 (conv5x32-bn, conv3x64/2, conv3x64-pool, conv3x128, GAP)',
+      fashionConvnet, [28, 28, 1]],
+  ];
+  for (const [key, label, build, shape] of models) {
+    const run = ours(build(), shape);
+    for (let i = 0; i < WARMUP; i++) run.step();
+    await torchRun(key, WARMUP);
+    const a: number[] = [], b: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < STEPS; i++) a.push(run.step());
+      b.push(...(await torchRun(key, STEPS)));
+    }
+    run.dispose();
+    const ma = median(a), mb = median(b);
+    console.log(`${label}: ours ${ma.toFixed(1)} ms/step, PyTorch ${mb.toFixed(1)} ms/step, ratio ${(ma / mb).toFixed(2)} ` +
+      `(ours / PyTorch; target <= 1.5)`);
+  }
+  torch.stdin!.write('quit\n');
+  await new Promise((resolve) => torch.once('exit', resolve));
+}
+
+await main();
