@@ -31,9 +31,10 @@ import {
 /** A search space as categorical decisions: decision i takes values 0 .. sizes[i] - 1. */
 export interface DecisionSpace {
   readonly name: SpaceName;
-  readonly sizes: readonly number[];
-  /** A readable name per position, e.g. "layers[3].kernel_size". */
-  readonly labels: readonly string[];
+  /** Frozen at run time; typed mutable so it is assignable to the strategies' structurally equal DecisionSpace. */
+  readonly sizes: number[];
+  /** A readable name per position, e.g. "layers[3].kernel_size". Frozen. */
+  readonly labels: string[];
 }
 
 export type SpaceName = 'convnet' | 'nasnet';
@@ -61,7 +62,7 @@ function buildConvNetSpace(): DecisionSpace {
     push('batch_norm', 2);
     push('activation', ACTIVATIONS);
   }
-  return Object.freeze({ name: 'convnet', sizes: Object.freeze(sizes), labels: Object.freeze(labels) });
+  return Object.freeze({ name: 'convnet', sizes: Object.freeze(sizes) as number[], labels: Object.freeze(labels) as string[] });
 }
 
 function buildNasNetSpace(): DecisionSpace {
@@ -82,7 +83,7 @@ function buildNasNetSpace(): DecisionSpace {
   }
   labels.push('num_normal_cells', 'initial_filters', 'num_reductions');
   sizes.push(NASNET_NORMAL_CELL_CHOICES.length, NASNET_FILTER_CHOICES.length, NASNET_REDUCTION_CHOICES.length);
-  return Object.freeze({ name: 'nasnet', sizes: Object.freeze(sizes), labels: Object.freeze(labels) });
+  return Object.freeze({ name: 'nasnet', sizes: Object.freeze(sizes) as number[], labels: Object.freeze(labels) as string[] });
 }
 
 export const CONVNET_SPACE: DecisionSpace = buildConvNetSpace();
