@@ -2,41 +2,19 @@
 // 127.0.0.1:0; a tiny uploaded teacher; a tiny study run end to end through RunStudy and watched by a second client;
 // then ask/tell with activations scored by the real scorer, checked against a float64 reference written here.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { type CompleteTrialRequest, ScoreKind, StudyConfig, StudyState, TrialState, type StudyEvent } from '../../gen/tgsage/v1/search_controller.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
-import type { CreateTeacherRequest } from '../../gen/tgsage/v1/teacher_cache.ts';
-import { createLogger } from '../../services/common/log.ts';
-import { resolveConfig, type ServiceName } from '../../services/config.ts';
-import { runServices, type RunningServices } from '../../services/registry.ts';
+import { activations, startRealServices, TINY_STIMULI, type RealServices } from './real-services.ts';
 
-const N = 40; // stimuli
+const N = TINY_STIMULI;
 const FEATURES = 12;
 
-let dir: string;
-const running: RunningServices[] = [];
+let services: RealServices;
 let clients: TgsageClients;
 let watcherClients: TgsageClients;
-const logs: string[] = [];
-
-/** Deterministic pseudo-random activations (mulberry32). */
-function activations(seed: number, rows: number, cols: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < out.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return out;
-}
 
 /** float64 reference: correlation-distance RDM upper triangle. */
 function rdm(x: Float32Array, rows: number, cols: number): number[] {
@@ -84,45 +62,16 @@ function spearman(a: number[], b: number[]): number {
 const teacherActs = [activations(1, N, FEATURES), activations(2, N, FEATURES)];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tgsage-system-'));
-  const logger = createLogger({ service: 'test', level: 'warn', write: (l) => logs.push(l) });
-  const addr: Partial<Record<ServiceName, string>> = {};
-  // one process; each service started once the addresses it needs are known (all on port 0)
-  for (const name of ['teacher-cache', 'scorer', 'trainer', 'search-controller'] as const) {
-    const config = resolveConfig({
-      dataDir: join(dir, 'data'),
-      logLevel: 'warn',
-      drainTimeoutMs: 2000,
-      teacherCacheAddress: addr['teacher-cache'],
-      scorerAddress: addr.scorer,
-      trainerAddress: addr.trainer,
-    });
-    const r = await runServices([name], config, { logger, signals: false, port: 0 });
-    running.push(r);
-    addr[name] = r.services[0]!.address;
-  }
-  clients = createTgsageClients({
-    teacherCache: addr['teacher-cache'],
-    scorer: addr.scorer,
-    trainer: addr.trainer,
-    controller: addr['search-controller'],
-  });
+  services = await startRealServices(['teacher-cache', 'scorer', 'trainer', 'search-controller'], teacherActs);
+  const addr = services.address;
+  clients = createTgsageClients({ teacherCache: addr['teacher-cache'], scorer: addr.scorer, trainer: addr.trainer, controller: addr['search-controller'] });
   watcherClients = createTgsageClients({ controller: addr['search-controller'] });
-  await clients.teacherCache.createTeacher(
-    (async function* (): AsyncGenerator<CreateTeacherRequest> {
-      yield { message: { $case: 'header' as const, value: { id: 'tiny', description: 'system test', numStimuli: N, stimulusIds: [], rdmMethod: 0, storeGram: false } } };
-      for (const [i, a] of teacherActs.entries()) {
-        yield { message: { $case: 'chunk' as const, value: { layer: `L${i}`, dtype: DType.DTYPE_FLOAT32, shape: [N, FEATURES], data: Buffer.from(a.buffer) } } };
-      }
-    })(),
-  );
 });
 
 after(async () => {
   clients?.close();
   watcherClients?.close();
-  for (const r of running.reverse()) await r.close();
-  await rm(dir, { recursive: true, force: true });
+  await services?.close();
 });
 
 describe('whole system in one process', () => {
