@@ -140,7 +140,7 @@ export function createController(deps: ControllerDeps): Controller {
   }
 
   function terminalStudy(studyId: string): boolean {
-    return isTerminal0(storage.getStudy(studyId).state);
+    return studyEnded(storage.getStudy(studyId).state);
   }
 
   async function createStudy(config: StudyConfig | undefined, studyId = '', signal?: AbortSignal): Promise<Study> {
@@ -171,14 +171,14 @@ export function createController(deps: ControllerDeps): Controller {
     s.run = runStudyLoop(s, s.abort.signal)
       .catch((e) => log('error', 'runner crashed', { study: studyId, error: String(e) }))
       .finally(() => {
-        if (isTerminal0(storage.getStudy(studyId).state)) sessions.delete(studyId);
+        if (studyEnded(storage.getStudy(studyId).state)) sessions.delete(studyId);
       });
     log('info', 'study running', { study: studyId });
   }
 
   function finishIfClientDone(s: Session): void {
     const record = storage.getStudy(s.id);
-    if (record.driver !== 'client' || isTerminal0(record.state)) return;
+    if (record.driver !== 'client' || studyEnded(record.state)) return;
     const trials = storage.listTrials(s.id);
     if (trials.length >= s.config.numTrials && trials.every((t) => isTerminal(t.state))) {
       const ok = trials.some((t) => t.state === TrialState.TRIAL_STATE_COMPLETED);
@@ -221,14 +221,10 @@ export function createController(deps: ControllerDeps): Controller {
       };
     },
     getStudy: (studyId) => snapshot({ id: studyId, storage }),
-    listStudies: () =>
-      storage.listStudies().map((r) => {
-        const trials = storage.listTrials(r.id);
-        return { ...snapshot({ id: r.id, storage }, false), trials: [], completedTrials: trials.filter((t) => t.state === TrialState.TRIAL_STATE_COMPLETED).length };
-      }),
+    listStudies: () => storage.listStudies().map((r) => snapshot({ id: r.id, storage }, false)),
     async stopStudy(studyId) {
       const record = storage.getStudy(studyId);
-      if (isTerminal0(record.state)) return snapshot({ id: studyId, storage });
+      if (studyEnded(record.state)) return snapshot({ id: studyId, storage });
       const s = await session(studyId);
       s.abort.abort(STOP);
       if (s.run) {
@@ -257,7 +253,7 @@ export function createController(deps: ControllerDeps): Controller {
         throw new InvalidArgumentError('count', `must be in [1, 100], got ${count}`);
       }
       const record = storage.getStudy(studyId);
-      if (isTerminal0(record.state)) throw new FailedPreconditionError(`study ${studyId} has ended`);
+      if (studyEnded(record.state)) throw new FailedPreconditionError(`study ${studyId} has ended`);
       if (record.driver === 'runner') {
         throw new FailedPreconditionError(`study ${studyId} is run by the controller; create another for ask/tell`);
       }
@@ -332,7 +328,7 @@ export function createController(deps: ControllerDeps): Controller {
   };
 }
 
-function isTerminal0(state: StudyState): boolean {
+function studyEnded(state: StudyState): boolean {
   return state === StudyState.STUDY_STATE_FINISHED || state === StudyState.STUDY_STATE_STOPPED ||
     state === StudyState.STUDY_STATE_FAILED;
 }
