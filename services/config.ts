@@ -48,6 +48,11 @@ export interface TgsageConfig {
   metricsPort: number;
   /** How long shutdown waits for in-flight calls. */
   drainTimeoutMs: number;
+  /**
+   * Teacher cache: on start, compute the teacher shipped in teachers/default as `default` when the cache lacks it
+   * (in the background; the cache serves meanwhile). `tgsage serve` / `start` turn it on; off by default for tests.
+   */
+  installDefaultTeacher: boolean;
   /** Trainer: tfjs backend it trains on, admission control. */
   trainer: TrainerConfig;
 }
@@ -89,6 +94,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     logLevel: 'info',
     metricsPort: 0,
     drainTimeoutMs: 10_000,
+    installDefaultTeacher: false,
     trainer: { backend: 'wasm', concurrency: 1, maxQueue: 8 },
   };
 }

@@ -196,3 +196,18 @@ test('nasnet: a cell that ignores its previous cell still leaves every cell conn
   built.model.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('describeGenome summarises a genome and frees its model', async () => {
+  const { describeGenome } = await import('../../services/spaces/describe.ts');
+  const { SearchSpace } = await import('../../gen/tgsage/v1/genome.ts');
+  const before = tf.memory().numTensors;
+  const s = describeGenome(SMALL_CONVNET);
+  assert.equal(s.space, SearchSpace.SEARCH_SPACE_CONVNET);
+  assert.equal(s.parameterCount, 6762);
+  assert.deepEqual(s.representationLayers, ['conv0', 'conv1']);
+  assert.deepEqual(genomeFromJson(s.genomeJson), SMALL_CONVNET);
+  const n = describeGenome(SMALL_NASNET, { inputShape: [28, 28, 1], numClasses: 10 });
+  assert.equal(n.space, SearchSpace.SEARCH_SPACE_NASNET);
+  assert.equal(n.parameterCount, 4394);
+  assert.equal(tf.memory().numTensors, before);
+});

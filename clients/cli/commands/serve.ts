@@ -22,7 +22,8 @@ export function addServerOptions(command: Command): Command {
       new Option('--train-backend <name>', 'trainer: tfjs backend to train on').choices(['wasm', 'cpu', 'webgpu', 'tensorflow']).default('wasm'),
     )
     .option('--max-queue <n>', 'trainer: requests that may wait while one trains (0 = RESOURCE_EXHAUSTED when busy)', parseCount, 8)
-    .option('--concurrency <n>', 'trainer: trainings at once', parseCount, 1);
+    .option('--concurrency <n>', 'trainer: trainings at once', parseCount, 1)
+    .option('--no-default-teacher', 'teacher cache: do not install the shipped teacher as `default` on start');
 }
 
 export function parseCount(value: string): number {
@@ -40,6 +41,7 @@ export interface ServerOptions {
   trainBackend: 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
   maxQueue: number;
   concurrency: number;
+  defaultTeacher: boolean;
 }
 
 export function parsePort(value: string): number {
@@ -75,6 +77,7 @@ export function serveCommand(): Command {
       trainerAddress: o.trainers ?? globals['trainer'],
       compute: { backend: o.backend },
       logLevel: o.logLevel,
+      installDefaultTeacher: o.defaultTeacher,
       trainer: { backend: o.trainBackend, maxQueue: o.maxQueue, concurrency: Math.max(1, o.concurrency) },
       ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
     });

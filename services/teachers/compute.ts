@@ -1,0 +1,89 @@
+// ComputeTeacher in domain terms: load a saved tfjs LayersModel, run it over a dataset's stimulus set in batches,
+// and hand its layers' activations, one after another, to the teacher store (which computes and stores each layer's
+// RDM, then makes the teacher visible). Cheap checks (id, header, model files, layer names, input shape) come first.
+import type { RdmMethod } from '../compute/types.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
+import type { Layer } from '../common/chunks.ts';
+import type { TeacherMeta, TeacherStore } from '../teacher-cache/store.ts';
+import { layerActivations } from '../trainer/activations.ts';
+import type { DatasetRequest, LoadedDataset } from '../trainer/pipeline.ts';
+import { teacherLayerNames } from './layers.ts';
+import { loadLayersModel } from './model-files.ts';
+
+export interface ComputeTeacherInput {
+  readonly id: string;
+  readonly description: string;
+  readonly modelPath: string;
+  readonly layers: readonly string[];
+  readonly dataset: DatasetRequest;
+  readonly rdmMethod: RdmMethod;
+  readonly storeGram: boolean;
+  readonly batchSize: number;
+}
+
+export interface ComputeTeacherDeps {
+  readonly store: TeacherStore;
+  readonly loadDataset: (spec: DatasetRequest, signal?: AbortSignal) => Promise<LoadedDataset>;
+  /** Makes tfjs ready for forward passes (once). */
+  readonly initBackend: () => Promise<unknown>;
+}
+
+export interface ComputeProgressEvent {
+  readonly phase: 'forward' | 'rdm' | 'store';
+  readonly done: number;
+  readonly total: number;
+}
+
+export async function computeTeacher(
+  deps: ComputeTeacherDeps,
+  input: ComputeTeacherInput,
+  onProgress: (e: ComputeProgressEvent) => void,
+  signal: AbortSignal,
+): Promise<TeacherMeta> {
+  if (!(input.batchSize >= 1 && input.batchSize <= 10_000)) {
+    throw new InvalidArgumentError('batch_size', `must be from 1 to 10000 (got ${input.batchSize})`);
+  }
+  const header = {
+    id: input.id,
+    description: input.description,
+    numStimuli: input.dataset.numStimuli,
+    stimulusIds: [],
+    rdmMethod: input.rdmMethod,
+    storeGram: input.storeGram,
+    source: 'computed' as const,
+    dataset: input.dataset.name,
+  };
+  deps.store.validateHeader(header);
+  await deps.initBackend();
+  const model = await loadLayersModel(input.modelPath);
+  try {
+    const names = teacherLayerNames(model, input.layers);
+    if (names.length === 0) throw new InvalidArgumentError('layers', 'the model has no conv or dense layers to record');
+    const data = await deps.loadDataset(input.dataset, signal);
+    const expected = model.inputs[0]!.shape.slice(1);
+    if (expected.some((s, i) => s !== null && s !== data.inputShape[i])) {
+      throw new InvalidArgumentError(
+        'model_path',
+        `model input shape [${expected.join(', ')}] does not fit ${data.name} images [${data.inputShape.join(', ')}]`,
+      );
+    }
+    const n = data.stimuli.shape[0];
+    let stored = 0;
+    async function* layers(): AsyncGenerator<Layer> {
+      for await (const l of layerActivations(model, names, data.stimuli, {
+        batchSize: input.batchSize,
+        signal,
+        onBatch: (done, total, group, groups) => onProgress({ phase: 'forward', done: group * total + done, total: groups * total }),
+      })) {
+        yield { name: l.name, shape: l.shape, n, d: l.data.length / n, data: l.data };
+        onProgress({ phase: 'rdm', done: ++stored, total: names.length });
+      }
+      onProgress({ phase: 'store', done: 0, total: 1 });
+    }
+    const meta = await deps.store.create(header, layers(), signal);
+    onProgress({ phase: 'store', done: 1, total: 1 });
+    return meta;
+  } finally {
+    model.dispose();
+  }
+}
