@@ -152,7 +152,7 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
       }));
       if (ctx.json) printJson({ services: rows });
       else {
-        printText(table(['service', 'address', 'pid', 'backend', 'details'], rows.map((r) => [r.service, r.address, String(r.pid), r.backend, r.details])));
+        printText(table(['service', 'address', 'pid', 'backend', 'details'], rows.map((r) => [r.service, r.address, String(r.pid), r.backend, r.details.length > 72 ? `${r.details.slice(0, 71)}…` : r.details])));
         printText('ready; Ctrl-C stops every service');
       }
     } else if (!stopping) {

@@ -1,6 +1,6 @@
 // `tgsage teacher put|get|list|delete|rdm`: the teacher cache from the command line.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { DType } from '../../../gen/tgsage/v1/tensor.ts';
 import type { CreateTeacherRequest, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
@@ -160,7 +160,6 @@ async function readStimulusIds(path: string): Promise<string[]> {
 }
 
 async function downloadRdm(ctx: CliContext, teacherId: string, layer: string, out: string): Promise<{ size: number }> {
-  const { writeFile } = await import('node:fs/promises');
   let values: Float32Array | Float64Array | undefined;
   let size = 0;
   let filled = 0;
