@@ -76,6 +76,23 @@ describe('runner', () => {
     assert.equal(a.requests[0]!.training?.seed, 5);
   });
 
+  it('health-checks trainers and sends no trial to one that is not serving', async () => {
+    const a = await startFakeTrainer();
+    const b = await startFakeTrainer();
+    cleanups.push(a.close, b.close);
+    a.health.setStatus('unhealthy');
+    const { controller, pool } = await setup([a, b], { healthIntervalMs: 20 });
+    for (let i = 0; i < 100 && pool.status()[0]!.healthy; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(pool.status().map((s) => s.healthy), [false, true]);
+    const id = await controller.runStudy('', config({ numTrials: 3 }));
+    await events(controller.watch(id));
+    assert.equal(a.requests.length, 0);
+    assert.equal(b.requests.length, 3);
+    a.health.setStatus('healthy');
+    for (let i = 0; i < 100 && !pool.status()[0]!.healthy; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(pool.status()[0]!.healthy, true, 'back in the pool once serving again');
+  });
+
   it('uses one dns:/// name through grpc-js round_robin', async () => {
     const a = await startFakeTrainer();
     cleanups.push(a.close);
