@@ -8,6 +8,7 @@ import type { Genome } from '../../gen/tgsage/v1/genome.ts';
 import type { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import type { Comparator, RdmPreview, SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
+import type { ResolvedDatasetSpec } from '../data/dataset.ts';
 import { validateGenome } from '../spaces/validate.ts';
 import { layerActivations } from './activations.ts';
 import { scoreLayers } from './scoring.ts';
@@ -15,14 +16,8 @@ import type { Slots } from './slots.ts';
 import { trainCandidate } from './train.ts';
 import type { TrainingConfig, TrainingData } from './types.ts';
 
-/** Which dataset, in domain terms (the proto's DatasetSpec with defaults applied). */
-export interface DatasetRequest {
-  readonly name: string;
-  readonly directory: string;
-  readonly numStimuli: number;
-  readonly numValidation: number;
-  readonly splitSeed: number;
-}
+/** Which dataset, in domain terms (the proto's DatasetSpec with defaults applied, checked). */
+export type DatasetRequest = ResolvedDatasetSpec;
 
 /** A loaded dataset: training splits plus the fixed, class-ordered stimulus set. */
 export interface LoadedDataset {
@@ -95,7 +90,7 @@ export interface PipelineResult {
   readonly rdmPreviews: readonly RdmPreview[];
 }
 
-export const LIMITS = { maxSteps: 100_000, maxBatchSize: 1024, maxStimuli: 10_000 } as const;
+export const LIMITS = { maxSteps: 100_000, maxBatchSize: 1024 } as const;
 
 /** Throws InvalidArgumentError for a budget or schedule out of range. */
 export function validateTraining(t: TrainingConfig): void {
@@ -129,9 +124,6 @@ export async function runTraining(
   // Cheap checks first: nothing is trained for a request that cannot succeed.
   validateGenome(request.genome);
   validateTraining(request.training);
-  if (request.dataset.numStimuli < 2 || request.dataset.numStimuli > LIMITS.maxStimuli) {
-    throw new InvalidArgumentError('training.dataset.num_stimuli', `must be from 2 to ${LIMITS.maxStimuli}`);
-  }
   if (!request.skipScoring) {
     const teacher = await deps.getTeacher(request.teacherId, signal);
     if (teacher.dataset && teacher.dataset !== request.dataset.name) {

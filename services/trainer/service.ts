@@ -11,6 +11,8 @@ import {
   type TrainingConfig as TrainingConfigProto,
 } from '../../gen/tgsage/v1/trainer.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { resolveDatasetSpec } from '../data/dataset.ts';
+import { DEFAULT_MODEL_SHAPE, describeGenome } from '../spaces/describe.ts';
 import { sampleGenome } from '../spaces/decisions.ts';
 import { genomeToJson } from '../spaces/json.ts';
 import { createRng } from '../spaces/rng.ts';
@@ -21,14 +23,9 @@ import { DEFAULT_TRAINING, type TrainingConfig } from './types.ts';
 
 export const DEFAULT_TEACHER = 'default';
 
-export function datasetRequest(spec: DatasetSpec | undefined): DatasetRequest {
-  return {
-    name: spec?.name || 'mnist',
-    directory: spec?.directory ?? '',
-    numStimuli: spec?.numStimuli || 1000,
-    numValidation: spec?.numValidation || 2000,
-    splitSeed: spec?.splitSeed ?? 0,
-  };
+/** The proto's DatasetSpec with defaults filled in and checked (InvalidArgumentError naming `field`). */
+export function datasetRequest(spec: DatasetSpec | undefined, field = 'dataset'): DatasetRequest {
+  return resolveDatasetSpec(spec ?? {}, field);
 }
 
 export function trainingConfig(t: TrainingConfigProto | undefined): TrainingConfig {
@@ -65,7 +62,7 @@ export function TrainerService(deps: TrainerServiceDeps): TrainerServiceImplemen
       const domain: TrainRequest = {
         genome: request.genome ?? ({} as Genome),
         training: trainingConfig(request.training),
-        dataset: datasetRequest(request.training?.dataset),
+        dataset: datasetRequest(request.training?.dataset, 'training.dataset'),
         teacherId: request.teacherId || DEFAULT_TEACHER,
         comparator: request.comparator || Comparator.COMPARATOR_SPEARMAN,
         skipScoring: request.skipScoring,
@@ -88,24 +85,11 @@ export function TrainerService(deps: TrainerServiceDeps): TrainerServiceImplemen
     },
 
     async describeGenome(request) {
-      const space = validateGenome(request.genome);
-      const dataset = await deps.loadDataset(datasetRequest(request.dataset));
-      const built = deps.buildModel(request.genome!, {
-        inputShape: dataset.inputShape,
-        numClasses: dataset.numClasses,
-        seed: 0,
-      });
-      try {
-        return {
-          space: space === 'convnet' ? SearchSpace.SEARCH_SPACE_CONVNET : SearchSpace.SEARCH_SPACE_NASNET,
-          parameterCount: built.parameterCount,
-          flops: built.flops,
-          representationLayers: [...built.representationLayers],
-          genomeJson: genomeToJson(request.genome!),
-        };
-      } finally {
-        built.model.dispose();
-      }
+      validateGenome(request.genome);
+      const spec = datasetRequest(request.dataset);
+      // The three datasets are 28x28 grey images of 10 classes; other IDX directories are read for their shape.
+      const shape = spec.name === 'idx' ? await deps.loadDataset(spec) : undefined;
+      return describeGenome(request.genome!, shape ?? DEFAULT_MODEL_SHAPE);
     },
 
     async sampleGenome(request) {

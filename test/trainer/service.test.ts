@@ -10,7 +10,8 @@ import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import type { ScorerDefinition, ScoreActivationsRequest } from '../../gen/tgsage/v1/scorer.ts';
 import { Comparator, RdmMethod, type SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import type { TrainCandidateEvent, TrainCandidateRequest } from '../../gen/tgsage/v1/trainer.ts';
-import { FailedPreconditionError, NotFoundError } from '../../services/common/errors.ts';
+import { NotFoundError } from '../../services/common/errors.ts';
+import { loadTrainingDataset } from '../../services/trainer/data-adapter.ts';
 import { validateGenome } from '../../services/spaces/validate.ts';
 import type { LoadedDataset, PipelineDeps } from '../../services/trainer/pipeline.ts';
 import { expectStatus } from '../support/grpc.ts';
@@ -62,7 +63,7 @@ const fakeScorer = {
 const deps: Partial<PipelineDeps> = {
   loadDataset: async (spec) => {
     loads++;
-    if (spec.name === 'missing') throw new FailedPreconditionError('dataset missing is not installed: apt-get install it');
+    if (spec.name === 'idx') return loadTrainingDataset(spec); // the real loader, on a directory that does not exist
     return dataset;
   },
   buildModel: (g) => {
@@ -121,8 +122,11 @@ test('errors: invalid genome, unknown teacher (before any training), missing dat
   await expectStatus(run(trainer, request({ teacherId: 'nobody' })), Status.NOT_FOUND, /nobody/);
   assert.equal(loads, loadsBefore, 'nothing loaded or trained for an unknown teacher');
   const missing = request({ skipScoring: true });
-  missing.training!.dataset!.name = 'missing';
-  await expectStatus(run(trainer, missing), Status.FAILED_PRECONDITION, /install/);
+  missing.training!.dataset = { name: 'idx', directory: '/nonexistent/tgsage-idx', numStimuli: 100, numValidation: 0, splitSeed: 0 };
+  await expectStatus(run(trainer, missing), Status.FAILED_PRECONDITION, /\/nonexistent\/tgsage-idx/);
+  const badSpec = request();
+  badSpec.training!.dataset!.name = 'imagenet';
+  await expectStatus(run(trainer, badSpec), Status.INVALID_ARGUMENT, /training\.dataset\.name/);
   await expectStatus(run(trainer, request({}, 0)), Status.INVALID_ARGUMENT, /training\.steps/);
   await expectStatus(run(trainer, request({}, 100_001)), Status.INVALID_ARGUMENT, /training\.steps/);
   const big = request();
