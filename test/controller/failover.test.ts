@@ -87,8 +87,8 @@ const config = (over: Partial<StudyConfig>) =>
     score: ScoreKind.SCORE_KIND_P_TG,
     teacherId: 'tiny',
     seed: 4,
-    dataset: { name: 'mnist', numValidation: 100 },
-    training: { batchSize: 16 },
+    dataset: { name: 'mnist', numValidation: 50 },
+    training: { batchSize: 8 },
     ...over,
   });
 
@@ -96,11 +96,14 @@ describe('trainer failover (real trainers)', () => {
   it('retries a trial on the other trainer when its trainer is killed mid-trial', async () => {
     let killed = '';
     let studyId = '';
-    for await (const e of clients.controller.runStudy({ config: config({ numTrials: 2, stepsPerTrial: 40 }) })) {
+    const startedOn = new Map<string, string>();
+    const t0 = performance.now();
+    for await (const e of clients.controller.runStudy({ config: config({ numTrials: 2, stepsPerTrial: 12 }) })) {
       studyId = e.studyId;
+      if (process.env['TGSAGE_TEST_VERBOSE']) console.log(((performance.now() - t0) / 1000).toFixed(2), e.event?.$case, JSON.stringify(e.event?.$case === 'trialProgress' ? e.event.value.progress : ''));
+      if (e.event?.$case === 'trialStarted') startedOn.set(e.event.value.trialId, e.event.value.trainer);
       if (!killed && e.event?.$case === 'trialProgress' && e.event.value.progress?.phase === 'training') {
-        const running = (await clients.controller.getStudy({ studyId })).trials.find((t) => t.state === TrialState.TRIAL_STATE_RUNNING);
-        const victim = trainers.find((t) => running && t.address === running.trainer);
+        const victim = trainers.find((t) => t.address === startedOn.get(e.event!.value.trialId ?? ''));
         if (victim) {
           killed = victim.address;
           victim.child.kill('SIGKILL');

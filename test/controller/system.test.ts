@@ -82,12 +82,12 @@ describe('whole system in one process', () => {
       strategy: { strategy: { $case: 'evolution', value: { populationSize: 2, sampleSize: 2 } } },
       score: ScoreKind.SCORE_KIND_P_TG,
       alpha: 0.5,
-      stepsPerTrial: 4,
+      stepsPerTrial: 2,
       numTrials: 3,
       teacherId: 'tiny',
       seed: 3,
-      dataset: { name: 'mnist', numValidation: 100 },
-      training: { batchSize: 16 },
+      dataset: { name: 'mnist', numValidation: 50 },
+      training: { batchSize: 8 },
     });
     const runner = clients.controller.runStudy({ config })[Symbol.asyncIterator]();
     const first = await runner.next();
@@ -115,7 +115,7 @@ describe('whole system in one process', () => {
       assert.ok(t.tg! >= -1 && t.tg! <= 1);
       assert.ok(Math.abs(t.score! - (0.5 * t.p! + 0.5 * t.tg!)) < 1e-12);
       assert.equal(t.similarity?.teacherLayers.join(), 'L0,L1');
-      assert.equal(t.steps, 4);
+      assert.equal(t.steps, 2);
     }
   });
 
