@@ -17,6 +17,7 @@ import { createLogger } from '../../services/common/log.ts';
 import { resolveConfig } from '../../services/config.ts';
 import { startSearchController, type RunningController } from '../../services/controller/main.ts';
 import { runServices, type RunningServices } from '../../services/registry.ts';
+import { SMALL_GENOMES_SEED } from './real-services.ts';
 
 const N = 40;
 let dir: string;
@@ -86,7 +87,7 @@ const config = (over: Partial<StudyConfig>) =>
     space: SearchSpace.SEARCH_SPACE_CONVNET,
     score: ScoreKind.SCORE_KIND_P_TG,
     teacherId: 'tiny',
-    seed: 4,
+    seed: SMALL_GENOMES_SEED,
     dataset: { name: 'mnist', numValidation: 50 },
     training: { batchSize: 8 },
     ...over,
@@ -103,7 +104,8 @@ describe('trainer failover (real trainers)', () => {
       if (process.env['TGSAGE_TEST_VERBOSE']) console.log(((performance.now() - t0) / 1000).toFixed(2), e.event?.$case, JSON.stringify(e.event?.$case === 'trialProgress' ? e.event.value.progress : ''));
       if (e.event?.$case === 'trialStarted') startedOn.set(e.event.value.trialId, e.event.value.trainer);
       if (!killed && e.event?.$case === 'trialProgress' && e.event.value.progress?.phase === 'training') {
-        const victim = trainers.find((t) => t.address === startedOn.get(e.event!.value.trialId ?? ''));
+        const trainer = startedOn.get(e.event.value.trialId);
+        const victim = trainers.find((t) => t.address === trainer);
         if (victim) {
           killed = victim.address;
           victim.child.kill('SIGKILL');

@@ -10,7 +10,7 @@ import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { ScoreKind, StudyConfig, StudyState, TrialState, type Trial } from '../../gen/tgsage/v1/search_controller.ts';
 import { toArray } from '../support/grpc.ts';
-import { startRealServices, type RealServices } from './real-services.ts';
+import { SMALL_GENOMES_SEED, startRealServices, type RealServices } from './real-services.ts';
 
 let services: RealServices;
 const children: ChildProcess[] = [];
@@ -44,12 +44,12 @@ describe('kill -9 and resume (real services)', () => {
     const first = await startController();
     const config = StudyConfig.fromPartial({
       space: SearchSpace.SEARCH_SPACE_CONVNET,
-      strategy: { strategy: { $case: 'evolution', value: { populationSize: 2, sampleSize: 2 } } },
+      strategy: { strategy: { $case: 'random', value: {} } },
       score: ScoreKind.SCORE_KIND_P_TG,
       stepsPerTrial: 2,
       numTrials: 3,
       teacherId: 'tiny',
-      seed: 8,
+      seed: SMALL_GENOMES_SEED,
       dataset: { name: 'mnist', numValidation: 50 },
       training: { batchSize: 8 },
     });

@@ -7,7 +7,7 @@ import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { type CompleteTrialRequest, ScoreKind, StudyConfig, StudyState, TrialState, type StudyEvent } from '../../gen/tgsage/v1/search_controller.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
-import { activations, startRealServices, TINY_STIMULI, type RealServices } from './real-services.ts';
+import { activations, SMALL_GENOMES_SEED, startRealServices, TINY_STIMULI, type RealServices } from './real-services.ts';
 
 const N = TINY_STIMULI;
 const FEATURES = 12;
@@ -79,13 +79,13 @@ describe('whole system in one process', () => {
     const config = StudyConfig.fromPartial({
       name: 'system',
       space: SearchSpace.SEARCH_SPACE_CONVNET,
-      strategy: { strategy: { $case: 'evolution', value: { populationSize: 2, sampleSize: 2 } } },
+      strategy: { strategy: { $case: 'random', value: {} } },
       score: ScoreKind.SCORE_KIND_P_TG,
       alpha: 0.5,
       stepsPerTrial: 2,
       numTrials: 3,
       teacherId: 'tiny',
-      seed: 3,
+      seed: SMALL_GENOMES_SEED,
       dataset: { name: 'mnist', numValidation: 50 },
       training: { batchSize: 8 },
     });
