@@ -99,7 +99,7 @@ describe('trainer failover (real trainers)', () => {
     let studyId = '';
     const startedOn = new Map<string, string>();
     const t0 = performance.now();
-    for await (const e of clients.controller.runStudy({ config: config({ numTrials: 2, stepsPerTrial: 12 }) })) {
+    for await (const e of clients.controller.runStudy({ config: config({ numTrials: 2, stepsPerTrial: 30 }) })) {
       studyId = e.studyId;
       if (process.env['TGSAGE_TEST_VERBOSE']) console.log(((performance.now() - t0) / 1000).toFixed(2), e.event?.$case, JSON.stringify(e.event?.$case === 'trialProgress' ? e.event.value.progress : ''));
       if (e.event?.$case === 'trialStarted') startedOn.set(e.event.value.trialId, e.event.value.trainer);
