@@ -15,7 +15,7 @@
 //   encoded (encode throws InvalidArgumentError).
 import { InvalidArgumentError } from '../common/errors.ts';
 import { Downsample, SearchSpace, type ConvLayerGene, type Genome, type NasCell } from '../../gen/tgsage/v1/genome.ts';
-import type { Rng } from './rng.ts';
+import { createRng, type Rng } from './rng.ts';
 import {
   CONVNET_FILTERS,
   CONVNET_KERNELS,
@@ -125,14 +125,22 @@ export function encode(genome: Genome): Decisions {
 }
 
 /** Uniform over each position independently. */
-export function sampleDecisions(space: DecisionSpace, rng: Rng): Decisions {
+export function sampleDecisions(space: DecisionSpace, rng: Pick<Rng, 'int'>): Decisions {
   return space.sizes.map((n) => rng.int(n));
 }
 
 /** A genome sampled uniformly over the decisions (then decoded). */
-export function sampleGenome(space: DecisionSpace | SearchSpace | SpaceName, rng: Rng): Genome {
+export function sampleGenome(space: DecisionSpace | SearchSpace | SpaceName, rng: Pick<Rng, 'int'>): Genome {
   const s = typeof space === 'object' ? space : decisionSpace(space);
   return decode(s, sampleDecisions(s, rng));
+}
+
+/**
+ * THE genome for `--random-genome --seed S` and SampleGenome(space, seed): uniform over the decisions, drawn from
+ * createRng(seed), i.e. exactly `sampleGenome(space, createRng(seed))` (what the trainer and CLI already call).
+ */
+export function randomGenome(space: DecisionSpace | SearchSpace | SpaceName, seed: number | bigint): Genome {
+  return sampleGenome(space, createRng(seed));
 }
 
 function decodeConvNet(d: readonly number[]): Genome {

@@ -7,8 +7,7 @@
 //     reduction cell).
 //   - block j: op_a(input_a) + op_b(input_b); in a reduction cell the ops on the cell inputs (0, 1) use stride 2.
 //   - ops: identity (nothing, or a factorised reduction when stride 2); relu -> k x k separable conv -> bn;
-//     relu -> 3x3 conv with dilation 2 -> bn (dilated-conv.ts: trainable through space-to-batch; stride 2
-//     subsamples after it with a 1x1 stride-2 average pool); 3x3 average / max pool 'same'; relu -> 1x7 conv -> 7x1 conv -> bn.
+//     relu -> 3x3 conv with dilation 2 (and the stride) -> bn (dilated-conv.ts: trainable on every backend); 3x3 average / max pool 'same'; relu -> 1x7 conv -> 7x1 conv -> bn.
 //   - output: concatenation of the cell's hidden states no block uses (the block itself when it is the only one):
 //     unused blocks and, as in NASNet's own code, an unused cell input (after a factorised reduction in a
 //     reduction cell). That keeps every cell connected: a cell whose blocks ignore input 1 would otherwise leave
@@ -144,10 +143,14 @@ function layerFactory(init: Initializers) {
         return bn(y, `${name}_bn`);
       }
       case NasOp.NAS_OP_DIL_CONV_3X3: {
-        let y = new DilatedConv2D({ name: `${name}_dil`, filters: c, kernelSize: 3, rate: 2, kernelInitializer: init.conv(`${name}_dil`) }).apply(
-          relu(x, `${name}_relu`),
-        ) as Sym;
-        if (stride === 2) y = subsample(y, `${name}_sub`);
+        const y = new DilatedConv2D({
+          name: `${name}_dil`,
+          filters: c,
+          kernelSize: 3,
+          rate: 2,
+          strides: stride,
+          kernelInitializer: init.conv(`${name}_dil`),
+        }).apply(relu(x, `${name}_relu`)) as Sym;
         return bn(y, `${name}_bn`);
       }
       case NasOp.NAS_OP_AVG_POOL_3X3:

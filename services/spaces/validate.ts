@@ -78,6 +78,12 @@ export function validateGenome(genome: Genome | undefined, path = 'genome'): 'co
   return fail(`${path}.space`, `unknown search space ${(space as { $case: string }).$case}`);
 }
 
+/** validateGenome, and the genome must belong to `expected` (e.g. the study's or the CLI's --space). */
+export function validateGenomeInSpace(genome: Genome | undefined, expected: 'convnet' | 'nasnet', path = 'genome'): void {
+  const actual = validateGenome(genome, path);
+  if (actual !== expected) fail(`${path}.space`, `is a ${actual} genome, but the search space is ${expected}`);
+}
+
 export function validateConvNet(g: ConvNetGenome, path = 'genome.convnet'): void {
   const depth = g.layers.length;
   if (depth < CONVNET_MIN_DEPTH || depth > CONVNET_MAX_DEPTH) {

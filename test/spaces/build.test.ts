@@ -84,8 +84,9 @@ test('nasnet: parameter count and FLOPs match a hand computation; representation
     convFlops(14, 3, 1, 8) +
     // cell0 at 14x14, C 8: two projections, separable 3x3 (depthwise + pointwise)
     2 * convFlops(14, 1, 8, 8) + 2 * 14 * 14 * 8 * 9 + convFlops(14, 1, 8, 8) +
-    // cell1: projections at 14x14 to 16; factorised reduction: two 1x1 convs 16 -> 8 at 7x7; dilated 3x3 at 14x14
-    2 * convFlops(14, 1, 8, 16) + 2 * convFlops(7, 1, 16, 8) + convFlops(14, 3, 16, 16) +
+    // cell1: projections at 14x14 to 16; factorised reduction: two 1x1 convs 16 -> 8 at 7x7; dilated 3x3 (9 taps)
+    // with stride 2 -> 7x7
+    2 * convFlops(14, 1, 8, 16) + 2 * convFlops(7, 1, 16, 8) + convFlops(7, 3, 16, 16) +
     // cell2 at 7x7, C 16: factorised reduction of cell0 (8 -> 2 x 8), projection, separable 3x3
     2 * convFlops(7, 1, 8, 8) + convFlops(7, 1, 16, 16) + 2 * 7 * 7 * 16 * 9 + convFlops(7, 1, 16, 16) +
     2 * 16 * 10;
@@ -162,21 +163,46 @@ test('buildModel rejects an invalid genome naming the gene', () => {
   assert.throws(() => buildModel({ space: { $case: 'convnet', value: { layers: [], head: 0 } } }), /genome.convnet.layers/);
 });
 
-test('the dilated conv layer equals conv2d with dilation 2 and has gradients', async () => {
+/** Independent reference for gradients: TensorFlow's atrous conv through space-to-batch (stride 1, rate 2, 3x3). */
+function atrousReference(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+  const [, h, wd] = x.shape;
+  const eh = (h + 4) % 2;
+  const ew = (wd + 4) % 2;
+  const padded = tf.pad(x, [[0, 0], [2, 2 + eh], [2, 2 + ew], [0, 0]]);
+  const blocks = tf.spaceToBatchND(padded, [2, 2], [[0, 0], [0, 0]]) as tf.Tensor4D;
+  const y = tf.batchToSpaceND(tf.conv2d(blocks, w, 1, 'valid'), [2, 2], [[0, 0], [0, 0]]) as tf.Tensor4D;
+  return tf.slice(y, [0, 0, 0, 0], [-1, h, wd, -1]);
+}
+
+function assertClose(got: tf.Tensor, want: tf.Tensor, what: string, tol = 1e-4) {
+  assert.deepEqual(got.shape, want.shape, what);
+  const g = got.dataSync();
+  const w = want.dataSync();
+  g.forEach((v, i) => assert.ok(Math.abs(v - w[i]!) < tol * (1 + Math.abs(w[i]!)), `${what} [${i}]: ${v} vs ${w[i]}`));
+}
+
+test('the dilated conv equals conv2d with dilation 2 (also strided) and has the right gradients', async () => {
   const { dilatedConv2d } = await import('../../services/spaces/dilated-conv.ts');
   const before = tf.memory().numTensors;
   for (const size of [7, 8, 5]) {
     tf.tidy(() => {
       const x = tf.randomNormal([2, size, size + 1, 3], 0, 1, 'float32', size) as tf.Tensor4D;
       const w = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 99) as tf.Tensor4D;
-      const expected = tf.conv2d(x, w, 1, 'same', 'NHWC', 2).arraySync();
-      const actual = dilatedConv2d(x, w, 2);
-      assert.deepEqual(actual.shape, [2, size, size + 1, 4]);
-      const a = (actual.arraySync() as number[][][][]).flat(3);
-      const e = (expected as number[][][][]).flat(3);
-      a.forEach((v, i) => assert.ok(Math.abs(v - e[i]!) < 1e-4, `${size}: ${v} vs ${e[i]}`));
-      const g = tf.grad((ww: tf.Tensor) => tf.sum(dilatedConv2d(x, ww as tf.Tensor4D, 2)))(w);
-      assert.deepEqual(g.shape, [3, 3, 3, 4]);
+      const full = tf.conv2d(x, w, 1, 'same', 'NHWC', 2);
+      assertClose(dilatedConv2d(x, w, 2), full, `forward ${size}`);
+      // stride 2, 'same' (TF padding: the first window starts pad_top = floor(max(2(out-1) + 5 - n, 0) / 2) before
+      // the edge) = the stride-1 result at rows / columns 2i + 2 - pad_top
+      const offset = (n: number) => 2 - Math.floor(Math.max(2 * (Math.ceil(n / 2) - 1) + 5 - n, 0) / 2);
+      const rows = Array.from({ length: Math.ceil(size / 2) }, (_, i) => 2 * i + offset(size));
+      const cols = Array.from({ length: Math.ceil((size + 1) / 2) }, (_, i) => 2 * i + offset(size + 1));
+      const strided = tf.gather(tf.gather(full, tf.tensor1d(rows, 'int32'), 1), tf.tensor1d(cols, 'int32'), 2);
+      assertClose(dilatedConv2d(x, w, 2, 2), strided, `stride 2, ${size}`);
+      // gradients against space-to-batch
+      const r = tf.randomNormal([2, size, size + 1, 4], 0, 1, 'float32', 7);
+      const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(dilatedConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2), r)))([x, w]);
+      const [ex, ew] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(atrousReference(xx as tf.Tensor4D, ww as tf.Tensor4D), r)))([x, w]);
+      assertClose(gx!, ex!, `dx ${size}`, 1e-3);
+      assertClose(gw!, ew!, `dw ${size}`, 1e-3);
     });
   }
   assert.equal(tf.memory().numTensors, before);

@@ -127,3 +127,12 @@ test('nasnet genomes valid but outside the sampled value sets cannot be encoded'
   g.space.value.numReductions = 0; // unset = 2
   assert.equal(encode(g).at(-1), 1);
 });
+
+test('randomGenome maps a seed to one fixed genome per space', async () => {
+  const { randomGenome } = await import('../../services/spaces/decisions.ts');
+  assert.deepEqual(randomGenome('convnet', 3), randomGenome(SearchSpace.SEARCH_SPACE_CONVNET, 3n));
+  assert.notDeepEqual(randomGenome('convnet', 3), randomGenome('convnet', 4));
+  assert.equal(randomGenome('nasnet', 3).space?.$case, 'nasnet');
+  assert.deepEqual(randomGenome('nasnet', 3), sampleGenome('nasnet', createRng(3)));
+  validateGenome(randomGenome('nasnet', 2 ** 53 - 1));
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateGenome } from '../../services/spaces/validate.ts';
+import { validateGenome, validateGenomeInSpace } from '../../services/spaces/validate.ts';
 import { genomeFromJson, genomeToJson } from '../../services/spaces/json.ts';
 import { sampleGenome } from '../../services/spaces/decisions.ts';
 import { createRng } from '../../services/spaces/rng.ts';
@@ -114,4 +114,9 @@ test('JSON: friendly errors', () => {
   assert.throws(() => genomeFromJson('{"convnet": {"layers": [{"filters": 16, "kernelSize": 3}]}}'), /genome.convnet.layers: must have 2 to 8/);
   assert.throws(() => genomeFromJson('{}'), /genome.space: must be set/);
   assert.throws(() => genomeFromJson('{"convnet": {}, "nasnet": {}}'), /not both/);
+});
+
+test('a genome of the other space is rejected where a space is expected', () => {
+  validateGenomeInSpace(nasnet(), 'nasnet');
+  assert.throws(() => validateGenomeInSpace(nasnet(), 'convnet'), /^InvalidArgumentError: genome.space: is a nasnet genome, but the search space is convnet$/);
 });
