@@ -47,8 +47,11 @@ export function resolveHalvingConfig(
   const rungs = mf.rungs || HALVING_DEFAULTS.rungs;
   if (!Number.isInteger(eta) || eta < 2 || eta > 100) throw new InvalidArgumentError(`${field}.eta`, `must be an integer in [2, 100], got ${eta}`);
   if (!Number.isInteger(rungs) || rungs < 1 || rungs > 10) throw new InvalidArgumentError(`${field}.rungs`, `must be an integer in [1, 10], got ${rungs}`);
-  if (!Number.isInteger(stepsPerTrial) || stepsPerTrial < 1) throw new InvalidArgumentError('config.steps_per_trial', `must be >= 1, got ${stepsPerTrial}`);
-  if (!Number.isInteger(numTrials) || numTrials < 1) throw new InvalidArgumentError('config.num_trials', `must be >= 1, got ${numTrials}`);
+  // Sibling fields of the config: "config.multi_fidelity" -> "config.steps_per_trial", "multi_fidelity" -> "steps_per_trial".
+  const root = field.replace(/\.?multi_fidelity$/, '');
+  const sibling = (name: string) => (root ? `${root}.${name}` : name);
+  if (!Number.isInteger(stepsPerTrial) || stepsPerTrial < 1) throw new InvalidArgumentError(sibling('steps_per_trial'), `must be >= 1, got ${stepsPerTrial}`);
+  if (!Number.isInteger(numTrials) || numTrials < 1) throw new InvalidArgumentError(sibling('num_trials'), `must be >= 1, got ${numTrials}`);
   const minSteps = mf.minSteps || Math.max(1, Math.floor(stepsPerTrial / eta ** (rungs - 1)));
   const budgets = Array.from({ length: rungs }, (_, r) => (r === rungs - 1 ? stepsPerTrial : minSteps * eta ** r));
   for (let r = 1; r < rungs; r++) {

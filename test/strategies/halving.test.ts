@@ -24,6 +24,8 @@ describe('successive halving config', () => {
     field(() => resolveHalvingConfig(mf({ rungs: 11 }), 900, 27), 'config.multi_fidelity.rungs');
     field(() => resolveHalvingConfig(mf({ minSteps: 400 }), 900, 27), 'config.multi_fidelity.min_steps'); // 400, 1200, 900
     field(() => resolveHalvingConfig(mf(), 0, 27), 'config.steps_per_trial');
+    field(() => resolveHalvingConfig(mf(), 900, 0, 'multi_fidelity'), 'num_trials');
+    field(() => resolveHalvingConfig(mf({ eta: 1 }), 900, 27, 'multi_fidelity'), 'multi_fidelity.eta');
   });
 });
 

@@ -47,6 +47,16 @@ describe('random strategy', () => {
     assert.equal(s.suggest(2).length, 2); // exhausted: repeats rather than fails
   });
 
+  it('avoids candidates already seen under another vector when the space has a canonical form', () => {
+    // Decision 1 is unused when decision 0 is 0 (like a layer slot beyond the depth): 4 distinct candidates.
+    const space = { name: 'gated', sizes: [2, 3], labels: ['on', 'x'], canonical: (d: readonly number[]) => (d[0] === 0 ? [0, 0] : [...d]) };
+    for (const seed of [1, 2, 3]) {
+      const s = registry.create('random', {}, space, seed);
+      const keys = s.suggest(4).map((p) => space.canonical(p.decisions).join());
+      assert.equal(new Set(keys).size, 4, `seed ${seed}: ${keys}`);
+    }
+  });
+
   it('state/restore continues with the same suggestions', () => {
     const s = registry.create('random', {}, space, 9);
     s.suggest(3);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { createStrategyRegistry } from '../../services/controller/strategies/registry.ts';
-import { CONVNET_SPACE, NASNET_SPACE, checkDecisions, decode } from '../../services/spaces/decisions.ts';
+import { CONVNET_SPACE, NASNET_SPACE, checkDecisions, decode, encode } from '../../services/spaces/decisions.ts';
 import { validateGenome } from '../../services/spaces/validate.ts';
 
 before(async () => {
@@ -33,4 +33,33 @@ describe('strategies on the real search spaces', () => {
       });
     }
   }
+
+  it('evolution with the canonical form never re-proposes a convnet genome it has seen', () => {
+    const space = { ...CONVNET_SPACE, canonical: (d: readonly number[]) => encode(decode(CONVNET_SPACE, d)) };
+    const s = registry.create('evolution', { populationSize: 8, sampleSize: 3 }, space, 5);
+    const seen = new Set<string>();
+    let naiveRepeats = 0;
+    for (let round = 0; round < 20; round++) {
+      const ps = s.suggest(4);
+      for (const p of ps) {
+        const key = space.canonical(p.decisions).join();
+        assert.ok(!seen.has(key), `round ${round}: repeated genome`);
+        seen.add(key);
+      }
+      s.update(ps.map((p) => ({ decisions: p.decisions, score: decode(CONVNET_SPACE, p.decisions).space?.$case === 'convnet' ? p.decisions[0]! : 0 })));
+    }
+    // Without the canonical form, mutations of unused slots repeat genomes.
+    const plain = registry.create('evolution', { populationSize: 8, sampleSize: 3 }, CONVNET_SPACE, 5);
+    const plainSeen = new Set<string>();
+    for (let round = 0; round < 20; round++) {
+      const ps = plain.suggest(4);
+      for (const p of ps) {
+        const key = encode(decode(CONVNET_SPACE, p.decisions)).join();
+        if (plainSeen.has(key)) naiveRepeats++;
+        plainSeen.add(key);
+      }
+      plain.update(ps.map((p) => ({ decisions: p.decisions, score: p.decisions[0]! })));
+    }
+    assert.ok(naiveRepeats > 0, 'the canonical form should matter in this setting');
+  });
 });

@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../../services/common/errors.ts';
 import { createStrategyRegistry } from '../../services/controller/strategies/registry.ts';
+import type { ReinforceStrategy } from '../../services/controller/strategies/reinforce.ts';
 import type { Strategy } from '../../services/controller/strategies/strategy.ts';
 import { bestOf, convnetLikeSpace, matchObjective, mean, runSearch } from './helpers.ts';
 
@@ -87,6 +88,45 @@ describe('REINFORCE controller', () => {
     assert.deepEqual(run(2), a);
     const other = withStrategy(quick, 4, (s) => s.suggest(4).map((p) => p.decisions));
     assert.notDeepEqual(other, a.slice(0, 4));
+  });
+
+  it('samples from the same distribution its loss scores (teacher-forced log-probabilities)', () => {
+    const tiny = { name: 'tiny', sizes: [3, 2, 4], labels: ['a', 'b', 'c'] };
+    const s = registry.create('reinforce', { hiddenUnits: 8, learningRate: 0.1, entropyWeight: 1e-9 }, tiny, 6) as ReinforceStrategy;
+    try {
+      // Shape the policy so later choices depend on earlier ones (rewarding c == 2*b agreement and a == 1).
+      for (let i = 0; i < 15; i++) {
+        const ps = s.suggest(8);
+        s.update(ps.map((p) => ({ decisions: p.decisions, score: Number(p.decisions[0] === 1) + Number(p.decisions[2] === 2 * p.decisions[1]!) })));
+      }
+      const all: number[][] = [];
+      for (let a = 0; a < 3; a++) for (let b = 0; b < 2; b++) for (let c = 0; c < 4; c++) all.push([a, b, c]);
+      const probs = s.logProbs(all).map(Math.exp);
+      assert.ok(Math.abs(probs.reduce((x, y) => x + y, 0) - 1) < 1e-5);
+      assert.ok(Math.max(...probs) > 0.15, `policy still near uniform: ${Math.max(...probs)}`);
+      const N = 3000;
+      const counts = new Map<string, number>();
+      for (const p of s.suggest(N)) counts.set(p.decisions.join(), (counts.get(p.decisions.join()) ?? 0) + 1);
+      all.forEach((d, i) => {
+        const f = (counts.get(d.join()) ?? 0) / N;
+        const sd = Math.sqrt((probs[i]! * (1 - probs[i]!)) / N);
+        assert.ok(Math.abs(f - probs[i]!) < 5 * sd + 1e-3, `${d}: sampled ${f}, policy ${probs[i]}`);
+      });
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it('an update raises the log-probability of above-baseline results and lowers the others', () => {
+    withStrategy({ hiddenUnits: 8, entropyWeight: 1e-9 }, 2, (strategy) => {
+      const s = strategy as ReinforceStrategy;
+      const [a, b] = s.suggest(2).map((p) => p.decisions);
+      const before = s.logProbs([a!, b!]);
+      s.update([{ decisions: a!, score: 1 }, { decisions: b!, score: 0 }]);
+      const after = s.logProbs([a!, b!]);
+      assert.ok(after[0]! > before[0]!, `${before} -> ${after}`);
+      assert.ok(after[1]! < before[1]!, `${before} -> ${after}`);
+    });
   });
 
   it('skips failed results and learns nothing from an empty batch', () => {

@@ -3,12 +3,13 @@
 // drawn at random (without replacement) from the population, mutates one random decision of the best of them to a
 // different value, and proposes the child. Each result joins the queue's young end; the oldest member dies once
 // the queue holds more than P. Asynchronous by nature: proposals made while results are pending are tournaments
-// over whatever population is there (random while it is still empty).
+// over whatever population is there (random while it is still empty). A mutation whose candidate was already seen
+// (same vector, or same canonical vector when the space defines one) is redrawn up to MUTATION_RETRIES times.
 
 import { FailedPreconditionError } from '../../common/errors.ts';
 import { checkState, drawUnseen } from './random.ts';
 import { createRng, isRngState } from './rng.ts';
-import { decisionKey, spaceCardinality, type DecisionSpace } from './space.ts';
+import { candidateKey, spaceCardinality, type DecisionSpace } from './space.ts';
 import type { EvolutionSettings } from './settings.ts';
 import type { Proposal, Strategy, StrategyResult, StrategyState } from './strategy.ts';
 
@@ -62,8 +63,8 @@ export function createEvolutionStrategy(settings: EvolutionSettings, space: Deci
     const parent = tournamentWinner();
     const exhausted = seen.size >= spaceCardinality(space);
     let child = mutate(parent.decisions);
-    for (let i = 0; i < MUTATION_RETRIES && !exhausted && seen.has(decisionKey(child)); i++) child = mutate(parent.decisions);
-    seen.add(decisionKey(child));
+    for (let i = 0; i < MUTATION_RETRIES && !exhausted && seen.has(candidateKey(space, child)); i++) child = mutate(parent.decisions);
+    seen.add(candidateKey(space, child));
     return child;
   };
 
@@ -75,7 +76,7 @@ export function createEvolutionStrategy(settings: EvolutionSettings, space: Deci
     },
     update(results: readonly StrategyResult[]): void {
       for (const r of results) {
-        seen.add(decisionKey(r.decisions));
+        seen.add(candidateKey(space, r.decisions));
         if (!Number.isFinite(r.score)) continue; // failed trials do not join the population
         population.push({ decisions: [...r.decisions], score: r.score });
         while (population.length > populationSize) population.shift();

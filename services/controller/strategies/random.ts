@@ -3,19 +3,19 @@
 
 import { FailedPreconditionError } from '../../common/errors.ts';
 import { createRng, isRngState, type Rng } from './rng.ts';
-import { decisionKey, randomDecisions, spaceCardinality, type DecisionSpace } from './space.ts';
+import { candidateKey, randomDecisions, spaceCardinality, type DecisionSpace } from './space.ts';
 import type { Proposal, Strategy, StrategyResult, StrategyState } from './strategy.ts';
 
 export type RandomSettings = Record<string, never>;
 
 const REDRAWS = 64;
 
-/** Draws a point not in `seen` (up to REDRAWS tries), and records it. Shared by the strategies that sample randomly. */
+/** Draws a point whose candidate is not in `seen` (up to REDRAWS tries), and records it. Shared by the strategies that sample randomly. */
 export function drawUnseen(space: DecisionSpace, rng: Rng, seen: Set<string>): number[] {
   const exhausted = seen.size >= spaceCardinality(space);
   let d = randomDecisions(space, rng);
-  for (let i = 0; i < REDRAWS && !exhausted && seen.has(decisionKey(d)); i++) d = randomDecisions(space, rng);
-  seen.add(decisionKey(d));
+  for (let i = 0; i < REDRAWS && !exhausted && seen.has(candidateKey(space, d)); i++) d = randomDecisions(space, rng);
+  seen.add(candidateKey(space, d));
   return d;
 }
 
@@ -36,7 +36,7 @@ export function createRandomStrategy(_settings: RandomSettings, space: DecisionS
       return Array.from({ length: count }, () => ({ decisions: drawUnseen(space, rng, seen) }));
     },
     update(results: readonly StrategyResult[]): void {
-      for (const r of results) seen.add(decisionKey(r.decisions));
+      for (const r of results) seen.add(candidateKey(space, r.decisions));
     },
     state(): StrategyState {
       return { kind: 'random', version: 1, rng: rng.state(), seen: [...seen] };

@@ -10,11 +10,11 @@
 // `update(results)` makes one Adam step on the batch it is given:
 //   loss = -mean_i(A_i * log pi(d_i)) - entropy_weight * mean_i(sum_t H(pi_t | d_i,<t))
 // with advantages A_i = (R_i - b) / s: b is a moving-average baseline (b <- decay * b + (1 - decay) * R, seeded with
-// the first batch's mean) and s a moving estimate of the reward's standard deviation with the same decay. Dividing
+// the first batch's mean) and s a moving estimate of the rewards' spread around it, with the same decay. Dividing
 // by s keeps learning rate and entropy weight meaningful whatever the score's scale (P+TG differences between
 // candidates are often a few hundredths). Failed trials (non-finite scores) are skipped.
 //
-// Adam is written out here (not tf.train.adam) so that the optimizer's moments are plain variables that `state()`
+// Adam is our own (adam.ts, not tf.train.adam) so that the optimizer's moments are plain variables that `state()`
 // can read synchronously: the snapshot holds the weights, Adam's moments and step, the baseline and the RNG, and
 // `restore` continues bit-for-bit on the same backend.
 //
@@ -27,6 +27,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' bundle registers them all (its ESM dist cannot load in Node).
 import '@tensorflow/tfjs-layers';
 import { FailedPreconditionError } from '../../common/errors.ts';
+import { createAdam } from './adam.ts';
 import { checkState } from './random.ts';
 import { createRng, isRngState, type Rng } from './rng.ts';
 import type { DecisionSpace } from './space.ts';
@@ -34,9 +35,6 @@ import type { ReinforceSettings } from './settings.ts';
 import type { Proposal, Strategy, StrategyResult, StrategyState } from './strategy.ts';
 
 const INIT_RANGE = 0.1;
-const ADAM_BETA1 = 0.9;
-const ADAM_BETA2 = 0.999;
-const ADAM_EPSILON = 1e-8;
 const STD_FLOOR = 1e-3;
 const MASKED = -1e9;
 
@@ -51,7 +49,12 @@ interface Params {
 type ParamName = keyof Params;
 const PARAM_NAMES: ParamName[] = ['embedding', 'wx', 'wh', 'bias', 'headW', 'headB'];
 
-export function createReinforceStrategy(settings: ReinforceSettings, space: DecisionSpace, seed: number): Strategy {
+export interface ReinforceStrategy extends Strategy {
+  /** The policy's log-probability of each decision vector (for tests and diagnostics). */
+  logProbs(decisions: readonly (readonly number[])[]): number[];
+}
+
+export function createReinforceStrategy(settings: ReinforceSettings, space: DecisionSpace, seed: number): ReinforceStrategy {
   const H = settings.hiddenUnits;
   const E = H;
   const sizes = space.sizes;
@@ -87,15 +90,11 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
     return uniform(size);
   };
   const params = Object.fromEntries(PARAM_NAMES.map((k) => [k, variable(tf.tensor(initial(k), shapes[k]), true)])) as unknown as Params;
-  const moments = PARAM_NAMES.map((k) => ({
-    m: variable(tf.zeros(shapes[k]), false),
-    v: variable(tf.zeros(shapes[k]), false),
-  }));
+  const adam = createAdam(PARAM_NAMES.map((k) => params[k]), { learningRate: settings.learningRate });
   // 0 for a position's real choices, MASKED for its padding: softmax over [T, *, M] is then per position.
   const maskData = new Float32Array(T * M);
   sizes.forEach((n, t) => maskData.fill(MASKED, t * M + n, (t + 1) * M));
   const mask = tf.keep(tf.tensor2d(maskData, [T, M]));
-  let adamStep = 0;
   let baseline: number | null = null;
   let variance: number | null = null;
   let disposed = false;
@@ -141,8 +140,9 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
       return out;
     });
 
-  /** Scalar loss of a batch, teacher-forced over the given decisions; heads and input projections in one op each. */
-  const loss = (decisions: number[][], advantages: number[]): tf.Scalar => {
+  /** Teacher-forced log-probability and entropy (summed over positions) of each decision vector; heads and input
+   * projections in one op each. */
+  const forward = (decisions: readonly (readonly number[])[]): { logp: tf.Tensor1D; entropy: tf.Tensor1D } => {
     const B = decisions.length;
     // Inputs as one-hot rows times the embedding (not tf.gather: its gradient needs UnsortedSegmentSum, which the
     // wasm backend lacks), and the chosen decisions as one-hot masks over the padded heads.
@@ -167,26 +167,15 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
     }
     const logits = tf.add(tf.matMul(tf.stack(hs) as tf.Tensor3D, params.headW as tf.Tensor3D), tf.expandDims(tf.add(params.headB, mask), 1));
     const lp = tf.logSoftmax(logits); // [T, B, M]
-    const logp = tf.sum(tf.mul(lp, tf.tensor3d(oneHot, [T, B, M])), [0, 2]);
-    const entropy = tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), [0, 2]));
-    const pg = tf.neg(tf.mean(tf.mul(logp, tf.tensor1d(advantages))));
-    return tf.sub(pg, tf.mul(settings.entropyWeight, tf.mean(entropy))) as tf.Scalar;
+    const logp = tf.sum(tf.mul(lp, tf.tensor3d(oneHot, [T, B, M])), [0, 2]) as tf.Tensor1D;
+    const entropy = tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), [0, 2])) as tf.Tensor1D;
+    return { logp, entropy };
   };
 
-  const adam = (grads: Record<string, tf.Tensor>): void => {
-    adamStep++;
-    const c1 = 1 - ADAM_BETA1 ** adamStep;
-    const c2 = 1 - ADAM_BETA2 ** adamStep;
-    tf.tidy(() => {
-      PARAM_NAMES.forEach((k, i) => {
-        const g = grads[params[k].name]!;
-        const { m, v } = moments[i]!;
-        m.assign(tf.add(tf.mul(ADAM_BETA1, m), tf.mul(1 - ADAM_BETA1, g)));
-        v.assign(tf.add(tf.mul(ADAM_BETA2, v), tf.mul(1 - ADAM_BETA2, tf.square(g))));
-        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), ADAM_EPSILON));
-        params[k].assign(tf.sub(params[k], tf.mul(settings.learningRate, update)));
-      });
-    });
+  const loss = (decisions: number[][], advantages: number[]): tf.Scalar => {
+    const { logp, entropy } = forward(decisions);
+    const pg = tf.neg(tf.mean(tf.mul(logp, tf.tensor1d(advantages))));
+    return tf.sub(pg, tf.mul(settings.entropyWeight, tf.mean(entropy))) as tf.Scalar;
   };
 
   const alive = (): void => {
@@ -211,18 +200,24 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
         baseline = batchMean;
         variance = rewards.reduce((a, r) => a + (r - batchMean) ** 2, 0) / rewards.length;
       }
-      const sd = Math.max(Math.sqrt(variance), STD_FLOOR);
-      const advantages = rewards.map((r) => (r - baseline!) / sd);
+      // Deviations from the baseline before this batch; the spread estimate takes them in first, so a lone early
+      // result cannot meet a zero spread and get a huge advantage.
+      const deviations = rewards.map((r) => r - baseline!);
       const d = settings.baselineDecay;
-      for (const r of rewards) {
-        variance = d * variance + (1 - d) * (r - baseline) ** 2;
-        baseline = d * baseline + (1 - d) * r;
-      }
+      for (const dev of deviations) variance = d * variance + (1 - d) * dev * dev;
+      const sd = Math.max(Math.sqrt(variance), STD_FLOOR);
+      const advantages = deviations.map((dev) => dev / sd);
+      for (const r of rewards) baseline = d * baseline + (1 - d) * r;
       const decisions = ok.map((r) => r.decisions);
       const { value, grads } = tf.variableGrads(() => loss(decisions, advantages), PARAM_NAMES.map((k) => params[k]));
-      adam(grads);
+      adam.apply(PARAM_NAMES.map((k) => grads[params[k].name]!));
       value.dispose();
       tf.dispose(grads);
+    },
+    logProbs(decisions) {
+      alive();
+      if (decisions.length === 0) return [];
+      return tf.tidy(() => forward(decisions).logp.arraySync());
     },
     state(): StrategyState {
       alive();
@@ -235,9 +230,9 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
         version: 1,
         shapes,
         params: PARAM_NAMES.map((k) => enc(params[k])),
-        adamM: moments.map((x) => enc(x.m)),
-        adamV: moments.map((x) => enc(x.v)),
-        adamStep,
+        adamM: adam.m.map(enc),
+        adamV: adam.v.map(enc),
+        adamStep: adam.step,
         baseline,
         variance,
         rng: rng.state(),
@@ -259,11 +254,11 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
       tf.tidy(() => {
         PARAM_NAMES.forEach((k, i) => {
           params[k].assign(dec((s['params'] as unknown[])[i], k));
-          moments[i]!.m.assign(dec((s['adamM'] as unknown[])[i], k));
-          moments[i]!.v.assign(dec((s['adamV'] as unknown[])[i], k));
+          adam.m[i]!.assign(dec((s['adamM'] as unknown[])[i], k));
+          adam.v[i]!.assign(dec((s['adamV'] as unknown[])[i], k));
         });
       });
-      adamStep = Number(s['adamStep']);
+      adam.step = Number(s['adamStep']);
       baseline = s['baseline'] as number | null;
       variance = s['variance'] as number | null;
       rng = createRng(s['rng']);
@@ -271,7 +266,8 @@ export function createReinforceStrategy(settings: ReinforceSettings, space: Deci
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      tf.dispose([...PARAM_NAMES.map((k) => params[k]), ...moments.flatMap((x) => [x.m, x.v]), mask]);
+      adam.dispose();
+      tf.dispose([...PARAM_NAMES.map((k) => params[k]), mask]);
     },
   };
 }

@@ -12,6 +12,13 @@ export interface DecisionSpace {
   readonly sizes: readonly number[];
   /** Readable name of each decision, e.g. "layers[2].kernel_size". */
   readonly labels: readonly string[];
+  /**
+   * Optional: the canonical vector of the same candidate (e.g. `d => encode(decode(space, d))`, which zeroes the
+   * slots of convnet layers beyond the depth). Random search and evolution use it to avoid proposing a candidate
+   * already seen under another vector (in the convnet space over a third of single-decision mutations change only
+   * unused slots). Strategies still propose and learn from raw vectors.
+   */
+  readonly canonical?: (decisions: readonly number[]) => number[];
 }
 
 /** Throws unless `space` is well formed. */
@@ -37,6 +44,11 @@ export function checkDecisions(space: DecisionSpace, decisions: readonly number[
 /** A string key for exact-duplicate checks. */
 export function decisionKey(decisions: readonly number[]): string {
   return decisions.join(',');
+}
+
+/** Duplicate-check key of a point: of its canonical vector when the space has one. */
+export function candidateKey(space: DecisionSpace, decisions: readonly number[]): string {
+  return decisionKey(space.canonical ? space.canonical(decisions) : decisions);
 }
 
 /** Number of points in the space (Infinity past 2^53). */
