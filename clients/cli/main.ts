@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
 import { trainCommand } from './commands/train.ts';
+import { dataCommand } from './commands/data.ts';
 import { describeError } from './errors.ts';
 
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   program.addCommand(teacherCommand());
   program.addCommand(scoreCommand());
   program.addCommand(trainCommand());
+  program.addCommand(dataCommand());
   program.addCommand(infoCommand());
   program.addCommand(searchCommand());
   program.addCommand(reportCommand());

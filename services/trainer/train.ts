@@ -43,12 +43,12 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
         const idx = tf.tensor1d(indices, 'int32');
         const x = tf.gather(data.train.images, idx);
         const y = tf.cast(tf.oneHot(tf.gather(data.train.labels, idx), data.numClasses), 'float32');
-        const cost = optimizer.minimize(
+        const { value, grads } = optimizer.computeGradients(
           () => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y),
-          true,
           varList,
-        )!;
-        return tf.add(lossSum, cost) as tf.Scalar;
+        );
+        optimizer.applyGradients(config.clipNorm > 0 ? clipByGlobalNorm(grads, config.clipNorm) : grads);
+        return tf.add(lossSum, value) as tf.Scalar;
       });
       lossSum.dispose();
       lossSum = next;
@@ -125,6 +125,18 @@ export async function accuracy(
   } finally {
     correct.dispose();
   }
+}
+
+/**
+ * Scales all gradients by min(1, maxNorm / ||g||) where ||g|| is their joint L2 norm: a short budget with a fixed
+ * learning rate then survives genomes whose first steps would otherwise blow up (flatten heads, tanh, no BN).
+ */
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
+  const names = Object.keys(grads);
+  if (names.length === 0) return grads;
+  const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!)))));
+  const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), tf.add(norm, tf.scalar(1e-6))));
+  return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n]!, scale)]));
 }
 
 /** Mean categorical cross-entropy of softmax outputs `p` against one-hot `y`. */

@@ -31,6 +31,8 @@ export interface TrainingConfig {
   readonly readLossEvery: number;
   /** Validation batch size. */
   readonly evalBatchSize: number;
+  /** Clip the gradients' joint L2 norm to this (0 = no clipping). */
+  readonly clipNorm: number;
 }
 
 export interface TrainingProgressEvent {
@@ -63,4 +65,5 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   seed: 0,
   readLossEvery: 10,
   evalBatchSize: 250,
+  clipNorm: 5,
 };

@@ -88,3 +88,20 @@ test('abort stops within a step and leaks nothing', async () => {
   assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
   disposeData(data);
 });
+
+test('clipByGlobalNorm scales every gradient by min(1, max / joint norm)', async () => {
+  await useCpu();
+  const { clipByGlobalNorm } = await import('../../services/trainer/train.ts');
+  const before = tf.memory().numTensors;
+  const a = [3, 0, 0];
+  const b = [0, 4];
+  const grads = { a: tf.tensor1d(a), b: tf.tensor1d(b) }; // joint norm 5
+  const clipped = tf.tidy(() => clipByGlobalNorm(grads, 2.5));
+  const close = (got: ArrayLike<number>, want: number[]) => want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) < 1e-5, `${got[i]} vs ${w}`));
+  close(clipped['a']!.dataSync(), [1.5, 0, 0]);
+  close(clipped['b']!.dataSync(), [0, 2]);
+  const same = tf.tidy(() => clipByGlobalNorm(grads, 10));
+  assert.ok(Math.abs(same['b']!.dataSync()[1]! - 4) < 1e-5);
+  tf.dispose([grads.a, grads.b, ...Object.values(clipped), ...Object.values(same)]);
+  assert.equal(tf.memory().numTensors, before);
+});

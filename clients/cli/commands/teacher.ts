@@ -12,6 +12,7 @@ import { formatBytes, table } from '../format.ts';
 import { collectLayer, layerChunks, openLayers, type LayerSpec } from '../layers.ts';
 import { encodeNpy } from '../npy.ts';
 import { printJson, printText } from '../output.ts';
+import { teacherComputeCommand, teacherTrainCommand } from './teacher-train.ts';
 import { createProgress } from '../progress.ts';
 
 export function teacherCommand(): Command {
@@ -104,6 +105,9 @@ export function teacherCommand(): Command {
         else printText(`wrote ${out}: ${size}x${size} float32`);
       }),
     );
+
+  teacher.addCommand(teacherTrainCommand());
+  teacher.addCommand(teacherComputeCommand());
 
   return teacher;
 }
