@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ADDRESS_OPTIONS, SERVICE_NAMES, defaultAddress } from './addresses.ts';
+import { compareCommand } from './commands/compare.ts';
 import { infoCommand } from './commands/info.ts';
 import { reportCommand } from './commands/report.ts';
 import { scoreCommand } from './commands/score.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   program.addCommand(scoreCommand());
   program.addCommand(trainCommand());
   program.addCommand(dataCommand());
+  program.addCommand(compareCommand());
   program.addCommand(infoCommand());
   program.addCommand(searchCommand());
   program.addCommand(reportCommand());

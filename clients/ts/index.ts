@@ -9,6 +9,7 @@ import { ScorerDefinition, type ScorerClient } from '../../gen/tgsage/v1/scorer.
 import { SearchControllerDefinition, type SearchControllerClient } from '../../gen/tgsage/v1/search_controller.ts';
 import { TeacherCacheDefinition, type TeacherCacheClient } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition, type TrainerClient } from '../../gen/tgsage/v1/trainer.ts';
+import { withFastCodecs } from '../../services/common/fast-codec.ts';
 
 export interface TgsageAddresses {
   teacherCache?: string;
@@ -94,7 +95,7 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
     return c;
   };
   const make = <D extends { methods: Record<string, MethodLike> }>(definition: D, address: string) =>
-    factory.create(definition as never, channel(address), {
+    factory.create(withFastCodecs(definition as never), channel(address), {
       '*': {},
       ...unaryDefaults(definition.methods, deadlineMs, attempts),
     }) as unknown;

@@ -8,6 +8,7 @@ import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-refl
 import { InfoDefinition, type InfoServiceImplementation } from '../../gen/tgsage/v1/info.ts';
 import { callLogMiddleware } from './call-log.ts';
 import { errorMiddleware } from './error-middleware.ts';
+import { withFastCodecs } from './fast-codec.ts';
 import type { Logger } from './log.ts';
 import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMetrics } from './metrics.ts';
 import { terminatorMiddleware } from './terminator.ts';
@@ -124,7 +125,10 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     .use(callLogMiddleware(logger))
     .use(terminatorMiddleware(shutdownController.signal))
     .use(errorMiddleware(logger));
-  for (const s of options.services) server.add(s.definition, s.implementation);
+  for (const s of options.services) {
+    const definition = 'methods' in s.definition ? withFastCodecs(s.definition as never) : s.definition;
+    server.add(definition, s.implementation);
+  }
   server.add(InfoDefinition, info);
   server.add(HealthDefinition, HealthServiceImpl(health));
   server.add(

@@ -3,6 +3,7 @@
 import { createChannel, createClient } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
+import { withFastCodecs } from '../common/fast-codec.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { sharedTeacherStore } from '../teacher-cache/main.ts';
@@ -21,7 +22,7 @@ export async function createScorerModule(deps: ServiceDeps): Promise<ServiceModu
     const channel = createChannel(config.teacherCacheAddress, undefined, {
       'grpc.max_receive_message_length': 8 * 1024 * 1024,
     });
-    teachers = grpcTeacherSource(createClient(TeacherCacheDefinition, channel), config.teacherCacheAddress);
+    teachers = grpcTeacherSource(createClient(withFastCodecs(TeacherCacheDefinition), channel), config.teacherCacheAddress);
     close = async () => channel.close();
   }
   logger.info('scorer teacher source', { source: teachers.description, cacheBytes: config.teacherRdmCacheBytes });

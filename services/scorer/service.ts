@@ -51,7 +51,14 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
         maxFeaturesPerLayer: limits.maxFeaturesPerLayer,
         maxTotalBytes: limits.maxScoreBytes,
       });
-      for await (const layer of layers) await session.addLayer(layer);
+      // Layer k is computed (native threads) while layer k+1 arrives: at most two layers' activations are held.
+      let computing: Promise<void> = Promise.resolve();
+      for await (const layer of layers) {
+        await computing;
+        computing = session.addLayer(layer);
+        computing.catch(() => undefined); // surfaced by the next await
+      }
+      await computing;
       return similarityToProto(session.finish());
     },
     async compareRdms(requests, { signal }) {

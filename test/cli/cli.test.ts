@@ -9,7 +9,7 @@ import { runServices, type RunningServices } from '../../services/registry.ts';
 import { resolveConfig } from '../../services/config.ts';
 import { readNpy, writeNpy } from '../../clients/cli/npy.ts';
 import { parseJson, runCli } from '../support/cli.ts';
-import { correlationRdm, spearman, upperTriangle } from './reference.ts';
+import { correlationRdm, pearson, spearman, upperTriangle } from './reference.ts';
 
 const N = 120;
 
@@ -158,6 +158,39 @@ describe('tgsage CLI against live services', () => {
     let worst = 0;
     for (let i = 0; i < N * N; i++) worst = Math.max(worst, Math.abs(data[i]! - ref[i]!));
     assert.ok(worst < 1e-5, `max |diff| ${worst}`);
+  });
+
+  it('compare sends RDMs computed elsewhere: against its own teacher RDMs and against the cached teacher', async () => {
+    const rdm = (l: { data: ArrayLike<number> }) => correlationRdm(l.data, N);
+    await writeNpy(file('rdm-conv2'), rdm(candidate['conv2']!), [N, N]);
+    await writeNpy(file('rdm-fc'), new Float32Array(rdm(candidate['fc']!)), [N, N]);
+    await writeNpy(file('rdm-v4'), rdm(teacher['v4']!), [N, N]);
+    await writeNpy(file('rdm-it'), rdm(teacher['it']!), [N, N]);
+    const cand = ['--rdm', `conv2=${file('rdm-conv2')}`, '--rdm', `fc=${file('rdm-fc')}`];
+    const [own, cached, bad] = await Promise.all([
+      runCli([...flags, '--json', 'compare', ...cand, '--teacher-rdm', `v4=${file('rdm-v4')}`, '--teacher-rdm', `it=${file('rdm-it')}`, '--comparator', 'pearson']),
+      runCli([...flags, '--json', 'compare', ...cand, '--teacher', 'cli-t']),
+      runCli([...flags, 'compare', '--rdm', `x=${file('conv1')}`, '--teacher', 'cli-t']),
+    ]);
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal(cached.code, 0, cached.stderr);
+    const tri = (name: string, l: { data: ArrayLike<number> }) => [name, upperTriangle(correlationRdm(l.data, N), N)] as const;
+    const c = [tri('conv2', candidate['conv2']!), tri('fc', candidate['fc']!)];
+    const t = [tri('v4', teacher['v4']!), tri('it', teacher['it']!)];
+    const o = parseJson(own);
+    const k = parseJson(cached);
+    assert.equal(o.teacherId, '');
+    assert.equal(k.teacherId, 'cli-t');
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < 2; j++) {
+        const p = pearson(c[i]![1], t[j]![1]);
+        const s = spearman(c[i]![1], t[j]![1]);
+        assert.ok(Math.abs(o.matrix[i][j] - p) < 1e-5, `own pearson [${i}][${j}] ${o.matrix[i][j]} vs ${p}`);
+        assert.ok(Math.abs(k.matrix[i][j] - s) < 1e-4, `cached spearman [${i}][${j}] ${k.matrix[i][j]} vs ${s}`);
+      }
+    }
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: .*must be 120 x 120/m);
   });
 
   it('bad requests exit 1 with error: <CODE>: <message>', async () => {

@@ -1,0 +1,66 @@
+// The bulk-tensor wire codecs against ts-proto's generated ones, both directions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CompareRdmsRequest, ScoreActivationsRequest, ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
+import { CreateTeacherRequest, TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
+import { MatrixChunk } from '../../gen/tgsage/v1/tensor.ts';
+import { withFastCodecs } from '../../services/common/fast-codec.ts';
+
+type Codec = { encode(m: unknown): { finish(): Uint8Array }; decode(b: Uint8Array): unknown };
+const fastScorer = withFastCodecs(ScorerDefinition);
+const fastCache = withFastCodecs(TeacherCacheDefinition);
+const fast = {
+  score: fastScorer.methods.scoreActivations.requestType as unknown as Codec,
+  compare: fastScorer.methods.compareRdms.requestType as unknown as Codec,
+  create: fastCache.methods.createTeacher.requestType as unknown as Codec,
+  matrix: fastCache.methods.getRdm.responseType as unknown as Codec,
+};
+const slow = {
+  score: ScoreActivationsRequest as unknown as Codec,
+  compare: CompareRdmsRequest as unknown as Codec,
+  create: CreateTeacherRequest as unknown as Codec,
+  matrix: MatrixChunk as unknown as Codec,
+};
+
+const data = Buffer.from(new Float32Array([1, -2, 3.5, NaN]).buffer);
+const samples: Record<keyof typeof fast, unknown[]> = {
+  score: [
+    { message: { $case: 'chunk', value: { layer: 'conv1 ü', dtype: 1, shape: [1000, 3, 300000], data } } },
+    { message: { $case: 'chunk', value: { layer: '', dtype: 0, shape: [], data } } },
+    { message: { $case: 'chunk', value: { layer: 'x', dtype: 2, shape: [2], data: Buffer.alloc(0) } } },
+    { message: { $case: 'header', value: { teacherId: 't', rdmMethod: 1, comparator: 3, teacherLayers: ['a', 'b'] } } },
+  ],
+  create: [
+    { message: { $case: 'chunk', value: { layer: 'IT', dtype: 3, shape: [5, 128], data: Buffer.alloc(300, 7) } } },
+    { message: { $case: 'header', value: { id: 'x', description: 'd', numStimuli: 5, stimulusIds: ['a'], rdmMethod: 0, storeGram: true } } },
+  ],
+  compare: [
+    { message: { $case: 'rdm', value: { side: 2, chunk: { layer: 'T', dtype: 1, size: 1000, offset: 2 ** 40 + 3, data } } } },
+    { message: { $case: 'rdm', value: { side: 0, chunk: { layer: '', dtype: 0, size: 0, offset: 0, data } } } },
+    { message: { $case: 'header', value: { teacherId: '', comparator: 1, numStimuli: 9 } } },
+  ],
+  matrix: [
+    { layer: 'V1', dtype: 3, size: 70000, offset: 12345678901, data },
+    { layer: '', dtype: 0, size: 0, offset: 0, data: Buffer.alloc(0) },
+  ],
+};
+
+test('fast codecs write what ts-proto reads and read what ts-proto writes', () => {
+  for (const key of Object.keys(fast) as Array<keyof typeof fast>) {
+    for (const m of samples[key]) {
+      const ours = fast[key].encode(m).finish();
+      const theirs = slow[key].encode(m).finish();
+      assert.deepEqual(slow[key].decode(ours), slow[key].decode(theirs), `${key}: ts-proto reads ours`);
+      assert.deepEqual(fast[key].decode(theirs), slow[key].decode(theirs), `${key}: we read ts-proto's`);
+      assert.deepEqual(Buffer.from(ours), Buffer.from(theirs), `${key}: same bytes`);
+    }
+  }
+});
+
+test('payloads are read as views, not copies; malformed input falls back to the generated decoder', () => {
+  const bytes = fast.score.encode(samples.score[0]).finish();
+  const decoded = fast.score.decode(bytes) as ScoreActivationsRequest;
+  const chunk = decoded.message?.$case === 'chunk' ? decoded.message.value : undefined;
+  assert.ok(chunk && chunk.data.buffer === (bytes as Buffer).buffer);
+  assert.throws(() => fast.score.decode(bytes.subarray(0, bytes.length - 3)));
+});
