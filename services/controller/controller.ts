@@ -97,6 +97,13 @@ export function createController(deps: ControllerDeps): Controller {
     return s;
   }
 
+  /** Forgets an ended study's session and frees its strategy (tensors). */
+  function drop(studyId: string): void {
+    const s = sessions.get(studyId);
+    sessions.delete(studyId);
+    void s?.then((x) => x.proposer.dispose?.(), () => {});
+  }
+
   async function openSession(studyId: string): Promise<Session> {
     const record = storage.getStudy(studyId);
     if (record.driver === 'client') {
@@ -171,7 +178,7 @@ export function createController(deps: ControllerDeps): Controller {
     s.run = runStudyLoop(s, s.abort.signal)
       .catch((e) => log('error', 'runner crashed', { study: studyId, error: String(e) }))
       .finally(() => {
-        if (studyEnded(storage.getStudy(studyId).state)) sessions.delete(studyId);
+        if (studyEnded(storage.getStudy(studyId).state)) drop(studyId);
       });
     log('info', 'study running', { study: studyId });
   }
@@ -183,7 +190,7 @@ export function createController(deps: ControllerDeps): Controller {
     if (trials.length >= s.config.numTrials && trials.every((t) => isTerminal(t.state))) {
       const ok = trials.some((t) => t.state === TrialState.TRIAL_STATE_COMPLETED);
       finishStudy(s, ok ? StudyState.STUDY_STATE_FINISHED : StudyState.STUDY_STATE_FAILED, ok ? '' : 'no trial completed');
-      sessions.delete(s.id);
+      drop(s.id);
     }
   }
 
@@ -237,7 +244,7 @@ export function createController(deps: ControllerDeps): Controller {
           finishStudy(s, StudyState.STUDY_STATE_STOPPED);
         });
       }
-      sessions.delete(studyId);
+      drop(studyId);
       log('info', 'study stopped', { study: studyId });
       return snapshot({ id: studyId, storage });
     },
