@@ -93,6 +93,25 @@ describe('runner', () => {
     assert.equal(pool.status()[0]!.healthy, true, 'back in the pool once serving again');
   });
 
+  it('runs REINFORCE with successive halving on the nasnet space', async () => {
+    const a = await startFakeTrainer();
+    cleanups.push(a.close);
+    const { controller } = await setup([a]);
+    const id = await controller.runStudy('', config({
+      space: SearchSpace.SEARCH_SPACE_NASNET,
+      strategy: { strategy: { $case: 'reinforce', value: { hiddenUnits: 8, learningRate: 0, baselineDecay: 0, entropyWeight: 0 } } },
+      numTrials: 4,
+      stepsPerTrial: 8,
+      parallelism: 2,
+      multiFidelity: { enabled: true, eta: 2, rungs: 2, minSteps: 0 },
+    }));
+    await events(controller.watch(id));
+    const s = controller.getStudy(id);
+    assert.equal(s.state, StudyState.STUDY_STATE_FINISHED);
+    assert.deepEqual(s.trials.map((t) => [t.rung, t.steps]), [[0, 4], [0, 4], [0, 4], [0, 4], [1, 8], [1, 8]]);
+    assert.ok(s.trials.every((t) => t.genome?.space?.$case === 'nasnet'));
+  });
+
   it('uses one dns:/// name through grpc-js round_robin', async () => {
     const a = await startFakeTrainer();
     cleanups.push(a.close);
