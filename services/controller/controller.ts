@@ -25,6 +25,7 @@ import {
   type StudyContext,
   trainTrial,
 } from './runner.ts';
+import { rewardOf } from './ranking.ts';
 import { isTerminal, type StudyStorage } from './storage.ts';
 import type { StrategyRegistry } from './strategies/registry.ts';
 
@@ -118,7 +119,7 @@ export function createController(deps: ControllerDeps): Controller {
     } else {
       const done = storage.listTrials(studyId).filter((t) => t.state === TrialState.TRIAL_STATE_COMPLETED && t.rung === 0);
       if (done.length > 0) {
-        await proposer.update(done.map((t) => ({ genome: t.genome!, score: t.score ?? t.p ?? t.tg ?? 0 })));
+        await proposer.update(done.map((t) => ({ genome: t.genome!, score: rewardOf(t) })));
       }
     }
     let wake: (() => void) | undefined;
