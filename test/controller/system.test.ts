@@ -2,6 +2,7 @@
 // 127.0.0.1:0; a tiny uploaded teacher; a tiny study run end to end through RunStudy and watched by a second client;
 // then ask/tell with activations scored by the real scorer, checked against a float64 reference written here.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
@@ -10,6 +11,12 @@ import { DType } from '../../gen/tgsage/v1/tensor.ts';
 import { activations, SMALL_GENOMES_SEED, startRealServices, TINY_STIMULI, type RealServices } from './real-services.ts';
 
 const N = TINY_STIMULI;
+
+function python(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('/usr/bin/python3', args, { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }, (e, stdout, stderr) =>
+      e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout)));
+}
 const FEATURES = 12;
 
 let services: RealServices;
@@ -98,6 +105,7 @@ describe('whole system in one process', () => {
     const watching = (async () => {
       for await (const e of watcherClients.controller.watchStudy({ studyId })) watched.push(e);
     })();
+    const pyWatch = python(['clients/python/examples/watch_study.py', studyId, '--controller', services.address['search-controller']!, '--json']);
     const ran: StudyEvent[] = [first.value];
     for (let r = await runner.next(); !r.done; r = await runner.next()) ran.push(r.value);
     await watching;
@@ -108,6 +116,10 @@ describe('whole system in one process', () => {
     assert.ok(watched.some((e) => e.event?.$case === 'trialCompleted'), 'the watcher saw results live');
     const study = await clients.controller.getStudy({ studyId });
     assert.equal(study.state, StudyState.STUDY_STATE_FINISHED, study.error);
+    // a Python client watched it too: snapshot first, the final event last
+    const py = await pyWatch;
+    const pyEvents = py.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok('snapshot' in pyEvents[0]! && 'studyFinished' in pyEvents.at(-1)!, py);
     assert.equal(study.trials.length, 3);
     for (const t of study.trials) {
       assert.equal(t.state, TrialState.TRIAL_STATE_COMPLETED, t.error);
