@@ -33,6 +33,9 @@ export interface IngestResult {
   callMbPerS: number;
   /** Transport + decode + checks only. */
   ingestMbPerS: number;
+  /** MB per CPU-second of the ingest-only server and of the client: what one free core each would sustain. */
+  serverMbPerCpuS: number;
+  clientMbPerCpuS: number;
   bytes: number;
   seconds: number;
   computeSeconds: number;
@@ -94,12 +97,19 @@ export async function benchIngest(
     const seconds = median(walls);
     const ingestOnly = createTgsageClients({ scorer: server.addresses['ingest-only'] }, { deadlineMs: 0 });
     const ingestWalls: number[] = [];
+    const serverCpu: number[] = [];
+    const clientCpu: number[] = [];
     try {
       for (let r = 0; r < reps + 1; r++) {
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         const res = await ingestOnly.scorer.scoreActivations(scoreRequests({ teacherId: 'bench' }, candidate));
+        const cpu = process.cpuUsage(cpu0);
         if (res.numStimuli !== n) throw new Error('ingest-only server did not see the layers');
-        if (r > 0) ingestWalls.push((performance.now() - t0) / 1000);
+        if (r === 0) continue;
+        ingestWalls.push((performance.now() - t0) / 1000);
+        serverCpu.push(res.computeSeconds);
+        clientCpu.push((cpu.user + cpu.system) / 1e6);
       }
     } finally {
       ingestOnly.close();
@@ -107,6 +117,8 @@ export async function benchIngest(
     return {
       callMbPerS: bytes / 1e6 / seconds,
       ingestMbPerS: bytes / 1e6 / median(ingestWalls),
+      serverMbPerCpuS: bytes / 1e6 / median(serverCpu),
+      clientMbPerCpuS: bytes / 1e6 / median(clientCpu),
       bytes,
       seconds,
       computeSeconds: median(computes),
@@ -132,10 +144,12 @@ async function serve(dataDir: string, backend: string): Promise<void> {
     services: [
       serviceEntry(ScorerDefinition, {
         async scoreActivations(requests) {
+          const cpu0 = process.cpuUsage();
           const { pieces } = await splitHeader(requests);
           let n = 0;
           for await (const layer of assembleLayers(pieces, {})) n = layer.n;
-          return { numStimuli: n };
+          const cpu = process.cpuUsage(cpu0);
+          return { numStimuli: n, computeSeconds: (cpu.user + cpu.system) / 1e6 }; // here: the server's CPU seconds
         },
         async compareRdms() {
           return {};
@@ -157,6 +171,7 @@ if (process.argv[2] === '--serve') {
   console.log(
     `ScoreActivations over loopback: ${(r.bytes / 1e6).toFixed(0)} MB per call, median ${r.seconds.toFixed(2)} s ` +
       `(compute ${r.computeSeconds.toFixed(2)} s, backend ${r.backend}): call ${r.callMbPerS.toFixed(0)} MB/s, ` +
-      `ingest ${r.ingestMbPerS.toFixed(0)} MB/s (transport + decode + checks; target >= 500)`,
+      `ingest ${r.ingestMbPerS.toFixed(0)} MB/s (transport + decode + checks; target >= 500); CPU cost: server ` +
+      `${r.serverMbPerCpuS.toFixed(0)} MB per CPU-s, client ${r.clientMbPerCpuS.toFixed(0)} MB per CPU-s`,
   );
 }

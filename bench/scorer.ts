@@ -28,11 +28,15 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** n x d float32: 8 latent factors (stimulus structure) + uniform noise + per-row offsets, like ReLU-ish features. */
-export function syntheticActivations(n: number, d: number, seed: number): Float32Array {
+/**
+ * n x d float32: 8 latent stimulus factors (shared by every layer, seeded by `stimulusSeed`, so layers' RDMs
+ * correlate like a network's do) mixed by layer-specific weights, plus uniform noise and per-row offsets.
+ */
+export function syntheticActivations(n: number, d: number, seed: number, stimulusSeed = 7): Float32Array {
   const r = mulberry32(seed);
+  const rs = mulberry32(stimulusSeed);
   const F = 8;
-  const z = Float32Array.from({ length: n * F }, () => r() * 2 - 1);
+  const z = Float32Array.from({ length: n * F }, () => rs() * 2 - 1);
   const w = Float32Array.from({ length: F * d }, () => r() * 2 - 1);
   const x = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
@@ -141,11 +145,19 @@ function timeTheirs(dir: string, reps: number): Theirs {
 }
 
 /**
- * Placeholder for the loopback `ScoreActivations` ingest measurement (MB/s; target >= 500): the Scorer service is
- * not on this branch yet. The lead wires it to the real server once `core` has it.
+ * The loopback `ScoreActivations` measurement (bench/ingest.ts): services in a child process, this process the
+ * client; prints the whole call's MB/s and the ingest path's MB/s (target >= 500). BENCH_INGEST=0 skips it.
  */
 export async function benchIngest(): Promise<{ mbPerS: number } | null> {
-  return null;
+  if (process.env.BENCH_INGEST === '0') return null;
+  const { benchIngest: run } = await import('./ingest.ts');
+  const r = await run({ backend: BACKEND });
+  console.log(
+    `ScoreActivations over loopback: ${(r.bytes / 1e6).toFixed(0)} MB per call (N=1000, 4 layers of D=16384 float32), ` +
+      `median ${r.seconds.toFixed(2)} s (compute ${r.computeSeconds.toFixed(2)} s, backend ${r.backend}): ` +
+      `call ${r.callMbPerS.toFixed(0)} MB/s`,
+  );
+  return { mbPerS: r.ingestMbPerS };
 }
 
 async function main(): Promise<void> {
@@ -182,7 +194,7 @@ async function main(): Promise<void> {
       if (d === DS[DS.length - 1]) console.log(`baseline: numpy ${theirs.numpy}, scipy ${theirs.scipy}, BLAS ${theirs.blas.join(' ')}`);
     }
     const ingest = await benchIngest();
-    console.log(ingest ? `ingest: ${ingest.mbPerS.toFixed(0)} MB/s` : 'ingest: ScoreActivations loopback not measured on this branch (no Scorer service yet)');
+    console.log(ingest ? `ingest: ${ingest.mbPerS.toFixed(0)} MB/s (gRPC + decode + checks, no compute; target >= 500)` : 'ingest: skipped (BENCH_INGEST=0)');
     ratios = ratios.filter(Number.isFinite);
     console.log(`worst ratio ${Math.max(...ratios).toFixed(3)}`);
   } finally {

@@ -11,10 +11,13 @@
 //             "head":"global_avg_pool"}}
 //            i.e. conv5x5x32-bn-relu, conv3x3x64/2-relu, conv3x3x64-relu-maxpool2, conv3x3x128-relu, GAP, dense 10.
 // PyTorch runs the identical models (bench/trainer_torch.py, Debian python3-torch) with torch threads = our OpenBLAS
-// threads. The two sides alternate in rounds (ours N steps, PyTorch N steps, ...) so that load from other processes on
-// a shared machine hits both alike; medians over all timed steps after warm-up.
+// threads; each thread count in --threads is a separate comparison. The two sides alternate in rounds (ours N steps,
+// PyTorch N steps, ...) so that load from other processes on a shared machine hits both alike; medians over all timed
+// steps after warm-up (min and 10th percentile printed too: on a loaded machine they show the uncontended speed).
+// Each thread count runs in its own process: wasm (XNNPACK) threads, our OpenBLAS threads and torch threads all = T.
 //
-// Options: --threads T (default: CPU cores), --rounds R (default 4), --steps N per round (default 5), --batch B (64).
+// Options: --threads T[,T2] (default "1,<cores>"), --rounds R (default 8), --steps N per round (default 2),
+// --batch B (default 64).
 
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -31,9 +34,16 @@ function option(name: string, fallback: number): number {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
   return v;
 }
-const THREADS = option('threads', cpus().length);
-const ROUNDS = option('rounds', 4);
-const STEPS = option('steps', 5);
+function threadList(): number[] {
+  const i = process.argv.indexOf('--threads');
+  const raw = i >= 0 ? process.argv[i + 1] ?? '' : [...new Set([1, cpus().length])].join(',');
+  const list = raw.split(',').map(Number);
+  if (!list.every((t) => Number.isInteger(t) && t >= 1)) throw new Error('--threads takes positive integers, e.g. 1,2');
+  return list;
+}
+const THREADS = threadList();
+const ROUNDS = option('rounds', 8);
+const STEPS = option('steps', 2);
 const BATCH = option('batch', 64);
 const WARMUP = 3;
 
@@ -42,6 +52,7 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))]!;
 
 function smallCnn(): tfl.LayersModel {
   const m = tfl.sequential();
@@ -68,7 +79,9 @@ function fashionConvnet(): tfl.LayersModel {
   return m;
 }
 
-interface Ours { step(): number; dispose(): void }
+/** One timed step: [wall ms, process CPU ms (all threads)]. */
+type Timing = [number, number];
+interface Ours { step(): Timing; dispose(): void }
 
 function ours(model: tfl.LayersModel, shape: [number, number, number]): Ours {
   const x = tf.randomNormal([BATCH, ...shape], 0, 1, 'float32', 1);
@@ -76,22 +89,22 @@ function ours(model: tfl.LayersModel, shape: [number, number, number]): Ours {
   const opt = tf.train.sgd(0.01);
   return {
     step() {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       const loss = opt.minimize(() =>
         tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
       loss.dataSync();
       loss.dispose();
-      return performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      return [performance.now() - t0, (c.user + c.system) / 1000];
     },
     dispose() { tf.dispose([x, y]); opt.dispose(); model.dispose(); },
   };
 }
 
-async function main(): Promise<void> {
-  const init = await initTfjs('wasm', { threads: THREADS });
-  const kernels = registerWasmTrainingKernels({ threads: THREADS });
+async function compare(threads: number, details: string): Promise<void> {
+  const kernels = registerWasmTrainingKernels({ threads });
   const torch = spawn('/usr/bin/python3', [fileURLToPath(new URL('./trainer_torch.py', import.meta.url)),
-    String(THREADS), String(BATCH)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    String(threads), String(BATCH)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: torch.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<unknown> => {
     const r = await lines.next();
@@ -100,12 +113,14 @@ async function main(): Promise<void> {
   };
   const torchRun = async (model: string, steps: number) => {
     torch.stdin!.write(`${model} ${steps}\n`);
-    return (await next()) as number[];
+    return (await next()) as Timing[];
   };
   const torchInfo = (await next()) as { torch: string; threads: number };
 
-  console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${init.details}); training kernels: ${kernels.math}, ` +
-    `OpenBLAS threads ${kernels.threads}`);
+  console.log(`\n== threads ${threads} ==`);
+  console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${details.replace(/; training kernels.*$/, '')}); ` +
+    `training kernels: ${kernels.math}, OpenBLAS threads ${kernels.threads}, ` +
+    `OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(auto)'}`);
   console.log(`baseline: PyTorch ${torchInfo.torch} CPU, torch threads ${torchInfo.threads}; batch ${BATCH}, SGD; ` +
     `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps`);
 
@@ -118,18 +133,40 @@ async function main(): Promise<void> {
     const run = ours(build(), shape);
     for (let i = 0; i < WARMUP; i++) run.step();
     await torchRun(key, WARMUP);
-    const a: number[] = [], b: number[] = [];
+    const a: Timing[] = [], b: Timing[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (let i = 0; i < STEPS; i++) a.push(run.step());
       b.push(...(await torchRun(key, STEPS)));
     }
     run.dispose();
-    const ma = median(a), mb = median(b);
-    console.log(`${label}: ours ${ma.toFixed(1)} ms/step, PyTorch ${mb.toFixed(1)} ms/step, ratio ${(ma / mb).toFixed(2)} ` +
-      `(ours / PyTorch; target <= 1.5)`);
+    const wa = a.map((t) => t[0]), wb = b.map((t) => t[0]);
+    const ma = median(wa), mb = median(wb);
+    console.log(`${label}, threads ${threads}: ours ${ma.toFixed(1)} ms/step, PyTorch ${mb.toFixed(1)} ms/step, ` +
+      `ratio ${(ma / mb).toFixed(2)} (median wall time, ours / PyTorch; target <= 1.5)`);
+    const ca = median(a.map((t) => t[1])), cb = median(b.map((t) => t[1]));
+    console.log(`  min wall: ours ${Math.min(...wa).toFixed(1)}, PyTorch ${Math.min(...wb).toFixed(1)} ms; p10: ours ` +
+      `${quantile(wa, 0.1).toFixed(1)}, PyTorch ${quantile(wb, 0.1).toFixed(1)} ms; median CPU time per step: ours ` +
+      `${ca.toFixed(1)}, PyTorch ${cb.toFixed(1)} ms (CPU-time ratio ${(ca / cb).toFixed(2)}${threads > 1 ?
+        ', includes spinning worker threads' : ''})`);
   }
   torch.stdin!.write('quit\n');
   await new Promise((resolve) => torch.once('exit', resolve));
+}
+
+async function main(): Promise<void> {
+  if (THREADS.length > 1) {
+    // One process per thread count: tfjs fixes the wasm thread count when the backend initialises.
+    for (const threads of THREADS) {
+      const args = process.argv.slice(2).filter((_, i, a) => a[i] !== '--threads' && a[i - 1] !== '--threads');
+      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args,
+        '--threads', String(threads)], { stdio: 'inherit' });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      if (code !== 0) throw new Error(`bench with --threads ${threads} failed (exit ${code})`);
+    }
+    return;
+  }
+  const init = await initTfjs('wasm', { threads: THREADS[0]! });
+  await compare(THREADS[0]!, init.details);
 }
 
 await main();

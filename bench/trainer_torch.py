@@ -2,7 +2,8 @@
 
 Usage: /usr/bin/python3 bench/trainer_torch.py THREADS BATCH
 Reads lines "MODEL STEPS" on stdin (MODEL: small | fashion) and answers each with one JSON line: the list of per-step
-wall times in ms (zero_grad, forward, cross-entropy, backward, SGD step, loss.item()). "quit" ends it.
+[wall ms, process CPU ms] pairs (zero_grad, forward, cross-entropy, backward, SGD step, loss.item()). "quit" ends
+it.
 """
 import json
 import sys
@@ -45,13 +46,13 @@ for name, make, shape in (('small', small_cnn, (3, 32, 32)), ('fashion', fashion
 
 def step(name):
     model, opt, x, y = models[name]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     opt.zero_grad(set_to_none=True)
     loss = F.cross_entropy(model(x), y)
     loss.backward()
     opt.step()
     loss.item()
-    return (time.perf_counter() - t0) * 1000.0
+    return [(time.perf_counter() - t0) * 1000.0, (time.process_time() - c0) * 1000.0]
 
 
 print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads()}), flush=True)

@@ -34,9 +34,9 @@ export function buildProgram(): Command {
   program.addCommand(startCommand());
   program.addCommand(teacherCommand());
   program.addCommand(scoreCommand());
+  program.addCommand(compareCommand());
   program.addCommand(trainCommand());
   program.addCommand(dataCommand());
-  program.addCommand(compareCommand());
   program.addCommand(infoCommand());
   program.addCommand(searchCommand());
   program.addCommand(reportCommand());

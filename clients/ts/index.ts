@@ -28,11 +28,11 @@ export const DEFAULT_ADDRESSES: Required<TgsageAddresses> = {
 export interface ClientOptions {
   /** Deadline of unary calls in ms (default 30 000; 0 = none). Streaming calls take `deadline` per call. */
   deadlineMs?: number;
-  /** Attempts for idempotent unary calls (default 3). */
+  /** Attempts for idempotent unary calls (default 3; back-off from 100 ms, exponential with jitter). */
   retryMaxAttempts?: number;
 }
 
-type RetryCallOptions = { retryMaxAttempts?: number; deadline?: Date | number };
+type RetryCallOptions = { retryMaxAttempts?: number; retryBaseDelayMs?: number; deadline?: Date | number };
 
 export type HealthClient<Ext = {}> = Client<typeof HealthDefinition, Ext>;
 
@@ -66,7 +66,7 @@ function unaryDefaults(
   const out: Record<string, RetryCallOptions> = {};
   for (const [key, m] of Object.entries(methods)) {
     if (m.requestStream || m.responseStream) continue;
-    out[key] = { retryMaxAttempts: attempts, ...(deadlineMs > 0 ? { deadline: deadlineMs } : {}) };
+    out[key] = { retryMaxAttempts: attempts, retryBaseDelayMs: 100, ...(deadlineMs > 0 ? { deadline: deadlineMs } : {}) };
   }
   return out;
 }

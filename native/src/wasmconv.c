@@ -11,6 +11,9 @@
 
 #include <cblas.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,19 +79,31 @@ static int is_pointwise(const conv_t* c) {
 
 // Rows [r0, r1) of the im2col matrix (row = one output pixel, columns = KH*KW*CI).
 static void im2col(const float* x, const conv_t* c, int64_t r0, int64_t r1, float* cols) {
-  const int64_t kcols = c->kh * c->kw * c->ci;
+  const int64_t kcols = c->kh * c->kw * c->ci, span = c->kw * c->ci;
   for (int64_t r = r0; r < r1; r++) {
     const int64_t n = r / (c->oh * c->ow), rem = r % (c->oh * c->ow), oh = rem / c->ow, ow = rem % c->ow;
     float* dst = cols + (r - r0) * kcols;
+    const int64_t iw0 = ow * c->sw - c->pl;
+    const int contiguous = c->dw == 1 && iw0 >= 0 && iw0 + c->kw <= c->w;
     for (int64_t i = 0; i < c->kh; i++) {
       const int64_t ih = oh * c->sh + i * c->dh - c->pt;
+      float* drow = dst + i * span;
+      if (ih < 0 || ih >= c->h) {
+        memset(drow, 0, (size_t)span * sizeof(float));
+        continue;
+      }
+      const float* xrow = x + (n * c->h + ih) * c->w * c->ci;
+      if (contiguous) {  // the kw input pixels of this filter row are adjacent in memory: one copy
+        memcpy(drow, xrow + iw0 * c->ci, (size_t)span * sizeof(float));
+        continue;
+      }
       for (int64_t j = 0; j < c->kw; j++) {
-        const int64_t iw = ow * c->sw + j * c->dw - c->pl;
-        float* d = dst + (i * c->kw + j) * c->ci;
-        if (ih < 0 || ih >= c->h || iw < 0 || iw >= c->w) {
+        const int64_t iw = iw0 + j * c->dw;
+        float* d = drow + j * c->ci;
+        if (iw < 0 || iw >= c->w) {
           memset(d, 0, (size_t)c->ci * sizeof(float));
         } else {
-          memcpy(d, x + ((n * c->h + ih) * c->w + iw) * c->ci, (size_t)c->ci * sizeof(float));
+          memcpy(d, xrow + iw * c->ci, (size_t)c->ci * sizeof(float));
         }
       }
     }
@@ -96,27 +111,37 @@ static void im2col(const float* x, const conv_t* c, int64_t r0, int64_t r1, floa
 }
 
 static void col2im_add(const float* cols, const conv_t* c, int64_t r0, int64_t r1, float* dx) {
-  const int64_t kcols = c->kh * c->kw * c->ci;
+  const int64_t kcols = c->kh * c->kw * c->ci, span = c->kw * c->ci;
   for (int64_t r = r0; r < r1; r++) {
     const int64_t n = r / (c->oh * c->ow), rem = r % (c->oh * c->ow), oh = rem / c->ow, ow = rem % c->ow;
     const float* src = cols + (r - r0) * kcols;
+    const int64_t iw0 = ow * c->sw - c->pl;
+    const int contiguous = c->dw == 1 && iw0 >= 0 && iw0 + c->kw <= c->w;
     for (int64_t i = 0; i < c->kh; i++) {
       const int64_t ih = oh * c->sh + i * c->dh - c->pt;
       if (ih < 0 || ih >= c->h) continue;
+      const float* restrict srow = src + i * span;
+      float* restrict xrow = dx + (n * c->h + ih) * c->w * c->ci;
+      if (contiguous) {
+        float* restrict d = xrow + iw0 * c->ci;
+        for (int64_t k = 0; k < span; k++) d[k] += srow[k];
+        continue;
+      }
       for (int64_t j = 0; j < c->kw; j++) {
-        const int64_t iw = ow * c->sw + j * c->dw - c->pl;
+        const int64_t iw = iw0 + j * c->dw;
         if (iw < 0 || iw >= c->w) continue;
-        const float* s = src + (i * c->kw + j) * c->ci;
-        float* d = dx + ((n * c->h + ih) * c->w + iw) * c->ci;
+        const float* restrict s = srow + j * c->ci;
+        float* restrict d = xrow + iw * c->ci;
         for (int64_t k = 0; k < c->ci; k++) d[k] += s[k];
       }
     }
   }
 }
 
-// Rows per im2col chunk: about 4M floats (16 MB) of columns at most.
+// Rows per im2col chunk: about 512K floats (2 MB) of columns, so that they are still in cache for sgemm's packing
+// (measured 15-20% faster than 16 MB chunks).
 static int64_t chunk_rows(int64_t kcols, int64_t rows) {
-  int64_t r = (int64_t)(4 << 20) / (kcols > 0 ? kcols : 1);
+  int64_t r = (int64_t)(1 << 19) / (kcols > 0 ? kcols : 1);
   if (r < 64) r = 64;
   return r < rows ? r : rows;
 }
@@ -323,6 +348,50 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// best = max(best, x) and idx = t where x > best (strict, so the first maximum wins), over n channels.
+static inline void max_update(float* restrict best, float* restrict idx, const float* restrict x, float t, int64_t n) {
+  int64_t k = 0;
+#ifdef __SSE2__
+  const __m128 tv = _mm_set1_ps(t);
+  for (; k + 4 <= n; k += 4) {
+    const __m128 xv = _mm_loadu_ps(x + k), bv = _mm_loadu_ps(best + k), iv = _mm_loadu_ps(idx + k);
+    const __m128 gt = _mm_cmpgt_ps(xv, bv);
+    _mm_storeu_ps(best + k, _mm_or_ps(_mm_and_ps(gt, xv), _mm_andnot_ps(gt, bv)));
+    _mm_storeu_ps(idx + k, _mm_or_ps(_mm_and_ps(gt, tv), _mm_andnot_ps(gt, iv)));
+  }
+#endif
+  for (; k < n; k++) {
+    const int gt = x[k] > best[k];
+    best[k] = gt ? x[k] : best[k];
+    idx[k] = gt ? t : idx[k];
+  }
+}
+
+// d = g where idx == t, else 0.
+static inline void select_eq(float* restrict d, const float* restrict idx, const float* restrict g, float t,
+                             int64_t n) {
+  int64_t k = 0;
+#ifdef __SSE2__
+  const __m128 tv = _mm_set1_ps(t);
+  for (; k + 4 <= n; k += 4)
+    _mm_storeu_ps(d + k, _mm_and_ps(_mm_cmpeq_ps(_mm_loadu_ps(idx + k), tv), _mm_loadu_ps(g + k)));
+#endif
+  for (; k < n; k++) d[k] = idx[k] == t ? g[k] : 0.f;
+}
+
+// d += g where idx == t.
+static inline void select_eq_add(float* restrict d, const float* restrict idx, const float* restrict g, float t,
+                                 int64_t n) {
+  int64_t k = 0;
+#ifdef __SSE2__
+  const __m128 tv = _mm_set1_ps(t);
+  for (; k + 4 <= n; k += 4)
+    _mm_storeu_ps(d + k, _mm_add_ps(_mm_loadu_ps(d + k),
+                                    _mm_and_ps(_mm_cmpeq_ps(_mm_loadu_ps(idx + k), tv), _mm_loadu_ps(g + k))));
+#endif
+  for (; k < n; k++) d[k] += idx[k] == t ? g[k] : 0.f;
+}
+
 // Pool geometry reuses conv_t with ci = channels, co unused, dilation 1.
 // maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
 // (row-major order, strict >), as tfjs's cpu backend does.
@@ -336,29 +405,56 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   const float* dy = F(a[1]);
   float* dx = F(a[2]);
   const int64_t C = c.ci;
-  float* best = get_scratch((size_t)(2 * C));
-  if (!best) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
-  int32_t* idx = (int32_t*)(best + C);
+  float* const scratch2 = get_scratch((size_t)(2 * C));
+  if (!scratch2) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  float* restrict best = scratch2;
+  float* restrict idx = scratch2 + C;  // window position (fast path) or pixel index of the maximum, as float: branchless selects
+  if (c.sh == c.kh && c.sw == c.kw && c.pt == 0 && c.pl == 0 && c.oh * c.kh <= c.h && c.ow * c.kw <= c.w) {
+    // Non-overlapping windows without padding (the usual 2x2 pool): every dx element is written exactly once.
+    if (c.oh * c.kh != c.h || c.ow * c.kw != c.w) memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
+    for (int64_t n = 0; n < c.n; n++)
+      for (int64_t oh = 0; oh < c.oh; oh++)
+        for (int64_t ow = 0; ow < c.ow; ow++) {
+          const int64_t base = (n * c.h + oh * c.kh) * c.w + ow * c.kw;
+          for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1.f; }
+          for (int64_t i = 0; i < c.kh; i++)
+            for (int64_t j = 0; j < c.kw; j++) {
+              const float* restrict xv = x + (base + i * c.w + j) * C;
+              max_update(best, idx, xv, (float)(i * c.kw + j), C);
+            }
+          const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * C;
+          for (int64_t i = 0; i < c.kh; i++)
+            for (int64_t j = 0; j < c.kw; j++) {
+              select_eq(dx + (base + i * c.w + j) * C, idx, g, (float)(i * c.kw + j), C);
+            }
+        }
+    return NULL;
+  }
   memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
   for (int64_t n = 0; n < c.n; n++)
     for (int64_t oh = 0; oh < c.oh; oh++)
       for (int64_t ow = 0; ow < c.ow; ow++) {
-        for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1; }
+        for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1.f; }
         for (int64_t i = 0; i < c.kh; i++) {
           const int64_t ih = oh * c.sh + i - c.pt;
           if (ih < 0 || ih >= c.h) continue;
           for (int64_t j = 0; j < c.kw; j++) {
             const int64_t iw = ow * c.sw + j - c.pl;
             if (iw < 0 || iw >= c.w) continue;
-            const int32_t p = (int32_t)((n * c.h + ih) * c.w + iw);
-            const float* xv = x + (int64_t)p * C;
-            for (int64_t k = 0; k < C; k++)
-              if (xv[k] > best[k]) { best[k] = xv[k]; idx[k] = p; }
+            const float p = (float)(i * c.kw + j);
+            max_update(best, idx, x + ((n * c.h + ih) * c.w + iw) * C, p, C);
           }
         }
         const float* g = dy + ((n * c.oh + oh) * c.ow + ow) * C;
-        for (int64_t k = 0; k < C; k++)
-          if (idx[k] >= 0) dx[(int64_t)idx[k] * C + k] += g[k];
+        for (int64_t i = 0; i < c.kh; i++) {
+          const int64_t ih = oh * c.sh + i - c.pt;
+          if (ih < 0 || ih >= c.h) continue;
+          for (int64_t j = 0; j < c.kw; j++) {
+            const int64_t iw = ow * c.sw + j - c.pl;
+            if (iw < 0 || iw >= c.w) continue;
+            select_eq_add(dx + ((n * c.h + ih) * c.w + iw) * C, idx, g, (float)(i * c.kw + j), C);
+          }
+        }
       }
   return NULL;
 }
@@ -488,6 +584,52 @@ static napi_value AffineChannels(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// batchNormGrad(heap, coeffs: Float32Array [mean(C), r*scale(C)], sums: Float64Array(2C), x, dy, dx, rows, C):
+// one pass computing dx = dy * r * scale and, per channel, sums[c] = sum dy, sums[C + c] = sum dy * (x - mean).
+static napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
+    napi_throw_error(env, NULL, "wasmconv: batchNormGrad needs 7 arguments");
+    return NULL;
+  }
+  void *hp, *cp, *sp;
+  size_t len, off;
+  napi_typedarray_type type;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &hp, &ab, &off) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &cp, &ab, &off) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &type, &len, &sp, &ab, &off) != napi_ok) {
+    napi_throw_type_error(env, NULL, "wasmconv: batchNormGrad takes three typed arrays");
+    return NULL;
+  }
+  int64_t a[4];
+  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[i + 3], &a[i]);
+  char* heap = (char*)hp;
+  const float* co = (const float*)cp;
+  double* sums = (double*)sp;
+  const float* x = F(a[0]);
+  const float* dy = F(a[1]);
+  float* dx = F(a[2]);
+  const int64_t rows = a[3], C = (int64_t)(len / 2);  // len: elements of `sums` (the last array read)
+  const float *mean = co, *rs = co + C;
+  double* restrict s1 = sums;
+  double* restrict s2 = sums + C;
+  for (int64_t c = 0; c < 2 * C; c++) sums[c] = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* restrict xr = x + r * C;
+    const float* restrict gr = dy + r * C;
+    float* restrict dr = dx + r * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float g = gr[c];
+      dr[c] = g * rs[c];
+      s1[c] += g;
+      s2[c] += (double)(g * (xr[c] - mean[c]));
+    }
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -512,6 +654,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"tile", NULL, Tile, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reduceRows", NULL, ReduceRows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"affineChannels", NULL, AffineChannels, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"batchNormGrad", NULL, BatchNormGrad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"matmul", NULL, Matmul, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
   };

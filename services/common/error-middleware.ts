@@ -1,7 +1,8 @@
 // The one place where failures become gRPC status codes. Domain errors (services/common/errors.ts) and the compute
 // layer's input errors keep their message; ServerError and abort errors pass through; anything else is logged with
-// its cause and answered INTERNAL without details, so clients never see stack traces.
-import { ServerError, Status } from 'nice-grpc';
+// its cause and answered INTERNAL without details, so clients never see stack traces. A ClientError from a call to
+// another service becomes UNAVAILABLE naming that call.
+import { ClientError, ServerError, Status } from 'nice-grpc';
 import type { CallContext, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
 import { isAbortError } from 'abort-controller-x';
 import { ComputeInputError } from '../compute/types.ts';
@@ -13,6 +14,10 @@ export function toServerError(error: unknown): ServerError | undefined {
   if (error instanceof ServerError || isAbortError(error)) return undefined;
   if (error instanceof DomainError) return new ServerError(Status[error.code], error.message);
   if (error instanceof ComputeInputError) return new ServerError(Status.INVALID_ARGUMENT, error.message);
+  // A call to another tgsage service failed and the handler let it through: the dependency is the problem.
+  if (error instanceof ClientError) {
+    return new ServerError(Status.UNAVAILABLE, `${error.path} failed: ${Status[error.code]}: ${error.details}`);
+  }
   return new ServerError(Status.INTERNAL, 'internal error (see server log)');
 }
 
@@ -27,6 +32,7 @@ export function errorMiddleware(logger: Logger): ServerMiddleware {
       const mapped = toServerError(error);
       if (mapped === undefined) throw error;
       if (mapped.code === Status.INTERNAL) logger.error('internal error', { method: call.method.path, error });
+      else if (error instanceof ClientError) logger.warn('dependency failed', { method: call.method.path, error });
       throw mapped;
     }
   };

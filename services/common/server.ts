@@ -9,6 +9,7 @@ import { InfoDefinition, type InfoServiceImplementation } from '../../gen/tgsage
 import { callLogMiddleware } from './call-log.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { withFastCodecs } from './fast-codec.ts';
+import { withHealthDescriptor } from './health-descriptor.ts';
 import type { Logger } from './log.ts';
 import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMetrics } from './metrics.ts';
 import { terminatorMiddleware } from './terminator.ts';
@@ -86,8 +87,9 @@ export function tgsageVersion(): string {
   return cachedVersion;
 }
 
+/** gen/descriptor.binpb (tgsage's protos) plus grpc.health.v1. */
 export function defaultDescriptorSet(): Uint8Array {
-  return readFileSync(new URL('../../gen/descriptor.binpb', import.meta.url));
+  return withHealthDescriptor(readFileSync(new URL('../../gen/descriptor.binpb', import.meta.url)));
 }
 
 function hostPort(host: string, port: number): string {
@@ -169,7 +171,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     logger.info('stopped');
   }
 
-  return {
+  const api: TgsageServer = {
     name,
     serviceNames,
     health,
@@ -193,7 +195,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
       const exit = opts?.exit ?? ((code: number) => process.exit(code));
       const onSignal = (signal: NodeJS.Signals) => {
         logger.info('signal received', { signal });
-        this.shutdown().then(
+        api.shutdown().then(
           () => exit(0),
           (error: unknown) => {
             logger.error('shutdown failed', { error });
@@ -209,4 +211,5 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
       };
     },
   };
+  return api;
 }

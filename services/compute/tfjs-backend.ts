@@ -48,15 +48,21 @@ async function activate(name: string): Promise<void> {
 
 async function initWasm(options: TfjsOptions): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const { enableWasmThreads } = await import('./wasm-threads.ts');
-  const threads = enableWasmThreads(options.threads);
+  const { enableWasmThreads, unrefWasmWorkers } = await import('./wasm-threads.ts');
+  const threads = enableWasmThreads(options.threads, wasm.setThreadsCount);
   // Training kernels wasm lacks (conv / depthwise / pool gradients) and native OpenBLAS convolutions and matmuls.
   const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
   const kernels = registerWasmTrainingKernels(options.threads ? { threads: options.threads } : {});
-  await activate('wasm');
+  try {
+    await activate('wasm');
+  } finally {
+    threads.done();
+  }
+  if (threads.requested > 1) unrefWasmWorkers();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const actual = threads > 1 ? wasm.getThreadsCount() : 1;
-  return `tfjs-backend-wasm ${wasm.version_wasm}; simd ${simd ? 'on' : 'off'}; threads ${actual}; ` +
+  const actual = threads.requested > 1 ? wasm.getThreadsCount() : 1;
+  const why = threads.reason ? ` (${threads.reason})` : '';
+  return `tfjs-backend-wasm ${wasm.version_wasm}; simd ${simd ? 'on' : 'off'}; threads ${actual}${why}; ` +
     `training kernels ${kernels.math}${kernels.math === 'native' ? ` (OpenBLAS threads ${kernels.threads})` : ''}`;
 }
 
@@ -120,6 +126,11 @@ async function initTensorflow(): Promise<string> {
  */
 export async function initTfjs(name: TfjsBackendName, options: TfjsOptions = {}): Promise<TfjsInit> {
   const log = options.log ?? (() => {});
+  // tfjs has one global engine: switching it moves every live tensor to the new backend on next use
+  const current = (tf.engine() as unknown as { backendName: string | null }).backendName;
+  if (current && current !== name && tf.memory().numTensors > 0) {
+    log(`tfjs: switching the process-wide backend from ${current} to ${name} with ${tf.memory().numTensors} live tensors`);
+  }
   let details: string;
   switch (name) {
     case 'wasm':

@@ -82,13 +82,13 @@ export function teacherCacheService(
     },
     async *getRdm({ teacherId, layer }) {
       requireId(teacherId, 'teacher_id');
-      const rdm = await store.readRdm(teacherId, layer);
-      yield* encodeMatrixChunks(layer, store.get(teacherId).numStimuli, rdm);
+      const n = store.get(teacherId).numStimuli;
+      yield* encodeMatrixChunks(layer, n, await store.readRdm(teacherId, layer));
     },
     async *getGram({ teacherId, layer }) {
       requireId(teacherId, 'teacher_id');
-      const gram = await store.readGram(teacherId, layer);
-      yield* encodeMatrixChunks(layer, Math.round(Math.sqrt(gram.length)), gram);
+      const n = store.get(teacherId).numStimuli;
+      yield* encodeMatrixChunks(layer, n, await store.readGram(teacherId, layer));
     },
     computeTeacher: computeTeacher,
   };

@@ -218,17 +218,12 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
     creating.add(h.id);
     const tmp = join(dir, `${TMP_PREFIX}${h.id}-${randomBytes(6).toString('hex')}`);
     let committed = false;
+    let storing: Promise<void> = Promise.resolve();
     try {
       await mkdir(tmp);
       const metas: TeacherLayerMeta[] = [];
       let storedBytes = 0;
-      for await (const layer of layers) {
-        signal.throwIfAborted();
-        if (metas.length >= limits.maxLayers) {
-          throw new ResourceExhaustedError(`chunk.layer: more than ${limits.maxLayers} layers in one upload`);
-        }
-        checkRows(layer, h.rdmMethod);
-        const k = String(metas.length).padStart(3, '0');
+      const store = async (layer: Layer, k: string): Promise<void> => {
         const rdm = await withLayerName(layer.name, () => compute.rdm(layer, h.rdmMethod));
         const meta: TeacherLayerMeta = {
           name: layer.name,
@@ -245,8 +240,20 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
           storedBytes += gram.byteLength;
         }
         metas.push(meta);
+      };
+      // Layer k is computed and written while layer k+1 arrives (at most two layers' activations held).
+      let count = 0;
+      for await (const layer of layers) {
         signal.throwIfAborted();
+        if (count >= limits.maxLayers) {
+          throw new ResourceExhaustedError(`chunk.layer: more than ${limits.maxLayers} layers in one upload`);
+        }
+        checkRows(layer, h.rdmMethod);
+        await storing;
+        storing = store(layer, String(count++).padStart(3, '0'));
+        storing.catch(() => undefined); // surfaced by the next await
       }
+      await storing;
       signal.throwIfAborted();
       if (metas.length === 0) throw new InvalidArgumentError('chunk', 'no layers were uploaded');
       const teacher: TeacherMeta = {
@@ -280,8 +287,11 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
       logger.info('teacher created', { teacher: h.id, layers: metas.length, bytes: teacher.storedBytes });
       return teacher;
     } finally {
+      if (!committed) {
+        await storing.catch(() => undefined); // no write may land after the removal
+        await rm(tmp, { recursive: true, force: true });
+      }
       creating.delete(h.id);
-      if (!committed) await rm(tmp, { recursive: true, force: true });
     }
   }
 

@@ -1,7 +1,7 @@
 // buildServer on 127.0.0.1:0: error mapping, health, reflection, Info, metrics, graceful shutdown.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createChannel, createClient, Status } from 'nice-grpc';
+import { ClientError, createChannel, createClient, Status } from 'nice-grpc';
 import { delay } from 'abort-controller-x';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { ServerReflectionService } from 'nice-grpc-server-reflection';
@@ -26,6 +26,7 @@ const fake: TeacherCacheServiceImplementation = {
     if (id === 'missing') throw new NotFoundError('teacher "missing" not found');
     if (id === 'boom') throw new Error('secret internals at /srv/x.ts:12');
     if (id === 'nan') throw new ComputeInputError('row 3 is constant');
+    if (id === 'dep') throw new ClientError('/tgsage.v1.Scorer/ScoreActivations', Status.NOT_FOUND, 'nope');
     if (id.startsWith('slow')) await delay(signal, Number(id.slice(4)));
     return { id, description: 'ok' };
   },
@@ -66,6 +67,7 @@ test('domain errors keep their message, unknown errors become INTERNAL without d
     assert.equal(internal.details, 'internal error (see server log)');
     assert.ok(lines.some((l) => l.includes('secret internals') && JSON.parse(l).level === 'error'), 'cause logged');
     await expectStatus(client.getTeacher({ id: 'nan' }), Status.INVALID_ARGUMENT, /row 3 is constant/);
+    await expectStatus(client.getTeacher({ id: 'dep' }), Status.UNAVAILABLE, /^\/tgsage.v1.Scorer\/ScoreActivations failed: NOT_FOUND: nope$/);
     assert.equal((await client.getTeacher({ id: 'fine' })).description, 'ok');
     const text = await server.metrics.registry.metrics();
     assert.match(text, /tgsage_grpc_calls_total\{method="\/tgsage.v1.TeacherCache\/GetTeacher",code="NOT_FOUND",service="test"\} 1/);
@@ -111,6 +113,18 @@ test('health, reflection and Info', async () => {
       for (const s of res.getListServicesResponse()?.getServiceList() ?? []) names.push(s.getName());
     }
     assert.deepEqual(names.sort(), ['grpc.health.v1.Health', 'tgsage.v1.Info', 'tgsage.v1.TeacherCache']);
+    // every listed service can be described (its file and dependencies come back)
+    for (const symbol of names) {
+      async function* ask() {
+        yield new reflectionPb.ServerReflectionRequest().setFileContainingSymbol(symbol);
+      }
+      let files = 0;
+      for await (const res of reflection.serverReflectionInfo(ask()) as AsyncIterable<reflectionPb.ServerReflectionResponse>) {
+        assert.equal(res.getErrorResponse(), undefined, `${symbol}: ${res.getErrorResponse()?.getErrorMessage()}`);
+        files += res.getFileDescriptorResponse()?.getFileDescriptorProtoList().length ?? 0;
+      }
+      assert.ok(files > 0, symbol);
+    }
   } finally {
     await server.shutdown();
   }

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { createCompute } from '../../services/compute/index.ts';
 import { averageRanks, countInversions, denseRanks } from '../../services/compute/ranks.ts';
 import { ComputeInputError, type Compute, type RdmComparator } from '../../services/compute/types.ts';
-import { RUNNABLE } from './backends.ts';
+import { loadBlasAddon } from '../../services/compute/blas.ts';
+import { BLAS_BUILT, RUNNABLE } from './backends.ts';
 import {
   activations,
   maxAbsDiff,
@@ -40,6 +41,19 @@ describe('ranks', () => {
     const fine = Array.from({ length: 3000 }, () => r.normal() * 1e-3 + 1);
     assert.deepEqual(Array.from(averageRanks(Float64Array.from(fine))), refRanks(fine));
     assert.deepEqual(Array.from(averageRanks(Float32Array.from([-3, -1e-30, 5, Infinity, -Infinity]))), [2, 3, 4, 5, 1]);
+  });
+
+  it('the native addon ranks like sorting with ties', { skip: !BLAS_BUILT && 'blas addon not built' }, () => {
+    const addon = loadBlasAddon();
+    const r = rng(6);
+    const v = Array.from({ length: 20000 }, () => Math.round(r.normal() * 50) / 8);
+    v[10] = -0;
+    v[11] = 0;
+    for (const arr of [Float32Array.from(v), Float64Array.from(v)]) {
+      const out = new Float64Array(v.length);
+      addon.rankAverage(arr, out);
+      assert.deepEqual(Array.from(out), refRanks(v));
+    }
   });
 
   it('dense ranks and tied pairs', () => {

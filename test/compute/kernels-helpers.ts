@@ -5,7 +5,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import assert from 'node:assert/strict';
 import { registerWasmTrainingKernels } from '../../services/compute/kernels/index.ts';
+import { initTfjs } from '../../services/compute/tfjs-backend.ts';
 
+// TGSAGE_TEST_WASM_THREADS=N runs these tests on a multithreaded wasm backend (a shared-memory heap).
+const wasmThreads = Number(process.env['TGSAGE_TEST_WASM_THREADS'] ?? 0);
+if (wasmThreads > 1) await initTfjs('wasm', { threads: wasmThreads });
 export const kernels = registerWasmTrainingKernels();
 
 export function rng(seed: number): () => number {

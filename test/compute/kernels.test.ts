@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2dFilterGradViaConv, conv2dInputGradViaConv } from '../../services/compute/kernels/filter-grad-via-conv.ts';
 import { jsTrainingMath, type TrainingMath } from '../../services/compute/kernels/impl.ts';
 import { loadNativeTrainingMath } from '../../services/compute/kernels/native.ts';
 import {
@@ -59,6 +61,16 @@ describe('wasm conv2d kernels (forward, input and filter gradients)', () => {
         assertClose(dx!, ref.dx, `${backend} dx`);
         assertClose(df!, ref.df, `${backend} dfilter`);
       }
+      // The no-addon Conv2DBackpropFilter (through wasm's XNNPACK Conv2D), exercised here whichever math is in use.
+      const [viaConv, viaConvDx] = await runOn('wasm', () => {
+        const xt = tf.tensor4d(x, c.x), dyt = tf.tensor4d(dy, shapeOf(g, c.co));
+        const ft = tf.tensor4d(f, fShape);
+        const b = tf.backend() as BackendWasm;
+        return [conv2dFilterGradViaConv(b, xt, dyt, g), conv2dInputGradViaConv(b, dyt, ft, g)]
+          .map((info) => tf.engine().makeTensorFromTensorInfo(info));
+      });
+      assertClose(viaConv!, ref.df, 'dfilter via XNNPACK conv');
+      assertClose(viaConvDx!, ref.dx, 'dx via XNNPACK conv');
       if (c.d !== 1) return; // tf.fused.conv2d's own gradient refuses dilation
       // The fused path (tf.layers.conv2d trains through it): bias + relu forward, custom gradient.
       const [wasm, cpu] = [await fusedRun('wasm'), await fusedRun('cpu')];
@@ -116,6 +128,7 @@ describe('wasm depthwise conv gradients', () => {
 describe('wasm pooling gradients', () => {
   const cases: { x: [number, number, number, number]; k: number; s: number; pad: 'same' | 'valid' }[] = [
     { x: [2, 8, 8, 3], k: 2, s: 2, pad: 'valid' },
+    { x: [2, 9, 11, 3], k: 2, s: 2, pad: 'valid' },
     { x: [2, 9, 7, 4], k: 2, s: 2, pad: 'same' },
     { x: [2, 7, 9, 3], k: 3, s: 1, pad: 'same' },
     { x: [2, 9, 9, 2], k: 3, s: 2, pad: 'same' },
@@ -219,5 +232,41 @@ describe('wasm elementwise and reduction kernels', () => {
     const w = await run('wasm'), c = await run('cpu');
     assert.equal(w.length, c.length);
     w.forEach((v, i) => assertClose(v, c[i]!, `output ${i}`));
+    // Our Mean gradient (used on every backend) against its closed form: d/dx of sum_c w_c mean(x[..., c]).
+    const expected = Array.from({ length: x.length }, (_, i) => ((i % 6) + 1) / (3 * 5 * 4));
+    assertClose(w[w.length - 1]!, expected, 'mean gradient vs closed form');
+    assertClose(c[c.length - 1]!, expected, 'mean gradient (cpu) vs closed form');
+  });
+});
+
+describe('batch-norm gradients', () => {
+  it('match a float64 reference on wasm (one-pass kernel) and cpu (broadcast ops)', async () => {
+    const rand = rng(700);
+    const [R, C] = [3 * 4 * 5, 6];
+    const x = randomArray(R * C, rand), dy = randomArray(R * C, rand);
+    const mean = randomArray(C, rand), variance = randomArray(C, rand).map((v) => v + 1.5);
+    const offset = randomArray(C, rand), scale = randomArray(C, rand);
+    const eps = 0.001;
+    const ref = { dx: new Float64Array(R * C), mean: new Float64Array(C), variance: new Float64Array(C),
+      offset: new Float64Array(C), scale: new Float64Array(C) };
+    for (let i = 0; i < R * C; i++) {
+      const c = i % C, s = 1 / Math.sqrt(variance[c]! + eps), d = dy[i]!, xm = x[i]! - mean[c]!;
+      ref.dx[i] = d * scale[c]! * s;
+      ref.mean[c]! -= d * scale[c]! * s;
+      ref.variance[c]! += d * scale[c]! * xm * -0.5 * s * s * s;
+      ref.scale[c]! += d * xm * s;
+      ref.offset[c]! += d;
+    }
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const out = await runOn(backend, () => {
+        const args = [tf.tensor4d(x, [3, 4, 5, C]), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(offset),
+          tf.tensor1d(scale)];
+        const dyt = tf.tensor4d(dy, [3, 4, 5, C]);
+        return tf.grads(((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
+          tf.sum(tf.mul(tf.batchNorm(a, m, v, o, s, eps), dyt))) as (...t: tf.Tensor[]) => tf.Tensor)(args);
+      });
+      [ref.dx, ref.mean, ref.variance, ref.offset, ref.scale].forEach((r, i) =>
+        assertClose(out[i]!, r, `${backend} gradient ${i}`));
+    }
   });
 });

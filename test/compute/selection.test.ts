@@ -1,5 +1,6 @@
 // Backend selection: auto prefers the native addon, explicit names that cannot run fail cleanly with the reason.
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { createBlasCompute } from '../../services/compute/blas.ts';
 import { BackendUnavailableError, createCompute } from '../../services/compute/index.ts';
@@ -40,9 +41,16 @@ describe('backend selection', () => {
     await assert.rejects(createCompute({ backend: 'tpu' as BackendName }), /unknown compute backend 'tpu'/);
   });
 
-  it('wasm reports SIMD and threads in its details', async () => {
+  it('wasm runs multithreaded in Node (threads forced on) and reports SIMD and threads', async () => {
     const c = await createCompute({ backend: 'wasm' });
     assert.equal(c.backend, 'wasm');
-    assert.match(c.details, /simd on; threads \d+/);
+    const m = /simd on; threads (\d+)/.exec(c.details);
+    assert.ok(m, c.details);
+    if (availableParallelism() > 1) assert.ok(Number(m[1]) >= 2, `expected >= 2 threads: ${c.details}`);
+    // the pool's workers must not keep the process alive: this test file has to end on its own
+    const n = 64;
+    const x = new Float32Array(n * 300).map((_, i) => Math.sin(i * 0.37) + (i % 7));
+    const r = await c.rdm({ data: x, n, d: 300 }, 'correlation');
+    assert.equal(r.length, n * n);
   });
 });

@@ -8,7 +8,7 @@ import type { ScoreActivationsRequest } from '../../gen/tgsage/v1/scorer.ts';
 import { Comparator, RdmMethod, type SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
 import { expectStatus } from '../support/grpc.ts';
-import { mixed, randomMatrix, referenceCka, referencePearson, referenceRdm, referenceSpearman } from '../support/reference.ts';
+import { mixed, randomMatrix, referenceCka, referenceCkaUnbiased, referenceCosine, referenceKendall, referencePearson, referenceRdm, referenceSpearman } from '../support/reference.ts';
 import { startServices, tempDir, type TestServices } from '../support/services.ts';
 
 const n = 30;
@@ -114,9 +114,17 @@ test('float16 and float64 candidate chunks score like float32', async () => {
   checkResult(res16, referenceMatrix([{ name: 'h', shape: [n, 6], data: vals }], teacher, spearman), ['h'], ['V1', 'IT']);
 });
 
-test('teacher layer subset and the Pearson comparator', async () => {
-  const res = await score({ teacherId: 'ventral', teacherLayers: ['IT'], comparator: Comparator.COMPARATOR_PEARSON });
-  checkResult(res, referenceMatrix(candidate, teacher.slice(1), (a, b) => referencePearson(a, b, n)), ['conv1', 'conv2', 'noise'], ['IT']);
+test('teacher layer subset; Pearson, Kendall tau-a and cosine comparators', async () => {
+  const cases: Array<[Comparator, Ref]> = [
+    [Comparator.COMPARATOR_PEARSON, (a, b) => referencePearson(a, b, n)],
+    [Comparator.COMPARATOR_KENDALL_TAU_A, (a, b) => referenceKendall(a, b, n)],
+    [Comparator.COMPARATOR_COSINE, (a, b) => referenceCosine(a, b, n)],
+  ];
+  for (const [comparator, ref] of cases) {
+    const res = await score({ teacherId: 'ventral', teacherLayers: ['IT'], comparator });
+    assert.equal(res.comparator, comparator);
+    checkResult(res, referenceMatrix(candidate, teacher.slice(1), ref), ['conv1', 'conv2', 'noise'], ['IT']);
+  }
 });
 
 test('CKA from the stored Gram matrices matches a float64 reference', async () => {
@@ -124,6 +132,11 @@ test('CKA from the stored Gram matrices matches a float64 reference', async () =
   assert.equal(res.rdmMethod, RdmMethod.RDM_METHOD_UNSPECIFIED);
   const ref = candidate.flatMap((c) => teacher.map((t) => referenceCka(c.data, t.data, n, c.data.length / n, t.data.length / n)));
   checkResult(res, ref, ['conv1', 'conv2', 'noise'], ['V1', 'IT']);
+  if (process.env['TGSAGE_TEST_BACKEND'] !== 'naive') {
+    const unbiased = await score({ teacherId: 'ventral', comparator: Comparator.COMPARATOR_CKA_LINEAR_UNBIASED });
+    const refU = candidate.flatMap((c) => teacher.map((t) => referenceCkaUnbiased(c.data, t.data, n, c.data.length / n, t.data.length / n)));
+    checkResult(unbiased, refU, ['conv1', 'conv2', 'noise'], ['V1', 'IT']);
+  }
   await expectStatus(score({ teacherId: 'cosine-teacher', comparator: Comparator.COMPARATOR_CKA_LINEAR }), Status.FAILED_PRECONDITION, /without Gram matrices/);
   await stillServes();
 });

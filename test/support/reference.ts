@@ -123,3 +123,64 @@ export function referenceCka(x: Float32Array | Float64Array, y: Float32Array | F
   }
   return kl / Math.sqrt(kk * ll);
 }
+
+/** Linear CKA with the unbiased HSIC estimator (Song et al. 2012) from activations. */
+export function referenceCkaUnbiased(x: Float32Array | Float64Array, y: Float32Array | Float64Array, n: number, dx: number, dy: number): number {
+  const gram = (m: Float32Array | Float64Array, d: number) => {
+    const g = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < d; k++) s += m[i * d + k]! * m[j * d + k]!;
+        g[i * n + j] = i === j ? 0 : s;
+      }
+    }
+    return g;
+  };
+  const hsic = (k: Float64Array, l: Float64Array) => {
+    let tr = 0;
+    let sk = 0;
+    let sl = 0;
+    let kl1 = 0;
+    for (let i = 0; i < n; i++) {
+      let rk = 0;
+      let rl = 0;
+      for (let j = 0; j < n; j++) {
+        tr += k[i * n + j]! * l[j * n + i]!;
+        rk += k[i * n + j]!;
+        rl += l[i * n + j]!;
+      }
+      sk += rk;
+      sl += rl;
+      kl1 += rk * rl;
+    }
+    return (tr + (sk * sl) / ((n - 1) * (n - 2)) - (2 / (n - 2)) * kl1) / (n * (n - 3));
+  };
+  const k = gram(x, dx);
+  const l = gram(y, dy);
+  return hsic(k, l) / Math.sqrt(hsic(k, k) * hsic(l, l));
+}
+
+/** Kendall's tau-a of the upper triangles. */
+export function referenceKendall(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number {
+  const x = upper(a, n);
+  const y = upper(b, n);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) for (let j = i + 1; j < x.length; j++) s += Math.sign(x[i]! - x[j]!) * Math.sign(y[i]! - y[j]!);
+  return s / ((x.length * (x.length - 1)) / 2);
+}
+
+/** Cosine similarity of the upper triangles. */
+export function referenceCosine(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number {
+  const x = upper(a, n);
+  const y = upper(b, n);
+  let xy = 0;
+  let xx = 0;
+  let yy = 0;
+  for (let i = 0; i < x.length; i++) {
+    xy += x[i]! * y[i]!;
+    xx += x[i]! * x[i]!;
+    yy += y[i]! * y[i]!;
+  }
+  return xy / Math.sqrt(xx * yy);
+}

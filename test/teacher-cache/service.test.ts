@@ -182,11 +182,6 @@ test('a client that cancels mid-upload leaves nothing behind', async () => {
   await expectStatus(svc.clients.teacherCache.getTeacher({ id: 'cancelled' }), Status.NOT_FOUND);
 });
 
-test('ComputeTeacher answers UNIMPLEMENTED for now', async () => {
-  await expectStatus(toArray(svc.clients.teacherCache.computeTeacher({ id: 'x', modelPath: 'm.json' } as never)), Status.UNIMPLEMENTED);
-  await stillServes();
-});
-
 test('teachers survive a restart', async () => {
   const before = await svc.clients.teacherCache.getTeacher({ id: 'base' });
   const rdm = await toArray(decodeMatrixChunks(svc.clients.teacherCache.getRdm({ teacherId: 'base', layer: 'a' })));

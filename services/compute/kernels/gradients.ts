@@ -5,7 +5,9 @@
 // Note: tf.layers.conv2d trains through tf.fused.conv2d, whose built-in gradient still refuses dilation; a dilated
 // convolution layer must call tf.conv2d (see ./dilated-conv2d.ts) or be separable (tf.layers.separableConv2d).
 
+import { BATCH_NORM_GRAD } from './wasm-kernels.ts';
 import {
+  add,
   backend_util,
   Conv2D,
   Conv2DBackpropFilter,
@@ -15,15 +17,23 @@ import {
   DepthwiseConv2dNativeBackpropInput,
   div,
   engine,
+  FusedBatchNorm,
   getBackend,
   type GradConfig,
   Mean,
+  mul,
+  neg,
+  ones,
   type NamedAttrMap,
   pad,
+  pow,
   registerGradient,
   reshape,
+  rsqrt,
   slice,
   stridedSlice,
+  sub,
+  sum,
   type Tensor,
   type Tensor4D,
   tile,
@@ -85,7 +95,7 @@ function convGrad(forward: string, inputGrad: string, filterGrad: string, native
  * Mean's gradient as one tile of dy / n (tfjs's multiplies dy by a tensor of ones of x's shape, then divides: three
  * passes over x-sized tensors, which dominate batch-norm training on wasm).
  */
-const meanGrad: GradConfig = {
+const meanGrad = (fastTile: () => boolean): GradConfig => ({
   kernelName: Mean,
   inputsToSave: ['x'],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
@@ -95,15 +105,65 @@ const meanGrad: GradConfig = {
     const n = util.sizeFromShape(reduceShape);
     const kept = backend_util.expandShapeToKeepDim((dy as Tensor).shape, axes);
     const reps = x.shape.map((d, i) => (axes.includes(i) ? d : 1));
-    return { x: () => tile(reshape(div(dy as Tensor, n), kept), reps) };
+    const scaled = () => reshape(div(dy as Tensor, n), kept);
+    // tile is one pass with our native Tile; wasm's own Tile is slow, so without it broadcast against ones.
+    return { x: () => (fastTile() ? tile(scaled(), reps) : mul(scaled(), ones(x.shape))) };
   },
-};
+});
 
-/** Registers the dilation-aware gradients (global, all backends). `wasmNative`: our wasm kernels take dilations. */
-export function registerDilatedConvGradients(wasmKernelsTakeDilations: boolean): void {
+/**
+ * FusedBatchNorm's gradient without tfjs's tile of 1/sqrt(variance) to x's shape and a dozen passes over x-sized
+ * tensors: on wasm with the native math one pass (kernel BATCH_NORM_GRAD); elsewhere broadcasting ops.
+ */
+function batchNormGrad(nativeKernel: () => boolean): GradConfig {
+  return {
+    kernelName: FusedBatchNorm,
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const [x, mean, variance, scale] = saved as [Tensor, Tensor, Tensor, Tensor | undefined];
+      const g = dy as Tensor;
+      const eps = attrs['varianceEpsilon'] as number;
+      const c = x.shape[x.shape.length - 1]!;
+      const perChannel = (t: Tensor | undefined) => t == null || (t.rank === 1 && t.shape[0] === c);
+      if (nativeKernel() && x.rank >= 2 && x.dtype === 'float32' && [mean, variance, scale].every(perChannel)) {
+        const inputs: Record<string, Tensor> = { x, dy: g, mean, variance };
+        if (scale) inputs['scale'] = scale;
+        const [dx, dMean, dVar, dScale, dOffset] =
+          engine().runKernel(BATCH_NORM_GRAD, inputs, { varianceEpsilon: eps }) as unknown as Tensor[];
+        return {
+          x: () => dx!,
+          mean: () => dMean!,
+          variance: () => dVar!,
+          scale: () => dScale!,
+          offset: () => dOffset!,
+        };
+      }
+      const axes = backend_util.getReductionAxes(mean.shape, x.shape);
+      const reduce = (t: Tensor) => reshape(axes.length > 0 ? sum(t, axes) : t, mean.shape);
+      const r = rsqrt(add(variance, eps));
+      const dyScaled = scale ? mul(g, scale) : g;
+      const xMinusMean = sub(x, mean);
+      return {
+        x: () => reshape(mul(dyScaled, r), x.shape),
+        mean: () => reduce(mul(dyScaled, neg(r))),
+        variance: () => reduce(mul(mul(dyScaled, xMinusMean), mul(pow(r, 3), -0.5))),
+        scale: () => reduce(mul(g, mul(xMinusMean, r))),
+        offset: () => reduce(g),
+      };
+    },
+  };
+}
+
+/**
+ * Registers our gradients (global, all backends): dilation-aware convolutions (`wasmKernelsTakeDilations`: our wasm
+ * kernels take dilations), Mean, and FusedBatchNorm (`nativeWasmKernels`: the native Tile and BATCH_NORM_GRAD are
+ * registered for wasm).
+ */
+export function registerTrainingGradients(wasmKernelsTakeDilations: boolean, nativeWasmKernels: boolean): void {
   const native = () => wasmKernelsTakeDilations && getBackend() === 'wasm';
   registerGradient(convGrad(Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter, native));
   registerGradient(convGrad(DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropInput,
     DepthwiseConv2dNativeBackpropFilter, native));
-  registerGradient(meanGrad);
+  registerGradient(meanGrad(() => getBackend() !== 'wasm' || nativeWasmKernels));
+  registerGradient(batchNormGrad(() => nativeWasmKernels && getBackend() === 'wasm'));
 }

@@ -24,6 +24,9 @@ export interface TrainingMath {
   reduceRows?(heap: Float32Array, x: number, out: number, rows: number, cols: number, mean: boolean): void;
   /** out[r, c] = (x[r, c] - mean[c]) * mul[c] + shift[c]; coeffs = [mean, mul, shift] (3C floats). */
   affineChannels(heap: Float32Array, coeffs: Float32Array, x: number, out: number, rows: number, c: number): void;
+  /** dx = dy * rs; sums[c] = sum dy, sums[C + c] = sum dy * (x - mean); coeffs = [mean, rs]. Native only. */
+  batchNormGrad?(heap: Float32Array, coeffs: Float32Array, sums: Float64Array, x: number, dy: number, dx: number,
+    rows: number): void;
   conv2dFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, g: ConvGeometry): void;
   conv2dInputGrad(heap: Float32Array, dy: number, w: number, dx: number, g: ConvGeometry): void;
   depthwiseFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, g: ConvGeometry): void;

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { geometryArgs, type TrainingMath } from './impl.ts';
+import { preferAvx512OpenBlas } from './openblas-env.ts';
 
 interface Addon {
   conv2d(heap: Float32Array, ...args: number[]): void;
@@ -17,6 +18,7 @@ interface Addon {
   matmul(heap: Float32Array, ...args: number[]): void;
   tile(heap: Float32Array, ...args: number[]): void;
   affineChannels(heap: Float32Array, coeffs: Float32Array, ...args: number[]): void;
+  batchNormGrad(heap: Float32Array, coeffs: Float32Array, sums: Float64Array, ...args: number[]): void;
   reduceRows(heap: Float32Array, ...args: number[]): void;
   threads(n: number): number;
 }
@@ -30,6 +32,7 @@ export interface NativeTrainingMath extends TrainingMath {
 
 export function loadNativeTrainingMath(path = DEFAULT_ADDON_PATH): NativeTrainingMath | null {
   if (process.env['TGSAGE_NO_NATIVE'] === '1' || !existsSync(path)) return null;
+  preferAvx512OpenBlas();
   let addon: Addon;
   try {
     addon = createRequire(import.meta.url)(path) as Addon;
@@ -52,6 +55,7 @@ export function loadNativeTrainingMath(path = DEFAULT_ADDON_PATH): NativeTrainin
     },
     reduceRows: (heap, x, out, rows, cols, mean) => addon.reduceRows(heap, x, out, rows, cols, mean ? 1 : 0),
     affineChannels: (heap, coeffs, x, out, rows, c) => addon.affineChannels(heap, coeffs, x, out, rows, c),
+    batchNormGrad: (heap, coeffs, sums, x, dy, dx, rows) => addon.batchNormGrad(heap, coeffs, sums, x, dy, dx, rows),
     maxPoolGrad: (heap, x, dy, dx, g) => addon.maxPoolGrad(heap, x, dy, dx, ...geometryArgs(g)),
     avgPoolGrad: (heap, dy, dx, g) => addon.avgPoolGrad(heap, dy, dx, ...geometryArgs(g)),
   };

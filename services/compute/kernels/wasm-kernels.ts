@@ -28,6 +28,7 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2dFilterGradViaConv, conv2dInputGradViaConv } from './filter-grad-via-conv.ts';
 import type { ConvGeometry, TrainingMath } from './impl.ts';
 
 type Inputs = Record<string, TensorInfo | undefined>;
@@ -35,8 +36,16 @@ type Attrs = NamedAttrMap & Record<string, unknown>;
 type Fallback = ((args: { inputs: Inputs; backend: BackendWasm; attrs: Attrs }) => TensorInfo) | undefined;
 
 const offset = (b: BackendWasm, t: TensorInfo): number => b.dataIdMap.get(t.dataId)!.memoryOffset;
-/** The heap view; read it after every allocation (memory growth replaces it). */
-const heapOf = (b: BackendWasm): Float32Array => (b.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+interface HeapModule { HEAPF32: Float32Array; wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } }
+/**
+ * The heap as float32; read it after every allocation. Memory growth replaces the buffer, and with wasm threads the
+ * module's own view is refreshed lazily, so compare with the memory's current buffer.
+ */
+function heapOf(b: BackendWasm): Float32Array {
+  const m = b.wasm as unknown as HeapModule;
+  const memory = m.wasmMemory ?? m.asm?.memory;
+  return memory && m.HEAPF32.buffer !== memory.buffer ? new Float32Array(memory.buffer) : m.HEAPF32;
+}
 
 function geometry(info: backend_util.Conv2DInfo, depthwise: boolean, filterShape: number[]): ConvGeometry {
   return {
@@ -81,6 +90,13 @@ function kernel(name: string, func: (inputs: Inputs, backend: BackendWasm, attrs
 
 const notHandled = (name: string): Error => new Error(`${name} on wasm: case not supported (NCHW or non-float32)`);
 
+/**
+ * Our own kernel (wasm only): all five batch-norm gradients in one pass. Inputs x, dy, mean, variance (rank 1, size C
+ * = last dimension of x), scale (optional, size C); attr varianceEpsilon. Outputs [dx, dmean, dvariance, dscale,
+ * doffset], the last four of shape [C].
+ */
+export const BATCH_NORM_GRAD = 'TgsageBatchNormGrad';
+
 /** Configs for every kernel we provide; `originals` are the wasm backend's own (fallbacks). */
 export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<string, KernelConfig>): KernelConfig[] {
   const fallback = (name: string): Fallback => originals.get(name)?.kernelFunc as unknown as Fallback;
@@ -92,6 +108,8 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
     if (isNchw(attrs) || x.dtype !== 'float32') throw notHandled(Conv2DBackpropFilter);
     if (empty(x.shape) || empty(dy.shape)) return zeros(backend, filterShape);
     const g = geometry(convInfo(x.shape, filterShape, attrs, false), false, filterShape);
+    // Without the native addon, wasm's XNNPACK convolution does it (JS loops would be ~50x slower).
+    if (math.name === 'js') return conv2dFilterGradViaConv(backend, x, dy, g);
     const out = backend.makeOutput(filterShape, 'float32');
     math.conv2dFilterGrad(heapOf(backend), offset(backend, x), offset(backend, dy), offset(backend, out), g);
     return out;
@@ -119,18 +137,19 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
     return out;
   }, originals.get(DepthwiseConv2dNativeBackpropInput)));
 
-  // Without the native addon wasm's own Conv2DBackpropInput (C loops) beats JS loops, unless dilated.
+  // Without the native addon: through wasm's XNNPACK Conv2D (wasm's own Conv2DBackpropInput is a naive loop).
   const inputGradFallback = fallback(Conv2DBackpropInput);
   configs.push(kernel(Conv2DBackpropInput, (inputs, backend, attrs) => {
     const dy = inputs['dy']!, filter = inputs['filter']!;
     const inputShape = attrs['inputShape'] as number[];
-    const dilated = dilationsOf(attrs) !== 1 && !util.arraysEqual(dilationsOf(attrs) as number[], [1, 1]);
-    if ((math.name === 'js' && !dilated) || isNchw(attrs) || dy.dtype !== 'float32') {
+    if (isNchw(attrs) || dy.dtype !== 'float32') {
+      const dilated = dilationsOf(attrs) !== 1 && !util.arraysEqual(dilationsOf(attrs) as number[], [1, 1]);
       if (!inputGradFallback || dilated) throw notHandled(Conv2DBackpropInput);
       return inputGradFallback({ inputs, backend, attrs });
     }
     if (empty(inputShape) || empty(dy.shape)) return zeros(backend, inputShape);
     const g = geometry(convInfo(inputShape, filter.shape, attrs, false), false, filter.shape);
+    if (math.name === 'js') return conv2dInputGradViaConv(backend, dy, filter, g);
     const out = backend.makeOutput(inputShape, 'float32');
     math.conv2dInputGrad(heapOf(backend), offset(backend, dy), offset(backend, filter), offset(backend, out), g);
     return out;
@@ -208,6 +227,40 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
     math.affineChannels(heap, coeffs, offset(backend, x), offset(backend, out), util.sizeFromShape(x.shape) / c, c);
     return out;
   }, originals.get(FusedBatchNorm)));
+
+  const { batchNormGrad } = math;
+  if (batchNormGrad) {
+    configs.push(kernel(BATCH_NORM_GRAD, (inputs, backend, attrs) => {
+      const x = inputs['x']!, dy = inputs['dy']!, scale = inputs['scale'];
+      const c = x.shape[x.shape.length - 1]!;
+      const heap0 = heapOf(backend);
+      const read = (t: TensorInfo | undefined, fill: number): Float64Array => {
+        const v = new Float64Array(c).fill(fill);
+        if (t) for (let k = 0; k < c; k++) v[k] = heap0[(offset(backend, t) >> 2) + k]!;
+        return v;
+      };
+      const mean = read(inputs['mean'], 0), variance = read(inputs['variance'], 1), g = read(scale, 1);
+      const eps = (attrs['varianceEpsilon'] as number | undefined) ?? 0.001;
+      const r = variance.map((v) => 1 / Math.sqrt(v + eps));
+      const coeffs = new Float32Array(2 * c);
+      for (let k = 0; k < c; k++) { coeffs[k] = mean[k]!; coeffs[c + k] = r[k]! * g[k]!; }
+      const sums = new Float64Array(2 * c);
+      const dx = backend.makeOutput(x.shape, 'float32');
+      const small = [0, 1, 2, 3].map(() => backend.makeOutput([c], 'float32'));
+      const heap = heapOf(backend);
+      batchNormGrad(heap, coeffs, sums, offset(backend, x), offset(backend, dy), offset(backend, dx),
+        util.sizeFromShape(x.shape) / c);
+      const [dMean, dVar, dScale, dOffset] = small.map((t) => offset(backend, t) >> 2) as [number, number, number, number];
+      for (let k = 0; k < c; k++) {
+        const s1 = sums[k]!, s2 = sums[c + k]!, rk = r[k]!;
+        heap[dMean + k] = -rk * g[k]! * s1;
+        heap[dVar + k] = -0.5 * rk * rk * rk * g[k]! * s2;
+        heap[dScale + k] = rk * s2;
+        heap[dOffset + k] = s1;
+      }
+      return [dx, ...small] as unknown as TensorInfo;
+    }, undefined));
+  }
 
   const { tile, reduceRows } = math;
   if (tile) {
