@@ -23,6 +23,8 @@ export interface ServiceModule {
   readonly services: ServiceEntry[];
   /** Whether Info should report the compute backend. */
   readonly usesCompute?: boolean;
+  /** What Info reports for a service that computes on its own backend (the trainer's tfjs) instead. */
+  readonly computeInfo?: { readonly backend: string; readonly details: string };
   close?(): Promise<void>;
 }
 
@@ -107,7 +109,7 @@ export async function runServices(
       const logger = baseLogger.child({ service: name });
       const module = await factory({ config, logger, compute, shutdownSignal: shutdownController.signal, shared });
       modules.push(module);
-      const c = module.usesCompute ? await compute() : undefined;
+      const c = module.usesCompute ? await compute() : module.computeInfo;
       const server = buildServer({
         name,
         services: module.services,

@@ -11,7 +11,7 @@ import type { ServiceDeps } from '../registry.ts';
 import { computeTeacher, type ComputeTeacherDeps } from '../teachers/compute.ts';
 import { initTrainingBackend } from '../trainer/backend.ts';
 import { eventStream } from '../trainer/channel.ts';
-import { createDatasetCache } from '../trainer/datasets.ts';
+import { loadStimulusSet } from '../trainer/data-adapter.ts';
 import { datasetRequest } from '../trainer/service.ts';
 import type { ComputeTeacherHandler } from './service.ts';
 import { teacherToProto } from './service.ts';
@@ -22,10 +22,20 @@ export const SHIPPED_TEACHER_DIR = fileURLToPath(new URL('../../teachers/default
 export const DEFAULT_TEACHER_ID = 'default';
 
 function computeDeps(store: TeacherStore, deps: ServiceDeps): ComputeTeacherDeps {
-  const datasets = createDatasetCache();
+  // Stimulus sets stay on the backend once loaded (1000 28x28 images: 3 MB each).
+  const sets = new Map<string, ReturnType<typeof loadStimulusSet>>();
   return {
     store,
-    loadDataset: datasets.load,
+    loadDataset: (spec) => {
+      const key = JSON.stringify(spec);
+      let set = sets.get(key);
+      if (!set) {
+        set = loadStimulusSet(spec);
+        sets.set(key, set);
+        set.catch(() => sets.delete(key));
+      }
+      return set;
+    },
     initBackend: () => initTrainingBackend(deps.config.trainer.backend, (line) => deps.logger.info(line)),
   };
 }

@@ -23,10 +23,13 @@ export interface ComputeTeacherInput {
 
 export interface ComputeTeacherDeps {
   readonly store: TeacherStore;
-  readonly loadDataset: (spec: DatasetRequest, signal?: AbortSignal) => Promise<LoadedDataset>;
+  /** The dataset's stimulus set (only `name`, `inputShape` and `stimuli` are used). */
+  readonly loadDataset: (spec: DatasetRequest, signal?: AbortSignal) => Promise<StimulusSet>;
   /** Makes tfjs ready for forward passes (once). */
   readonly initBackend: () => Promise<unknown>;
 }
+
+export type StimulusSet = Pick<LoadedDataset, 'name' | 'inputShape' | 'stimuli'>;
 
 export interface ComputeProgressEvent {
   readonly phase: 'forward' | 'rdm' | 'store';

@@ -17,3 +17,10 @@ export async function loadTrainingDataset(spec: DatasetRequest): Promise<LoadedD
     stimuli: stimuli.images,
   };
 }
+
+/** Only the stimulus set, as a tensor on the backend (for running teacher models): no training splits uploaded. */
+export async function loadStimulusSet(spec: DatasetRequest): Promise<Pick<LoadedDataset, 'name' | 'inputShape' | 'stimuli'>> {
+  const ds = await loadDataset(spec);
+  const shape = [ds.height, ds.width, ds.channels] as const;
+  return { name: ds.spec.name, inputShape: shape, stimuli: tf.tensor4d(ds.stimuli.images, [ds.stimuli.count, ...shape]) };
+}

@@ -62,6 +62,7 @@ export async function createTrainerModule(
   });
   return {
     services: [serviceEntry(TrainerDefinition, service)],
+    computeInfo: backend,
     async close() {
       for (const c of channels) c.close();
       datasets.dispose();

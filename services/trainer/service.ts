@@ -1,6 +1,6 @@
 // Trainer gRPC adapter: proto <-> domain only. The work happens in pipeline.ts (TrainCandidate), spaces/ (genomes).
 import type { CallContext } from 'nice-grpc-common';
-import { DatasetSpec } from '../../gen/tgsage/v1/data.ts';
+import type { DatasetSpec } from '../../gen/tgsage/v1/data.ts';
 import { SearchSpace, type Genome } from '../../gen/tgsage/v1/genome.ts';
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import {
@@ -14,7 +14,6 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { resolveDatasetSpec } from '../data/dataset.ts';
 import { DEFAULT_MODEL_SHAPE, describeGenome } from '../spaces/describe.ts';
 import { sampleGenome } from '../spaces/decisions.ts';
-import { genomeToJson } from '../spaces/json.ts';
 import { createRng } from '../spaces/rng.ts';
 import { validateGenome } from '../spaces/validate.ts';
 import { eventStream } from './channel.ts';

@@ -133,6 +133,11 @@ test('errors: invalid genome, unknown teacher (before any training), missing dat
   big.training!.batchSize = 5000;
   await expectStatus(run(trainer, big), Status.INVALID_ARGUMENT, /training\.batch_size/);
   // ... and the service keeps serving.
+  const summary = await trainer.client.describeGenome({ genome });
+  assert.equal(summary.space, SearchSpace.SEARCH_SPACE_CONVNET);
+  assert.deepEqual(summary.representationLayers, ['conv0', 'conv1']);
+  assert.ok(summary.parameterCount > 0 && summary.flops > 0);
+  await expectStatus(trainer.client.describeGenome({ genome: bad }), Status.INVALID_ARGUMENT, /kernel_size/);
   const genomeBack = await trainer.client.sampleGenome({ space: SearchSpace.SEARCH_SPACE_NASNET, seed: 4 });
   assert.equal(genomeBack.space?.$case, 'nasnet');
   await expectStatus(trainer.client.sampleGenome({ space: SearchSpace.SEARCH_SPACE_UNSPECIFIED, seed: 4 }), Status.INVALID_ARGUMENT, /space/);
