@@ -38,7 +38,7 @@ export const serviceFactories: Partial<Record<ServiceName, ServiceFactory>> = {
   'teacher-cache': async (deps) => (await import('./teacher-cache/main.ts')).createTeacherCacheModule(deps),
   scorer: async (deps) => (await import('./scorer/main.ts')).createScorerModule(deps),
   trainer: async (deps) => (await import('./trainer/main.ts')).trainerModule(deps),
-  // 'search-controller': added by the controller branch (services/search-controller/main.ts).
+  'search-controller': async (deps) => (await import('./controller/main.ts')).searchControllerFactory(deps),
 };
 
 export function registeredServices(): ServiceName[] {

@@ -7,7 +7,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { ADDRESS_OPTIONS, SERVICE_NAMES, defaultAddress } from './addresses.ts';
 import { compareCommand } from './commands/compare.ts';
 import { infoCommand } from './commands/info.ts';
+import { reportCommand } from './commands/report.ts';
 import { scoreCommand } from './commands/score.ts';
+import { searchCommand } from './commands/search.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(dataCommand());
   program.addCommand(infoCommand());
+  program.addCommand(searchCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 

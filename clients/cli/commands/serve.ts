@@ -61,11 +61,12 @@ export function serveCommand(): Command {
   const serve = new Command('serve')
     .description('run one service in this process (Ctrl-C or SIGTERM: stop serving, drain, exit)')
     .argument('<service>', `one of ${SERVICE_NAMES.join(', ')}`)
-    .option('--port <port>', "port to listen on (default: the service's own; 0 = any free port)", parsePort);
+    .option('--port <port>', "port to listen on (default: the service's own; 0 = any free port)", parsePort)
+    .option('--trainers <addresses>', 'search-controller: trainer pool, host:port[,host:port...] or dns:///host:port (default: --trainer)');
   addServerOptions(serve);
   serve.action(async (service: string, _opts: unknown, command: Command) => {
     const name = parseServiceName(service);
-    const o = command.opts<ServerOptions & { port?: number }>();
+    const o = command.opts<ServerOptions & { port?: number; trainers?: string }>();
     const globals = command.optsWithGlobals<Record<string, string>>();
     const config = resolveConfig({
       host: o.host,
@@ -73,7 +74,7 @@ export function serveCommand(): Command {
       ...(o.port !== undefined ? { ports: { [name]: o.port } } : {}),
       teacherCacheAddress: globals['teacherCache'],
       scorerAddress: globals['scorer'],
-      trainerAddress: globals['trainer'],
+      trainerAddress: o.trainers ?? globals['trainer'],
       compute: { backend: o.backend },
       logLevel: o.logLevel,
       installDefaultTeacher: o.defaultTeacher,

@@ -1,0 +1,343 @@
+// `tgsage search run|watch|list|export|stop`: runs a TG-SAGE search on the search controller and follows it with a
+// live progress bar and leaderboard on stderr (a terminal), or plain lines (pipes, CI). `--json` prints one JSON
+// object at the end whose `leaderboard` is the ranked list of completed trials. Ctrl-C leaves the study running.
+import cliProgress from 'cli-progress';
+import { Command, Option } from 'commander';
+import { SearchSpace } from '../../../gen/tgsage/v1/genome.ts';
+import {
+  ExportFormat,
+  ScoreKind,
+  type SearchControllerClient,
+  type Study,
+  StudyConfig,
+  type StudyEvent,
+  StudyState,
+  type Trial,
+  TrialState,
+} from '../../../gen/tgsage/v1/search_controller.ts';
+import { rungPlan } from '../../../services/controller/config.ts';
+import { ranked } from '../../../services/controller/ranking.ts';
+import { genomeToJsonValue } from '../../../services/spaces/json.ts';
+import { action } from '../action.ts';
+import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { table } from '../format.ts';
+import { printJson, printText } from '../output.ts';
+
+interface RunOptions {
+  space: 'convnet' | 'nasnet';
+  strategy: 'random' | 'reinforce' | 'evolution';
+  trials: string;
+  steps: string;
+  score: 'p' | 'tg' | 'ptg';
+  alpha?: string;
+  parallelism: string;
+  teacher: string;
+  seed: string;
+  multiFidelity: boolean;
+  eta?: string;
+  rungs?: string;
+  minSteps?: string;
+  dataset: string;
+  stimuli?: string;
+  batchSize?: string;
+  maxAttempts?: string;
+  name?: string;
+}
+
+const SCORES = { p: ScoreKind.SCORE_KIND_P, tg: ScoreKind.SCORE_KIND_TG, ptg: ScoreKind.SCORE_KIND_P_TG } as const;
+
+function int(flag: string, v: string | undefined, fallback = 0): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag}: not a non-negative integer: ${v}`);
+  return n;
+}
+
+/** The StudyConfig of `search run`'s flags (the controller validates it and fills the rest). */
+export function studyConfigFromOptions(o: RunOptions): StudyConfig {
+  const alpha = o.alpha === undefined ? undefined : Number(o.alpha);
+  if (alpha !== undefined && !Number.isFinite(alpha)) throw new CliError(`--alpha: not a number: ${o.alpha}`);
+  const strategy =
+    o.strategy === 'reinforce'
+      ? { $case: 'reinforce' as const, value: { hiddenUnits: 0, learningRate: 0, baselineDecay: 0, entropyWeight: 0 } }
+      : o.strategy === 'evolution'
+      ? { $case: 'evolution' as const, value: { populationSize: 0, sampleSize: 0 } }
+      : { $case: 'random' as const, value: {} };
+  return StudyConfig.fromPartial({
+    name: o.name ?? '',
+    space: o.space === 'nasnet' ? SearchSpace.SEARCH_SPACE_NASNET : SearchSpace.SEARCH_SPACE_CONVNET,
+    strategy: { strategy },
+    score: SCORES[o.score],
+    alpha,
+    stepsPerTrial: int('--steps', o.steps),
+    numTrials: int('--trials', o.trials),
+    parallelism: int('--parallelism', o.parallelism, 1),
+    teacherId: o.teacher,
+    seed: int('--seed', o.seed),
+    dataset: { name: o.dataset, numStimuli: int('--stimuli', o.stimuli) },
+    training: o.batchSize === undefined ? undefined : { batchSize: int('--batch-size', o.batchSize) },
+    multiFidelity: o.multiFidelity
+      ? { enabled: true, eta: int('--eta', o.eta), rungs: int('--rungs', o.rungs), minSteps: int('--min-steps', o.minSteps) }
+      : undefined,
+    maxAttempts: int('--max-attempts', o.maxAttempts),
+  });
+}
+
+const fmt = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4));
+
+/** One JSON-friendly leaderboard row per completed trial, best first. */
+export function leaderboardJson(trials: readonly Trial[]): Record<string, unknown>[] {
+  return ranked(trials).map((t, i) => ({
+    rank: i + 1,
+    number: t.number,
+    id: t.id,
+    score: t.score,
+    p: t.p ?? null,
+    tg: t.tg ?? null,
+    steps: t.steps,
+    rung: t.rung,
+    parameterCount: t.parameterCount,
+    wallSeconds: t.wallSeconds,
+    trainer: t.trainer,
+    genome: t.genome ? genomeToJsonValue(t.genome) : null,
+  }));
+}
+
+export function leaderboardTable(trials: readonly Trial[], top = 10): string {
+  const rows = ranked(trials).slice(0, top).map((t, i) => [
+    String(i + 1), String(t.number), fmt(t.score), fmt(t.p), fmt(t.tg), String(t.steps), String(t.rung), String(t.parameterCount),
+  ]);
+  if (rows.length === 0) return '(no completed trials)';
+  return table(['rank', 'trial', 'score', 'P', 'TG', 'steps', 'rung', 'params'], rows, ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
+}
+
+export function studyJson(study: Study): Record<string, unknown> {
+  return {
+    study: study.id,
+    state: StudyState[study.state]?.replace('STUDY_STATE_', '').toLowerCase(),
+    error: study.error || undefined,
+    completedTrials: study.completedTrials,
+    trials: study.trials.length,
+    failedTrials: study.trials.filter((t) => t.state === TrialState.TRIAL_STATE_FAILED).length,
+    bestTrialId: study.bestTrialId,
+    leaderboard: leaderboardJson(study.trials),
+  };
+}
+
+/** Live view of a study's events on stderr. */
+interface View {
+  event(e: StudyEvent): void;
+  stop(): void;
+}
+
+function liveView(stream: NodeJS.WriteStream = process.stderr): View {
+  const tty = stream.isTTY === true;
+  let total = 0;
+  let ended = 0;
+  let best: number | undefined;
+  let multi: cliProgress.MultiBar | undefined;
+  let trialsBar: cliProgress.SingleBar | undefined;
+  const stepBars = new Map<string, cliProgress.SingleBar>();
+  const log = (line: string): void => {
+    if (multi) multi.log(`${line}\n`);
+    else stream.write(`${line}\n`);
+  };
+  const ensureBars = (): void => {
+    if (!tty || multi) return;
+    multi = new cliProgress.MultiBar(
+      { stream, hideCursor: true, clearOnComplete: true, barsize: 30, format: '{label} [{bar}] {value}/{total} {info}' },
+      cliProgress.Presets.shades_classic,
+    );
+    trialsBar = multi.create(Math.max(1, total), ended, { label: 'trials  ', info: '' });
+  };
+  const refresh = (): void => trialsBar?.update(ended, { info: best === undefined ? '' : `best ${fmt(best)}` });
+  return {
+    event(e) {
+      const ev = e.event;
+      if (!ev) return;
+      switch (ev.$case) {
+        case 'snapshot': {
+          const cfg = ev.value.config;
+          total = cfg ? rungPlan(cfg).reduce((n, r) => n + r.count, 0) : 0;
+          ended = ev.value.trials.filter((t) => t.state >= TrialState.TRIAL_STATE_COMPLETED).length;
+          best = ranked(ev.value.trials)[0]?.score;
+          if (!tty) stream.write(`study ${ev.value.id}: ${ended}/${total} trials done\n`);
+          ensureBars();
+          trialsBar?.setTotal(Math.max(1, total));
+          refresh();
+          break;
+        }
+        case 'trialStarted':
+          if (tty && multi) {
+            stepBars.get(ev.value.trialId)?.stop();
+            stepBars.set(ev.value.trialId, multi.create(Math.max(1, ev.value.steps), 0, { label: `trial ${ev.value.trialId.split('-t').pop()}`.padEnd(8), info: ev.value.trainer }));
+          } else if (!tty) {
+            stream.write(`trial ${ev.value.trialId} started on ${ev.value.trainer} (attempt ${ev.value.attempt}, ${ev.value.steps} steps)\n`);
+          }
+          break;
+        case 'trialProgress': {
+          const bar = stepBars.get(ev.value.trialId);
+          const p = ev.value.progress;
+          if (bar && p) bar.update(p.step, { info: `${p.phase} loss ${p.loss.toFixed(3)}` });
+          break;
+        }
+        case 'trialCompleted':
+        case 'trialFailed': {
+          const t = ev.value;
+          ended++;
+          const bar = stepBars.get(t.id);
+          if (bar) {
+            multi?.remove(bar);
+            stepBars.delete(t.id);
+          }
+          if (t.score !== undefined && (best === undefined || t.score > best)) best = t.score;
+          log(
+            ev.$case === 'trialCompleted'
+              ? `trial ${t.number} (rung ${t.rung}, ${t.steps} steps): score ${fmt(t.score)}  P ${fmt(t.p)}  TG ${fmt(t.tg)}`
+              : `trial ${t.number} ${TrialState[t.state].replace('TRIAL_STATE_', '').toLowerCase()}: ${t.error}`,
+          );
+          refresh();
+          break;
+        }
+        case 'leaderboard': {
+          const top = ev.value.entries.slice(0, 3).map((x) => `#${x.rank} trial ${x.number} ${fmt(x.score)}`).join('  ');
+          log(`leaderboard: ${top}`);
+          break;
+        }
+        case 'studyFinished':
+          refresh();
+          break;
+        default:
+          break;
+      }
+    },
+    stop() {
+      multi?.stop();
+    },
+  };
+}
+
+/** Follows a study's event stream to its end (or Ctrl-C, which leaves the study running), then prints the result. */
+async function follow(ctx: CliContext, client: SearchControllerClient, events: AsyncIterable<StudyEvent>): Promise<void> {
+  const view = ctx.json ? undefined : liveView();
+  let studyId = '';
+  let finished = false;
+  try {
+    for await (const e of events) {
+      studyId = e.studyId;
+      view?.event(e);
+      if (e.event?.$case === 'studyFinished') finished = true;
+    }
+  } catch (e) {
+    if (!(ctx.signal.aborted && studyId)) throw e;
+  } finally {
+    view?.stop();
+  }
+  if (!finished) {
+    process.stderr.write(`study ${studyId} keeps running: tgsage search watch ${studyId}  |  tgsage search stop ${studyId}\n`);
+    process.exitCode = 130;
+    return;
+  }
+  const study = await client.getStudy({ studyId });
+  if (ctx.json) printJson(studyJson(study));
+  else {
+    printText(`study ${study.id}: ${StudyState[study.state].replace('STUDY_STATE_', '').toLowerCase()}, ${study.completedTrials}/${study.trials.length} trials completed${study.error ? ` (${study.error})` : ''}`);
+    printText(leaderboardTable(study.trials));
+  }
+  if (study.state !== StudyState.STUDY_STATE_FINISHED) process.exitCode = 1;
+}
+
+export function searchCommand(): Command {
+  const search = new Command('search').description('run and follow TG-SAGE architecture searches (search controller)');
+
+  search
+    .command('run')
+    .description('run a search and follow it (live progress and leaderboard on stderr)')
+    .addOption(new Option('--space <space>', 'search space').choices(['convnet', 'nasnet']).default('convnet'))
+    .addOption(new Option('--strategy <name>', 'search strategy').choices(['random', 'reinforce', 'evolution']).default('random'))
+    .requiredOption('--trials <n>', 'number of trials (at the first rung with --multi-fidelity)')
+    .requiredOption('--steps <k>', 'training steps per trial (at the last rung with --multi-fidelity)')
+    .addOption(new Option('--score <kind>', 'ranking score: P, TG or P+TG').choices(['p', 'tg', 'ptg']).default('ptg'))
+    .option('--alpha <a>', 'weight of TG in P+TG = (1 - a) P + a TG (default 0.5)')
+    .option('--parallelism <p>', 'trials in flight at once', '1')
+    .option('--teacher <id>', 'teacher id', 'default')
+    .option('--seed <s>', 'seed of the strategy and of training', '0')
+    .option('--multi-fidelity', 'successive halving over step budgets', false)
+    .option('--eta <n>', 'successive halving: keep 1/eta per rung (default 3)')
+    .option('--rungs <n>', 'successive halving: number of rungs (default 3)')
+    .option('--min-steps <n>', 'successive halving: steps of the first rung')
+    .option('--dataset <name>', 'mnist, fashion-mnist or idx', 'mnist')
+    .option('--stimuli <n>', 'stimuli in the stimulus set (must match the teacher)')
+    .option('--batch-size <n>', 'training batch size')
+    .option('--max-attempts <n>', 'attempts per trial on trainer failures (default 3)')
+    .option('--name <name>', 'display name')
+    .action(
+      action<RunOptions>(async (ctx, o) => {
+        const client = ctx.clients.controller;
+        const config = studyConfigFromOptions(o);
+        await follow(ctx, client, client.runStudy({ config }, { signal: ctx.signal }));
+      }),
+    );
+
+  search
+    .command('watch')
+    .description('follow a study from its current state to its end')
+    .argument('<study>', 'study id')
+    .action(
+      action(async (ctx, _o, studyId) => {
+        const client = ctx.clients.controller;
+        await follow(ctx, client, client.watchStudy({ studyId }, { signal: ctx.signal }));
+      }),
+    );
+
+  search
+    .command('list')
+    .description('list studies, newest first')
+    .action(
+      action(async (ctx) => {
+        const { studies } = await ctx.clients.controller.listStudies({});
+        if (ctx.json) {
+          printJson({ studies: studies.map((s) => ({ ...studyJson(s), leaderboard: undefined, name: s.config?.name ?? '', createdAt: s.createdAt?.toISOString() })) });
+          return;
+        }
+        const rows = studies.map((s) => [
+          s.id,
+          s.config?.name ?? '',
+          StudyState[s.state].replace('STUDY_STATE_', '').toLowerCase(),
+          `${s.completedTrials}/${s.config?.numTrials ?? 0}`,
+          s.bestTrialId,
+          s.createdAt?.toISOString() ?? '',
+        ]);
+        printText(rows.length ? table(['study', 'name', 'state', 'completed', 'best trial', 'created'], rows) : '(no studies)');
+      }),
+    );
+
+  search
+    .command('export')
+    .description('print a study as JSON or CSV (one row per trial)')
+    .argument('<study>', 'study id')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
+    .action(
+      action<{ format: 'json' | 'csv' }>(async (ctx, o, studyId) => {
+        const r = await ctx.clients.controller.exportStudy({
+          studyId,
+          format: o.format === 'csv' ? ExportFormat.EXPORT_FORMAT_CSV : ExportFormat.EXPORT_FORMAT_JSON,
+        });
+        process.stdout.write(r.content);
+      }),
+    );
+
+  search
+    .command('stop')
+    .description('stop a running study (trials in flight are cancelled)')
+    .argument('<study>', 'study id')
+    .action(
+      action(async (ctx, _o, studyId) => {
+        const s = await ctx.clients.controller.stopStudy({ studyId });
+        if (ctx.json) printJson(studyJson(s));
+        else printText(`study ${s.id}: ${StudyState[s.state].replace('STUDY_STATE_', '').toLowerCase()}`);
+      }),
+    );
+  return search;
+}

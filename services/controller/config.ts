@@ -1,0 +1,123 @@
+// Study configuration: validated before any work, defaults filled in. Errors are InvalidArgumentError naming the
+// proto field (snake_case path), or NotFoundError for an unknown teacher.
+import type { StudyConfig } from '../../gen/tgsage/v1/search_controller.ts';
+import { ScoreKind } from '../../gen/tgsage/v1/search_controller.ts';
+import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
+import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
+import { plannedRungSizes, resolveHalvingConfig } from './halving.ts';
+import { createStrategyRegistry, type StrategyRegistry } from './strategies/registry.ts';
+
+export const LIMITS = {
+  maxStepsPerTrial: 100_000,
+  maxTrials: 10_000,
+  maxParallelism: 64,
+  maxAttempts: 20,
+  maxRungs: 8,
+} as const;
+
+export interface ValidateDeps {
+  /** Strategies the controller knows (validates the strategy settings). */
+  registry?: StrategyRegistry;
+  /**
+   * Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher); returns its number of stimuli,
+   * which becomes the dataset's stimulus count when the config leaves it 0. Skipped for score = P.
+   */
+  checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<{ numStimuli: number } | void>;
+}
+
+function intIn(field: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(field, `must be an integer in [${min}, ${max}], got ${value}`);
+  }
+  return value;
+}
+
+function realIn(field: string, value: number, min: number, max: number, openMax = false): number {
+  if (!Number.isFinite(value) || value < min || (openMax ? value >= max : value > max)) {
+    throw new InvalidArgumentError(field, `must be in [${min}, ${max}${openMax ? ')' : ']'}, got ${value}`);
+  }
+  return value;
+}
+
+/** Validates and fills defaults without touching other services. */
+export function normalizeStudyConfig(
+  input: StudyConfig | undefined,
+  registry: StrategyRegistry = createStrategyRegistry(),
+): StudyConfig {
+  if (!input) throw new InvalidArgumentError('config', 'is required');
+  const c = structuredClone(input);
+  if (c.space !== SearchSpace.SEARCH_SPACE_CONVNET && c.space !== SearchSpace.SEARCH_SPACE_NASNET) {
+    throw new InvalidArgumentError('space', 'must be SEARCH_SPACE_CONVNET or SEARCH_SPACE_NASNET');
+  }
+  c.strategy = registry.resolveConfig(c.strategy, 'strategy');
+  if (c.score === ScoreKind.SCORE_KIND_UNSPECIFIED) c.score = ScoreKind.SCORE_KIND_P_TG;
+  if (![ScoreKind.SCORE_KIND_P, ScoreKind.SCORE_KIND_TG, ScoreKind.SCORE_KIND_P_TG].includes(c.score)) {
+    throw new InvalidArgumentError('score', `unknown score kind ${c.score}`);
+  }
+  c.alpha = realIn('alpha', c.alpha ?? 0.5, 0, 1);
+  c.stepsPerTrial = intIn('steps_per_trial', c.stepsPerTrial, 1, LIMITS.maxStepsPerTrial);
+  c.numTrials = intIn('num_trials', c.numTrials, 1, LIMITS.maxTrials);
+  c.parallelism = intIn('parallelism', c.parallelism || 1, 1, LIMITS.maxParallelism);
+  c.teacherId = c.teacherId || 'default';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(c.teacherId)) {
+    throw new InvalidArgumentError('teacher_id', `${JSON.stringify(c.teacherId)} is not a valid teacher id`);
+  }
+  const d = c.dataset ?? { name: '', directory: '', numStimuli: 0, numValidation: 0, splitSeed: 0 };
+  d.name = d.name || 'mnist';
+  if (!['mnist', 'fashion-mnist', 'idx'].includes(d.name)) {
+    throw new InvalidArgumentError('dataset.name', `must be mnist, fashion-mnist or idx, got ${JSON.stringify(d.name)}`);
+  }
+  if (d.name === 'idx' && !d.directory) throw new InvalidArgumentError('dataset.directory', 'is required for idx');
+  if (d.numStimuli) intIn('dataset.num_stimuli', d.numStimuli, 4, 100_000);
+  c.dataset = d;
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new InvalidArgumentError('seed', 'must be a safe integer >= 0');
+  if (c.training) {
+    if (c.training.batchSize) intIn('training.batch_size', c.training.batchSize, 1, 1024);
+    if (c.training.learningRate) realIn('training.learning_rate', c.training.learningRate, 1e-9, 10);
+  }
+  if (c.comparator === Comparator.COMPARATOR_UNSPECIFIED) c.comparator = Comparator.COMPARATOR_SPEARMAN;
+  if (!Object.values(Comparator).includes(c.comparator) || c.comparator < 0) {
+    throw new InvalidArgumentError('comparator', `unknown comparator ${c.comparator}`);
+  }
+  const mf = c.multiFidelity;
+  const halving = resolveHalvingConfig(mf, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
+  if (mf && halving) {
+    mf.eta = halving.eta;
+    mf.rungs = halving.rungs;
+    mf.minSteps = intIn('multi_fidelity.min_steps', halving.budgets[0]!, 1, c.stepsPerTrial);
+  } else {
+    c.multiFidelity = { enabled: false, minSteps: 0, eta: 0, rungs: 0 };
+  }
+  c.maxAttempts = intIn('max_attempts', c.maxAttempts || 3, 1, LIMITS.maxAttempts);
+  return c;
+}
+
+/** Validates, fills defaults, and checks that the teacher exists (when the score needs one). */
+export async function validateStudyConfig(
+  input: StudyConfig | undefined,
+  deps: ValidateDeps,
+  signal?: AbortSignal,
+): Promise<StudyConfig> {
+  const c = normalizeStudyConfig(input, deps.registry);
+  if (c.score !== ScoreKind.SCORE_KIND_P && deps.checkTeacher) {
+    const teacher = await deps.checkTeacher(c.teacherId, signal);
+    if (teacher && c.dataset && !c.dataset.numStimuli) c.dataset.numStimuli = teacher.numStimuli;
+  }
+  return c;
+}
+
+/** One rung of successive halving (a single rung without multi-fidelity). */
+export interface Rung {
+  steps: number;
+  /** Trials in this rung. */
+  count: number;
+}
+
+/** The rung plan of a normalized config (halving.ts): budgets grow by eta, counts shrink by eta, the last is full. */
+export function rungPlan(c: StudyConfig): Rung[] {
+  const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
+  if (!h) return [{ steps: c.stepsPerTrial, count: c.numTrials }];
+  const sizes = plannedRungSizes(h);
+  return h.budgets.map((steps, r) => ({ steps, count: sizes[r]! }));
+}

@@ -1,0 +1,23 @@
+// The controller's view of ranking, on score.ts (the study's score P, TG or P+TG = (1 - alpha) P + alpha TG, and the
+// leaderboard: higher score first, ties to the lower trial number).
+import type { LeaderboardEntry, StudyConfig, Trial } from '../../gen/tgsage/v1/search_controller.ts';
+import { leaderboard as board, rankTrials, resolveScoreRule, studyScore } from './score.ts';
+
+/** The study's score of a trial, or undefined when a part it needs (P or TG) is unknown. */
+export function scoreOf(config: StudyConfig, p: number | undefined, tg: number | undefined): number | undefined {
+  return studyScore(resolveScoreRule(config.score, config.alpha), { p, tg });
+}
+
+/** The reward a strategy learns from: the score, else whatever part is known, else 0. */
+export function rewardOf(t: Trial): number {
+  return t.score ?? t.p ?? t.tg ?? 0;
+}
+
+/** Completed trials with a score, best first (ties: lower number first). */
+export function ranked(trials: readonly Trial[]): Trial[] {
+  return rankTrials(trials);
+}
+
+export function leaderboard(trials: readonly Trial[], top = 10): LeaderboardEntry[] {
+  return board(trials, top);
+}

@@ -1,0 +1,64 @@
+// gRPC adapter of the search controller: proto <-> domain only.
+import type { CallContext } from 'nice-grpc';
+import type {
+  CompleteTrialRequest,
+  SearchControllerServiceImplementation,
+} from '../../gen/tgsage/v1/search_controller.ts';
+import type { LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
+import type { Controller } from './controller.ts';
+
+export function searchControllerService(controller: Controller): SearchControllerServiceImplementation {
+  return {
+    createStudy: (req, ctx) => controller.createStudy(req.config, req.studyId, ctx.signal),
+    async *runStudy(req, ctx) {
+      const id = await controller.runStudy(req.studyId, req.config, ctx.signal);
+      // cancelling this call ends the watch only; the study keeps running
+      yield* controller.watch(id, ctx.signal);
+    },
+    async *watchStudy(req, ctx) {
+      if (!req.studyId) throw new InvalidArgumentError('study_id', 'is required');
+      controller.getStudy(req.studyId); // NOT_FOUND before the stream starts
+      yield* controller.watch(req.studyId, ctx.signal);
+    },
+    getStudy: async (req) => controller.getStudy(required('study_id', req.studyId)),
+    listStudies: async () => ({ studies: controller.listStudies() }),
+    stopStudy: (req) => controller.stopStudy(required('study_id', req.studyId)),
+    exportStudy: async (req) => controller.exportStudy(required('study_id', req.studyId), req.format),
+    suggestTrials: async (req, ctx) => ({
+      trials: await controller.suggestTrials(required('study_id', req.studyId), req.clientId, req.count, ctx.signal),
+    }),
+    completeTrial: (requests, ctx) => completeTrial(controller, requests, ctx),
+  };
+}
+
+function required(field: string, value: string): string {
+  if (!value) throw new InvalidArgumentError(field, 'is required');
+  return value;
+}
+
+/** Reads the header, then hands the remaining chunks on as a stream (never buffered here). */
+async function completeTrial(controller: Controller, requests: AsyncIterable<CompleteTrialRequest>, ctx: CallContext) {
+  const it = requests[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done || first.value.message?.$case !== 'header') {
+    throw new InvalidArgumentError('header', 'the first message must be the header');
+  }
+  const h = first.value.message.value;
+  if (!h.studyId) throw new InvalidArgumentError('header.study_id', 'is required');
+  if (!h.trialId) throw new InvalidArgumentError('header.trial_id', 'is required');
+  const second = await it.next();
+  let chunks: AsyncIterable<LayerChunk> | undefined;
+  if (!second.done) {
+    if (h.trainHere || h.failure) {
+      throw new InvalidArgumentError('chunk', 'activations cannot come with train_here or failure');
+    }
+    chunks = (async function* () {
+      for (let m: IteratorResult<CompleteTrialRequest> = second; !m.done; m = await it.next()) {
+        if (m.value.message?.$case !== 'chunk') throw new InvalidArgumentError('header', 'must appear once, first');
+        yield m.value.message.value;
+      }
+    })();
+  }
+  return controller.completeTrial(h, chunks, ctx.signal);
+}
