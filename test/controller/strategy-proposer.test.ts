@@ -33,4 +33,49 @@ describe('strategy proposer', () => {
       });
     }
   }
+
+  it('evolution on convnet proposes no genome twice (duplicates are judged on the canonical form)', async () => {
+    const config = normalizeStudyConfig(
+      StudyConfig.fromPartial({
+        space: SearchSpace.SEARCH_SPACE_CONVNET,
+        strategy: { strategy: { $case: 'evolution', value: { populationSize: 8, sampleSize: 3 } } },
+        stepsPerTrial: 1,
+        numTrials: 200,
+        seed: 11,
+      }),
+    );
+    const proposer = await strategyProposers()(config);
+    const seen = new Set<string>();
+    for (let round = 0; round < 40; round++) {
+      const [genome] = await proposer.suggest(1);
+      const key = JSON.stringify(genome);
+      assert.ok(!seen.has(key), `round ${round}: genome proposed again`);
+      seen.add(key);
+      await proposer.update([{ genome: genome!, score: (round % 7) / 7 }]);
+    }
+    proposer.dispose?.();
+  });
+
+  it('results reach the strategy with the vector it proposed, also after a restore', async () => {
+    const config = normalizeStudyConfig(
+      StudyConfig.fromPartial({
+        space: SearchSpace.SEARCH_SPACE_CONVNET,
+        strategy: { strategy: { $case: 'random', value: {} } },
+        stepsPerTrial: 1,
+        numTrials: 10,
+        seed: 3,
+      }),
+    );
+    const a = await strategyProposers()(config);
+    const genomes = await a.suggest(3);
+    const pending = (JSON.parse(a.state!()) as { pending: Record<string, Array<{ decisions: number[] }>> }).pending;
+    assert.equal(Object.values(pending).flat().length, 3, 'three proposals await results');
+    const b = await strategyProposers()(config);
+    b.restore!(a.state!());
+    await b.update(genomes.map((genome) => ({ genome, score: 0.5 })));
+    const left = (JSON.parse(b.state!()) as { pending: Record<string, unknown[]> }).pending;
+    assert.deepEqual(left, {}, 'every result was matched to its proposal');
+    a.dispose?.();
+    b.dispose?.();
+  });
 });
