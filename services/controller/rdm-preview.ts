@@ -16,7 +16,9 @@ export async function previewFromChunks(
   let rowPos = new Map<number, number>();
   let out = new Float32Array(0);
   for await (const c of chunks) {
-    if (c.size) {
+    if (c.size && c.size !== n) {
+      // the first chunk names the size; later chunks may repeat it (the teacher cache's do) and must not reset
+      if (n) throw new Error(`RDM of ${layer}: size changed from ${n} to ${c.size} mid-stream`);
       n = c.size;
       idx = previewIndices(n, size);
       rowPos = new Map(idx.map((r, k) => [r, k]));
