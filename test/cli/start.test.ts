@@ -35,7 +35,9 @@ describe('tgsage start', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tgsage-start-'));
+    // every address on a free port, so services a developer runs on the default ports do not answer `info`
     flags = ['--teacher-cache', `127.0.0.1:${await freePort()}`, '--scorer', `127.0.0.1:${await freePort()}`];
+    flags.push('--trainer', `127.0.0.1:${await freePort()}`, '--controller', `127.0.0.1:${await freePort()}`);
   });
   after(async () => {
     if (parent && parent.exitCode === null) parent.kill('SIGKILL');
