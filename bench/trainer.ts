@@ -10,11 +10,12 @@
 //              {"filters":128,"kernelSize":3,"downsample":"none","batchNorm":false,"activation":"relu"}],
 //             "head":"global_avg_pool"}}
 //            i.e. conv5x5x32-bn-relu, conv3x3x64/2-relu, conv3x3x64-relu-maxpool2, conv3x3x128-relu, GAP, dense 10.
-// PyTorch runs the identical models (bench/trainer_torch.py, Debian python3-torch) with torch threads = our OpenBLAS
+// PyTorch runs the identical models (bench/trainer_torch.py, Debian python3-torch) with torch threads = our native
 // threads; each thread count in --threads is a separate comparison. The two sides alternate in rounds (ours N steps,
 // PyTorch N steps, ...) so that load from other processes on a shared machine hits both alike; medians over all timed
 // steps after warm-up (min and 10th percentile printed too: on a loaded machine they show the uncontended speed).
-// Each thread count runs in its own process: wasm (XNNPACK) threads, our OpenBLAS threads and torch threads all = T.
+// Each thread count runs in its own process: wasm (XNNPACK) threads, our native kernels' thread pool (one single-threaded
+// OpenBLAS sgemm per thread) and torch threads all = T.
 //
 // Options: --threads T[,T2] (default "1,<cores>"), --rounds R (default 8), --steps N per round (default 2),
 // --batch B (default 64).
@@ -119,7 +120,7 @@ async function compare(threads: number, details: string): Promise<void> {
 
   console.log(`\n== threads ${threads} ==`);
   console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${details.replace(/; training kernels.*$/, '')}); ` +
-    `training kernels: ${kernels.math}, OpenBLAS threads ${kernels.threads}, ` +
+    `training kernels: ${kernels.math}, native threads ${kernels.threads} (single-threaded OpenBLAS each), ` +
     `OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(auto)'}`);
   console.log(`baseline: PyTorch ${torchInfo.torch} CPU, torch threads ${torchInfo.threads}; batch ${BATCH}, SGD; ` +
     `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps`);

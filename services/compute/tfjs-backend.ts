@@ -63,7 +63,7 @@ async function initWasm(options: TfjsOptions): Promise<string> {
   const actual = threads.requested > 1 ? wasm.getThreadsCount() : 1;
   const why = threads.reason ? ` (${threads.reason})` : '';
   return `tfjs-backend-wasm ${wasm.version_wasm}; simd ${simd ? 'on' : 'off'}; threads ${actual}${why}; ` +
-    `training kernels ${kernels.math}${kernels.math === 'native' ? ` (OpenBLAS threads ${kernels.threads})` : ''}`;
+    `training kernels ${kernels.math}${kernels.math === 'native' ? ` (native threads ${kernels.threads})` : ''}`;
 }
 
 async function initWebgpu(): Promise<string> {
