@@ -23,18 +23,6 @@
 
 #define MAX_ARGS 32
 
-static float* scratch = NULL;
-static size_t scratch_len = 0;
-
-static float* get_scratch(size_t n) {
-  if (n > scratch_len) {
-    free(scratch);
-    scratch = (float*)malloc(n * sizeof(float));
-    scratch_len = scratch ? n : 0;
-  }
-  return scratch;
-}
-
 // Reads argv[0] as a typed array (the heap) and argv[1..] as int64 numbers.
 static int read_args(napi_env env, napi_callback_info info, size_t want, char** heap, int64_t* out) {
   size_t argc = MAX_ARGS;
@@ -568,26 +556,32 @@ static inline void select_eq_add(float* restrict d, const float* restrict idx, c
 }
 
 // Pool geometry reuses conv_t with ci = channels, co unused, dilation 1.
-// maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
-// (row-major order, strict >), as tfjs's cpu backend does.
-static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[18];
-  if (!read_args(env, info, 18, &heap, a)) return NULL;
+typedef struct {
   conv_t c;
-  conv_from(a + 3, &c);
-  const float* x = F(a[0]);
-  const float* dy = F(a[1]);
-  float* dx = F(a[2]);
-  const int64_t C = c.ci;
-  float* const scratch2 = get_scratch((size_t)(2 * C));
-  if (!scratch2) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  const float* x;
+  const float* dy;
+  float* dx;
+  int failed;
+} pool_grad_task;
+
+static void max_pool_grad_part(void* p, int tid, int nt) {
+  pool_grad_task* t = (pool_grad_task*)p;
+  const conv_t c = t->c;
+  const float* x = t->x;
+  const float* dy = t->dy;
+  float* dx = t->dx;
+  int64_t n0, n1;
+  split(c.n, tid, nt, &n0, &n1);
+  if (n1 <= n0) return;
+  const int64_t C = c.ci, img = c.h * c.w * C;
+  float* const scratch2 = thread_scratch(tid, (size_t)(2 * C));
+  if (!scratch2) { t->failed = 1; return; }
   float* restrict best = scratch2;
   float* restrict idx = scratch2 + C;  // window position (fast path) or pixel index of the maximum, as float: branchless selects
   if (c.sh == c.kh && c.sw == c.kw && c.pt == 0 && c.pl == 0 && c.oh * c.kh <= c.h && c.ow * c.kw <= c.w) {
     // Non-overlapping windows without padding (the usual 2x2 pool): every dx element is written exactly once.
-    if (c.oh * c.kh != c.h || c.ow * c.kw != c.w) memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
-    for (int64_t n = 0; n < c.n; n++)
+    if (c.oh * c.kh != c.h || c.ow * c.kw != c.w) memset(dx + n0 * img, 0, (size_t)((n1 - n0) * img) * sizeof(float));
+    for (int64_t n = n0; n < n1; n++)
       for (int64_t oh = 0; oh < c.oh; oh++)
         for (int64_t ow = 0; ow < c.ow; ow++) {
           const int64_t base = (n * c.h + oh * c.kh) * c.w + ow * c.kw;
@@ -603,10 +597,10 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
               select_eq(dx + (base + i * c.w + j) * C, idx, g, (float)(i * c.kw + j), C);
             }
         }
-    return NULL;
+    return;
   }
-  memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
-  for (int64_t n = 0; n < c.n; n++)
+  memset(dx + n0 * img, 0, (size_t)((n1 - n0) * img) * sizeof(float));
+  for (int64_t n = n0; n < n1; n++)
     for (int64_t oh = 0; oh < c.oh; oh++)
       for (int64_t ow = 0; ow < c.ow; ow++) {
         for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1.f; }
@@ -631,6 +625,21 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
           }
         }
       }
+}
+
+// maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
+// (row-major order, strict >), as tfjs's cpu backend does. Images are split over the pool's threads.
+static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[18];
+  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  pool_grad_task t = {0};
+  conv_from(a + 3, &t.c);
+  t.x = F(a[0]);
+  t.dy = F(a[1]);
+  t.dx = F(a[2]);
+  pool_run(max_pool_grad_part, &t, t.c.n);
+  if (t.failed) napi_throw_error(env, NULL, "wasmconv: out of memory");
   return NULL;
 }
 
