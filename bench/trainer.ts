@@ -16,7 +16,9 @@
 // steps after warm-up (min and 10th percentile printed too: on a loaded machine they show the uncontended speed).
 // Between turns both sides sleep --pause-ms (default 150): idle worker threads keep spinning for a while after a
 // turn (libgomp's OpenMP workers in PyTorch, wasm's pthreadpool), and back-to-back turns made each side run against the
-// other's spinning threads on a 2-core machine (both sides ~2x slower at 2 threads). A trainer runs alone.
+// other's spinning threads on a 2-core machine (both sides ~2x slower at 2 threads). A trainer runs alone. After
+// the pause each turn starts with one untimed step (on this VM the first step after an idle gap is slower on both
+// sides: threads and caches are cold), so the timed steps are the steady state a training loop has.
 // Each thread count runs in its own process with the trainer's set-up for T cores (trainingTfjsOptions): our native
 // kernels' thread pool (one single-threaded OpenBLAS sgemm per thread) = torch threads = T; tfjs's wasm single-threaded.
 //
@@ -129,7 +131,7 @@ async function compare(threads: number, details: string): Promise<void> {
     `training kernels: ${kernels.math}, native threads ${kernels.threads} (single-threaded OpenBLAS each), ` +
     `OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(auto)'}`);
   console.log(`baseline: PyTorch ${torchInfo.torch} CPU, torch threads ${torchInfo.threads}; batch ${BATCH}, SGD; ` +
-    `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps, ${PAUSE_MS} ms pause between turns`);
+    `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps, ${PAUSE_MS} ms pause and 1 untimed step before each turn`);
 
   const models: [string, string, () => tfl.LayersModel, [number, number, number]][] = [
     ['small', 'small CNN 32x32x3 (conv16-pool-conv32-pool-dense10)', smallCnn, [32, 32, 3]],
@@ -143,9 +145,10 @@ async function compare(threads: number, details: string): Promise<void> {
     const a: Timing[] = [], b: Timing[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       await pause();
+      run.step(); // untimed: the first step after the pause
       for (let i = 0; i < STEPS; i++) a.push(run.step());
       await pause();
-      b.push(...(await torchRun(key, STEPS)));
+      b.push(...(await torchRun(key, STEPS + 1)).slice(1));
     }
     run.dispose();
     const wa = a.map((t) => t[0]), wb = b.map((t) => t[0]);
