@@ -10,14 +10,20 @@
 //              {"filters":128,"kernelSize":3,"downsample":"none","batchNorm":false,"activation":"relu"}],
 //             "head":"global_avg_pool"}}
 //            i.e. conv5x5x32-bn-relu, conv3x3x64/2-relu, conv3x3x64-relu-maxpool2, conv3x3x128-relu, GAP, dense 10.
-// PyTorch runs the identical models (bench/trainer_torch.py, Debian python3-torch) with torch threads = our OpenBLAS
+// PyTorch runs the identical models (bench/trainer_torch.py, Debian python3-torch) with torch threads = our native
 // threads; each thread count in --threads is a separate comparison. The two sides alternate in rounds (ours N steps,
 // PyTorch N steps, ...) so that load from other processes on a shared machine hits both alike; medians over all timed
 // steps after warm-up (min and 10th percentile printed too: on a loaded machine they show the uncontended speed).
-// Each thread count runs in its own process: wasm (XNNPACK) threads, our OpenBLAS threads and torch threads all = T.
+// Between turns both sides sleep --pause-ms (default 150): idle worker threads keep spinning for a while after a
+// turn (libgomp's OpenMP workers in PyTorch, wasm's pthreadpool), and back-to-back turns made each side run against the
+// other's spinning threads on a 2-core machine (both sides ~2x slower at 2 threads). A trainer runs alone. After
+// the pause each turn starts with one untimed step (on this VM the first step after an idle gap is slower on both
+// sides: threads and caches are cold), so the timed steps are the steady state a training loop has.
+// Each thread count runs in its own process with the trainer's set-up for T cores (trainingTfjsOptions): our native
+// kernels' thread pool (one single-threaded OpenBLAS sgemm per thread) = torch threads = T; tfjs's wasm single-threaded.
 //
 // Options: --threads T[,T2] (default "1,<cores>"), --rounds R (default 8), --steps N per round (default 2),
-// --batch B (default 64).
+// --batch B (default 64), --pause-ms P (default 150; 0 = no pause).
 
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -27,11 +33,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initTfjs } from '../services/compute/tfjs-backend.ts';
 import { registerWasmTrainingKernels } from '../services/compute/kernels/index.ts';
+import { trainingTfjsOptions } from '../services/trainer/backend.ts';
 
-function option(name: string, fallback: number): number {
+function option(name: string, fallback: number, min = 1): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
   return v;
 }
 function threadList(): number[] {
@@ -45,6 +52,8 @@ const THREADS = threadList();
 const ROUNDS = option('rounds', 8);
 const STEPS = option('steps', 2);
 const BATCH = option('batch', 64);
+const PAUSE_MS = option('pause-ms', 150, 0);
+const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
 const WARMUP = 3;
 
 const median = (xs: number[]): number => {
@@ -119,10 +128,10 @@ async function compare(threads: number, details: string): Promise<void> {
 
   console.log(`\n== threads ${threads} ==`);
   console.log(`ours: tf.getBackend() = ${tf.getBackend()} (${details.replace(/; training kernels.*$/, '')}); ` +
-    `training kernels: ${kernels.math}, OpenBLAS threads ${kernels.threads}, ` +
+    `training kernels: ${kernels.math}, native threads ${kernels.threads} (single-threaded OpenBLAS each), ` +
     `OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(auto)'}`);
   console.log(`baseline: PyTorch ${torchInfo.torch} CPU, torch threads ${torchInfo.threads}; batch ${BATCH}, SGD; ` +
-    `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps`);
+    `${ROUNDS} rounds x ${STEPS} steps per side after ${WARMUP} warm-up steps, ${PAUSE_MS} ms pause and 1 untimed step before each turn`);
 
   const models: [string, string, () => tfl.LayersModel, [number, number, number]][] = [
     ['small', 'small CNN 32x32x3 (conv16-pool-conv32-pool-dense10)', smallCnn, [32, 32, 3]],
@@ -135,8 +144,11 @@ async function compare(threads: number, details: string): Promise<void> {
     await torchRun(key, WARMUP);
     const a: Timing[] = [], b: Timing[] = [];
     for (let r = 0; r < ROUNDS; r++) {
+      await pause();
+      run.step(); // untimed: the first step after the pause
       for (let i = 0; i < STEPS; i++) a.push(run.step());
-      b.push(...(await torchRun(key, STEPS)));
+      await pause();
+      b.push(...(await torchRun(key, STEPS + 1)).slice(1));
     }
     run.dispose();
     const wa = a.map((t) => t[0]), wb = b.map((t) => t[0]);
@@ -165,7 +177,8 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const init = await initTfjs('wasm', { threads: THREADS[0]! });
+  // the trainer's own set-up for T cores: wasm single-threaded, native kernels on T threads
+  const init = await initTfjs('wasm', trainingTfjsOptions(THREADS[0]!));
   await compare(THREADS[0]!, init.details);
 }
 

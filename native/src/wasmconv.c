@@ -15,23 +15,13 @@
 #include <emmintrin.h>
 #endif
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_ARGS 32
-
-static float* scratch = NULL;
-static size_t scratch_len = 0;
-
-static float* get_scratch(size_t n) {
-  if (n > scratch_len) {
-    free(scratch);
-    scratch = (float*)malloc(n * sizeof(float));
-    scratch_len = scratch ? n : 0;
-  }
-  return scratch;
-}
 
 // Reads argv[0] as a typed array (the heap) and argv[1..] as int64 numbers.
 static int read_args(napi_env env, napi_callback_info info, size_t want, char** heap, int64_t* out) {
@@ -61,6 +51,111 @@ static int read_args(napi_env env, napi_callback_info info, size_t want, char** 
 }
 
 #define F(off) ((float*)(heap + (off)))
+
+// ---- A small persistent thread pool -------------------------------------------------------------------------------
+// The convolutions split their work by images over `pool_threads` threads (the caller is thread 0), each calling a
+// single-threaded sgemm. OpenBLAS's own threads are set to 1 while the pool has more than one thread: its workers
+// busy-wait between calls and then compete on small machines with tfjs's wasm threads and with the JS thread (on 2
+// cores that made 2-thread training slower than 1-thread), and its per-call split of small GEMMs scales poorly. The
+// pool's workers sleep on a condition variable between calls. Work is split deterministically (fixed image ranges,
+// partial filter gradients summed in thread order), so results do not depend on timing.
+
+#define MAX_THREADS 64
+
+typedef void (*task_fn)(void* ctx, int tid, int nt);
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_start = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
+static int pool_threads = 0;  // 0: not set yet (the number of online CPUs)
+static int pool_workers = 0;  // started workers (threads 1..pool_workers)
+static unsigned long pool_generation = 0;
+static int pool_pending = 0;
+static task_fn pool_fn = NULL;
+static void* pool_ctx = NULL;
+static int pool_nt = 1;
+static unsigned long pool_born[MAX_THREADS];  // the generation current when worker tid was started
+
+static void* pool_worker(void* arg) {
+  const int tid = (int)(intptr_t)arg;
+  pthread_mutex_lock(&pool_mu);
+  unsigned long seen = pool_born[tid];
+  for (;;) {
+    while (pool_generation == seen) pthread_cond_wait(&pool_start, &pool_mu);
+    seen = pool_generation;
+    task_fn fn = pool_fn;
+    void* ctx = pool_ctx;
+    const int nt = pool_nt;
+    pthread_mutex_unlock(&pool_mu);
+    if (tid < nt) fn(ctx, tid, nt);
+    pthread_mutex_lock(&pool_mu);
+    if (--pool_pending == 0) pthread_cond_signal(&pool_done);
+  }
+  return NULL;
+}
+
+static int online_cpus(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (int)n);
+}
+
+static int get_pool_threads(void) {
+  if (pool_threads == 0) {
+    pool_threads = online_cpus();
+    if (pool_threads > 1) openblas_set_num_threads(1);
+  }
+  return pool_threads;
+}
+
+// Runs fn(ctx, tid, nt) for tid in [0, nt) with nt = min(pool threads, max_nt); returns nt.
+static int pool_run(task_fn fn, void* ctx, int64_t max_nt) {
+  int nt = get_pool_threads();
+  if (max_nt < nt) nt = max_nt < 1 ? 1 : (int)max_nt;
+  if (nt <= 1) {
+    fn(ctx, 0, 1);
+    return 1;
+  }
+  pthread_mutex_lock(&pool_mu);
+  while (pool_workers < nt - 1) {
+    pthread_t t;
+    pool_born[pool_workers + 1] = pool_generation;
+    if (pthread_create(&t, NULL, pool_worker, (void*)(intptr_t)(pool_workers + 1)) != 0) break;
+    pthread_detach(t);
+    pool_workers++;
+  }
+  if (nt > pool_workers + 1) nt = pool_workers + 1;
+  pool_fn = fn;
+  pool_ctx = ctx;
+  pool_nt = nt;
+  pool_pending = pool_workers;
+  pool_generation++;
+  pthread_cond_broadcast(&pool_start);
+  pthread_mutex_unlock(&pool_mu);
+  fn(ctx, 0, nt);
+  pthread_mutex_lock(&pool_mu);
+  while (pool_pending > 0) pthread_cond_wait(&pool_done, &pool_mu);
+  pthread_mutex_unlock(&pool_mu);
+  return nt;
+}
+
+// Per-thread scratch buffers (thread 0 is the JS thread).
+static float* tscratch[MAX_THREADS];
+static size_t tscratch_len[MAX_THREADS];
+
+static float* thread_scratch(int tid, size_t n) {
+  if (n > tscratch_len[tid]) {
+    free(tscratch[tid]);
+    tscratch[tid] = (float*)malloc(n * sizeof(float));
+    tscratch_len[tid] = tscratch[tid] ? n : 0;
+  }
+  return tscratch[tid];
+}
+
+// Images [*n0, *n1) of thread tid out of nt.
+static void split(int64_t n, int tid, int nt, int64_t* n0, int64_t* n1) {
+  *n0 = n * tid / nt;
+  *n1 = n * (tid + 1) / nt;
+}
 
 typedef struct {
   int64_t n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, pt, pl;
@@ -146,42 +241,97 @@ static int64_t chunk_rows(int64_t kcols, int64_t rows) {
   return r < rows ? r : rows;
 }
 
-// conv2d(heap, x, w, y, bias(-1 = none), act(0 linear, 1 relu), n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl)
-static napi_value Conv2d(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[20];
-  if (!read_args(env, info, 20, &heap, a)) return NULL;
+typedef struct {
   conv_t c;
-  conv_from(a + 5, &c);
-  const float* x = F(a[0]);
-  const float* w = F(a[1]);
-  float* y = F(a[2]);
-  const int64_t rows = c.n * c.oh * c.ow, kcols = c.kh * c.kw * c.ci;
-  if (is_pointwise(&c)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, c.co, kcols, 1.f, x, kcols, w, c.co, 0.f, y, c.co);
+  const float* x;   // conv: x; filter grad: x; input grad: dy
+  const float* w;   // conv: w; filter grad: dy; input grad: w
+  float* out;       // conv: y; filter grad: dw; input grad: dx
+  const float* bias;
+  int relu;
+  int failed;       // a thread could not get its scratch memory
+} conv_task;
+
+static void conv2d_part(void* p, int tid, int nt) {
+  conv_task* t = (conv_task*)p;
+  const conv_t* c = &t->c;
+  int64_t n0, n1;
+  split(c->n, tid, nt, &n0, &n1);
+  const int64_t per = c->oh * c->ow, kcols = c->kh * c->kw * c->ci;
+  const int64_t rbeg = n0 * per, rend = n1 * per;
+  float* y = t->out;
+  if (rend <= rbeg) return;
+  if (is_pointwise(c)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rend - rbeg, c->co, kcols, 1.f, t->x + rbeg * kcols, kcols,
+                t->w, c->co, 0.f, y + rbeg * c->co, c->co);
   } else {
-    const int64_t step = chunk_rows(kcols, rows);
-    float* cols = get_scratch((size_t)(step * kcols));
-    if (!cols) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
-    for (int64_t r0 = 0; r0 < rows; r0 += step) {
-      const int64_t r1 = r0 + step < rows ? r0 + step : rows;
-      im2col(x, &c, r0, r1, cols);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, c.co, kcols, 1.f, cols, kcols, w, c.co, 0.f,
-                  y + r0 * c.co, c.co);
+    const int64_t step = chunk_rows(kcols, rend - rbeg);
+    float* cols = thread_scratch(tid, (size_t)(step * kcols));
+    if (!cols) { t->failed = 1; return; }
+    for (int64_t r0 = rbeg; r0 < rend; r0 += step) {
+      const int64_t r1 = r0 + step < rend ? r0 + step : rend;
+      im2col(t->x, c, r0, r1, cols);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, c->co, kcols, 1.f, cols, kcols, t->w, c->co, 0.f,
+                  y + r0 * c->co, c->co);
     }
   }
-  if (a[3] >= 0 || a[4] == 1) {
-    const float* b = a[3] >= 0 ? F(a[3]) : NULL;
-    const int relu = a[4] == 1;
-    for (int64_t r = 0; r < rows; r++) {
-      float* yr = y + r * c.co;
-      for (int64_t k = 0; k < c.co; k++) {
+  if (t->bias || t->relu) {
+    const float* b = t->bias;
+    const int relu = t->relu;
+    for (int64_t r = rbeg; r < rend; r++) {
+      float* yr = y + r * c->co;
+      for (int64_t k = 0; k < c->co; k++) {
         float v = yr[k] + (b ? b[k] : 0.f);
         yr[k] = relu && v < 0.f ? 0.f : v;
       }
     }
   }
+}
+
+// conv2d(heap, x, w, y, bias(-1 = none), act(0 linear, 1 relu), n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl)
+static napi_value Conv2d(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[20];
+  if (!read_args(env, info, 20, &heap, a)) return NULL;
+  conv_task t = {0};
+  conv_from(a + 5, &t.c);
+  t.x = F(a[0]);
+  t.w = F(a[1]);
+  t.out = F(a[2]);
+  t.bias = a[3] >= 0 ? F(a[3]) : NULL;
+  t.relu = a[4] == 1;
+  pool_run(conv2d_part, &t, t.c.n);
+  if (t.failed) napi_throw_error(env, NULL, "wasmconv: out of memory");
   return NULL;
+}
+
+// Thread tid's partial dW over its images: into dw itself (thread 0) or its scratch after the im2col rows.
+static void filter_grad_part(void* p, int tid, int nt) {
+  conv_task* t = (conv_task*)p;
+  const conv_t* c = &t->c;
+  int64_t n0, n1;
+  split(c->n, tid, nt, &n0, &n1);
+  const int64_t per = c->oh * c->ow, kcols = c->kh * c->kw * c->ci, wsize = kcols * c->co;
+  const int64_t rbeg = n0 * per, rend = n1 * per;
+  const int pointwise = is_pointwise(c);
+  const int64_t step = pointwise ? 0 : chunk_rows(kcols, rend - rbeg > 0 ? rend - rbeg : 1);
+  float* buf = thread_scratch(tid, (size_t)(step * kcols + (tid > 0 ? wsize : 0)));
+  if (!buf) { t->failed = 1; return; }
+  float* dw = tid > 0 ? buf + step * kcols : t->out;
+  if (rend <= rbeg) {
+    memset(dw, 0, (size_t)wsize * sizeof(float));
+    return;
+  }
+  if (pointwise) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kcols, c->co, rend - rbeg, 1.f, t->x + rbeg * kcols, kcols,
+                t->w + rbeg * c->co, c->co, 0.f, dw, c->co);
+    return;
+  }
+  for (int64_t r0 = rbeg; r0 < rend; r0 += step) {
+    const int64_t r1 = r0 + step < rend ? r0 + step : rend;
+    im2col(t->x, c, r0, r1, buf);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kcols, c->co, r1 - r0, 1.f, buf, kcols, t->w + r0 * c->co,
+                c->co, r0 == rbeg ? 0.f : 1.f, dw, c->co);
+  }
 }
 
 // conv2dFilterGrad(heap, x, dy, dw, n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl): dW = im2col(x)^T dy.
@@ -189,53 +339,66 @@ static napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
   char* heap;
   int64_t a[18];
   if (!read_args(env, info, 18, &heap, a)) return NULL;
-  conv_t c;
-  conv_from(a + 3, &c);
-  const float* x = F(a[0]);
-  const float* dy = F(a[1]);
-  float* dw = F(a[2]);
-  const int64_t rows = c.n * c.oh * c.ow, kcols = c.kh * c.kw * c.ci;
-  if (is_pointwise(&c)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kcols, c.co, rows, 1.f, x, kcols, dy, c.co, 0.f, dw, c.co);
-    return NULL;
-  }
-  const int64_t step = chunk_rows(kcols, rows);
-  float* cols = get_scratch((size_t)(step * kcols));
-  if (!cols) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
-  for (int64_t r0 = 0; r0 < rows; r0 += step) {
-    const int64_t r1 = r0 + step < rows ? r0 + step : rows;
-    im2col(x, &c, r0, r1, cols);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kcols, c.co, r1 - r0, 1.f, cols, kcols, dy + r0 * c.co, c.co,
-                r0 == 0 ? 0.f : 1.f, dw, c.co);
+  conv_task t = {0};
+  conv_from(a + 3, &t.c);
+  t.x = F(a[0]);
+  t.w = F(a[1]);
+  t.out = F(a[2]);
+  const int nt = pool_run(filter_grad_part, &t, t.c.n);
+  if (t.failed) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  const int64_t kcols = t.c.kh * t.c.kw * t.c.ci, wsize = kcols * t.c.co;
+  for (int tid = 1; tid < nt; tid++) {  // fixed order: deterministic sums
+    int64_t n0, n1;
+    split(t.c.n, tid, nt, &n0, &n1);
+    const int64_t rows = (n1 - n0) * t.c.oh * t.c.ow;
+    const int64_t step = is_pointwise(&t.c) ? 0 : chunk_rows(kcols, rows > 0 ? rows : 1);
+    const float* restrict part = tscratch[tid] + step * kcols;
+    float* restrict dw = t.out;
+    for (int64_t i = 0; i < wsize; i++) dw[i] += part[i];
   }
   return NULL;
 }
 
+static void input_grad_part(void* p, int tid, int nt) {
+  conv_task* t = (conv_task*)p;
+  const conv_t* c = &t->c;
+  int64_t n0, n1;
+  split(c->n, tid, nt, &n0, &n1);
+  const int64_t per = c->oh * c->ow, kcols = c->kh * c->kw * c->ci;
+  const int64_t rbeg = n0 * per, rend = n1 * per;
+  float* dx = t->out;
+  if (rend <= rbeg) return;
+  if (is_pointwise(c)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rend - rbeg, kcols, c->co, 1.f, t->x + rbeg * c->co, c->co,
+                t->w, c->co, 0.f, dx + rbeg * kcols, kcols);
+    return;
+  }
+  const int64_t img = c->h * c->w * c->ci;
+  memset(dx + n0 * img, 0, (size_t)((n1 - n0) * img) * sizeof(float));
+  const int64_t step = chunk_rows(kcols, rend - rbeg);
+  float* cols = thread_scratch(tid, (size_t)(step * kcols));
+  if (!cols) { t->failed = 1; return; }
+  for (int64_t r0 = rbeg; r0 < rend; r0 += step) {
+    const int64_t r1 = r0 + step < rend ? r0 + step : rend;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, kcols, c->co, 1.f, t->x + r0 * c->co, c->co, t->w,
+                c->co, 0.f, cols, kcols);
+    col2im_add(cols, c, r0, r1, dx);
+  }
+}
+
 // conv2dInputGrad(heap, dy, w, dx, n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl): dcols = dy W^T, dx = col2im(dcols).
+// Each thread owns whole images of dx, so the col2im sums never race.
 static napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
   char* heap;
   int64_t a[18];
   if (!read_args(env, info, 18, &heap, a)) return NULL;
-  conv_t c;
-  conv_from(a + 3, &c);
-  const float* dy = F(a[0]);
-  const float* w = F(a[1]);
-  float* dx = F(a[2]);
-  const int64_t rows = c.n * c.oh * c.ow, kcols = c.kh * c.kw * c.ci;
-  if (is_pointwise(&c)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, kcols, c.co, 1.f, dy, c.co, w, c.co, 0.f, dx, kcols);
-    return NULL;
-  }
-  memset(dx, 0, (size_t)(c.n * c.h * c.w * c.ci) * sizeof(float));
-  const int64_t step = chunk_rows(kcols, rows);
-  float* cols = get_scratch((size_t)(step * kcols));
-  if (!cols) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
-  for (int64_t r0 = 0; r0 < rows; r0 += step) {
-    const int64_t r1 = r0 + step < rows ? r0 + step : rows;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, kcols, c.co, 1.f, dy + r0 * c.co, c.co, w, c.co,
-                0.f, cols, kcols);
-    col2im_add(cols, &c, r0, r1, dx);
-  }
+  conv_task t = {0};
+  conv_from(a + 3, &t.c);
+  t.x = F(a[0]);
+  t.w = F(a[1]);
+  t.out = F(a[2]);
+  pool_run(input_grad_part, &t, t.c.n);
+  if (t.failed) napi_throw_error(env, NULL, "wasmconv: out of memory");
   return NULL;
 }
 
@@ -393,26 +556,32 @@ static inline void select_eq_add(float* restrict d, const float* restrict idx, c
 }
 
 // Pool geometry reuses conv_t with ci = channels, co unused, dilation 1.
-// maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
-// (row-major order, strict >), as tfjs's cpu backend does.
-static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[18];
-  if (!read_args(env, info, 18, &heap, a)) return NULL;
+typedef struct {
   conv_t c;
-  conv_from(a + 3, &c);
-  const float* x = F(a[0]);
-  const float* dy = F(a[1]);
-  float* dx = F(a[2]);
-  const int64_t C = c.ci;
-  float* const scratch2 = get_scratch((size_t)(2 * C));
-  if (!scratch2) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
+  const float* x;
+  const float* dy;
+  float* dx;
+  int failed;
+} pool_grad_task;
+
+static void max_pool_grad_part(void* p, int tid, int nt) {
+  pool_grad_task* t = (pool_grad_task*)p;
+  const conv_t c = t->c;
+  const float* x = t->x;
+  const float* dy = t->dy;
+  float* dx = t->dx;
+  int64_t n0, n1;
+  split(c.n, tid, nt, &n0, &n1);
+  if (n1 <= n0) return;
+  const int64_t C = c.ci, img = c.h * c.w * C;
+  float* const scratch2 = thread_scratch(tid, (size_t)(2 * C));
+  if (!scratch2) { t->failed = 1; return; }
   float* restrict best = scratch2;
   float* restrict idx = scratch2 + C;  // window position (fast path) or pixel index of the maximum, as float: branchless selects
   if (c.sh == c.kh && c.sw == c.kw && c.pt == 0 && c.pl == 0 && c.oh * c.kh <= c.h && c.ow * c.kw <= c.w) {
     // Non-overlapping windows without padding (the usual 2x2 pool): every dx element is written exactly once.
-    if (c.oh * c.kh != c.h || c.ow * c.kw != c.w) memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
-    for (int64_t n = 0; n < c.n; n++)
+    if (c.oh * c.kh != c.h || c.ow * c.kw != c.w) memset(dx + n0 * img, 0, (size_t)((n1 - n0) * img) * sizeof(float));
+    for (int64_t n = n0; n < n1; n++)
       for (int64_t oh = 0; oh < c.oh; oh++)
         for (int64_t ow = 0; ow < c.ow; ow++) {
           const int64_t base = (n * c.h + oh * c.kh) * c.w + ow * c.kw;
@@ -428,10 +597,10 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
               select_eq(dx + (base + i * c.w + j) * C, idx, g, (float)(i * c.kw + j), C);
             }
         }
-    return NULL;
+    return;
   }
-  memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
-  for (int64_t n = 0; n < c.n; n++)
+  memset(dx + n0 * img, 0, (size_t)((n1 - n0) * img) * sizeof(float));
+  for (int64_t n = n0; n < n1; n++)
     for (int64_t oh = 0; oh < c.oh; oh++)
       for (int64_t ow = 0; ow < c.ow; ow++) {
         for (int64_t k = 0; k < C; k++) { best[k] = -INFINITY; idx[k] = -1.f; }
@@ -456,6 +625,21 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
           }
         }
       }
+}
+
+// maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
+// (row-major order, strict >), as tfjs's cpu backend does. Images are split over the pool's threads.
+static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  int64_t a[18];
+  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  pool_grad_task t = {0};
+  conv_from(a + 3, &t.c);
+  t.x = F(a[0]);
+  t.dy = F(a[1]);
+  t.dx = F(a[2]);
+  pool_run(max_pool_grad_part, &t, t.c.n);
+  if (t.failed) napi_throw_error(env, NULL, "wasmconv: out of memory");
   return NULL;
 }
 
@@ -636,9 +820,12 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   int32_t t = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc >= 1) napi_get_value_int32(env, argv[0], &t);
-  if (t > 0) openblas_set_num_threads(t);
+  if (t > 0) {
+    pool_threads = t > MAX_THREADS ? MAX_THREADS : t;
+    openblas_set_num_threads(1);  // one sgemm per pool thread (see the pool above)
+  }
   napi_value out;
-  napi_create_int32(env, openblas_get_num_threads(), &out);
+  napi_create_int32(env, get_pool_threads(), &out);
   return out;
 }
 

@@ -19,6 +19,11 @@ export interface TfjsInit {
 export interface TfjsOptions {
   /** wasm: number of threads (0 or undefined: the number of CPU cores; 1: single-threaded SIMD). */
   readonly threads?: number;
+  /**
+   * wasm: threads of the native training kernels' pool (convolutions and their gradients; default: `threads` when
+   * given, else the number of CPU cores). Training sets threads 1 and this to the cores (see services/trainer/backend.ts).
+   */
+  readonly kernelThreads?: number;
   /** Called with one line per step; defaults to no logging. */
   readonly log?: (line: string) => void;
 }
@@ -52,7 +57,8 @@ async function initWasm(options: TfjsOptions): Promise<string> {
   const threads = enableWasmThreads(options.threads, wasm.setThreadsCount);
   // Training kernels wasm lacks (conv / depthwise / pool gradients) and native OpenBLAS convolutions and matmuls.
   const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
-  const kernels = registerWasmTrainingKernels(options.threads ? { threads: options.threads } : {});
+  const kernelThreads = options.kernelThreads || options.threads;
+  const kernels = registerWasmTrainingKernels(kernelThreads ? { threads: kernelThreads } : {});
   try {
     await activate('wasm');
   } finally {
@@ -63,7 +69,7 @@ async function initWasm(options: TfjsOptions): Promise<string> {
   const actual = threads.requested > 1 ? wasm.getThreadsCount() : 1;
   const why = threads.reason ? ` (${threads.reason})` : '';
   return `tfjs-backend-wasm ${wasm.version_wasm}; simd ${simd ? 'on' : 'off'}; threads ${actual}${why}; ` +
-    `training kernels ${kernels.math}${kernels.math === 'native' ? ` (OpenBLAS threads ${kernels.threads})` : ''}`;
+    `training kernels ${kernels.math}${kernels.math === 'native' ? ` (native threads ${kernels.threads})` : ''}`;
 }
 
 async function initWebgpu(): Promise<string> {

@@ -27,7 +27,7 @@ import { BATCH_NORM_GRAD, wasmTrainingKernelConfigs } from './wasm-kernels.ts';
 export interface WasmTrainingKernels {
   /** 'native' (OpenBLAS addon) or 'js' (fallback loops). */
   readonly math: 'native' | 'js';
-  /** OpenBLAS threads for the native math (1 for js). */
+  /** Threads of the native math's pool (1 for js); each runs single-threaded OpenBLAS. */
   readonly threads: number;
   /** Names of the kernels registered for wasm. */
   readonly kernels: readonly string[];
@@ -36,7 +36,7 @@ export interface WasmTrainingKernels {
 export interface WasmTrainingKernelOptions {
   /** Use the native addon when it loads (default true; env TGSAGE_NO_NATIVE=1 also turns it off). */
   native?: boolean;
-  /** OpenBLAS threads (default: OpenBLAS's own choice, i.e. OPENBLAS_NUM_THREADS or the core count). */
+  /** Native threads (default: the number of CPUs). */
   threads?: number;
   /** Path of the addon (tests). */
   addonPath?: string;

@@ -26,7 +26,10 @@ interface Addon {
 export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../../../native/build/wasmconv.node', import.meta.url));
 
 export interface NativeTrainingMath extends TrainingMath {
-  /** OpenBLAS threads (sets them when n > 0). */
+  /**
+   * Threads of the addon's own pool (sets them when n > 0; default: the number of CPUs). The convolutions split
+   * their images over the pool, one single-threaded OpenBLAS sgemm per thread (OpenBLAS's own threads are set to 1).
+   */
   threads(n?: number): number;
 }
 
