@@ -130,6 +130,11 @@ export interface LayerAssemblerOptions {
   maxTotalBytes?: number;
   /** Reject NaN / Inf (default true). */
   checkFinite?: boolean;
+  /**
+   * Storage for a layer of `length` elements (default: a new Float32Array). It may hold old values: the assembler
+   * writes every element before it yields the layer.
+   */
+  allocate?: (length: number) => Float32Array;
 }
 
 export interface LayerAssembler {
@@ -159,6 +164,7 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
   const field = options.field ?? 'chunk';
   const checkFinite = options.checkFinite ?? true;
   const maxTotal = options.maxTotalBytes ?? Infinity;
+  const allocate = options.allocate ?? ((length: number) => new Float32Array(length));
   const names: string[] = [];
   const seen = new Set<string>();
   let pending: Pending | undefined;
@@ -198,7 +204,7 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
     if (total > 2 ** 31 - 1) {
       throw new ResourceExhaustedError(`${field}.shape: layer "${name}" has ${total} elements, too many for one layer`);
     }
-    return { name, dtype: chunk.dtype, size, shape, n, d, total, received: 0, data: new Float32Array(total) };
+    return { name, dtype: chunk.dtype, size, shape, n, d, total, received: 0, data: allocate(total) };
   }
 
   function shortMessage(p: Pending, what: string): InvalidArgumentError {
