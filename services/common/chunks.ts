@@ -98,7 +98,10 @@ function decodeInto(bytes: Uint8Array, dtype: DType, out: Float32Array | Float64
     }
     return;
   }
-  const aligned = bytes.byteOffset % (dtype === DType.DTYPE_FLOAT64 ? 8 : 4) === 0 ? bytes : bytes.slice();
+  // an unaligned view (a payload inside a received message) is copied out first; Uint8Array's slice, as Buffer's
+  // own slice() is a view, not a copy
+  const aligned =
+    bytes.byteOffset % (dtype === DType.DTYPE_FLOAT64 ? 8 : 4) === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
   const src =
     dtype === DType.DTYPE_FLOAT64
       ? new Float64Array(aligned.buffer, aligned.byteOffset, count)
