@@ -1,9 +1,15 @@
 // Loopback ingest of a whole ScoreActivations call. The teacher cache and the scorer run in a child process (as
-// `npm start` runs them, on 127.0.0.1:0); this process is the client. A teacher of N = 1000 stimuli is uploaded,
-// then candidate layers of N x D float32 are streamed in 1 MiB chunks. Reported per call (median):
-//   call MB/s   = candidate bytes / wall time of the call (transfer, checks, RDMs, ranks, comparisons);
-//   ingest MB/s = candidate bytes / (wall time - the scorer's compute_seconds): the transfer and assembly path.
-// Run alone: `node --import tsx bench/ingest.ts` (BENCH_INGEST_D=16384 BENCH_INGEST_LAYERS=4 BENCH_REPS=3).
+// `npm start` runs them, on 127.0.0.1:0); this process is the client, as a real client is. A teacher of N = 1000
+// stimuli is uploaded, then candidate layers of N x D float32 are streamed in 1 MiB chunks. After one warm-up call,
+// medians of BENCH_REPS calls (default 5):
+//   call MB/s   = candidate bytes / wall time of the whole call (transfer, checks, RDMs, ranks, comparisons; the
+//                 scorer computes layer k while layer k+1 arrives, so this is bounded by compute as well);
+//   ingest MB/s = candidate bytes / wall time of the same call against an ingest-only scorer in the same child
+//                 process: the scorer's own receive path (header, LayerAssembler with its NaN / Inf checks and its
+//                 reused layer buffers, as services/scorer/service.ts does) with the compute left out.
+// CPU cost per side (MB per CPU-second) says what one free core each would sustain; on a loaded machine the wall
+// numbers drop first. Run alone: `node --import tsx bench/ingest.ts` (BENCH_INGEST_D=16384 BENCH_INGEST_LAYERS=4
+// BENCH_REPS=5).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createTgsageClients, createTeacherRequests, scoreRequests } from '../clients/ts/index.ts';
 import { ScorerDefinition } from '../gen/tgsage/v1/scorer.ts';
+import { createFloat32Pool } from '../services/common/buffer-pool.ts';
 import { assembleLayers } from '../services/common/chunks.ts';
 import { createLogger } from '../services/common/log.ts';
 import { buildServer, serviceEntry } from '../services/common/server.ts';
@@ -37,7 +44,11 @@ export interface IngestResult {
   serverMbPerCpuS: number;
   clientMbPerCpuS: number;
   bytes: number;
+  /** Calls timed (after one warm-up) for each median. */
+  reps: number;
+  /** Median wall seconds of a whole call and of an ingest-only call. */
   seconds: number;
+  ingestSeconds: number;
   computeSeconds: number;
   backend: string;
 }
@@ -71,7 +82,7 @@ export async function benchIngest(
   const n = options.n ?? 1000;
   const d = options.d ?? Number(process.env['BENCH_INGEST_D'] ?? 16384);
   const layers = options.layers ?? Number(process.env['BENCH_INGEST_LAYERS'] ?? 4);
-  const reps = options.reps ?? Number(process.env['BENCH_REPS'] ?? 3);
+  const reps = options.reps ?? Number(process.env['BENCH_REPS'] ?? 5);
   const dataDir = await mkdtemp(join(tmpdir(), 'tgsage-ingest-'));
   const server = await startChild(dataDir, options.backend ?? process.env['BENCH_BACKEND'] ?? 'auto');
   const clients = createTgsageClients(
@@ -120,7 +131,9 @@ export async function benchIngest(
       serverMbPerCpuS: bytes / 1e6 / median(serverCpu),
       clientMbPerCpuS: bytes / 1e6 / median(clientCpu),
       bytes,
+      reps,
       seconds,
+      ingestSeconds: median(ingestWalls),
       computeSeconds: median(computes),
       backend: info.computeBackend,
     };
@@ -137,7 +150,9 @@ async function serve(dataDir: string, backend: string): Promise<void> {
     port: 0,
     logger: createLogger({ service: 'bench', level: 'warn' }),
   });
-  // The scorer's ingest path alone: header, then layers assembled and checked as ScoreActivations does, no compute.
+  // The scorer's ingest path alone: header, then layers assembled and checked as ScoreActivations does (into buffers
+  // from a pool, each handed back once the layer is done with), no compute.
+  const pool = createFloat32Pool({ maxRetainedBytes: 256 * 1024 * 1024 });
   const ingest = buildServer({
     name: 'ingest-only',
     logger: createLogger({ service: 'ingest-only', level: 'warn' }),
@@ -147,7 +162,10 @@ async function serve(dataDir: string, backend: string): Promise<void> {
           const cpu0 = process.cpuUsage();
           const { pieces } = await splitHeader(requests);
           let n = 0;
-          for await (const layer of assembleLayers(pieces, {})) n = layer.n;
+          for await (const layer of assembleLayers(pieces, { allocate: pool.take })) {
+            n = layer.n;
+            pool.give(layer.data);
+          }
           const cpu = process.cpuUsage(cpu0);
           return { numStimuli: n, computeSeconds: (cpu.user + cpu.system) / 1e6 }; // here: the server's CPU seconds
         },
@@ -164,14 +182,24 @@ async function serve(dataDir: string, backend: string): Promise<void> {
   process.once('SIGTERM', () => void ingest.shutdown());
 }
 
+/** The bench's result lines: the whole call and the ingest path, each against the target of 500 MB/s. */
+export function describeIngest(r: IngestResult): string[] {
+  const mb = (r.bytes / 1e6).toFixed(0);
+  return [
+    `ScoreActivations over loopback (client here, services in a child process): ${mb} MB per call, medians of ` +
+      `${r.reps} calls after a warm-up, backend ${r.backend}`,
+    `  whole call: ${r.seconds.toFixed(2)} s (scorer compute ${r.computeSeconds.toFixed(2)} s, overlapped with ` +
+      `receiving) = ${r.callMbPerS.toFixed(0)} MB/s (target >= 500; the compute alone caps it at ` +
+      `${(r.bytes / 1e6 / r.computeSeconds).toFixed(0)} MB/s)`,
+    `  ingest (gRPC + decode + NaN/Inf checks, no compute): ${r.ingestSeconds.toFixed(2)} s = ` +
+      `${r.ingestMbPerS.toFixed(0)} MB/s (target >= 500); CPU cost: server ${r.serverMbPerCpuS.toFixed(0)} MB per ` +
+      `CPU-s, client ${r.clientMbPerCpuS.toFixed(0)} MB per CPU-s`,
+  ];
+}
+
 if (process.argv[2] === '--serve') {
   await serve(process.argv[3]!, process.argv[4]!);
 } else if (process.argv[1]?.endsWith('bench/ingest.ts')) {
   const r = await benchIngest();
-  console.log(
-    `ScoreActivations over loopback: ${(r.bytes / 1e6).toFixed(0)} MB per call, median ${r.seconds.toFixed(2)} s ` +
-      `(compute ${r.computeSeconds.toFixed(2)} s, backend ${r.backend}): call ${r.callMbPerS.toFixed(0)} MB/s, ` +
-      `ingest ${r.ingestMbPerS.toFixed(0)} MB/s (transport + decode + checks; target >= 500); CPU cost: server ` +
-      `${r.serverMbPerCpuS.toFixed(0)} MB per CPU-s, client ${r.clientMbPerCpuS.toFixed(0)} MB per CPU-s`,
-  );
+  for (const line of describeIngest(r)) console.log(line);
 }

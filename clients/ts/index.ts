@@ -10,6 +10,7 @@ import { SearchControllerDefinition, type SearchControllerClient } from '../../g
 import { TeacherCacheDefinition, type TeacherCacheClient } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition, type TrainerClient } from '../../gen/tgsage/v1/trainer.ts';
 import { withFastCodecs } from '../../services/common/fast-codec.ts';
+import { HTTP2_WINDOW_BYTES } from '../../services/common/http2-window.ts';
 
 export interface TgsageAddresses {
   teacherCache?: string;
@@ -89,6 +90,9 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
       c = createChannel(address, undefined, {
         'grpc.max_receive_message_length': 8 * 1024 * 1024,
         'grpc.max_send_message_length': 8 * 1024 * 1024,
+        // downloads (RDMs, Grams, results) stream in without 64 KiB flow-control stalls; uploads are governed by the
+        // server's window (services/common/http2-window.ts)
+        'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES,
       });
       channels.set(address, c);
     }

@@ -98,7 +98,10 @@ function decodeInto(bytes: Uint8Array, dtype: DType, out: Float32Array | Float64
     }
     return;
   }
-  const aligned = bytes.byteOffset % (dtype === DType.DTYPE_FLOAT64 ? 8 : 4) === 0 ? bytes : bytes.slice();
+  // an unaligned view (a payload inside a received message) is copied out first; Uint8Array's slice, as Buffer's
+  // own slice() is a view, not a copy
+  const aligned =
+    bytes.byteOffset % (dtype === DType.DTYPE_FLOAT64 ? 8 : 4) === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
   const src =
     dtype === DType.DTYPE_FLOAT64
       ? new Float64Array(aligned.buffer, aligned.byteOffset, count)
@@ -130,6 +133,11 @@ export interface LayerAssemblerOptions {
   maxTotalBytes?: number;
   /** Reject NaN / Inf (default true). */
   checkFinite?: boolean;
+  /**
+   * Storage for a layer of `length` elements (default: a new Float32Array). It may hold old values: the assembler
+   * writes every element before it yields the layer.
+   */
+  allocate?: (length: number) => Float32Array;
 }
 
 export interface LayerAssembler {
@@ -159,6 +167,7 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
   const field = options.field ?? 'chunk';
   const checkFinite = options.checkFinite ?? true;
   const maxTotal = options.maxTotalBytes ?? Infinity;
+  const allocate = options.allocate ?? ((length: number) => new Float32Array(length));
   const names: string[] = [];
   const seen = new Set<string>();
   let pending: Pending | undefined;
@@ -198,7 +207,7 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
     if (total > 2 ** 31 - 1) {
       throw new ResourceExhaustedError(`${field}.shape: layer "${name}" has ${total} elements, too many for one layer`);
     }
-    return { name, dtype: chunk.dtype, size, shape, n, d, total, received: 0, data: new Float32Array(total) };
+    return { name, dtype: chunk.dtype, size, shape, n, d, total, received: 0, data: allocate(total) };
   }
 
   function shortMessage(p: Pending, what: string): InvalidArgumentError {

@@ -157,7 +157,8 @@ function readLayerChunk(c: Cursor, end: number): LayerChunk {
     } else if (field === 2 && wire === 0) {
       out.dtype = readVarint(c, end);
     } else if (field === 3 && wire === 2) {
-      const stop = c.pos + readVarint(c, end);
+      const len = readVarint(c, end); // read first: `c.pos + readVarint(...)` would add the position before the length
+      const stop = c.pos + len;
       while (c.pos < stop) out.shape.push(readVarint(c, stop));
     } else if (field === 3 && wire === 0) {
       out.shape.push(readVarint(c, end));
@@ -212,7 +213,22 @@ function soleField(buf: Buffer, field: number): { start: number; end: number } |
   }
 }
 
-const finished = (buf: Buffer) => ({ finish: () => buf });
+/**
+ * nice-grpc serializes with `Buffer.from(encode(m).finish())`, which copies a Uint8Array (1 MiB per chunk, and
+ * another 1 MiB of garbage for the GC) but only views an ArrayBuffer; and Buffer.from follows valueOf() (documented:
+ * "for objects whose valueOf() returns a value not strictly equal to object"). So a message that spans all of its own
+ * ArrayBuffer (bulk messages are allocated that way, see `exact`) answers valueOf() with that ArrayBuffer and is handed
+ * to grpc-js without a copy. It stays an ordinary Buffer for everything else.
+ */
+function finished(buf: Buffer) {
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) {
+    Object.defineProperty(buf, 'valueOf', { value: () => buf.buffer, enumerable: false });
+  }
+  return { finish: () => buf };
+}
+
+/** A buffer of `size` bytes that is all of its own ArrayBuffer (not a slice of Node's shared pool). */
+const exact = (size: number) => Buffer.allocUnsafeSlow(size);
 
 /** Codec for "oneof { header = 1; chunk = 2 (LayerChunk) }" requests. */
 function layerUploadCodec<T extends { message?: { $case: string; value: unknown } | undefined }>(generated: Fns<T>): Fns<T> {
@@ -222,7 +238,7 @@ function layerUploadCodec<T extends { message?: { $case: string; value: unknown 
       if (m.message?.$case !== 'chunk') return generated.encode(m);
       const chunk = m.message.value as LayerChunk;
       const inner = layerChunkSize(chunk);
-      const buf = Buffer.allocUnsafe(lenField(inner));
+      const buf = exact(lenField(inner));
       buf[0] = 0x12;
       const end = putLayerChunk(buf, putVarint(buf, 1, inner), chunk);
       return finished(buf.subarray(0, end));
@@ -251,7 +267,7 @@ function rdmUploadCodec(generated: Fns<CompareRdmsRequest>): Fns<CompareRdmsRequ
       const { side, chunk } = m.message.value;
       const chunkSize = matrixChunkSize(chunk);
       const upload = (side ? 1 + varintSize(side) : 0) + lenField(chunkSize);
-      const buf = Buffer.allocUnsafe(lenField(upload));
+      const buf = exact(lenField(upload));
       buf[0] = 0x12;
       let pos = putVarint(buf, 1, upload);
       if (side) {
@@ -274,7 +290,8 @@ function rdmUploadCodec(generated: Fns<CompareRdmsRequest>): Fns<CompareRdmsRequ
           const tag = readVarint(c, sole.end);
           if (tag === 0x08) side = readVarint(c, sole.end);
           else if (tag === 0x12) {
-            const stop = c.pos + readVarint(c, sole.end);
+            const len = readVarint(c, sole.end);
+            const stop = c.pos + len;
             chunk = readMatrixChunk(c, stop);
           } else skip(c, tag & 7, sole.end);
         }
@@ -291,7 +308,7 @@ function matrixChunkCodec(generated: Fns<MatrixChunk>): Fns<MatrixChunk> {
   return {
     ...generated,
     encode(m: MatrixChunk) {
-      const buf = Buffer.allocUnsafe(matrixChunkSize(m));
+      const buf = exact(matrixChunkSize(m));
       return finished(buf.subarray(0, putMatrixChunk(buf, 0, m)));
     },
     decode(input: Uint8Array) {
@@ -308,7 +325,7 @@ function matrixChunkCodec(generated: Fns<MatrixChunk>): Fns<MatrixChunk> {
 
 export const fastLayerChunk = {
   encode(c: LayerChunk): Buffer {
-    const buf = Buffer.allocUnsafe(layerChunkSize(c));
+    const buf = exact(layerChunkSize(c));
     return buf.subarray(0, putLayerChunk(buf, 0, c));
   },
   decode(input: Uint8Array): LayerChunk {

@@ -10,6 +10,7 @@ import { callLogMiddleware } from './call-log.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { withFastCodecs } from './fast-codec.ts';
 import { withHealthDescriptor } from './health-descriptor.ts';
+import { withLargeHttp2Windows } from './http2-window.ts';
 import type { Logger } from './log.ts';
 import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMetrics } from './metrics.ts';
 import { terminatorMiddleware } from './terminator.ts';
@@ -178,7 +179,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     metrics,
     shutdownSignal: shutdownController.signal,
     async listen(host, port) {
-      const bound = await server.listen(hostPort(host, port));
+      const bound = await withLargeHttp2Windows(() => server.listen(hostPort(host, port)));
       listening = true;
       setAll('healthy');
       if (options.metricsPort) {

@@ -4,6 +4,7 @@ import { createChannel, createClient } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { withFastCodecs } from '../common/fast-codec.ts';
+import { HTTP2_WINDOW_BYTES } from '../common/http2-window.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { sharedTeacherStore } from '../teacher-cache/main.ts';
@@ -21,6 +22,7 @@ export async function createScorerModule(deps: ServiceDeps): Promise<ServiceModu
   } else {
     const channel = createChannel(config.teacherCacheAddress, undefined, {
       'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES, // RDMs stream in: see http2-window.ts
     });
     teachers = grpcTeacherSource(createClient(withFastCodecs(TeacherCacheDefinition), channel), config.teacherCacheAddress);
     close = async () => channel.close();

@@ -5,6 +5,7 @@ import type { ScorerServiceImplementation } from '../../gen/tgsage/v1/scorer.ts'
 import { RdmSide } from '../../gen/tgsage/v1/scorer.ts';
 import { assembleLayers, createMatrixAssembler } from '../common/chunks.ts';
 import { comparatorFromProto, comparatorToProto, rdmMethodFromProto, rdmMethodToProto } from '../common/convert.ts';
+import { createFloat32Pool } from '../common/buffer-pool.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { splitHeader } from '../common/upload.ts';
 import { beginCompare, beginScore, type ScorerDeps, type Similarity } from './score.ts';
@@ -30,6 +31,9 @@ export function similarityToProto(s: Similarity): SimilarityResult {
 }
 
 export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerServiceImplementation {
+  // Candidate layers' storage, reused once a layer has been computed (see buffer-pool.ts): at most two layers are
+  // held per call, and up to 256 MiB are kept between calls.
+  const layerPool = createFloat32Pool({ maxRetainedBytes: 256 * 1024 * 1024 });
   return {
     async scoreActivations(requests, { signal }) {
       const { header, pieces } = await splitHeader(requests);
@@ -50,12 +54,14 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
         expectedStimuli: session.numStimuli,
         maxFeaturesPerLayer: limits.maxFeaturesPerLayer,
         maxTotalBytes: limits.maxScoreBytes,
+        allocate: layerPool.take,
       });
       // Layer k is computed (native threads) while layer k+1 arrives: at most two layers' activations are held.
       let computing: Promise<void> = Promise.resolve();
       for await (const layer of layers) {
         await computing;
-        computing = session.addLayer(layer);
+        // the buffer goes back only after a successful compute: a failed one may not have let go of it
+        computing = session.addLayer(layer).then(() => layerPool.give(layer.data));
         computing.catch(() => undefined); // surfaced by the next await
       }
       await computing;

@@ -111,3 +111,18 @@ test('matrix chunks round-trip, keep float64, check offsets', async () => {
     for await (const _ of decodeMatrixChunks(bad)) void _;
   }, /chunk\.offset: matrix "r": chunk starts at/);
 });
+
+test('float64 and float32 payloads at unaligned offsets of a Buffer (as inside a received message) decode', () => {
+  for (const [dtype, Arr] of [
+    [DType.DTYPE_FLOAT64, Float64Array],
+    [DType.DTYPE_FLOAT32, Float32Array],
+  ] as const) {
+    const values = [1.25, -3, 1e-3, 7];
+    const raw = Buffer.from(new Arr(values).buffer);
+    const holder = Buffer.alloc(raw.length + 3);
+    raw.copy(holder, 3);
+    const data = holder.subarray(3); // a Buffer view at byte offset 3
+    const [layer] = collect([chunk({ layer: 'u', dtype, shape: [2, 2], data })]);
+    assert.deepEqual([...layer!.data], values.map(Math.fround));
+  }
+});

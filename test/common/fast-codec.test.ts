@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { CompareRdmsRequest, ScoreActivationsRequest, ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { CreateTeacherRequest, TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { MatrixChunk } from '../../gen/tgsage/v1/tensor.ts';
-import { withFastCodecs } from '../../services/common/fast-codec.ts';
+import { fastLayerChunk, withFastCodecs } from '../../services/common/fast-codec.ts';
 
 type Codec = { encode(m: unknown): { finish(): Uint8Array }; decode(b: Uint8Array): unknown };
 const fastScorer = withFastCodecs(ScorerDefinition);
@@ -63,4 +63,29 @@ test('payloads are read as views, not copies; malformed input falls back to the 
   const chunk = decoded.message?.$case === 'chunk' ? decoded.message.value : undefined;
   assert.ok(chunk && chunk.data.buffer === (bytes as Buffer).buffer);
   assert.throws(() => fast.score.decode(bytes.subarray(0, bytes.length - 3)));
+});
+
+test('a first chunk (packed shape) and an RDM upload decode on the fast path, not through the fallback', () => {
+  // fastLayerChunk.decode has no fallback: a misread packed shape throws
+  const data = Buffer.from(new Float32Array([1, -2, 3.5, 4]).buffer);
+  const c = fastLayerChunk.decode(fastLayerChunk.encode({ layer: 'conv1', dtype: 1, shape: [2, 300, 2], data }));
+  assert.deepEqual([c.layer, c.dtype, c.shape, Buffer.from(c.data)], ['conv1', 1, [2, 300, 2], data]);
+  const rdm: CompareRdmsRequest = {
+    message: { $case: 'rdm', value: { side: 2, chunk: { layer: 'r', dtype: 1, size: 2, offset: 0, data } } },
+  };
+  const bytes = fast.compare.encode(rdm).finish();
+  const back = fast.compare.decode(bytes) as CompareRdmsRequest;
+  const chunk = back.message?.$case === 'rdm' ? back.message.value.chunk : undefined;
+  assert.ok(chunk && chunk.data.buffer === (bytes as Buffer).buffer, 'a view of the received bytes');
+  assert.deepEqual(back, CompareRdmsRequest.decode(bytes));
+});
+
+test('encoded bulk messages reach grpc-js without a copy: Buffer.from views them (as nice-grpc serializes)', () => {
+  const data = Buffer.from(new Float32Array(300_000).fill(1.5).buffer);
+  const m: ScoreActivationsRequest = { message: { $case: 'chunk', value: { layer: '', dtype: 0, shape: [], data } } };
+  const encoded = fast.score.encode(m).finish();
+  const handedOn = Buffer.from(encoded);
+  assert.equal(handedOn.buffer, (encoded as Buffer).buffer);
+  assert.equal(handedOn.byteLength, encoded.byteLength);
+  assert.deepEqual(handedOn, Buffer.from(ScoreActivationsRequest.encode(m).finish()));
 });

@@ -163,3 +163,19 @@ test('shutdown cancels calls that outlive the drain timeout', async () => {
   await expectStatus(inFlight, Status.CANCELLED);
   assert.ok(lines.some((l) => l.includes('drain timed out')));
 });
+
+test('the server advertises 16 MiB HTTP/2 receive windows (uploads do not stall every 64 KiB)', async () => {
+  const { connect: h2connect } = await import('node:http2');
+  const { HTTP2_WINDOW_BYTES } = await import('../../services/common/http2-window.ts');
+  const server = start();
+  const port = await server.listen('127.0.0.1', 0);
+  const session = h2connect(`http://127.0.0.1:${port}`);
+  try {
+    const settings = await new Promise<import('node:http2').Settings>((resolve) => session.once('remoteSettings', resolve));
+    assert.equal(settings.initialWindowSize, HTTP2_WINDOW_BYTES);
+    assert.equal(HTTP2_WINDOW_BYTES, 16 * 1024 * 1024);
+  } finally {
+    session.close();
+    await server.shutdown();
+  }
+});
