@@ -39,6 +39,7 @@ interface RunOptions {
   rungs?: string;
   minSteps?: string;
   dataset: string;
+  dataDir?: string;
   stimuli?: string;
   batchSize?: string;
   maxAttempts?: string;
@@ -75,7 +76,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
     parallelism: int('--parallelism', o.parallelism, 1),
     teacherId: o.teacher,
     seed: int('--seed', o.seed),
-    dataset: { name: o.dataset, numStimuli: int('--stimuli', o.stimuli) },
+    dataset: { name: o.dataset, directory: o.dataDir ?? '', numStimuli: int('--stimuli', o.stimuli) },
     training: o.batchSize === undefined ? undefined : { batchSize: int('--batch-size', o.batchSize) },
     multiFidelity: o.multiFidelity
       ? { enabled: true, eta: int('--eta', o.eta), rungs: int('--rungs', o.rungs), minSteps: int('--min-steps', o.minSteps) }
@@ -268,6 +269,7 @@ export function searchCommand(): Command {
     .option('--rungs <n>', 'successive halving: number of rungs (default 3)')
     .option('--min-steps <n>', 'successive halving: steps of the first rung')
     .option('--dataset <name>', 'mnist, fashion-mnist or idx', 'mnist')
+    .option('--data-dir <dir>', 'directory of IDX files (for idx; fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--stimuli <n>', 'stimuli in the stimulus set (must match the teacher)')
     .option('--batch-size <n>', 'training batch size')
     .option('--max-attempts <n>', 'attempts per trial on trainer failures (default 3)')
