@@ -116,6 +116,9 @@ export function newTrial(
     wallSeconds: 0,
     createdAt: new Date(),
     rdmPreviews: [],
+    curve: [],
+    queueSeconds: 0,
+    trainSeconds: 0,
   };
 }
 

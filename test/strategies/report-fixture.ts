@@ -63,6 +63,9 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
       createdAt: new Date(t0 + number * 30000),
       finishedAt: done ? new Date(t0 + number * 30000 + 40000) : undefined,
       rdmPreviews: [],
+      curve: [],
+      queueSeconds: 0,
+      trainSeconds: 0,
     };
   });
   const best = bestTrial(trials)!;

@@ -34,7 +34,7 @@ const genome: Genome = {
 function request(over: Partial<TrainCandidateRequest> = {}, steps = 20): TrainCandidateRequest {
   return {
     genome,
-    training: { steps, batchSize: 32, optimizer: 0, learningRate: 0, momentum: 0, schedule: 0, seed: 1, dataset: { name: 'mnist', directory: '', numStimuli: 100, numValidation: 0, splitSeed: 0 } },
+    training: { steps, batchSize: 32, optimizer: 0, learningRate: 0, momentum: 0, schedule: 0, seed: 1, evalSteps: [], dataset: { name: 'mnist', directory: '', numStimuli: 100, numValidation: 0, splitSeed: 0 } },
     teacherId: 'default',
     comparator: Comparator.COMPARATOR_SPEARMAN,
     skipScoring: false,

@@ -12,7 +12,7 @@ import { DatasetSpec } from "./data.js";
 import { Genome, SearchSpace, searchSpaceFromJSON, searchSpaceToJSON } from "./genome.js";
 import { Comparator, comparatorFromJSON, comparatorToJSON, RdmPreview, SimilarityResult } from "./similarity.js";
 import { LayerChunk } from "./tensor.js";
-import { TrainingConfig, TrainingProgress } from "./trainer.js";
+import { CurvePoint, TrainingConfig, TrainingProgress } from "./trainer.js";
 
 export const protobufPackage = "tgsage.v1";
 
@@ -383,6 +383,15 @@ export interface Trial {
     | undefined;
   /** RDM previews of the candidate layers that best match a teacher layer (from the trainer). */
   rdmPreviews: RdmPreview[];
+  /**
+   * Learning curve of the trial's training (one point per evaluation budget of training.eval_steps, the final
+   * budget last).
+   */
+  curve: CurvePoint[];
+  /** Seconds the trial waited in its trainer's queue (part of wall_seconds). */
+  queueSeconds: number;
+  /** Seconds its trainer spent training (part of wall_seconds). */
+  trainSeconds: number;
 }
 
 /** A study. */
@@ -1474,6 +1483,9 @@ function createBaseTrial(): Trial {
     createdAt: undefined,
     finishedAt: undefined,
     rdmPreviews: [],
+    curve: [],
+    queueSeconds: 0,
+    trainSeconds: 0,
   };
 }
 
@@ -1538,6 +1550,15 @@ export const Trial: MessageFns<Trial> = {
     }
     for (const v of message.rdmPreviews) {
       RdmPreview.encode(v!, writer.uint32(162).fork()).join();
+    }
+    for (const v of message.curve) {
+      CurvePoint.encode(v!, writer.uint32(170).fork()).join();
+    }
+    if (message.queueSeconds !== 0) {
+      writer.uint32(177).double(message.queueSeconds);
+    }
+    if (message.trainSeconds !== 0) {
+      writer.uint32(185).double(message.trainSeconds);
     }
     return writer;
   },
@@ -1715,6 +1736,30 @@ export const Trial: MessageFns<Trial> = {
             message.rdmPreviews.push(RdmPreview.decode(reader, reader.uint32()));
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.curve.push(CurvePoint.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 22: {
+            if (tag !== 177) {
+              break;
+            }
+
+            message.queueSeconds = reader.double();
+            continue;
+          }
+          case 23: {
+            if (tag !== 185) {
+              break;
+            }
+
+            message.trainSeconds = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1777,6 +1822,19 @@ export const Trial: MessageFns<Trial> = {
         : globalThis.Array.isArray(object?.rdm_previews)
         ? object.rdm_previews.map((e: any) => RdmPreview.fromJSON(e))
         : [],
+      curve: globalThis.Array.isArray(object?.curve)
+        ? object.curve.map((e: any) => CurvePoint.fromJSON(e))
+        : [],
+      queueSeconds: isSet(object.queueSeconds)
+        ? globalThis.Number(object.queueSeconds)
+        : isSet(object.queue_seconds)
+        ? globalThis.Number(object.queue_seconds)
+        : 0,
+      trainSeconds: isSet(object.trainSeconds)
+        ? globalThis.Number(object.trainSeconds)
+        : isSet(object.train_seconds)
+        ? globalThis.Number(object.train_seconds)
+        : 0,
     };
   },
 
@@ -1842,6 +1900,15 @@ export const Trial: MessageFns<Trial> = {
     if (message.rdmPreviews?.length) {
       obj.rdmPreviews = message.rdmPreviews.map((e) => RdmPreview.toJSON(e));
     }
+    if (message.curve?.length) {
+      obj.curve = message.curve.map((e) => CurvePoint.toJSON(e));
+    }
+    if (message.queueSeconds !== 0) {
+      obj.queueSeconds = floatToJson(message.queueSeconds);
+    }
+    if (message.trainSeconds !== 0) {
+      obj.trainSeconds = floatToJson(message.trainSeconds);
+    }
     return obj;
   },
 
@@ -1874,6 +1941,9 @@ export const Trial: MessageFns<Trial> = {
     message.createdAt = object.createdAt ?? undefined;
     message.finishedAt = object.finishedAt ?? undefined;
     message.rdmPreviews = object.rdmPreviews?.map((e) => RdmPreview.fromPartial(e)) || [];
+    message.curve = object.curve?.map((e) => CurvePoint.fromPartial(e)) || [];
+    message.queueSeconds = object.queueSeconds ?? 0;
+    message.trainSeconds = object.trainSeconds ?? 0;
     return message;
   },
 };

@@ -111,7 +111,17 @@ export interface TrainingConfig {
   /** Seed for weight initialisation and batch order. */
   seed: number;
   /** Data to train on; also defines the stimulus set. */
-  dataset?: DatasetSpec | undefined;
+  dataset?:
+    | DatasetSpec
+    | undefined;
+  /**
+   * Evaluation budgets: steps (each 1 to `steps`, strictly increasing) at which the trainer pauses, measures P on the
+   * validation split and (unless skip_scoring) the per-layer similarities and TG, and records a point of the learning
+   * curve. The final budget `steps` is always evaluated, whether listed or not. The learning-rate schedule is the one
+   * of the final budget (with LR_SCHEDULE_COSINE an early point is taken before the rate has annealed; use
+   * LR_SCHEDULE_CONSTANT for a schedule-free curve). At most 64.
+   */
+  evalSteps: number[];
 }
 
 /** Request for TrainCandidate. */
@@ -134,7 +144,7 @@ export interface TrainCandidateRequest {
   trialId: string;
 }
 
-/** One event of a TrainCandidate stream: progress events, then exactly one result. */
+/** One event of a TrainCandidate stream: progress events and curve points, then exactly one result. */
 export interface TrainCandidateEvent {
   event?:
     | //
@@ -143,7 +153,30 @@ export interface TrainCandidateEvent {
     | //
     /** The final result; last message. */
     { $case: "result"; value: TrainingResult }
+    | //
+    /** A point of the learning curve, sent as soon as it is measured (also repeated in the result's `curve`). */
+    { $case: "curvePoint"; value: CurvePoint }
     | undefined;
+}
+
+/** One point of a learning curve: the candidate measured after `step` training steps. */
+export interface CurvePoint {
+  /** Steps trained when measured. */
+  step: number;
+  /** P: accuracy on the held-out validation images, in [0, 1]. */
+  validationAccuracy: number;
+  /** Similarity to the teacher at this step (absent with skip_scoring). */
+  similarity?:
+    | SimilarityResult
+    | undefined;
+  /** Mean training loss over the steps since the previous point. */
+  trainLoss: number;
+  /** Seconds spent training (forward, backward, update) from step 0 up to this step, excluding evaluation and scoring. */
+  trainSeconds: number;
+  /** Seconds this point's validation took. */
+  evalSeconds: number;
+  /** Seconds this point's scoring took (activations, transfer and the scorer's compute). */
+  scoreSeconds: number;
 }
 
 /** Training progress. */
@@ -186,6 +219,15 @@ export interface TrainingResult {
   representationLayers: string[];
   /** 64 x 64 RDM previews of the candidate layers that best match some teacher layer (for reports). */
   rdmPreviews: RdmPreview[];
+  /**
+   * The learning curve: one point per evaluation budget, in step order; the last is the final budget and repeats
+   * validation_accuracy and similarity above.
+   */
+  curve: CurvePoint[];
+  /** Seconds the request waited for a training slot (included in wall_seconds). */
+  queueSeconds: number;
+  /** Seconds spent training, excluding queueing, model building, evaluation and scoring. */
+  trainSeconds: number;
 }
 
 /** Request for DescribeGenome. */
@@ -230,6 +272,7 @@ function createBaseTrainingConfig(): TrainingConfig {
     schedule: 0,
     seed: 0,
     dataset: undefined,
+    evalSteps: [],
   };
 }
 
@@ -258,6 +301,13 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
     }
     if (message.dataset !== undefined) {
       DatasetSpec.encode(message.dataset, writer.uint32(66).fork()).join();
+    }
+    if (message.evalSteps.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.evalSteps) {
+        writer.uint32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -339,6 +389,24 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
             message.dataset = DatasetSpec.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag === 72) {
+              message.evalSteps.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.evalSteps.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -369,6 +437,11 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
       schedule: isSet(object.schedule) ? lrScheduleFromJSON(object.schedule) : 0,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
       dataset: isSet(object.dataset) ? DatasetSpec.fromJSON(object.dataset) : undefined,
+      evalSteps: globalThis.Array.isArray(object?.evalSteps)
+        ? object.evalSteps.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.eval_steps)
+        ? object.eval_steps.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -398,6 +471,9 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
     if (message.dataset !== undefined) {
       obj.dataset = DatasetSpec.toJSON(message.dataset);
     }
+    if (message.evalSteps?.length) {
+      obj.evalSteps = message.evalSteps.map((e) => Math.round(e));
+    }
     return obj;
   },
 
@@ -416,6 +492,7 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
     message.dataset = (object.dataset !== undefined && object.dataset !== null)
       ? DatasetSpec.fromPartial(object.dataset)
       : undefined;
+    message.evalSteps = object.evalSteps?.map((e) => e) || [];
     return message;
   },
 };
@@ -598,6 +675,9 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
       case "result":
         TrainingResult.encode(message.event.value, writer.uint32(18).fork()).join();
         break;
+      case "curvePoint":
+        CurvePoint.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
     }
     return writer;
   },
@@ -631,6 +711,14 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
             message.event = { $case: "result", value: TrainingResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "curvePoint", value: CurvePoint.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -649,6 +737,10 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
         ? { $case: "progress", value: TrainingProgress.fromJSON(object.progress) }
         : isSet(object.result)
         ? { $case: "result", value: TrainingResult.fromJSON(object.result) }
+        : isSet(object.curvePoint)
+        ? { $case: "curvePoint", value: CurvePoint.fromJSON(object.curvePoint) }
+        : isSet(object.curve_point)
+        ? { $case: "curvePoint", value: CurvePoint.fromJSON(object.curve_point) }
         : undefined,
     };
   },
@@ -659,6 +751,8 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
       obj.progress = TrainingProgress.toJSON(message.event.value);
     } else if (message.event?.$case === "result") {
       obj.result = TrainingResult.toJSON(message.event.value);
+    } else if (message.event?.$case === "curvePoint") {
+      obj.curvePoint = CurvePoint.toJSON(message.event.value);
     }
     return obj;
   },
@@ -681,7 +775,208 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
         }
         break;
       }
+      case "curvePoint": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "curvePoint", value: CurvePoint.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseCurvePoint(): CurvePoint {
+  return {
+    step: 0,
+    validationAccuracy: 0,
+    similarity: undefined,
+    trainLoss: 0,
+    trainSeconds: 0,
+    evalSeconds: 0,
+    scoreSeconds: 0,
+  };
+}
+
+export const CurvePoint: MessageFns<CurvePoint> = {
+  encode(message: CurvePoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.step !== 0) {
+      writer.uint32(8).uint32(message.step);
+    }
+    if (message.validationAccuracy !== 0) {
+      writer.uint32(17).double(message.validationAccuracy);
+    }
+    if (message.similarity !== undefined) {
+      SimilarityResult.encode(message.similarity, writer.uint32(26).fork()).join();
+    }
+    if (message.trainLoss !== 0) {
+      writer.uint32(33).double(message.trainLoss);
+    }
+    if (message.trainSeconds !== 0) {
+      writer.uint32(41).double(message.trainSeconds);
+    }
+    if (message.evalSeconds !== 0) {
+      writer.uint32(49).double(message.evalSeconds);
+    }
+    if (message.scoreSeconds !== 0) {
+      writer.uint32(57).double(message.scoreSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CurvePoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCurvePoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.validationAccuracy = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.similarity = SimilarityResult.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.trainLoss = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.trainSeconds = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.evalSeconds = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.scoreSeconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CurvePoint {
+    return {
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      validationAccuracy: isSet(object.validationAccuracy)
+        ? globalThis.Number(object.validationAccuracy)
+        : isSet(object.validation_accuracy)
+        ? globalThis.Number(object.validation_accuracy)
+        : 0,
+      similarity: isSet(object.similarity) ? SimilarityResult.fromJSON(object.similarity) : undefined,
+      trainLoss: isSet(object.trainLoss)
+        ? globalThis.Number(object.trainLoss)
+        : isSet(object.train_loss)
+        ? globalThis.Number(object.train_loss)
+        : 0,
+      trainSeconds: isSet(object.trainSeconds)
+        ? globalThis.Number(object.trainSeconds)
+        : isSet(object.train_seconds)
+        ? globalThis.Number(object.train_seconds)
+        : 0,
+      evalSeconds: isSet(object.evalSeconds)
+        ? globalThis.Number(object.evalSeconds)
+        : isSet(object.eval_seconds)
+        ? globalThis.Number(object.eval_seconds)
+        : 0,
+      scoreSeconds: isSet(object.scoreSeconds)
+        ? globalThis.Number(object.scoreSeconds)
+        : isSet(object.score_seconds)
+        ? globalThis.Number(object.score_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: CurvePoint): unknown {
+    const obj: any = {};
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.validationAccuracy !== 0) {
+      obj.validationAccuracy = floatToJson(message.validationAccuracy);
+    }
+    if (message.similarity !== undefined) {
+      obj.similarity = SimilarityResult.toJSON(message.similarity);
+    }
+    if (message.trainLoss !== 0) {
+      obj.trainLoss = floatToJson(message.trainLoss);
+    }
+    if (message.trainSeconds !== 0) {
+      obj.trainSeconds = floatToJson(message.trainSeconds);
+    }
+    if (message.evalSeconds !== 0) {
+      obj.evalSeconds = floatToJson(message.evalSeconds);
+    }
+    if (message.scoreSeconds !== 0) {
+      obj.scoreSeconds = floatToJson(message.scoreSeconds);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CurvePoint>): CurvePoint {
+    return CurvePoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CurvePoint>): CurvePoint {
+    const message = createBaseCurvePoint();
+    message.step = object.step ?? 0;
+    message.validationAccuracy = object.validationAccuracy ?? 0;
+    message.similarity = (object.similarity !== undefined && object.similarity !== null)
+      ? SimilarityResult.fromPartial(object.similarity)
+      : undefined;
+    message.trainLoss = object.trainLoss ?? 0;
+    message.trainSeconds = object.trainSeconds ?? 0;
+    message.evalSeconds = object.evalSeconds ?? 0;
+    message.scoreSeconds = object.scoreSeconds ?? 0;
     return message;
   },
 };
@@ -859,6 +1154,9 @@ function createBaseTrainingResult(): TrainingResult {
     steps: 0,
     representationLayers: [],
     rdmPreviews: [],
+    curve: [],
+    queueSeconds: 0,
+    trainSeconds: 0,
   };
 }
 
@@ -893,6 +1191,15 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     }
     for (const v of message.rdmPreviews) {
       RdmPreview.encode(v!, writer.uint32(82).fork()).join();
+    }
+    for (const v of message.curve) {
+      CurvePoint.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.queueSeconds !== 0) {
+      writer.uint32(97).double(message.queueSeconds);
+    }
+    if (message.trainSeconds !== 0) {
+      writer.uint32(105).double(message.trainSeconds);
     }
     return writer;
   },
@@ -990,6 +1297,30 @@ export const TrainingResult: MessageFns<TrainingResult> = {
             message.rdmPreviews.push(RdmPreview.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.curve.push(CurvePoint.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.queueSeconds = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.trainSeconds = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1038,6 +1369,17 @@ export const TrainingResult: MessageFns<TrainingResult> = {
         : globalThis.Array.isArray(object?.rdm_previews)
         ? object.rdm_previews.map((e: any) => RdmPreview.fromJSON(e))
         : [],
+      curve: globalThis.Array.isArray(object?.curve) ? object.curve.map((e: any) => CurvePoint.fromJSON(e)) : [],
+      queueSeconds: isSet(object.queueSeconds)
+        ? globalThis.Number(object.queueSeconds)
+        : isSet(object.queue_seconds)
+        ? globalThis.Number(object.queue_seconds)
+        : 0,
+      trainSeconds: isSet(object.trainSeconds)
+        ? globalThis.Number(object.trainSeconds)
+        : isSet(object.train_seconds)
+        ? globalThis.Number(object.train_seconds)
+        : 0,
     };
   },
 
@@ -1073,6 +1415,15 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     if (message.rdmPreviews?.length) {
       obj.rdmPreviews = message.rdmPreviews.map((e) => RdmPreview.toJSON(e));
     }
+    if (message.curve?.length) {
+      obj.curve = message.curve.map((e) => CurvePoint.toJSON(e));
+    }
+    if (message.queueSeconds !== 0) {
+      obj.queueSeconds = floatToJson(message.queueSeconds);
+    }
+    if (message.trainSeconds !== 0) {
+      obj.trainSeconds = floatToJson(message.trainSeconds);
+    }
     return obj;
   },
 
@@ -1093,6 +1444,9 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     message.steps = object.steps ?? 0;
     message.representationLayers = object.representationLayers?.map((e) => e) || [];
     message.rdmPreviews = object.rdmPreviews?.map((e) => RdmPreview.fromPartial(e)) || [];
+    message.curve = object.curve?.map((e) => CurvePoint.fromPartial(e)) || [];
+    message.queueSeconds = object.queueSeconds ?? 0;
+    message.trainSeconds = object.trainSeconds ?? 0;
     return message;
   },
 };

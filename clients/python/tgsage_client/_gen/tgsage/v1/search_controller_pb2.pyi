@@ -269,10 +269,11 @@ class SuggestTrialsResponse(_message.Message):
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
 
 class Trial(_message.Message):
-    __slots__ = ["attempts", "client_id", "created_at", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "rdm_previews", "rung", "score", "similarity", "state", "steps", "study_id", "tg", "trainer", "wall_seconds"]
+    __slots__ = ["attempts", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "wall_seconds"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CURVE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     GENOME_FIELD_NUMBER: _ClassVar[int]
@@ -280,6 +281,7 @@ class Trial(_message.Message):
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_COUNT_FIELD_NUMBER: _ClassVar[int]
     P_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RDM_PREVIEWS_FIELD_NUMBER: _ClassVar[int]
     RUNG_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
@@ -289,10 +291,12 @@ class Trial(_message.Message):
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
     TG_FIELD_NUMBER: _ClassVar[int]
     TRAINER_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
     WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     attempts: int
     client_id: str
     created_at: _timestamp_pb2.Timestamp
+    curve: _containers.RepeatedCompositeFieldContainer[_trainer_pb2.CurvePoint]
     error: str
     finished_at: _timestamp_pb2.Timestamp
     genome: _genome_pb2.Genome
@@ -300,6 +304,7 @@ class Trial(_message.Message):
     number: int
     p: float
     parameter_count: int
+    queue_seconds: float
     rdm_previews: _containers.RepeatedCompositeFieldContainer[_similarity_pb2.RdmPreview]
     rung: int
     score: float
@@ -308,9 +313,10 @@ class Trial(_message.Message):
     steps: int
     study_id: str
     tg: float
+    train_seconds: float
     trainer: str
     wall_seconds: float
-    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ...) -> None: ...
 
 class TrialProgress(_message.Message):
     __slots__ = ["progress", "trial_id"]

@@ -14,6 +14,24 @@ LR_SCHEDULE_WARMUP_COSINE: LrSchedule
 OPTIMIZER_ADAM: Optimizer
 OPTIMIZER_SGD_MOMENTUM: Optimizer
 
+class CurvePoint(_message.Message):
+    __slots__ = ["eval_seconds", "score_seconds", "similarity", "step", "train_loss", "train_seconds", "validation_accuracy"]
+    EVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_LOSS_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    eval_seconds: float
+    score_seconds: float
+    similarity: _similarity_pb2.SimilarityResult
+    step: int
+    train_loss: float
+    train_seconds: float
+    validation_accuracy: float
+    def __init__(self, step: _Optional[int] = ..., validation_accuracy: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., train_loss: _Optional[float] = ..., train_seconds: _Optional[float] = ..., eval_seconds: _Optional[float] = ..., score_seconds: _Optional[float] = ...) -> None: ...
+
 class DescribeGenomeRequest(_message.Message):
     __slots__ = ["dataset", "genome"]
     DATASET_FIELD_NUMBER: _ClassVar[int]
@@ -45,12 +63,14 @@ class SampleGenomeRequest(_message.Message):
     def __init__(self, space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class TrainCandidateEvent(_message.Message):
-    __slots__ = ["progress", "result"]
+    __slots__ = ["curve_point", "progress", "result"]
+    CURVE_POINT_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    curve_point: CurvePoint
     progress: TrainingProgress
     result: TrainingResult
-    def __init__(self, progress: _Optional[_Union[TrainingProgress, _Mapping]] = ..., result: _Optional[_Union[TrainingResult, _Mapping]] = ...) -> None: ...
+    def __init__(self, progress: _Optional[_Union[TrainingProgress, _Mapping]] = ..., result: _Optional[_Union[TrainingResult, _Mapping]] = ..., curve_point: _Optional[_Union[CurvePoint, _Mapping]] = ...) -> None: ...
 
 class TrainCandidateRequest(_message.Message):
     __slots__ = ["comparator", "genome", "skip_scoring", "teacher_id", "training", "trial_id"]
@@ -69,9 +89,10 @@ class TrainCandidateRequest(_message.Message):
     def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training: _Optional[_Union[TrainingConfig, _Mapping]] = ..., teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., skip_scoring: bool = ..., trial_id: _Optional[str] = ...) -> None: ...
 
 class TrainingConfig(_message.Message):
-    __slots__ = ["batch_size", "dataset", "learning_rate", "momentum", "optimizer", "schedule", "seed", "steps"]
+    __slots__ = ["batch_size", "dataset", "eval_steps", "learning_rate", "momentum", "optimizer", "schedule", "seed", "steps"]
     BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
+    EVAL_STEPS_FIELD_NUMBER: _ClassVar[int]
     LEARNING_RATE_FIELD_NUMBER: _ClassVar[int]
     MOMENTUM_FIELD_NUMBER: _ClassVar[int]
     OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
@@ -80,13 +101,14 @@ class TrainingConfig(_message.Message):
     STEPS_FIELD_NUMBER: _ClassVar[int]
     batch_size: int
     dataset: _data_pb2.DatasetSpec
+    eval_steps: _containers.RepeatedScalarFieldContainer[int]
     learning_rate: float
     momentum: float
     optimizer: Optimizer
     schedule: LrSchedule
     seed: int
     steps: int
-    def __init__(self, steps: _Optional[int] = ..., batch_size: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., momentum: _Optional[float] = ..., schedule: _Optional[_Union[LrSchedule, str]] = ..., seed: _Optional[int] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ...) -> None: ...
+    def __init__(self, steps: _Optional[int] = ..., batch_size: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., momentum: _Optional[float] = ..., schedule: _Optional[_Union[LrSchedule, str]] = ..., seed: _Optional[int] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., eval_steps: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class TrainingProgress(_message.Message):
     __slots__ = ["elapsed_seconds", "images_per_second", "loss", "phase", "step", "total_steps"]
@@ -105,28 +127,34 @@ class TrainingProgress(_message.Message):
     def __init__(self, phase: _Optional[str] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., loss: _Optional[float] = ..., images_per_second: _Optional[float] = ..., elapsed_seconds: _Optional[float] = ...) -> None: ...
 
 class TrainingResult(_message.Message):
-    __slots__ = ["backend", "final_loss", "flops", "parameter_count", "rdm_previews", "representation_layers", "similarity", "steps", "validation_accuracy", "wall_seconds"]
+    __slots__ = ["backend", "curve", "final_loss", "flops", "parameter_count", "queue_seconds", "rdm_previews", "representation_layers", "similarity", "steps", "train_seconds", "validation_accuracy", "wall_seconds"]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
+    CURVE_FIELD_NUMBER: _ClassVar[int]
     FINAL_LOSS_FIELD_NUMBER: _ClassVar[int]
     FLOPS_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RDM_PREVIEWS_FIELD_NUMBER: _ClassVar[int]
     REPRESENTATION_LAYERS_FIELD_NUMBER: _ClassVar[int]
     SIMILARITY_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
     VALIDATION_ACCURACY_FIELD_NUMBER: _ClassVar[int]
     WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     backend: str
+    curve: _containers.RepeatedCompositeFieldContainer[CurvePoint]
     final_loss: float
     flops: int
     parameter_count: int
+    queue_seconds: float
     rdm_previews: _containers.RepeatedCompositeFieldContainer[_similarity_pb2.RdmPreview]
     representation_layers: _containers.RepeatedScalarFieldContainer[str]
     similarity: _similarity_pb2.SimilarityResult
     steps: int
+    train_seconds: float
     validation_accuracy: float
     wall_seconds: float
-    def __init__(self, validation_accuracy: _Optional[float] = ..., final_loss: _Optional[float] = ..., parameter_count: _Optional[int] = ..., flops: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., backend: _Optional[str] = ..., steps: _Optional[int] = ..., representation_layers: _Optional[_Iterable[str]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ...) -> None: ...
+    def __init__(self, validation_accuracy: _Optional[float] = ..., final_loss: _Optional[float] = ..., parameter_count: _Optional[int] = ..., flops: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., backend: _Optional[str] = ..., steps: _Optional[int] = ..., representation_layers: _Optional[_Iterable[str]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ...) -> None: ...
 
 class Optimizer(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
