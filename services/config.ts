@@ -49,8 +49,9 @@ export interface TgsageConfig {
   /** How long shutdown waits for in-flight calls. */
   drainTimeoutMs: number;
   /**
-   * Teacher cache: on start, compute the teacher shipped in teachers/default as `default` when the cache lacks it
-   * (in the background; the cache serves meanwhile). `tgsage serve` / `start` turn it on; off by default for tests.
+   * Teacher cache: on start, compute the teachers shipped in teachers/<id>/ (`default`, `fashion`) under their ids
+   * when the cache lacks them (in the background, one after another; the cache serves meanwhile). `tgsage serve` /
+   * `start` turn it on; off by default for tests.
    */
   installDefaultTeacher: boolean;
   /** Trainer: tfjs backend it trains on, admission control. */

@@ -1,8 +1,9 @@
 // ComputeTeacher: runs a stored tfjs model over a dataset's stimuli and stores the layers' RDMs as a teacher
-// (services/teachers/compute.ts does the work), with progress events. Also: the shipped teacher (teachers/default)
-// is computed as `default` in the background on start when the cache lacks it; the service serves meanwhile and
-// `default` appears once done.
-import { existsSync, readFileSync } from 'node:fs';
+// (services/teachers/compute.ts does the work), with progress events. Also: the teachers shipped in teachers/<id>/
+// (`default` on mnist, `fashion` on Fashion-MNIST) are computed under their directory's name in the background on
+// start when the cache lacks them, one after another; the service serves meanwhile and each appears once done.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ComputeTeacherEvent } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { rdmMethodFromProto } from '../common/convert.ts';
@@ -17,8 +18,10 @@ import type { ComputeTeacherHandler } from './service.ts';
 import { teacherToProto } from './service.ts';
 import type { TeacherStore } from './store.ts';
 
+/** Where the repository's teachers live: one directory per teacher id, each a tfjs model plus teacher.json. */
+export const SHIPPED_TEACHERS_ROOT = fileURLToPath(new URL('../../teachers/', import.meta.url));
 /** The teacher shipped in the repository, computed as `default` on start when missing. */
-export const SHIPPED_TEACHER_DIR = fileURLToPath(new URL('../../teachers/default/', import.meta.url));
+export const SHIPPED_TEACHER_DIR = join(SHIPPED_TEACHERS_ROOT, 'default');
 export const DEFAULT_TEACHER_ID = 'default';
 
 function computeDeps(store: TeacherStore, deps: ServiceDeps): ComputeTeacherDeps {
@@ -73,34 +76,64 @@ export interface ShippedTeacher {
   readonly validationAccuracy: number;
 }
 
+type InstallOutcome = 'present' | 'computed' | 'absent' | 'failed';
+
+/** The shipped teachers' ids: every directory of `root` with a model.json, `default` first, then by name. */
+export function shippedTeacherIds(root = SHIPPED_TEACHERS_ROOT): string[] {
+  if (!existsSync(root)) return [];
+  const ids = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(root, e.name, 'model.json')))
+    .map((e) => e.name)
+    .sort();
+  return [...ids.filter((id) => id === DEFAULT_TEACHER_ID), ...ids.filter((id) => id !== DEFAULT_TEACHER_ID)];
+}
+
 /**
- * Starts computing the shipped teacher as `default` if the store lacks it; resolves when done (or skipped). Never
- * throws: failures are logged, the cache keeps serving without `default`.
+ * Computes every shipped teacher the store lacks, one after another (the shipped `default` first). Never throws: a
+ * failure (say, a dataset that is not installed) is logged and the next teacher is tried.
  */
-export async function ensureDefaultTeacher(
+export async function ensureShippedTeachers(
   store: TeacherStore,
   deps: ServiceDeps,
+  root = SHIPPED_TEACHERS_ROOT,
+): Promise<Record<string, InstallOutcome>> {
+  const outcomes: Record<string, InstallOutcome> = {};
+  for (const id of shippedTeacherIds(root)) {
+    if (deps.shutdownSignal.aborted) break;
+    outcomes[id] = await ensureShippedTeacher(store, deps, id, join(root, id));
+  }
+  return outcomes;
+}
+
+/**
+ * Computes the teacher shipped in `dir` as `id` if the store lacks it; resolves when done (or skipped). Never throws:
+ * failures are logged, the cache keeps serving without it.
+ */
+export async function ensureShippedTeacher(
+  store: TeacherStore,
+  deps: ServiceDeps,
+  id = DEFAULT_TEACHER_ID,
   dir = SHIPPED_TEACHER_DIR,
-): Promise<'present' | 'computed' | 'absent' | 'failed'> {
+): Promise<InstallOutcome> {
   try {
-    store.get(DEFAULT_TEACHER_ID);
+    store.get(id);
     return 'present';
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
   }
   const modelPath = `${dir}/model.json`;
   if (!existsSync(modelPath)) {
-    deps.logger.warn('no shipped teacher to install as default', { modelPath });
+    deps.logger.warn('no shipped teacher to install', { id, modelPath });
     return 'absent';
   }
   try {
     const info = JSON.parse(readFileSync(`${dir}/teacher.json`, 'utf8')) as ShippedTeacher;
     const started = performance.now();
-    deps.logger.info('computing the shipped teacher as default (in the background)', { modelPath, dataset: info.dataset });
+    deps.logger.info('computing a shipped teacher (in the background)', { id, modelPath, dataset: info.dataset });
     await computeTeacher(
       computeDeps(store, deps),
       {
-        id: DEFAULT_TEACHER_ID,
+        id,
         description: `shipped ResNet teacher (${info.dataset}, validation accuracy ${info.validationAccuracy.toFixed(4)})`,
         modelPath,
         layers: [],
@@ -112,11 +145,11 @@ export async function ensureDefaultTeacher(
       () => {},
       deps.shutdownSignal,
     );
-    deps.logger.info('default teacher ready', { seconds: (performance.now() - started) / 1000 });
+    deps.logger.info('shipped teacher ready', { id, seconds: (performance.now() - started) / 1000 });
     return 'computed';
   } catch (error) {
     if (deps.shutdownSignal.aborted) return 'failed';
-    deps.logger.warn('could not compute the default teacher', { error });
+    deps.logger.warn('could not compute a shipped teacher', { id, error });
     return 'failed';
   }
 }

@@ -2,7 +2,7 @@
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
-import { computeTeacherHandler, ensureDefaultTeacher } from './compute-teacher.ts';
+import { computeTeacherHandler, ensureShippedTeachers } from './compute-teacher.ts';
 import { teacherCacheService } from './service.ts';
 import { openTeacherStore, type TeacherStore } from './store.ts';
 
@@ -23,7 +23,7 @@ export async function createTeacherCacheModule(deps: ServiceDeps): Promise<Servi
     logger,
   });
   deps.shared.set(TEACHER_STORE_KEY, store);
-  if (config.installDefaultTeacher) void ensureDefaultTeacher(store, deps);
+  if (config.installDefaultTeacher) void ensureShippedTeachers(store, deps);
   return {
     services: [serviceEntry(TeacherCacheDefinition, teacherCacheService(store, computeTeacherHandler(store, deps)))],
     usesCompute: true,

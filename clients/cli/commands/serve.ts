@@ -23,7 +23,7 @@ export function addServerOptions(command: Command): Command {
     )
     .option('--max-queue <n>', 'trainer: requests that may wait while one trains (0 = RESOURCE_EXHAUSTED when busy)', parseCount, 8)
     .option('--concurrency <n>', 'trainer: trainings at once', parseCount, 1)
-    .option('--no-default-teacher', 'teacher cache: do not install the shipped teacher as `default` on start');
+    .option('--no-default-teacher', 'teacher cache: do not install the shipped teachers (`default`, `fashion`) on start');
 }
 
 export function parseCount(value: string): number {
