@@ -11,6 +11,8 @@ import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.
 import type { ResolvedDatasetSpec } from '../data/dataset.ts';
 import { validateGenome } from '../spaces/validate.ts';
 import { layerActivations } from './activations.ts';
+import { checkCheckpointMatches, checkpointPlan, type CheckpointRequest } from './checkpoint.ts';
+import { DEFAULT_MAX_CHECKPOINT_BYTES, type Checkpoint } from './checkpoint-format.ts';
 import { scoreLayers } from './scoring.ts';
 import type { Slots } from './slots.ts';
 import { trainCandidate } from './train.ts';
@@ -54,6 +56,8 @@ export interface PipelineDeps {
   readonly slots: Slots;
   /** Compute backend training runs on (for the result). */
   readonly backend: () => string;
+  /** Largest checkpoint this trainer sends or accepts, in bytes (default DEFAULT_MAX_CHECKPOINT_BYTES). */
+  readonly maxCheckpointBytes?: number;
 }
 
 export interface TrainRequest {
@@ -64,6 +68,10 @@ export interface TrainRequest {
   readonly comparator: Comparator;
   readonly skipScoring: boolean;
   readonly trialId: string;
+  /** Return a checkpoint of the trained candidate. */
+  readonly checkpoint?: CheckpointRequest | undefined;
+  /** Continue from this (verified) checkpoint instead of step 0 (ContinueCandidate). */
+  readonly resume?: Checkpoint | undefined;
 }
 
 export type Phase = 'queued' | 'building' | 'training' | 'evaluating' | 'scoring';
@@ -88,6 +96,12 @@ export interface PipelineResult {
   readonly steps: number;
   readonly representationLayers: readonly string[];
   readonly rdmPreviews: readonly RdmPreview[];
+  /** The checkpoint asked for, encoded (checkpoint-format.ts). */
+  readonly checkpoint?: Uint8Array | undefined;
+  /** Why no checkpoint was made although one was asked for "if it fits". */
+  readonly checkpointOmitted?: string;
+  /** Step training started from (the checkpoint's; 0 from scratch). */
+  readonly startStep?: number;
 }
 
 export const LIMITS = { maxSteps: 100_000, maxBatchSize: 1024 } as const;
@@ -107,6 +121,7 @@ export function validateTraining(t: TrainingConfig): void {
   if (!(t.momentum >= 0 && t.momentum < 1)) {
     throw new InvalidArgumentError('training.momentum', `must be in [0, 1) (got ${t.momentum})`);
   }
+  if (t.scheduleSteps) int('training.schedule_steps', t.scheduleSteps, t.steps, LIMITS.maxSteps);
 }
 
 export async function runTraining(
@@ -124,6 +139,7 @@ export async function runTraining(
   // Cheap checks first: nothing is trained for a request that cannot succeed.
   validateGenome(request.genome);
   validateTraining(request.training);
+  if (request.resume) checkCheckpointMatches(request.resume.header, { ...request, backend: deps.backend() });
   if (!request.skipScoring) {
     const teacher = await deps.getTeacher(request.teacherId, signal);
     if (teacher.dataset && teacher.dataset !== request.dataset.name) {
@@ -151,7 +167,13 @@ export async function runTraining(
       numClasses: data.numClasses,
       seed: request.training.seed,
     });
-    emit('training', 0);
+    const plan = checkpointPlan(
+      built.model,
+      request,
+      { ...request, backend: deps.backend() },
+      deps.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES,
+    );
+    emit('training', plan.resume?.step ?? 0);
     const outcome = await trainCandidate({
       model: built.model,
       data: data.training,
@@ -159,6 +181,8 @@ export async function runTraining(
       signal,
       onProgress: (e) => emit('training', e.step, e.loss, e.imagesPerSecond),
       onEvaluating: () => emit('evaluating', total),
+      resume: plan.resume,
+      onTrained: plan.onTrained,
     });
     let similarity: SimilarityResult | undefined;
     let previews: RdmPreview[] = [];
@@ -185,6 +209,9 @@ export async function runTraining(
       steps: outcome.steps,
       representationLayers: built.representationLayers,
       rdmPreviews: previews,
+      checkpoint: plan.bytes(),
+      checkpointOmitted: plan.omitted(),
+      startStep: plan.resume?.step ?? 0,
     };
   } finally {
     built?.model.dispose();

@@ -7,8 +7,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { batchOrder } from './batch-order.ts';
-import { learningRateAt } from './schedule.ts';
-import type { ImageSet, TrainingConfig, TrainingData, TrainingOutcome, TrainingProgressEvent } from './types.ts';
+import { learningRateAt, scheduleSpan } from './schedule.ts';
+import type {
+  ImageSet,
+  TrainedState,
+  TrainingConfig,
+  TrainingData,
+  TrainingOutcome,
+  TrainingProgressEvent,
+  TrainingResume,
+} from './types.ts';
 
 export interface TrainCandidateArgs {
   readonly model: LayersModel;
@@ -18,6 +26,10 @@ export interface TrainCandidateArgs {
   readonly onProgress?: (event: TrainingProgressEvent) => void;
   /** Called once training ends, before validation (to switch a progress phase). */
   readonly onEvaluating?: () => void;
+  /** Continue a checkpointed run (checkpoint.ts) instead of starting at step 0. */
+  readonly resume?: TrainingResume;
+  /** Called once training ends, before validation, with the live state (to capture a checkpoint). */
+  readonly onTrained?: (state: TrainedState) => Promise<void>;
 }
 
 export async function trainCandidate(args: TrainCandidateArgs): Promise<TrainingOutcome> {
@@ -26,18 +38,20 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
   const started = performance.now();
   const optimizer = makeOptimizer(config);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const nextBatch = batchOrder(data.train.count, config.batchSize, config.seed);
+  const first = args.resume?.step ?? 0;
+  const nextBatch = batchOrder(data.train.count, config.batchSize, config.seed, first);
   const lossHistory: number[] = [];
   let lossSum: tf.Scalar = tf.scalar(0);
   let windowStart = performance.now();
   let windowSteps = 0;
   let windowImages = 0;
-  let step = 0;
+  let step = first;
   try {
+    if (args.resume) await args.resume.restoreOptimizer(optimizer);
     for (; step < config.steps; step++) {
       await yieldToEventLoop();
       signal?.throwIfAborted();
-      setLearningRate(optimizer, config, learningRateAt(config.schedule, config.learningRate, step, config.steps));
+      setLearningRate(optimizer, config, learningRateAt(config.schedule, config.learningRate, step, scheduleSpan(config)));
       const indices = nextBatch();
       const next = tf.tidy(() => {
         const idx = tf.tensor1d(indices, 'int32');
@@ -73,6 +87,7 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
         windowImages = 0;
       }
     }
+    await args.onTrained?.({ model, optimizer, step });
     args.onEvaluating?.();
     const validationAccuracy = await accuracy(model, data.validation, config.evalBatchSize, signal);
     return {
