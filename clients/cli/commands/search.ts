@@ -38,7 +38,7 @@ interface RunOptions {
   eta?: string;
   rungs?: string;
   minSteps?: string;
-  retrainPromoted: boolean;
+  retrainPromoted?: boolean;
   dataset: string;
   dataDir?: string;
   stimuli?: string;
@@ -85,7 +85,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
           eta: int('--eta', o.eta),
           rungs: int('--rungs', o.rungs),
           minSteps: int('--min-steps', o.minSteps),
-          retrainPromoted: o.retrainPromoted,
+          retrainPromoted: o.retrainPromoted ?? false,
         }
       : undefined,
     maxAttempts: int('--max-attempts', o.maxAttempts),
