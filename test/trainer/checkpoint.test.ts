@@ -11,6 +11,7 @@ import { buildModel } from '../../services/spaces/build.ts';
 import { batchOrder } from '../../services/trainer/batch-order.ts';
 import { checkCheckpointMatches, checkpointPlan, type CheckpointContext } from '../../services/trainer/checkpoint.ts';
 import {
+  checkpointChunks,
   collectCheckpoint,
   decodeCheckpoint,
   encodeCheckpoint,
@@ -125,6 +126,20 @@ test('collect: chunks over the limit are refused before they are buffered (RESOU
   await assert.rejects(collectCheckpoint(chunks(4, 100), 300), (e: unknown) => e instanceof ResourceExhaustedError && /0\.000 MiB|limit of/.test(e.message));
   await assert.rejects(collectCheckpoint(chunks(1, 2 << 20), 64 << 20), (e: unknown) => e instanceof InvalidArgumentError && e.field === 'chunk[0].data');
   await assert.rejects(collectCheckpoint(chunks(0, 1), 300), (e: unknown) => e instanceof InvalidArgumentError && e.field === 'chunk');
+});
+
+test('chunks: a multi-MiB checkpoint travels in pieces of at most 1 MiB and reassembles to the same bytes', async () => {
+  const n = 800_000; // 3.05 MiB of float32
+  const big = new Float32Array(n).map((_, i) => Math.fround(Math.sin(i)));
+  const bytes = encodeCheckpoint({ ...header(), tensors: [{ name: 'weights/0', shape: [n] }], weightNames: ['a'] }, [big]);
+  const pieces = [...checkpointChunks(bytes)];
+  assert.deepEqual(pieces.map((p) => p.byteLength <= 1 << 20), [true, true, true, true]);
+  assert.equal(pieces.length, 4);
+  const back = await collectCheckpoint((async function* () {
+    for (const data of pieces) yield { data };
+  })(), 64 << 20);
+  assert.ok(Buffer.from(back).equals(Buffer.from(bytes)));
+  assert.deepEqual(decodeCheckpoint(back).tensors[0], big);
 });
 
 /** Trains `config` from scratch or from `from`; returns the final weights, P, and the checkpoint if asked. */
