@@ -56,6 +56,8 @@ export interface TgsageConfig {
   installDefaultTeacher: boolean;
   /** Trainer: tfjs backend it trains on, admission control. */
   trainer: TrainerConfig;
+  /** Search controller: bound of all successive-halving checkpoints it keeps at once (default 1 GiB). */
+  maxCheckpointStoreBytes: number;
 }
 
 export interface TrainerConfig {
@@ -65,6 +67,11 @@ export interface TrainerConfig {
   concurrency: number;
   /** Requests that may wait for a slot; 0 = answer RESOURCE_EXHAUSTED at once when busy (default 8). */
   maxQueue: number;
+  /**
+   * Largest training checkpoint in bytes (default 64 MiB): the trainer sends and accepts none bigger, the controller
+   * keeps none bigger.
+   */
+  maxCheckpointBytes: number;
 }
 
 export type ConfigOverrides = Partial<Omit<TgsageConfig, 'ports' | 'limits' | 'compute' | 'trainer'>> & {
@@ -96,7 +103,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     metricsPort: 0,
     drainTimeoutMs: 10_000,
     installDefaultTeacher: false,
-    trainer: { backend: 'wasm', concurrency: 1, maxQueue: 8 },
+    trainer: { backend: 'wasm', concurrency: 1, maxQueue: 8, maxCheckpointBytes: 64 * 1024 ** 2 },
+    maxCheckpointStoreBytes: 1024 ** 3,
   };
 }
 

@@ -9,6 +9,7 @@ import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.
 import { type ValidateDeps, validateStudyConfig } from './config.ts';
 import { eventHub } from './events.ts';
 import { studyToCsv, studyToJson } from './export.ts';
+import type { CheckpointStore } from './checkpoints.ts';
 import type { TrainerPool } from './pool.ts';
 import type { ProposerFactory } from './proposer.ts';
 import {
@@ -46,6 +47,8 @@ export interface ControllerDeps {
   /** Throws NotFoundError for an unknown teacher. */
   checkTeacher?: ValidateDeps['checkTeacher'];
   scoreActivations?: ScoreActivationsFn;
+  /** Successive-halving checkpoints (checkpoints.ts); without it promoted trials train from step 0. */
+  checkpoints?: CheckpointStore;
   log?: Log;
   newStudyId?: () => string;
 }
@@ -132,6 +135,7 @@ export function createController(deps: ControllerDeps): Controller {
       hub: eventHub(studyId),
       proposer,
       log,
+      checkpoints: deps.checkpoints,
       lock: mutex(),
       lastBoard: '',
       abort: new AbortController(),

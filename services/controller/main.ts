@@ -26,6 +26,7 @@ import { trainerPool, type PoolOptions, type TrainerPool } from './pool.ts';
 import type { ProposerFactory } from './proposer.ts';
 import type { Log } from './runner.ts';
 import { searchControllerService } from './service.ts';
+import { fileCheckpointStore, memoryCheckpointStore, type CheckpointStoreLimits } from './checkpoints.ts';
 import { sqliteStorage } from './sqlite-storage.ts';
 import { memoryStorage, type StudyStorage } from './storage.ts';
 import { strategyProposers } from './strategy-proposer.ts';
@@ -38,6 +39,8 @@ export interface ControllerOptions {
   /** Data directory (controller.sqlite inside); undefined = in memory. */
   dataDir?: string;
   pool?: Omit<PoolOptions, 'targets'>;
+  /** Successive-halving checkpoints: largest one, and all at once (defaults 64 MiB and 1 GiB). */
+  checkpointLimits?: Partial<CheckpointStoreLimits>;
   proposers?: ProposerFactory;
   logger: Logger;
 }
@@ -75,6 +78,9 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
   const log: Log = (level, msg, fields) => logger[level](msg, fields);
   const storage = o.dataDir ? sqliteStorage(join(o.dataDir, 'controller.sqlite')) : memoryStorage();
   const pool = trainerPool({ targets: o.trainers, ...o.pool });
+  const checkpoints = o.dataDir
+    ? fileCheckpointStore(join(o.dataDir, 'checkpoints'), o.checkpointLimits)
+    : memoryCheckpointStore(o.checkpointLimits);
   const scorerChannel = createChannel(o.scorer);
   const cacheChannel = createChannel(o.teacherCache);
   const scorer = createClient(ScorerDefinition, scorerChannel);
@@ -110,6 +116,7 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
     proposers: o.proposers ?? strategyProposers(),
     checkTeacher,
     scoreActivations,
+    checkpoints,
     log,
   });
   return {
@@ -135,6 +142,7 @@ export async function searchControllerFactory(deps: ServiceDeps): Promise<Servic
     scorer: deps.config.scorerAddress,
     teacherCache: deps.config.teacherCacheAddress,
     dataDir: deps.config.dataDir,
+    checkpointLimits: { maxBytes: deps.config.trainer.maxCheckpointBytes, maxTotalBytes: deps.config.maxCheckpointStoreBytes },
     logger: deps.logger,
   });
   // runners start on the next tick: the server is listening by then, and they need nothing from it

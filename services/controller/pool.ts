@@ -7,11 +7,13 @@ import { ClientError, createChannel, createClient, Status, type Channel } from '
 import { HealthDefinition } from 'nice-grpc-server-health';
 import {
   type CurvePoint,
+  type ContinueCandidateRequest,
   type TrainCandidateRequest,
   TrainerDefinition,
   type TrainingProgress,
   type TrainingResult,
 } from '../../gen/tgsage/v1/trainer.ts';
+import { checkpointChunks } from '../trainer/checkpoint-format.ts';
 
 /** A trial failed on every attempt (or with an error that retrying cannot fix). */
 export class TrialFailedError extends Error {
@@ -32,10 +34,14 @@ export interface TrainOptions {
   onProgress?: (progress: TrainingProgress) => void;
   /** A learning-curve point of the current attempt (a retried attempt starts its curve again). */
   onCurvePoint?: (point: CurvePoint) => void;
+  /** Continue from this checkpoint (ContinueCandidate) instead of training from step 0. */
+  checkpoint?: Uint8Array | undefined;
 }
 
 export interface TrainOutcome {
   result: TrainingResult;
+  /** The checkpoint the trainer sent (when the request asked for one and it fit request.max_checkpoint_bytes). */
+  checkpoint?: Uint8Array | undefined;
   trainer: string;
   attempts: number;
 }
@@ -161,7 +167,11 @@ export function trainerPool(options: PoolOptions): TrainerPool {
     notify();
   };
 
-  async function attempt(m: Member, request: TrainCandidateRequest, o: TrainOptions): Promise<TrainingResult> {
+  async function attempt(
+    m: Member,
+    request: TrainCandidateRequest,
+    o: TrainOptions,
+  ): Promise<{ result: TrainingResult; checkpoint?: Uint8Array }> {
     const local = new AbortController();
     const onAbort = (): void => local.abort(o.signal.reason);
     o.signal.addEventListener('abort', onAbort, { once: true });
@@ -176,11 +186,24 @@ export function trainerPool(options: PoolOptions): TrainerPool {
     };
     arm();
     try {
-      for await (const e of m.trainer.trainCandidate(request, { signal: local.signal })) {
+      const events = o.checkpoint
+        ? m.trainer.continueCandidate(continueRequests(request, o.checkpoint), { signal: local.signal })
+        : m.trainer.trainCandidate(request, { signal: local.signal });
+      const limit = Number(request.maxCheckpointBytes) || Infinity;
+      const pieces: Uint8Array[] = [];
+      let received = 0;
+      for await (const e of events) {
         arm();
         if (e.event?.$case === 'progress') o.onProgress?.(e.event.value);
         else if (e.event?.$case === 'curvePoint') o.onCurvePoint?.(e.event.value);
-        else if (e.event?.$case === 'result') return e.event.value;
+        else if (e.event?.$case === 'checkpointChunk') {
+          received += e.event.value.data.byteLength;
+          if (received <= limit) pieces.push(e.event.value.data); // over the asked limit: dropped, never buffered
+        } else if (e.event?.$case === 'result') {
+          const r = e.event.value;
+          const complete = received > 0 && received <= limit && received === Number(r.checkpointBytes);
+          return { result: r, checkpoint: complete ? Buffer.concat(pieces, received) : undefined };
+        }
       }
       throw new ClientError('/tgsage.v1.Trainer/TrainCandidate', Status.UNAVAILABLE, 'stream ended without a result');
     } catch (e) {
@@ -210,8 +233,8 @@ export function trainerPool(options: PoolOptions): TrainerPool {
         lastTrainer = m.address;
         try {
           o.onStarted?.(m.address, n);
-          const result = await attempt(m, request, o);
-          return { result, trainer: m.address, attempts: n };
+          const { result, checkpoint } = await attempt(m, request, o);
+          return { result, checkpoint, trainer: m.address, attempts: n };
         } catch (e) {
           o.signal.throwIfAborted();
           const code = e instanceof ClientError ? e.code : Status.UNKNOWN;
@@ -236,6 +259,12 @@ export function trainerPool(options: PoolOptions): TrainerPool {
       notify();
     },
   };
+}
+
+/** A ContinueCandidate stream: the request as header, then the checkpoint in chunks of at most 1 MiB. */
+async function* continueRequests(request: TrainCandidateRequest, checkpoint: Uint8Array): AsyncGenerator<ContinueCandidateRequest> {
+  yield { message: { $case: 'header', value: request } };
+  for (const data of checkpointChunks(checkpoint)) yield { message: { $case: 'chunk', value: { data } } };
 }
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

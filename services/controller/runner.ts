@@ -5,7 +5,8 @@
 import type { Study, StudyConfig, StudyEvent, Trial } from '../../gen/tgsage/v1/search_controller.ts';
 import { ScoreKind, StudyState, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import type { SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
-import { TrainCandidateRequest } from '../../gen/tgsage/v1/trainer.ts';
+import { CheckpointMode, TrainCandidateRequest } from '../../gen/tgsage/v1/trainer.ts';
+import type { CheckpointStore } from './checkpoints.ts';
 import { rungPlan } from './config.ts';
 import type { EventHub } from './events.ts';
 import type { TrainerPool } from './pool.ts';
@@ -29,6 +30,8 @@ export interface StudyContext {
   readonly hub: EventHub;
   readonly proposer: Proposer;
   readonly log: Log;
+  /** Where successive-halving checkpoints wait for the next rung (none: promoted trials train from step 0). */
+  readonly checkpoints?: CheckpointStore | undefined;
   /** Serializes strategy updates and trial-number allocation. */
   readonly lock: Mutex;
   /** Wakes the runner loop (a client trial changed). */
@@ -134,6 +137,8 @@ export interface ResultFields {
   curve?: Trial['curve'];
   queueSeconds?: number;
   trainSeconds?: number;
+  startStep?: number;
+  checkpointNote?: string;
 }
 
 /** Completes a trial: scores it, teaches the strategy, stores both in one transaction, then announces it. */
@@ -178,11 +183,46 @@ function announceLeaderboard(ctx: StudyContext): void {
   publish(ctx, { $case: 'leaderboard', value: { entries } });
 }
 
+/**
+ * Whether the study's promoted trials continue from their earlier rung's checkpoint: successive halving with more
+ * than one rung, not `retrain_promoted`, and a checkpoint store. Every rung then trains under the learning-rate
+ * schedule of the LAST rung's budget (schedule_steps), so a rung's run is exactly the first steps of the longest one.
+ */
+export function continuesPromoted(ctx: Pick<StudyContext, 'config' | 'checkpoints'>): boolean {
+  const mf = ctx.config.multiFidelity;
+  return Boolean(ctx.checkpoints && mf?.enabled && !mf.retrainPromoted && rungPlan(ctx.config).length > 1);
+}
+
+/** The checkpoint a promoted trial continues from, or why it trains from step 0 (logged). */
+async function parentCheckpoint(ctx: StudyContext, t: Trial): Promise<{ from?: { bytes: Uint8Array; parent: Trial }; note: string }> {
+  let parent: Trial;
+  try {
+    parent = ctx.storage.getTrial(ctx.id, t.promotedFrom!);
+  } catch {
+    return { note: `trial ${t.promotedFrom} it was promoted from is unknown; trained from step 0` };
+  }
+  let why: string;
+  try {
+    const got = await ctx.checkpoints!.get(ctx.id, parent.id);
+    if ('bytes' in got) return { from: { bytes: got.bytes, parent }, note: '' };
+    why = 'missing' in got
+      ? `no checkpoint of ${parent.id}${parent.checkpointNote ? ` (${parent.checkpointNote})` : ''}`
+      : `the checkpoint of ${parent.id} is corrupt (${got.corrupt})`;
+  } catch (e) {
+    why = `the checkpoint of ${parent.id} could not be read (${e instanceof Error ? e.message : String(e)})`;
+  }
+  ctx.log('warn', 'promoted trial trains from step 0', { study: ctx.id, trial: t.id, reason: why });
+  return { note: `${why}; trained from step 0` };
+}
+
 /** Trains one trial on the pool and records the outcome. Never throws; a shutdown leaves the trial as it is. */
 export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortSignal): Promise<Trial> {
   const c = ctx.config;
   let t: Trial = { ...trial, state: TrialState.TRIAL_STATE_RUNNING };
   ctx.storage.putTrials(ctx.id, [t]);
+  const plan = rungPlan(c);
+  const cont = continuesPromoted(ctx);
+  const keep = cont && t.rung < plan.length - 1; // its checkpoint may be continued at the next rung
   const request = TrainCandidateRequest.fromPartial({
     genome: t.genome,
     // evaluation budgets beyond this rung's budget belong to later rungs
@@ -192,26 +232,54 @@ export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortS
       seed: c.seed,
       dataset: c.dataset,
       evalSteps: (c.training?.evalSteps ?? []).filter((s) => s < t.steps),
+      ...(cont ? { scheduleSteps: plan.at(-1)!.steps } : {}),
     },
     teacherId: c.teacherId,
     comparator: c.comparator,
     skipScoring: c.score === ScoreKind.SCORE_KIND_P,
     trialId: t.id,
+    ...(keep ? { checkpoint: CheckpointMode.CHECKPOINT_MODE_IF_FITS, maxCheckpointBytes: ctx.checkpoints!.limits.maxBytes } : {}),
   });
   try {
-    const out = await ctx.pool.train(request, {
-      signal,
-      maxAttempts: c.maxAttempts,
-      onStarted: (trainer, attempt) => {
-        t = { ...t, trainer, attempts: attempt };
-        publish(ctx, { $case: 'trialStarted', value: { trialId: t.id, trainer, attempt, steps: t.steps } });
-      },
-      onProgress: (progress) => publish(ctx, { $case: 'trialProgress', value: { trialId: t.id, progress } }),
-      onCurvePoint: (curvePoint) =>
-        publish(ctx, { $case: 'trialProgress', value: { trialId: t.id, progress: undefined, curvePoint } }),
-    });
+    let { from, note } = cont && t.promotedFrom ? await parentCheckpoint(ctx, t) : { from: undefined, note: '' };
+    const train = () =>
+      ctx.pool.train(request, {
+        signal,
+        maxAttempts: c.maxAttempts,
+        checkpoint: from?.bytes,
+        onStarted: (trainer, attempt) => {
+          t = { ...t, trainer, attempts: attempt };
+          publish(ctx, { $case: 'trialStarted', value: { trialId: t.id, trainer, attempt, steps: t.steps } });
+        },
+        onProgress: (progress) => publish(ctx, { $case: 'trialProgress', value: { trialId: t.id, progress } }),
+        onCurvePoint: (curvePoint) =>
+          publish(ctx, { $case: 'trialProgress', value: { trialId: t.id, progress: undefined, curvePoint } }),
+      });
+    let out: Awaited<ReturnType<typeof train>>;
+    try {
+      out = await train();
+    } catch (e) {
+      if (!from || signal.aborted) throw e;
+      // the continuation failed (a trainer refused the checkpoint, or failed on it): the same run from step 0
+      note = `continuing from ${from.parent.id}'s checkpoint failed (${e instanceof Error ? e.message : String(e)}); trained from step 0`;
+      ctx.log('warn', 'promoted trial trains from step 0', { study: ctx.id, trial: t.id, reason: note });
+      from = undefined;
+      out = await train();
+    }
     const r = out.result;
-    return await recordResult(ctx, t, {
+    if (keep && out.checkpoint) {
+      try {
+        await ctx.checkpoints!.put(ctx.id, t.id, out.checkpoint); // durable before the trial is recorded complete
+      } catch (e) {
+        note = `checkpoint not kept: ${e instanceof Error ? e.message : String(e)}`;
+        ctx.log('warn', 'checkpoint not kept', { study: ctx.id, trial: t.id, error: note });
+      }
+    } else if (keep) {
+      note = `checkpoint not kept: ${r.checkpointOmitted || 'the trainer sent none'}`;
+      ctx.log('warn', 'checkpoint not kept', { study: ctx.id, trial: t.id, error: note });
+    }
+    const startStep = from ? r.startStep : 0;
+    const done = await recordResult(ctx, t, {
       p: r.validationAccuracy,
       similarity: r.similarity,
       trainer: out.trainer,
@@ -220,10 +288,15 @@ export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortS
       parameterCount: r.parameterCount,
       wallSeconds: r.wallSeconds,
       rdmPreviews: r.rdmPreviews,
-      curve: r.curve,
+      // a promoted trial keeps one curve: the earlier rungs' points, then this run's (training seconds cumulative)
+      curve: from ? continuedCurve(from.parent.curve, r.curve, startStep) : r.curve,
       queueSeconds: r.queueSeconds,
       trainSeconds: r.trainSeconds,
+      startStep,
+      checkpointNote: note,
     });
+    if (from) ctx.checkpoints!.delete(ctx.id, from.parent.id); // its continuation is recorded
+    return done;
   } catch (e) {
     if (signal.aborted) {
       if (signal.reason === SHUTDOWN) return t;
@@ -234,9 +307,36 @@ export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortS
   }
 }
 
+/** Steps a study's completed trials trained, and the steps retraining promoted trials from step 0 would have. */
+export function stepsTrained(trials: readonly Trial[]): { trained: number; fromScratch: number } {
+  let trained = 0;
+  let fromScratch = 0;
+  for (const t of trials) {
+    if (t.state !== TrialState.TRIAL_STATE_COMPLETED) continue;
+    trained += t.steps - (t.startStep ?? 0);
+    fromScratch += t.steps;
+  }
+  return { trained, fromScratch };
+}
+
+/** The parent's points up to the step a continuation started from, then the continuation's, training time added up. */
+export function continuedCurve(parent: Trial['curve'], own: Trial['curve'], startStep: number): Trial['curve'] {
+  const before = parent.filter((p) => p.step <= startStep);
+  const offset = before.at(-1)?.trainSeconds ?? 0;
+  return [...before, ...own.map((p) => ({ ...p, trainSeconds: p.trainSeconds + offset }))];
+}
+
 /** Marks the study ended, durably, and sends the final event to every watcher. */
 export function finishStudy(ctx: StudyContext, state: StudyState, error = ''): void {
   ctx.storage.updateStudy(ctx.id, { state, error });
+  if (ctx.checkpoints) {
+    try {
+      ctx.checkpoints.deleteStudy(ctx.id);
+    } catch (e) {
+      ctx.log('warn', 'could not delete the study\'s checkpoints', { study: ctx.id, error: String(e) });
+    }
+    if (continuesPromoted(ctx)) ctx.log('info', 'successive halving steps', { study: ctx.id, ...stepsTrained(ctx.storage.listTrials(ctx.id)) });
+  }
   const final: StudyEvent = { studyId: ctx.id, event: { $case: 'studyFinished', value: snapshot(ctx, false) } };
   ctx.hub.close(final);
 }
@@ -269,7 +369,7 @@ export async function runStudyLoop(ctx: StudyContext, signal: AbortSignal): Prom
         const next = plan[rung + 1];
         const best = next ? ranked(inRung).slice(0, next.count) : [];
         if (next && best.length > 0) {
-          await promote(ctx, best, rung + 1, next.steps);
+          await promote(ctx, best, rung + 1, next.steps, inRung);
           continue;
         }
         break;
@@ -298,14 +398,20 @@ export async function runStudyLoop(ctx: StudyContext, signal: AbortSignal): Prom
   else finishStudy(ctx, StudyState.STUDY_STATE_FAILED, 'no trial completed');
 }
 
-/** Successive halving: the best trials of a rung go on, as new trials, with a bigger step budget. */
-async function promote(ctx: StudyContext, best: readonly Trial[], rung: number, steps: number): Promise<void> {
+/**
+ * Successive halving: the best trials of a rung go on, as new trials with a bigger step budget that continue from
+ * their checkpoints (promoted_from); the checkpoints of the trials not promoted are deleted once the promotion is
+ * stored.
+ */
+async function promote(ctx: StudyContext, best: readonly Trial[], rung: number, steps: number, inRung: readonly Trial[]): Promise<void> {
   await ctx.lock.run(() => {
     const first = nextNumber(ctx);
-    const trials = best.map((b, i) => newTrial(ctx.id, first + i, b.genome, rung, steps, ''));
+    const trials = best.map((b, i) => ({ ...newTrial(ctx.id, first + i, b.genome, rung, steps, ''), promotedFrom: b.id }));
     ctx.storage.putTrials(ctx.id, trials);
     for (const t of trials) publish(ctx, { $case: 'trialProposed', value: t });
   });
+  const kept = new Set(best.map((b) => b.id));
+  for (const t of inRung) if (!kept.has(t.id)) ctx.checkpoints?.delete(ctx.id, t.id);
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

@@ -58,6 +58,7 @@ export async function createTrainerModule(
     scorer: overrides.scorer ?? createClient(ScorerDefinition, channel(config.scorerAddress)),
     slots: overrides.slots ?? createSlots({ concurrency: config.trainer.concurrency, maxQueue: config.trainer.maxQueue }),
     backend: overrides.backend ?? (() => backend.backend),
+    maxCheckpointBytes: overrides.maxCheckpointBytes ?? config.trainer.maxCheckpointBytes,
     log: (message, fields) => logger.info(message, fields),
   });
   return {

@@ -11,6 +11,8 @@ import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.
 import type { ResolvedDatasetSpec } from '../data/dataset.ts';
 import { validateGenome } from '../spaces/validate.ts';
 import { layerActivations } from './activations.ts';
+import { checkCheckpointMatches, checkpointPlan, type CheckpointRequest } from './checkpoint.ts';
+import { DEFAULT_MAX_CHECKPOINT_BYTES, type Checkpoint } from './checkpoint-format.ts';
 import { scoreLayers } from './scoring.ts';
 import type { Slots } from './slots.ts';
 import { trainCandidate } from './train.ts';
@@ -54,6 +56,8 @@ export interface PipelineDeps {
   readonly slots: Slots;
   /** Compute backend training runs on (for the result). */
   readonly backend: () => string;
+  /** Largest checkpoint this trainer sends or accepts, in bytes (default DEFAULT_MAX_CHECKPOINT_BYTES). */
+  readonly maxCheckpointBytes?: number;
 }
 
 export interface TrainRequest {
@@ -64,6 +68,10 @@ export interface TrainRequest {
   readonly comparator: Comparator;
   readonly skipScoring: boolean;
   readonly trialId: string;
+  /** Return a checkpoint of the trained candidate. */
+  readonly checkpoint?: CheckpointRequest | undefined;
+  /** Continue from this (verified) checkpoint instead of step 0 (ContinueCandidate). */
+  readonly resume?: Checkpoint | undefined;
 }
 
 export type Phase = 'queued' | 'building' | 'training' | 'evaluating' | 'scoring';
@@ -107,6 +115,12 @@ export interface PipelineResult {
   readonly queueSeconds: number;
   /** Seconds in training steps only. */
   readonly trainSeconds: number;
+  /** The checkpoint asked for, encoded (checkpoint-format.ts). */
+  readonly checkpoint?: Uint8Array | undefined;
+  /** Why no checkpoint was made although one was asked for "if it fits". */
+  readonly checkpointOmitted?: string;
+  /** Step training started from (the checkpoint's; 0 from scratch). */
+  readonly startStep?: number;
 }
 
 export const LIMITS = { maxSteps: 100_000, maxBatchSize: 1024, maxEvalSteps: 64 } as const;
@@ -135,6 +149,7 @@ export function validateTraining(t: TrainingConfig): void {
       throw new InvalidArgumentError('training.eval_steps', `must be strictly increasing (${t.evalSteps[i - 1]} then ${s})`);
     }
   });
+  if (t.scheduleSteps) int('training.schedule_steps', t.scheduleSteps, t.steps, LIMITS.maxSteps);
 }
 
 export async function runTraining(
@@ -152,6 +167,7 @@ export async function runTraining(
   // Cheap checks first: nothing is trained for a request that cannot succeed.
   validateGenome(request.genome);
   validateTraining(request.training);
+  if (request.resume) checkCheckpointMatches(request.resume.header, { ...request, backend: deps.backend() });
   if (!request.skipScoring) {
     const teacher = await deps.getTeacher(request.teacherId, signal);
     if (teacher.dataset && teacher.dataset !== request.dataset.name) {
@@ -180,10 +196,16 @@ export async function runTraining(
       numClasses: data.numClasses,
       seed: request.training.seed,
     });
-    emit('training', 0);
     const model = built;
     const curve: PipelineCurvePoint[] = [];
     let previews: RdmPreview[] = [];
+    const plan = checkpointPlan(
+      built.model,
+      request,
+      { ...request, backend: deps.backend() },
+      deps.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES,
+    );
+    emit('training', plan.resume?.step ?? 0);
     const outcome = await trainCandidate({
       model: model.model,
       data: data.training,
@@ -212,6 +234,8 @@ export async function runTraining(
         events.curvePoint?.(full);
         if (point.step < total) emit('training', point.step, point.trainLoss);
       },
+      resume: plan.resume,
+      onTrained: plan.onTrained,
     });
     return {
       validationAccuracy: outcome.validationAccuracy,
@@ -227,6 +251,9 @@ export async function runTraining(
       curve,
       queueSeconds,
       trainSeconds: outcome.trainSeconds,
+      checkpoint: plan.bytes(),
+      checkpointOmitted: plan.omitted(),
+      startStep: plan.resume?.step ?? 0,
     };
   } finally {
     built?.model.dispose();

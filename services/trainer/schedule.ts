@@ -18,3 +18,11 @@ function cosine(base: number, step: number, total: number): number {
   if (total <= 1) return base;
   return 0.5 * base * (1 + Math.cos((Math.PI * step) / total));
 }
+
+/**
+ * The step budget a run's schedule spans: `scheduleSteps` when set, else the run's own budget. A run under a span
+ * longer than its budget is the prefix of the longer run (how successive halving continues promoted trials).
+ */
+export function scheduleSpan(config: { readonly steps: number; readonly scheduleSteps?: number | undefined }): number {
+  return config.scheduleSteps || config.steps;
+}

@@ -4,20 +4,25 @@ import type { DatasetSpec } from '../../gen/tgsage/v1/data.ts';
 import { SearchSpace, type Genome } from '../../gen/tgsage/v1/genome.ts';
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import {
+  CheckpointMode,
   type CurvePoint,
   LrSchedule,
   Optimizer,
   type TrainCandidateEvent,
+  type TrainCandidateRequest,
   type TrainerServiceImplementation,
   type TrainingConfig as TrainingConfigProto,
 } from '../../gen/tgsage/v1/trainer.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { splitHeader } from '../common/upload.ts';
 import { resolveDatasetSpec } from '../data/dataset.ts';
 import { DEFAULT_MODEL_SHAPE, describeGenome } from '../spaces/describe.ts';
 import { sampleGenome } from '../spaces/decisions.ts';
 import { createRng } from '../spaces/rng.ts';
 import { validateGenome } from '../spaces/validate.ts';
 import { eventStream } from './channel.ts';
+import type { CheckpointRequest } from './checkpoint.ts';
+import { checkpointChunks, collectCheckpoint, decodeCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES } from './checkpoint-format.ts';
 import {
   runTraining,
   type DatasetRequest,
@@ -55,7 +60,30 @@ export function trainingConfig(t: TrainingConfigProto | undefined): TrainingConf
     momentum: t?.momentum || DEFAULT_TRAINING.momentum,
     schedule: schedules[schedule as keyof typeof schedules],
     seed: t?.seed ?? 0,
+    scheduleSteps: t?.scheduleSteps ?? 0,
     evalSteps: [...(t?.evalSteps ?? [])],
+  };
+}
+
+/** The request's checkpoint wishes (undefined: none). */
+export function checkpointRequest(mode: CheckpointMode | undefined, maxBytes: number | undefined): CheckpointRequest | undefined {
+  if (!mode) return undefined;
+  if (mode !== CheckpointMode.CHECKPOINT_MODE_REQUIRED && mode !== CheckpointMode.CHECKPOINT_MODE_IF_FITS) {
+    throw new InvalidArgumentError('checkpoint', `unknown checkpoint mode ${mode}`);
+  }
+  return { mode: mode === CheckpointMode.CHECKPOINT_MODE_REQUIRED ? 'required' : 'if_fits', maxBytes: maxBytes ?? 0 };
+}
+
+function trainRequest(request: TrainCandidateRequest): TrainRequest {
+  return {
+    genome: request.genome ?? ({} as Genome),
+    training: trainingConfig(request.training),
+    dataset: datasetRequest(request.training?.dataset, 'training.dataset'),
+    teacherId: request.teacherId || DEFAULT_TEACHER,
+    comparator: request.comparator || Comparator.COMPARATOR_SPEARMAN,
+    skipScoring: request.skipScoring,
+    trialId: request.trialId,
+    checkpoint: checkpointRequest(request.checkpoint, request.maxCheckpointBytes),
   };
 }
 
@@ -64,41 +92,57 @@ export interface TrainerServiceDeps extends PipelineDeps {
 }
 
 export function TrainerService(deps: TrainerServiceDeps): TrainerServiceImplementation {
-  return {
-    async *trainCandidate(request, context: CallContext): AsyncGenerator<TrainCandidateEvent> {
-      const domain: TrainRequest = {
-        genome: request.genome ?? ({} as Genome),
-        training: trainingConfig(request.training),
-        dataset: datasetRequest(request.training?.dataset, 'training.dataset'),
-        teacherId: request.teacherId || DEFAULT_TEACHER,
-        comparator: request.comparator || Comparator.COMPARATOR_SPEARMAN,
-        skipScoring: request.skipScoring,
-        trialId: request.trialId,
-      };
-      deps.log?.('train candidate', { trial: domain.trialId, steps: domain.training.steps });
-      yield* eventStream<TrainCandidateEvent, Awaited<ReturnType<typeof runTraining>>>(
-        (emit) =>
-          runTraining(
-            deps,
-            domain,
-            {
-              progress: (p) => emit({ event: { $case: 'progress', value: { ...p } } }),
-              curvePoint: (c) => emit({ event: { $case: 'curvePoint', value: curvePoint(c) } }),
-            },
-            context.signal,
-          ),
-        (r) => ({
-          event: {
-            $case: 'result',
-            value: {
-              ...r,
-              representationLayers: [...r.representationLayers],
-              rdmPreviews: [...r.rdmPreviews],
-              curve: r.curve.map(curvePoint),
-            },
+  async function* train(domain: TrainRequest, signal: AbortSignal): AsyncGenerator<TrainCandidateEvent> {
+    deps.log?.('train candidate', {
+      trial: domain.trialId,
+      steps: domain.training.steps,
+      ...(domain.resume ? { fromStep: domain.resume.header.step, checkpointBackend: domain.resume.header.backend } : {}),
+    });
+    yield* eventStream<TrainCandidateEvent, Awaited<ReturnType<typeof runTraining>>>(
+      async (emit) => {
+        const r = await runTraining(
+          deps,
+          domain,
+          {
+            progress: (p) => emit({ event: { $case: 'progress', value: { ...p } } }),
+            curvePoint: (c) => emit({ event: { $case: 'curvePoint', value: curvePoint(c) } }),
           },
-        }),
-      );
+          signal,
+        );
+        // the checkpoint's chunks come before the result (the result is the last message)
+        for (const data of checkpointChunks(r.checkpoint ?? new Uint8Array(0))) {
+          emit({ event: { $case: 'checkpointChunk', value: { data } } });
+        }
+        return r;
+      },
+      (r) => ({
+        event: {
+          $case: 'result',
+          value: {
+            ...r,
+            checkpoint: undefined,
+            representationLayers: [...r.representationLayers],
+            rdmPreviews: [...r.rdmPreviews],
+            curve: r.curve.map(curvePoint),
+            checkpointBytes: r.checkpoint?.byteLength ?? 0,
+            checkpointOmitted: r.checkpointOmitted ?? '',
+            startStep: r.startStep ?? 0,
+          },
+        },
+      }),
+    );
+  }
+
+  return {
+    trainCandidate(request, context: CallContext): AsyncGenerator<TrainCandidateEvent> {
+      return train(trainRequest(request), context.signal);
+    },
+
+    async *continueCandidate(requests, context: CallContext): AsyncGenerator<TrainCandidateEvent> {
+      const { header, pieces } = await splitHeader(requests);
+      const domain = trainRequest(header); // a bad header answers before the checkpoint is read
+      const bytes = await collectCheckpoint(pieces, deps.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES);
+      yield* train({ ...domain, resume: decodeCheckpoint(bytes) }, context.signal);
     },
 
     async describeGenome(request) {

@@ -12,15 +12,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { batchOrder } from './batch-order.ts';
-import { learningRateAt } from './schedule.ts';
+import { learningRateAt, scheduleSpan } from './schedule.ts';
 import {
   budgetsOf,
   type BudgetPoint,
   type ImageSet,
+  type TrainedState,
   type TrainingConfig,
   type TrainingData,
   type TrainingOutcome,
   type TrainingProgressEvent,
+  type TrainingResume,
 } from './types.ts';
 
 export interface TrainCandidateArgs {
@@ -33,6 +35,10 @@ export interface TrainCandidateArgs {
   readonly onEvaluating?: (step: number) => void;
   /** Awaited at each evaluation budget, after validation, before training goes on (the model is not changing). */
   readonly onBudget?: (point: BudgetPoint) => Promise<void>;
+  /** Continue a checkpointed run (checkpoint.ts) instead of starting at step 0. */
+  readonly resume?: TrainingResume;
+  /** Called once training ends, after the final budget's point, with the live state (to capture a checkpoint). */
+  readonly onTrained?: (state: TrainedState) => Promise<void>;
 }
 
 export async function trainCandidate(args: TrainCandidateArgs): Promise<TrainingOutcome> {
@@ -41,9 +47,11 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
   const started = performance.now();
   const optimizer = makeOptimizer(config);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const nextBatch = batchOrder(data.train.count, config.batchSize, config.seed);
+  const first = args.resume?.step ?? 0;
+  const nextBatch = batchOrder(data.train.count, config.batchSize, config.seed, first);
   const lossHistory: number[] = [];
-  const budgets = budgetsOf(config);
+  // a continued run measures only the budgets after the step it starts from
+  const budgets = budgetsOf(config).filter((b) => b > first);
   const curve: BudgetPoint[] = [];
   let nextBudget = 0;
   let lossSum: tf.Scalar = tf.scalar(0);
@@ -53,12 +61,13 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
   let pointLoss = 0;
   let pointSteps = 0;
   let pausedMs = 0;
-  let step = 0;
+  let step = first;
   try {
+    if (args.resume) await args.resume.restoreOptimizer(optimizer);
     for (; step < config.steps; step++) {
       await yieldToEventLoop();
       signal?.throwIfAborted();
-      setLearningRate(optimizer, config, learningRateAt(config.schedule, config.learningRate, step, config.steps));
+      setLearningRate(optimizer, config, learningRateAt(config.schedule, config.learningRate, step, scheduleSpan(config)));
       const indices = nextBatch();
       const next = tf.tidy(() => {
         const idx = tf.tensor1d(indices, 'int32');
@@ -116,6 +125,7 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
         windowStart = performance.now();
       }
     }
+    await args.onTrained?.({ model, optimizer, step });
     const last = curve.at(-1)!;
     return {
       steps: step,

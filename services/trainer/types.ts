@@ -1,5 +1,6 @@
 // Domain types of the trainer: what a training run needs and what it reports. No gRPC types here.
 import type * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { LrScheduleName } from './schedule.ts';
 
 /** Images and integer labels, resident on the compute backend once. */
@@ -38,6 +39,23 @@ export interface TrainingConfig {
    * budget hook; the final budget `steps` is always one, listed or not. The schedule stays the final budget's.
    */
   readonly evalSteps: readonly number[];
+  /** Steps the learning-rate schedule spans (unset or 0 = `steps`); see scheduleSpan in schedule.ts. */
+  readonly scheduleSteps?: number;
+}
+
+/** Where a run continued from a checkpoint starts (checkpoint.ts): the weights are already in the model. */
+export interface TrainingResume {
+  /** Steps already trained (and batches already drawn). */
+  readonly step: number;
+  /** Loads the optimizer's state (moments, iteration count) into the fresh optimizer, before the first step. */
+  readonly restoreOptimizer: (optimizer: tf.Optimizer) => Promise<void>;
+}
+
+/** The live state at the end of training, before evaluation (what a checkpoint captures). */
+export interface TrainedState {
+  readonly model: LayersModel;
+  readonly optimizer: tf.Optimizer;
+  readonly step: number;
 }
 
 export interface TrainingProgressEvent {

@@ -42,6 +42,10 @@ export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0): Pr
   const requests: TrainCandidateRequest[] = [];
   let startWaiters: Array<(r: TrainCandidateRequest) => void> = [];
   const impl: TrainerServiceImplementation = {
+    // eslint-disable-next-line require-yield
+    async *continueCandidate() {
+      throw new ServerError(Status.UNIMPLEMENTED, 'the fake trainer keeps no checkpoints');
+    },
     async *trainCandidate(req, ctx) {
       requests.push(req);
       const n = requests.length;

@@ -38,6 +38,7 @@ interface RunOptions {
   eta?: string;
   rungs?: string;
   minSteps?: string;
+  retrainPromoted?: boolean;
   dataset: string;
   dataDir?: string;
   stimuli?: string;
@@ -79,7 +80,13 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
     dataset: { name: o.dataset, directory: o.dataDir ?? '', numStimuli: int('--stimuli', o.stimuli) },
     training: o.batchSize === undefined ? undefined : { batchSize: int('--batch-size', o.batchSize) },
     multiFidelity: o.multiFidelity
-      ? { enabled: true, eta: int('--eta', o.eta), rungs: int('--rungs', o.rungs), minSteps: int('--min-steps', o.minSteps) }
+      ? {
+          enabled: true,
+          eta: int('--eta', o.eta),
+          rungs: int('--rungs', o.rungs),
+          minSteps: int('--min-steps', o.minSteps),
+          retrainPromoted: o.retrainPromoted ?? false,
+        }
       : undefined,
     maxAttempts: int('--max-attempts', o.maxAttempts),
   });
@@ -270,6 +277,7 @@ export function searchCommand(): Command {
     .option('--eta <n>', 'successive halving: keep 1/eta per rung (default 3)')
     .option('--rungs <n>', 'successive halving: number of rungs (default 3)')
     .option('--min-steps <n>', 'successive halving: steps of the first rung')
+    .option('--retrain-promoted', 'successive halving: train promoted trials again from step 0 (default: continue from checkpoints)', false)
     .option('--dataset <name>', 'mnist, fashion-mnist or idx', 'mnist')
     .option('--data-dir <dir>', 'directory of IDX files (for idx; fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--stimuli <n>', 'stimuli in the stimulus set (must match the teacher)')

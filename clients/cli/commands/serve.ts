@@ -23,6 +23,8 @@ export function addServerOptions(command: Command): Command {
     )
     .option('--max-queue <n>', 'trainer: requests that may wait while one trains (0 = RESOURCE_EXHAUSTED when busy)', parseCount, 8)
     .option('--concurrency <n>', 'trainer: trainings at once', parseCount, 1)
+    .option('--max-checkpoint-mib <n>', 'trainer, search-controller: largest training checkpoint sent, accepted or kept', parseCount, 64)
+    .option('--max-checkpoint-store-mib <n>', 'search-controller: all successive-halving checkpoints kept at once', parseCount, 1024)
     .option('--no-default-teacher', 'teacher cache: do not install the shipped teachers (`default`, `fashion`) on start');
 }
 
@@ -41,6 +43,8 @@ export interface ServerOptions {
   trainBackend: 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
   maxQueue: number;
   concurrency: number;
+  maxCheckpointMib: number;
+  maxCheckpointStoreMib: number;
   defaultTeacher: boolean;
 }
 
@@ -78,7 +82,13 @@ export function serveCommand(): Command {
       compute: { backend: o.backend },
       logLevel: o.logLevel,
       installDefaultTeacher: o.defaultTeacher,
-      trainer: { backend: o.trainBackend, maxQueue: o.maxQueue, concurrency: Math.max(1, o.concurrency) },
+      trainer: {
+        backend: o.trainBackend,
+        maxQueue: o.maxQueue,
+        concurrency: Math.max(1, o.concurrency),
+        maxCheckpointBytes: o.maxCheckpointMib * 1024 ** 2,
+      },
+      maxCheckpointStoreBytes: o.maxCheckpointStoreMib * 1024 ** 2,
       ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
     });
     // Imported here, not at the top: the registry pulls in the whole server stack, which other commands do not need.

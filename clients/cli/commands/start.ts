@@ -73,6 +73,8 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
       '--train-backend', o.trainBackend,
       '--max-queue', String(o.maxQueue),
       '--concurrency', String(o.concurrency),
+      '--max-checkpoint-mib', String(o.maxCheckpointMib),
+      '--max-checkpoint-store-mib', String(o.maxCheckpointStoreMib),
       ...(o.defaultTeacher ? [] : ['--no-default-teacher']),
       ...(o.dataDir !== undefined ? ['--data-dir', o.dataDir] : []),
       ...(o.metricsPort ? ['--metrics-port', String(o.metricsPort + i)] : []),

@@ -281,6 +281,13 @@ export interface MultiFidelityConfig {
   eta: number;
   /** Number of rungs (default 3). */
   rungs: number;
+  /**
+   * Train each promoted trial again from step 0, with the learning-rate schedule of its own rung's budget (the
+   * behaviour before checkpoints; costs more steps). By default a promoted trial continues from its earlier rung's
+   * checkpoint, and every rung trains under the schedule of the last rung's budget (TrainingConfig.schedule_steps),
+   * so a rung's run is exactly the first steps of the longest run.
+   */
+  retrainPromoted?: boolean | undefined;
 }
 
 /** Everything that defines a study. */
@@ -359,7 +366,7 @@ export interface Trial {
     | undefined;
   /** Address of the trainer that trained it. */
   trainer: string;
-  /** Steps trained. */
+  /** Steps trained: the budget this trial reached (for a continued trial, counted from step 0 of its first rung). */
   steps: number;
   /** Successive-halving rung (0 without multi-fidelity). */
   rung: number;
@@ -392,6 +399,22 @@ export interface Trial {
   queueSeconds: number;
   /** Seconds its trainer spent training (part of wall_seconds). */
   trainSeconds: number;
+  /** Successive halving: the earlier rung's trial this one was promoted from (its genome, trained further). */
+  promotedFrom?:
+    | string
+    | undefined;
+  /**
+   * The step this trial's training started from: the earlier rung's step when it continued from that trial's
+   * checkpoint, 0 when it trained from step 0. Steps it trained = steps - start_step.
+   */
+  startStep?:
+    | number
+    | undefined;
+  /**
+   * Why a promoted trial did not continue from a checkpoint, or why its own checkpoint was not kept ("" = nothing
+   * to report).
+   */
+  checkpointNote?: string | undefined;
 }
 
 /** A study. */
@@ -1008,7 +1031,7 @@ export const StrategyConfig: MessageFns<StrategyConfig> = {
 };
 
 function createBaseMultiFidelityConfig(): MultiFidelityConfig {
-  return { enabled: false, minSteps: 0, eta: 0, rungs: 0 };
+  return { enabled: false, minSteps: 0, eta: 0, rungs: 0, retrainPromoted: undefined };
 }
 
 export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
@@ -1024,6 +1047,9 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
     }
     if (message.rungs !== 0) {
       writer.uint32(32).uint32(message.rungs);
+    }
+    if (message.retrainPromoted !== undefined) {
+      writer.uint32(40).bool(message.retrainPromoted);
     }
     return writer;
   },
@@ -1073,6 +1099,14 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
             message.rungs = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.retrainPromoted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1095,6 +1129,11 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
         : 0,
       eta: isSet(object.eta) ? globalThis.Number(object.eta) : 0,
       rungs: isSet(object.rungs) ? globalThis.Number(object.rungs) : 0,
+      retrainPromoted: isSet(object.retrainPromoted)
+        ? globalThis.Boolean(object.retrainPromoted)
+        : isSet(object.retrain_promoted)
+        ? globalThis.Boolean(object.retrain_promoted)
+        : undefined,
     };
   },
 
@@ -1112,6 +1151,9 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
     if (message.rungs !== 0) {
       obj.rungs = Math.round(message.rungs);
     }
+    if (message.retrainPromoted !== undefined) {
+      obj.retrainPromoted = message.retrainPromoted;
+    }
     return obj;
   },
 
@@ -1124,6 +1166,7 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
     message.minSteps = object.minSteps ?? 0;
     message.eta = object.eta ?? 0;
     message.rungs = object.rungs ?? 0;
+    message.retrainPromoted = object.retrainPromoted ?? undefined;
     return message;
   },
 };
@@ -1490,6 +1533,9 @@ function createBaseTrial(): Trial {
     curve: [],
     queueSeconds: 0,
     trainSeconds: 0,
+    promotedFrom: undefined,
+    startStep: undefined,
+    checkpointNote: undefined,
   };
 }
 
@@ -1563,6 +1609,15 @@ export const Trial: MessageFns<Trial> = {
     }
     if (message.trainSeconds !== 0) {
       writer.uint32(185).double(message.trainSeconds);
+    }
+    if (message.promotedFrom !== undefined) {
+      writer.uint32(194).string(message.promotedFrom);
+    }
+    if (message.startStep !== undefined) {
+      writer.uint32(200).uint32(message.startStep);
+    }
+    if (message.checkpointNote !== undefined) {
+      writer.uint32(210).string(message.checkpointNote);
     }
     return writer;
   },
@@ -1764,6 +1819,30 @@ export const Trial: MessageFns<Trial> = {
             message.trainSeconds = reader.double();
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.promotedFrom = reader.string();
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.startStep = reader.uint32();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.checkpointNote = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1839,6 +1918,21 @@ export const Trial: MessageFns<Trial> = {
         : isSet(object.train_seconds)
         ? globalThis.Number(object.train_seconds)
         : 0,
+      promotedFrom: isSet(object.promotedFrom)
+        ? globalThis.String(object.promotedFrom)
+        : isSet(object.promoted_from)
+        ? globalThis.String(object.promoted_from)
+        : undefined,
+      startStep: isSet(object.startStep)
+        ? globalThis.Number(object.startStep)
+        : isSet(object.start_step)
+        ? globalThis.Number(object.start_step)
+        : undefined,
+      checkpointNote: isSet(object.checkpointNote)
+        ? globalThis.String(object.checkpointNote)
+        : isSet(object.checkpoint_note)
+        ? globalThis.String(object.checkpoint_note)
+        : undefined,
     };
   },
 
@@ -1913,6 +2007,15 @@ export const Trial: MessageFns<Trial> = {
     if (message.trainSeconds !== 0) {
       obj.trainSeconds = floatToJson(message.trainSeconds);
     }
+    if (message.promotedFrom !== undefined) {
+      obj.promotedFrom = message.promotedFrom;
+    }
+    if (message.startStep !== undefined) {
+      obj.startStep = Math.round(message.startStep);
+    }
+    if (message.checkpointNote !== undefined) {
+      obj.checkpointNote = message.checkpointNote;
+    }
     return obj;
   },
 
@@ -1948,6 +2051,9 @@ export const Trial: MessageFns<Trial> = {
     message.curve = object.curve?.map((e) => CurvePoint.fromPartial(e)) || [];
     message.queueSeconds = object.queueSeconds ?? 0;
     message.trainSeconds = object.trainSeconds ?? 0;
+    message.promotedFrom = object.promotedFrom ?? undefined;
+    message.startStep = object.startStep ?? undefined;
+    message.checkpointNote = object.checkpointNote ?? undefined;
     return message;
   },
 };

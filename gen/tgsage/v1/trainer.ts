@@ -51,6 +51,52 @@ export function optimizerToJSON(object: Optimizer): string {
   }
 }
 
+/** Whether a training call returns a checkpoint of the trained candidate (for ContinueCandidate). */
+export enum CheckpointMode {
+  /** CHECKPOINT_MODE_NONE - No checkpoint (default). */
+  CHECKPOINT_MODE_NONE = 0,
+  /**
+   * CHECKPOINT_MODE_REQUIRED - Return one; a model whose checkpoint would exceed the size limit is refused with RESOURCE_EXHAUSTED before
+   * training.
+   */
+  CHECKPOINT_MODE_REQUIRED = 1,
+  /** CHECKPOINT_MODE_IF_FITS - Return one when it fits the size limit; otherwise train anyway and say why in `checkpoint_omitted`. */
+  CHECKPOINT_MODE_IF_FITS = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function checkpointModeFromJSON(object: any): CheckpointMode {
+  switch (object) {
+    case 0:
+    case "CHECKPOINT_MODE_NONE":
+      return CheckpointMode.CHECKPOINT_MODE_NONE;
+    case 1:
+    case "CHECKPOINT_MODE_REQUIRED":
+      return CheckpointMode.CHECKPOINT_MODE_REQUIRED;
+    case 2:
+    case "CHECKPOINT_MODE_IF_FITS":
+      return CheckpointMode.CHECKPOINT_MODE_IF_FITS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CheckpointMode.UNRECOGNIZED;
+  }
+}
+
+export function checkpointModeToJSON(object: CheckpointMode): string {
+  switch (object) {
+    case CheckpointMode.CHECKPOINT_MODE_NONE:
+      return "CHECKPOINT_MODE_NONE";
+    case CheckpointMode.CHECKPOINT_MODE_REQUIRED:
+      return "CHECKPOINT_MODE_REQUIRED";
+    case CheckpointMode.CHECKPOINT_MODE_IF_FITS:
+      return "CHECKPOINT_MODE_IF_FITS";
+    case CheckpointMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Learning-rate schedule over the step budget. */
 export enum LrSchedule {
   /** LR_SCHEDULE_COSINE - Cosine decay to zero (default). */
@@ -122,6 +168,13 @@ export interface TrainingConfig {
    * LR_SCHEDULE_CONSTANT for a schedule-free curve). At most 64.
    */
   evalSteps: number[];
+  /**
+   * Steps the learning-rate schedule spans (0 = `steps`; otherwise at least `steps`, at most 100000). A run of
+   * `steps` under a schedule of `schedule_steps` is exactly the first `steps` steps of the run of `schedule_steps`,
+   * so it can be continued (ContinueCandidate) to any budget up to `schedule_steps` with the same result as one
+   * uninterrupted run. Successive halving sets it to the last rung's budget on every rung.
+   */
+  scheduleSteps?: number | undefined;
 }
 
 /** Request for TrainCandidate. */
@@ -142,6 +195,36 @@ export interface TrainCandidateRequest {
   skipScoring: boolean;
   /** Caller's label for logs and progress (for example the controller's trial id). */
   trialId: string;
+  /** Return a checkpoint of the trained candidate (checkpoint_chunk events before the result). */
+  checkpoint?:
+    | CheckpointMode
+    | undefined;
+  /**
+   * The caller's size limit for that checkpoint in bytes (0 = the trainer's own limit; the smaller of the two
+   * applies).
+   */
+  maxCheckpointBytes?: number | undefined;
+}
+
+/**
+ * A piece of a checkpoint: consecutive pieces concatenated are the checkpoint, a versioned binary format
+ * ("TGCKPT", format version, a JSON header, the tensors as little-endian float32, a SHA-256 of all before it).
+ */
+export interface CheckpointChunk {
+  /** At most 1 MiB of the checkpoint's bytes. */
+  data: Buffer;
+}
+
+/** One message of a ContinueCandidate stream: exactly one header first, then the checkpoint's chunks in order. */
+export interface ContinueCandidateRequest {
+  message?:
+    | //
+    /** What to train: the checkpoint's genome, training config (with the larger `steps`) and dataset. */
+    { $case: "header"; value: TrainCandidateRequest }
+    | //
+    /** The next piece of the checkpoint. */
+    { $case: "chunk"; value: CheckpointChunk }
+    | undefined;
 }
 
 /** One event of a TrainCandidate stream: progress events and curve points, then exactly one result. */
@@ -156,6 +239,9 @@ export interface TrainCandidateEvent {
     | //
     /** A point of the learning curve, sent as soon as it is measured (also repeated in the result's `curve`). */
     { $case: "curvePoint"; value: CurvePoint }
+    | //
+    /** A piece of the checkpoint asked for with `checkpoint`; all of them come before the result. */
+    { $case: "checkpointChunk"; value: CheckpointChunk }
     | undefined;
 }
 
@@ -228,6 +314,15 @@ export interface TrainingResult {
   queueSeconds: number;
   /** Seconds spent training, excluding queueing, model building, evaluation and scoring. */
   trainSeconds: number;
+  /** Size in bytes of the checkpoint sent in checkpoint_chunk events before this result (0 = none). */
+  checkpointBytes: number;
+  /** Why no checkpoint was sent although CHECKPOINT_MODE_IF_FITS asked for one (e.g. over the size limit). */
+  checkpointOmitted: string;
+  /**
+   * The step training started from: the checkpoint's step for ContinueCandidate, 0 otherwise. Steps trained by
+   * this call = steps - start_step.
+   */
+  startStep: number;
 }
 
 /** Request for DescribeGenome. */
@@ -273,6 +368,7 @@ function createBaseTrainingConfig(): TrainingConfig {
     seed: 0,
     dataset: undefined,
     evalSteps: [],
+    scheduleSteps: undefined,
   };
 }
 
@@ -308,6 +404,9 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
         writer.uint32(v);
       }
       writer.join();
+    }
+    if (message.scheduleSteps !== undefined) {
+      writer.uint32(80).uint32(message.scheduleSteps);
     }
     return writer;
   },
@@ -407,6 +506,14 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
 
             break;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.scheduleSteps = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -442,6 +549,11 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
         : globalThis.Array.isArray(object?.eval_steps)
         ? object.eval_steps.map((e: any) => globalThis.Number(e))
         : [],
+      scheduleSteps: isSet(object.scheduleSteps)
+        ? globalThis.Number(object.scheduleSteps)
+        : isSet(object.schedule_steps)
+        ? globalThis.Number(object.schedule_steps)
+        : undefined,
     };
   },
 
@@ -474,6 +586,9 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
     if (message.evalSteps?.length) {
       obj.evalSteps = message.evalSteps.map((e) => Math.round(e));
     }
+    if (message.scheduleSteps !== undefined) {
+      obj.scheduleSteps = Math.round(message.scheduleSteps);
+    }
     return obj;
   },
 
@@ -493,12 +608,22 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
       ? DatasetSpec.fromPartial(object.dataset)
       : undefined;
     message.evalSteps = object.evalSteps?.map((e) => e) || [];
+    message.scheduleSteps = object.scheduleSteps ?? undefined;
     return message;
   },
 };
 
 function createBaseTrainCandidateRequest(): TrainCandidateRequest {
-  return { genome: undefined, training: undefined, teacherId: "", comparator: 0, skipScoring: false, trialId: "" };
+  return {
+    genome: undefined,
+    training: undefined,
+    teacherId: "",
+    comparator: 0,
+    skipScoring: false,
+    trialId: "",
+    checkpoint: undefined,
+    maxCheckpointBytes: undefined,
+  };
 }
 
 export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
@@ -520,6 +645,12 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     }
     if (message.trialId !== "") {
       writer.uint32(50).string(message.trialId);
+    }
+    if (message.checkpoint !== undefined) {
+      writer.uint32(56).int32(message.checkpoint);
+    }
+    if (message.maxCheckpointBytes !== undefined) {
+      writer.uint32(64).uint64(message.maxCheckpointBytes);
     }
     return writer;
   },
@@ -585,6 +716,22 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
             message.trialId = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.checkpoint = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.maxCheckpointBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -617,6 +764,12 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
         : isSet(object.trial_id)
         ? globalThis.String(object.trial_id)
         : "",
+      checkpoint: isSet(object.checkpoint) ? checkpointModeFromJSON(object.checkpoint) : undefined,
+      maxCheckpointBytes: isSet(object.maxCheckpointBytes)
+        ? globalThis.Number(object.maxCheckpointBytes)
+        : isSet(object.max_checkpoint_bytes)
+        ? globalThis.Number(object.max_checkpoint_bytes)
+        : undefined,
     };
   },
 
@@ -640,6 +793,12 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     if (message.trialId !== "") {
       obj.trialId = message.trialId;
     }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = checkpointModeToJSON(message.checkpoint);
+    }
+    if (message.maxCheckpointBytes !== undefined) {
+      obj.maxCheckpointBytes = Math.round(message.maxCheckpointBytes);
+    }
     return obj;
   },
 
@@ -658,6 +817,176 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     message.comparator = object.comparator ?? 0;
     message.skipScoring = object.skipScoring ?? false;
     message.trialId = object.trialId ?? "";
+    message.checkpoint = object.checkpoint ?? undefined;
+    message.maxCheckpointBytes = object.maxCheckpointBytes ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCheckpointChunk(): CheckpointChunk {
+  return { data: Buffer.alloc(0) };
+}
+
+export const CheckpointChunk: MessageFns<CheckpointChunk> = {
+  encode(message: CheckpointChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckpointChunk {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: CheckpointChunk): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckpointChunk>): CheckpointChunk {
+    return CheckpointChunk.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckpointChunk>): CheckpointChunk {
+    const message = createBaseCheckpointChunk();
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseContinueCandidateRequest(): ContinueCandidateRequest {
+  return { message: undefined };
+}
+
+export const ContinueCandidateRequest: MessageFns<ContinueCandidateRequest> = {
+  encode(message: ContinueCandidateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.message?.$case) {
+      case "header":
+        TrainCandidateRequest.encode(message.message.value, writer.uint32(10).fork()).join();
+        break;
+      case "chunk":
+        CheckpointChunk.encode(message.message.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContinueCandidateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContinueCandidateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = { $case: "header", value: TrainCandidateRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = { $case: "chunk", value: CheckpointChunk.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContinueCandidateRequest {
+    return {
+      message: isSet(object.header)
+        ? { $case: "header", value: TrainCandidateRequest.fromJSON(object.header) }
+        : isSet(object.chunk)
+        ? { $case: "chunk", value: CheckpointChunk.fromJSON(object.chunk) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: ContinueCandidateRequest): unknown {
+    const obj: any = {};
+    if (message.message?.$case === "header") {
+      obj.header = TrainCandidateRequest.toJSON(message.message.value);
+    } else if (message.message?.$case === "chunk") {
+      obj.chunk = CheckpointChunk.toJSON(message.message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ContinueCandidateRequest>): ContinueCandidateRequest {
+    return ContinueCandidateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ContinueCandidateRequest>): ContinueCandidateRequest {
+    const message = createBaseContinueCandidateRequest();
+    switch (object.message?.$case) {
+      case "header": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "header", value: TrainCandidateRequest.fromPartial(object.message.value) };
+        }
+        break;
+      }
+      case "chunk": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "chunk", value: CheckpointChunk.fromPartial(object.message.value) };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -677,6 +1006,9 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
         break;
       case "curvePoint":
         CurvePoint.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "checkpointChunk":
+        CheckpointChunk.encode(message.event.value, writer.uint32(34).fork()).join();
         break;
     }
     return writer;
@@ -719,6 +1051,14 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
             message.event = { $case: "curvePoint", value: CurvePoint.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = { $case: "checkpointChunk", value: CheckpointChunk.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -741,6 +1081,10 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
         ? { $case: "curvePoint", value: CurvePoint.fromJSON(object.curvePoint) }
         : isSet(object.curve_point)
         ? { $case: "curvePoint", value: CurvePoint.fromJSON(object.curve_point) }
+        : isSet(object.checkpointChunk)
+        ? { $case: "checkpointChunk", value: CheckpointChunk.fromJSON(object.checkpointChunk) }
+        : isSet(object.checkpoint_chunk)
+        ? { $case: "checkpointChunk", value: CheckpointChunk.fromJSON(object.checkpoint_chunk) }
         : undefined,
     };
   },
@@ -753,6 +1097,8 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
       obj.result = TrainingResult.toJSON(message.event.value);
     } else if (message.event?.$case === "curvePoint") {
       obj.curvePoint = CurvePoint.toJSON(message.event.value);
+    } else if (message.event?.$case === "checkpointChunk") {
+      obj.checkpointChunk = CheckpointChunk.toJSON(message.event.value);
     }
     return obj;
   },
@@ -778,6 +1124,12 @@ export const TrainCandidateEvent: MessageFns<TrainCandidateEvent> = {
       case "curvePoint": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "curvePoint", value: CurvePoint.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "checkpointChunk": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "checkpointChunk", value: CheckpointChunk.fromPartial(object.event.value) };
         }
         break;
       }
@@ -1157,6 +1509,9 @@ function createBaseTrainingResult(): TrainingResult {
     curve: [],
     queueSeconds: 0,
     trainSeconds: 0,
+    checkpointBytes: 0,
+    checkpointOmitted: "",
+    startStep: 0,
   };
 }
 
@@ -1200,6 +1555,15 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     }
     if (message.trainSeconds !== 0) {
       writer.uint32(105).double(message.trainSeconds);
+    }
+    if (message.checkpointBytes !== 0) {
+      writer.uint32(112).uint64(message.checkpointBytes);
+    }
+    if (message.checkpointOmitted !== "") {
+      writer.uint32(122).string(message.checkpointOmitted);
+    }
+    if (message.startStep !== 0) {
+      writer.uint32(128).uint32(message.startStep);
     }
     return writer;
   },
@@ -1321,6 +1685,30 @@ export const TrainingResult: MessageFns<TrainingResult> = {
             message.trainSeconds = reader.double();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.checkpointBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.checkpointOmitted = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.startStep = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1380,6 +1768,21 @@ export const TrainingResult: MessageFns<TrainingResult> = {
         : isSet(object.train_seconds)
         ? globalThis.Number(object.train_seconds)
         : 0,
+      checkpointBytes: isSet(object.checkpointBytes)
+        ? globalThis.Number(object.checkpointBytes)
+        : isSet(object.checkpoint_bytes)
+        ? globalThis.Number(object.checkpoint_bytes)
+        : 0,
+      checkpointOmitted: isSet(object.checkpointOmitted)
+        ? globalThis.String(object.checkpointOmitted)
+        : isSet(object.checkpoint_omitted)
+        ? globalThis.String(object.checkpoint_omitted)
+        : "",
+      startStep: isSet(object.startStep)
+        ? globalThis.Number(object.startStep)
+        : isSet(object.start_step)
+        ? globalThis.Number(object.start_step)
+        : 0,
     };
   },
 
@@ -1424,6 +1827,15 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     if (message.trainSeconds !== 0) {
       obj.trainSeconds = floatToJson(message.trainSeconds);
     }
+    if (message.checkpointBytes !== 0) {
+      obj.checkpointBytes = Math.round(message.checkpointBytes);
+    }
+    if (message.checkpointOmitted !== "") {
+      obj.checkpointOmitted = message.checkpointOmitted;
+    }
+    if (message.startStep !== 0) {
+      obj.startStep = Math.round(message.startStep);
+    }
     return obj;
   },
 
@@ -1447,6 +1859,9 @@ export const TrainingResult: MessageFns<TrainingResult> = {
     message.curve = object.curve?.map((e) => CurvePoint.fromPartial(e)) || [];
     message.queueSeconds = object.queueSeconds ?? 0;
     message.trainSeconds = object.trainSeconds ?? 0;
+    message.checkpointBytes = object.checkpointBytes ?? 0;
+    message.checkpointOmitted = object.checkpointOmitted ?? "";
+    message.startStep = object.startStep ?? 0;
     return message;
   },
 };
@@ -1785,6 +2200,24 @@ export const TrainerDefinition = {
       responseStream: true,
       options: {},
     },
+    /**
+     * Continues a candidate from a checkpoint (one a TrainCandidate or ContinueCandidate call returned, on this trainer
+     * or any other) up to a larger budget: first a header (the TrainCandidateRequest with the new `training.steps`;
+     * genome, training config and dataset must be the checkpoint's), then the checkpoint in chunks of at most 1 MiB.
+     * The continued run is exactly the uninterrupted one on the same backend: weights, optimizer state (momentum / Adam
+     * moments, iteration count), step and batch-order position are restored; training uses no other randomness.
+     * Answers the same events as TrainCandidate; the result's curve holds only the points measured after the
+     * checkpoint's step. A corrupt checkpoint answers INVALID_ARGUMENT ("checkpoint: ..."), one of another genome,
+     * config or dataset FAILED_PRECONDITION naming the field, one over the trainer's size limit RESOURCE_EXHAUSTED.
+     */
+    continueCandidate: {
+      name: "ContinueCandidate",
+      requestType: ContinueCandidateRequest as typeof ContinueCandidateRequest,
+      requestStream: true,
+      responseType: TrainCandidateEvent as typeof TrainCandidateEvent,
+      responseStream: true,
+      options: {},
+    },
     /** Validates a genome and describes the model it builds (parameters, FLOPs, representation layers). */
     describeGenome: {
       name: "DescribeGenome",
@@ -1812,6 +2245,20 @@ export interface TrainerServiceImplementation<CallContextExt = {}> {
     request: TrainCandidateRequest,
     context: CallContext & CallContextExt,
   ): ServerStreamingMethodResult<DeepPartial<TrainCandidateEvent>>;
+  /**
+   * Continues a candidate from a checkpoint (one a TrainCandidate or ContinueCandidate call returned, on this trainer
+   * or any other) up to a larger budget: first a header (the TrainCandidateRequest with the new `training.steps`;
+   * genome, training config and dataset must be the checkpoint's), then the checkpoint in chunks of at most 1 MiB.
+   * The continued run is exactly the uninterrupted one on the same backend: weights, optimizer state (momentum / Adam
+   * moments, iteration count), step and batch-order position are restored; training uses no other randomness.
+   * Answers the same events as TrainCandidate; the result's curve holds only the points measured after the
+   * checkpoint's step. A corrupt checkpoint answers INVALID_ARGUMENT ("checkpoint: ..."), one of another genome,
+   * config or dataset FAILED_PRECONDITION naming the field, one over the trainer's size limit RESOURCE_EXHAUSTED.
+   */
+  continueCandidate(
+    request: AsyncIterable<ContinueCandidateRequest>,
+    context: CallContext & CallContextExt,
+  ): ServerStreamingMethodResult<DeepPartial<TrainCandidateEvent>>;
   /** Validates a genome and describes the model it builds (parameters, FLOPs, representation layers). */
   describeGenome(
     request: DescribeGenomeRequest,
@@ -1827,6 +2274,20 @@ export interface TrainerClient<CallOptionsExt = {}> {
     request: DeepPartial<TrainCandidateRequest>,
     options?: CallOptions & CallOptionsExt,
   ): AsyncIterable<TrainCandidateEvent>;
+  /**
+   * Continues a candidate from a checkpoint (one a TrainCandidate or ContinueCandidate call returned, on this trainer
+   * or any other) up to a larger budget: first a header (the TrainCandidateRequest with the new `training.steps`;
+   * genome, training config and dataset must be the checkpoint's), then the checkpoint in chunks of at most 1 MiB.
+   * The continued run is exactly the uninterrupted one on the same backend: weights, optimizer state (momentum / Adam
+   * moments, iteration count), step and batch-order position are restored; training uses no other randomness.
+   * Answers the same events as TrainCandidate; the result's curve holds only the points measured after the
+   * checkpoint's step. A corrupt checkpoint answers INVALID_ARGUMENT ("checkpoint: ..."), one of another genome,
+   * config or dataset FAILED_PRECONDITION naming the field, one over the trainer's size limit RESOURCE_EXHAUSTED.
+   */
+  continueCandidate(
+    request: AsyncIterable<DeepPartial<ContinueCandidateRequest>>,
+    options?: CallOptions & CallOptionsExt,
+  ): AsyncIterable<TrainCandidateEvent>;
   /** Validates a genome and describes the model it builds (parameters, FLOPs, representation layers). */
   describeGenome(
     request: DeepPartial<DescribeGenomeRequest>,
@@ -1834,6 +2295,14 @@ export interface TrainerClient<CallOptionsExt = {}> {
   ): Promise<GenomeSummary>;
   /** Samples a genome uniformly from a search space for a seed. */
   sampleGenome(request: DeepPartial<SampleGenomeRequest>, options?: CallOptions & CallOptionsExt): Promise<Genome>;
+}
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {

@@ -125,16 +125,18 @@ class ListStudiesResponse(_message.Message):
     def __init__(self, studies: _Optional[_Iterable[_Union[Study, _Mapping]]] = ...) -> None: ...
 
 class MultiFidelityConfig(_message.Message):
-    __slots__ = ["enabled", "eta", "min_steps", "rungs"]
+    __slots__ = ["enabled", "eta", "min_steps", "retrain_promoted", "rungs"]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     ETA_FIELD_NUMBER: _ClassVar[int]
     MIN_STEPS_FIELD_NUMBER: _ClassVar[int]
+    RETRAIN_PROMOTED_FIELD_NUMBER: _ClassVar[int]
     RUNGS_FIELD_NUMBER: _ClassVar[int]
     enabled: bool
     eta: int
     min_steps: int
+    retrain_promoted: bool
     rungs: int
-    def __init__(self, enabled: bool = ..., min_steps: _Optional[int] = ..., eta: _Optional[int] = ..., rungs: _Optional[int] = ...) -> None: ...
+    def __init__(self, enabled: bool = ..., min_steps: _Optional[int] = ..., eta: _Optional[int] = ..., rungs: _Optional[int] = ..., retrain_promoted: bool = ...) -> None: ...
 
 class RandomSettings(_message.Message):
     __slots__ = []
@@ -269,8 +271,9 @@ class SuggestTrialsResponse(_message.Message):
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
 
 class Trial(_message.Message):
-    __slots__ = ["attempts", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "wall_seconds"]
+    __slots__ = ["attempts", "checkpoint_note", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "promoted_from", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "start_step", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "wall_seconds"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_NOTE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     CURVE_FIELD_NUMBER: _ClassVar[int]
@@ -280,12 +283,14 @@ class Trial(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PROMOTED_FROM_FIELD_NUMBER: _ClassVar[int]
     P_FIELD_NUMBER: _ClassVar[int]
     QUEUE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RDM_PREVIEWS_FIELD_NUMBER: _ClassVar[int]
     RUNG_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    START_STEP_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -294,6 +299,7 @@ class Trial(_message.Message):
     TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
     WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     attempts: int
+    checkpoint_note: str
     client_id: str
     created_at: _timestamp_pb2.Timestamp
     curve: _containers.RepeatedCompositeFieldContainer[_trainer_pb2.CurvePoint]
@@ -304,11 +310,13 @@ class Trial(_message.Message):
     number: int
     p: float
     parameter_count: int
+    promoted_from: str
     queue_seconds: float
     rdm_previews: _containers.RepeatedCompositeFieldContainer[_similarity_pb2.RdmPreview]
     rung: int
     score: float
     similarity: _similarity_pb2.SimilarityResult
+    start_step: int
     state: TrialState
     steps: int
     study_id: str
@@ -316,7 +324,7 @@ class Trial(_message.Message):
     train_seconds: float
     trainer: str
     wall_seconds: float
-    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., promoted_from: _Optional[str] = ..., start_step: _Optional[int] = ..., checkpoint_note: _Optional[str] = ...) -> None: ...
 
 class TrialProgress(_message.Message):
     __slots__ = ["curve_point", "progress", "trial_id"]

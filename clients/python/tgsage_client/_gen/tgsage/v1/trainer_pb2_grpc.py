@@ -20,6 +20,11 @@ class TrainerStub(object):
         request_serializer=tgsage_dot_v1_dot_trainer__pb2.TrainCandidateRequest.SerializeToString,
         response_deserializer=tgsage_dot_v1_dot_trainer__pb2.TrainCandidateEvent.FromString,
         )
+    self.ContinueCandidate = channel.stream_stream(
+        '/tgsage.v1.Trainer/ContinueCandidate',
+        request_serializer=tgsage_dot_v1_dot_trainer__pb2.ContinueCandidateRequest.SerializeToString,
+        response_deserializer=tgsage_dot_v1_dot_trainer__pb2.TrainCandidateEvent.FromString,
+        )
     self.DescribeGenome = channel.unary_unary(
         '/tgsage.v1.Trainer/DescribeGenome',
         request_serializer=tgsage_dot_v1_dot_trainer__pb2.DescribeGenomeRequest.SerializeToString,
@@ -38,6 +43,20 @@ class TrainerServicer(object):
 
   def TrainCandidate(self, request, context):
     """Trains one candidate, streaming progress, then one result. Cancelling the call stops training within a step.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def ContinueCandidate(self, request_iterator, context):
+    """Continues a candidate from a checkpoint (one a TrainCandidate or ContinueCandidate call returned, on this trainer
+    or any other) up to a larger budget: first a header (the TrainCandidateRequest with the new `training.steps`;
+    genome, training config and dataset must be the checkpoint's), then the checkpoint in chunks of at most 1 MiB.
+    The continued run is exactly the uninterrupted one on the same backend: weights, optimizer state (momentum / Adam
+    moments, iteration count), step and batch-order position are restored; training uses no other randomness.
+    Answers the same events as TrainCandidate; the result's curve holds only the points measured after the
+    checkpoint's step. A corrupt checkpoint answers INVALID_ARGUMENT ("checkpoint: ..."), one of another genome,
+    config or dataset FAILED_PRECONDITION naming the field, one over the trainer's size limit RESOURCE_EXHAUSTED.
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
@@ -63,6 +82,11 @@ def add_TrainerServicer_to_server(servicer, server):
       'TrainCandidate': grpc.unary_stream_rpc_method_handler(
           servicer.TrainCandidate,
           request_deserializer=tgsage_dot_v1_dot_trainer__pb2.TrainCandidateRequest.FromString,
+          response_serializer=tgsage_dot_v1_dot_trainer__pb2.TrainCandidateEvent.SerializeToString,
+      ),
+      'ContinueCandidate': grpc.stream_stream_rpc_method_handler(
+          servicer.ContinueCandidate,
+          request_deserializer=tgsage_dot_v1_dot_trainer__pb2.ContinueCandidateRequest.FromString,
           response_serializer=tgsage_dot_v1_dot_trainer__pb2.TrainCandidateEvent.SerializeToString,
       ),
       'DescribeGenome': grpc.unary_unary_rpc_method_handler(
