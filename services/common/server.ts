@@ -10,6 +10,7 @@ import { callLogMiddleware } from './call-log.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { withFastCodecs } from './fast-codec.ts';
 import { withHealthDescriptor } from './health-descriptor.ts';
+import { inputGuardMiddleware, requestSchemas, withSafeDecoding } from './input-guard.ts';
 import { withLargeHttp2Windows } from './http2-window.ts';
 import type { Logger } from './log.ts';
 import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMetrics } from './metrics.ts';
@@ -123,23 +124,22 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     },
   };
 
+  const descriptorSet = options.descriptorSet ?? defaultDescriptorSet();
   const server = createServer({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 + 1024 })
     .use(metrics.middleware)
     .use(callLogMiddleware(logger))
     .use(terminatorMiddleware(shutdownController.signal))
-    .use(errorMiddleware(logger));
+    .use(errorMiddleware(logger))
+    .use(inputGuardMiddleware(requestSchemas(descriptorSet)));
   for (const s of options.services) {
     const definition = 'methods' in s.definition ? withFastCodecs(s.definition as never) : s.definition;
-    server.add(definition, s.implementation);
+    server.add(withSafeDecoding(definition), s.implementation);
   }
-  server.add(InfoDefinition, info);
-  server.add(HealthDefinition, HealthServiceImpl(health));
+  server.add(withSafeDecoding(InfoDefinition), info);
+  server.add(withSafeDecoding(HealthDefinition), HealthServiceImpl(health));
   server.add(
-    ServerReflectionService,
-    ServerReflection(options.descriptorSet ?? defaultDescriptorSet(), [
-      ...infoNames,
-      HealthDefinition.fullName,
-    ]),
+    withSafeDecoding(ServerReflectionService),
+    ServerReflection(descriptorSet, [...infoNames, HealthDefinition.fullName]),
   );
 
   let endpoint: MetricsEndpoint | undefined;
