@@ -16,6 +16,7 @@ export const STRING_LIMITS_BY_FIELD: Readonly<Record<string, number>> = {
   failure: 4096,
   directory: 4096,
   model_path: 4096,
+  page_token: 2048,
 };
 
 export function stringLimit(fieldName: string): number {

@@ -9,6 +9,7 @@ import {
 import { assembleLayers, encodeMatrixChunks } from '../common/chunks.ts';
 import { rdmMethodFromProto, rdmMethodToProto } from '../common/convert.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { paginate } from '../common/pages.ts';
 import { splitHeader } from '../common/upload.ts';
 import type { TeacherHeaderInput, TeacherMeta, TeacherStore } from './store.ts';
 import { validateTeacherId } from './store.ts';
@@ -72,8 +73,9 @@ export function teacherCacheService(
       requireId(id, 'id');
       return teacherToProto(store.get(id));
     },
-    async listTeachers() {
-      return { teachers: store.list().map(teacherToProto) };
+    async listTeachers({ pageSize, pageToken }) {
+      const page = paginate(store.list(), (t) => t.id, { pageSize, pageToken });
+      return { teachers: page.items.map(teacherToProto), nextPageToken: page.nextPageToken };
     },
     async deleteTeacher({ id }) {
       requireId(id, 'id');
