@@ -5,6 +5,7 @@
 import { endianness } from 'node:os';
 import { DType, type LayerChunk, type MatrixChunk } from '../../gen/tgsage/v1/tensor.ts';
 import { InvalidArgumentError, ResourceExhaustedError } from './errors.ts';
+import type { CallMemory } from './memory-budget.ts';
 
 /** Largest chunk payload the encoders produce. */
 export const MAX_CHUNK_BYTES = 1 << 20;
@@ -138,6 +139,8 @@ export interface LayerAssemblerOptions {
    * writes every element before it yields the layer.
    */
   allocate?: (length: number) => Float32Array;
+  /** The call's memory account: each layer's storage is reserved there before it is allocated. */
+  memory?: CallMemory;
 }
 
 export interface LayerAssembler {
@@ -207,6 +210,7 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
     if (total > 2 ** 31 - 1) {
       throw new ResourceExhaustedError(`${field}.shape: layer "${name}" has ${total} elements, too many for one layer`);
     }
+    options.memory?.reserve(total * 4, `${field}.shape: layer "${name}" [${shape}]`);
     return { name, dtype: chunk.dtype, size, shape, n, d, total, received: 0, data: allocate(total) };
   }
 
@@ -315,6 +319,8 @@ export interface MatrixAssemblerOptions {
   output?: 'keep' | 'float32' | 'float64';
   /** Reject NaN / Inf (default true). */
   checkFinite?: boolean;
+  /** The call's memory account: each matrix's storage is reserved there before it is allocated. */
+  memory?: CallMemory;
 }
 
 export interface MatrixAssembler {
@@ -345,6 +351,7 @@ export function createMatrixAssembler(options: MatrixAssemblerOptions = {}): Mat
     }
     const wide = options.output === 'float64' || (options.output !== 'float32' && chunk.dtype === DType.DTYPE_FLOAT64);
     const total = size * size;
+    options.memory?.reserve(total * (wide ? 8 : 4), `${field}.size: matrix "${name}" (${size} x ${size})`);
     const data = wide ? new Float64Array(total) : new Float32Array(total);
     return { name, dtype: chunk.dtype, elSize, size, total, received: 0, data };
   }

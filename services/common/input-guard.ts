@@ -4,6 +4,7 @@
 // checked against its length limit and every enum field against its declared values, before any handler runs.
 import { createFileRegistry, fromBinary, type DescField, type DescMessage } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { ServerError, Status } from 'nice-grpc';
 import type { CallContext, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
 import { quote } from './bounded-text.ts';
 import { InvalidArgumentError } from './errors.ts';
@@ -215,12 +216,35 @@ function findWide(desc: DescMessage, buf: Uint8Array, start: number, end: number
 
 // ---- the middleware
 
+/** The next message of a client stream, or DEADLINE_EXCEEDED when none arrives within `idleMs` (0 = wait forever). */
+async function nextWithin<T>(it: AsyncIterator<T>, idleMs: number, path: string): Promise<IteratorResult<T>> {
+  if (!(idleMs > 0)) return it.next();
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ServerError(Status.DEADLINE_EXCEEDED, `${path}: the client sent no message for ${idleMs / 1000} s (stream idle timeout)`)),
+      idleMs,
+    );
+  });
+  try {
+    return await Promise.race([it.next(), idle]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface InputGuardOptions {
+  /** A client stream that sends nothing for this long is ended with DEADLINE_EXCEEDED (0 = never). */
+  streamIdleTimeoutMs?: number;
+}
+
 /**
  * Refuses undecodable requests and over-long strings / unknown enum values with INVALID_ARGUMENT before the handler
- * sees them; streamed requests are checked message by message. Methods without a descriptor (reflection) are only
- * checked for decodability.
+ * sees them; streamed requests are checked message by message, and a client stream that stalls longer than the idle
+ * timeout is ended. Methods without a descriptor (reflection) are only checked for decodability.
  */
-export function inputGuardMiddleware(schemas: RequestSchemas): ServerMiddleware {
+export function inputGuardMiddleware(schemas: RequestSchemas, options: InputGuardOptions = {}): ServerMiddleware {
+  const idleMs = options.streamIdleTimeoutMs ?? 0;
   const check = (path: string, message: unknown): void => {
     const desc = schemas.inputs.get(path);
     const bad = undecodable(message);
@@ -238,9 +262,12 @@ export function inputGuardMiddleware(schemas: RequestSchemas): ServerMiddleware 
     }
     const source = call.request as AsyncIterable<unknown>;
     async function* checked() {
-      for await (const message of source) {
-        check(path, message);
-        yield message;
+      const it = source[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await nextWithin(it, idleMs, path);
+        if (next.done) return;
+        check(path, next.value);
+        yield next.value;
       }
     }
     return yield* call.next(checked() as Request, context);
