@@ -123,6 +123,7 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
       expectedSize: session.numStimuli,
       maxSize: limits.maxStimuli,
       memory,
+      checkFinite: 'upper', // only the upper triangle is read: anything may lie below the diagonal
     });
     let side: 'candidate' | 'teacher' | undefined;
     for await (const piece of pieces) {

@@ -126,3 +126,27 @@ test('a client stream that stalls is ended with DEADLINE_EXCEEDED by the idle ti
   }
   assert.ok(performance.now() - started < 15_000);
 });
+
+test('CompareRdms reads only the upper triangle: NaN below the diagonal is fine, above it is refused by position', async () => {
+  const n = 6;
+  const rdm = (seed: number, poison: 'below' | 'above' | 'none') => {
+    const m = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) m[i * n + j] = ((i * 7 + j * 3 + seed) % 11) + 1;
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) m[i * n + j] = poison === 'below' ? NaN : m[j * n + i];
+    if (poison === 'above') m[1 * n + 4] = NaN;
+    return Buffer.from(m.buffer);
+  };
+  const msg = (layer: string, side: RdmSide, data: Buffer) =>
+    CompareRdmsRequest.fromPartial({
+      message: { $case: 'rdm', value: { side, chunk: { layer, dtype: DType.DTYPE_FLOAT32, size: n, offset: 0, data } } },
+    });
+  const result = await svc.clients.scorer.compareRdms(
+    stream(header(n), msg('c', RdmSide.RDM_SIDE_CANDIDATE, rdm(0, 'below')), msg('t', RdmSide.RDM_SIDE_TEACHER, rdm(5, 'none'))),
+  );
+  assert.ok(Number.isFinite(result.similarity[0]));
+  await expectStatus(
+    svc.clients.scorer.compareRdms(stream(header(n), msg('c', RdmSide.RDM_SIDE_CANDIDATE, rdm(0, 'above')))),
+    Status.INVALID_ARGUMENT,
+    /^rdm\.chunk\.data: matrix "c" row 1 column 4 has NaN or Inf/,
+  );
+});
