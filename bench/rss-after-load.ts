@@ -45,8 +45,11 @@ try {
   gc();
   await new Promise((r) => setTimeout(r, 1000));
   gc();
+  const afterGc = rss();
+  await new Promise((r) => setTimeout(r, 6000)); // the scorer's layer pool lets go after 5 s idle
+  gc();
   console.log(
-    JSON.stringify({ streams: STREAMS, n: N, d: D, layersPerStream: LAYERS, seconds: Math.round(seconds), rssMiB: { before, peak, atEnd: end, afterGc: rss() } }),
+    JSON.stringify({ streams: STREAMS, n: N, d: D, layersPerStream: LAYERS, seconds: Math.round(seconds), rssMiB: { before, peak, atEnd: end, afterGc, afterIdle: rss() } }),
   );
 } finally {
   clients.close();

@@ -37,8 +37,8 @@ export function similarityToProto(s: Similarity): SimilarityResult {
 
 export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerServiceImplementation {
   // Candidate layers' storage, reused once a layer has been computed (see buffer-pool.ts): at most two layers are
-  // held per call, and up to 256 MiB are kept between calls.
-  const layerPool = createFloat32Pool({ maxRetainedBytes: 256 * 1024 * 1024 });
+  // held per call, and up to 256 MiB are kept between calls (let go after 5 s without scoring).
+  const layerPool = createFloat32Pool({ maxRetainedBytes: 256 * 1024 * 1024, idleReleaseMs: 5_000 });
   const budget = limits.memory ?? createMemoryBudget({ callBytes: Infinity, processBytes: Infinity });
   return {
     async scoreActivations(requests, { signal }) {
