@@ -16,6 +16,10 @@ const D = Number(process.env.RSS_D ?? 4096);
 const LAYERS = Number(process.env.RSS_LAYERS ?? 2);
 const MiB = 2 ** 20;
 const rss = () => Math.round(process.memoryUsage().rss / MiB);
+const held = () => {
+  const m = process.memoryUsage();
+  return { heapUsed: Math.round(m.heapUsed / MiB), arrayBuffers: Math.round(m.arrayBuffers / MiB), external: Math.round(m.external / MiB) };
+};
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 const dir = await mkdtemp(join(tmpdir(), 'tgsage-rss-'));
@@ -49,7 +53,7 @@ try {
   await new Promise((r) => setTimeout(r, 6000)); // the scorer's layer pool lets go after 5 s idle
   gc();
   console.log(
-    JSON.stringify({ streams: STREAMS, n: N, d: D, layersPerStream: LAYERS, seconds: Math.round(seconds), rssMiB: { before, peak, atEnd: end, afterGc, afterIdle: rss() } }),
+    JSON.stringify({ streams: STREAMS, n: N, d: D, layersPerStream: LAYERS, seconds: Math.round(seconds), rssMiB: { before, peak, atEnd: end, afterGc, afterIdle: rss() }, heldMiBAfterIdle: held() }),
   );
 } finally {
   clients.close();
