@@ -25,6 +25,21 @@ export interface Limits {
   maxScoreBytes: number;
   /** Most layers per teacher upload or score call. */
   maxLayers: number;
+  /** Most bytes one call may make the server allocate for what it declares (layers, RDMs). */
+  maxCallBytes: number;
+  /** Most bytes all calls of a process together may hold that way; over it, calls get RESOURCE_EXHAUSTED. */
+  memoryBudgetBytes: number;
+}
+
+/** HTTP/2 and stream timeouts of every server. */
+export interface TransportConfig {
+  /** Interval of keepalive pings to clients (ms); a client that does not answer in keepaliveTimeoutMs is dropped. */
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  /** Most concurrent streams (calls) per HTTP/2 connection. */
+  maxConcurrentStreams: number;
+  /** A client stream that sends no message for this long is cancelled with DEADLINE_EXCEEDED (0 = never). */
+  streamIdleTimeoutMs: number;
 }
 
 export interface TgsageConfig {
@@ -58,6 +73,8 @@ export interface TgsageConfig {
   trainer: TrainerConfig;
   /** Search controller: bound of all successive-halving checkpoints it keeps at once (default 1 GiB). */
   maxCheckpointStoreBytes: number;
+  /** Keepalive, streams per connection, idle client streams. */
+  transport: TransportConfig;
 }
 
 export interface TrainerConfig {
@@ -74,7 +91,8 @@ export interface TrainerConfig {
   maxCheckpointBytes: number;
 }
 
-export type ConfigOverrides = Partial<Omit<TgsageConfig, 'ports' | 'limits' | 'compute' | 'trainer'>> & {
+export type ConfigOverrides = Partial<Omit<TgsageConfig, 'ports' | 'limits' | 'compute' | 'trainer' | 'transport'>> & {
+  transport?: Partial<TransportConfig>;
   trainer?: Partial<TrainerConfig>;
   ports?: Partial<Record<ServiceName, number>>;
   limits?: Partial<Limits>;
@@ -96,6 +114,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
       maxUploadBytes: 8 * 1024 ** 3,
       maxScoreBytes: 8 * 1024 ** 3,
       maxLayers: 256,
+      maxCallBytes: 2 * 1024 ** 3,
+      memoryBudgetBytes: 6 * 1024 ** 3,
     },
     teacherRdmCacheBytes: 512 * 1024 ** 2,
     compute: { backend: 'auto' },
@@ -105,13 +125,14 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     installDefaultTeacher: false,
     trainer: { backend: 'wasm', concurrency: 1, maxQueue: 8, maxCheckpointBytes: 64 * 1024 ** 2 },
     maxCheckpointStoreBytes: 1024 ** 3,
+    transport: { keepaliveTimeMs: 60_000, keepaliveTimeoutMs: 20_000, maxConcurrentStreams: 100, streamIdleTimeoutMs: 120_000 },
   };
 }
 
 /** Defaults with `overrides` applied (nested objects merged). */
 export function resolveConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): TgsageConfig {
   const base = defaultConfig(env);
-  const { ports, limits, compute, trainer, ...rest } = overrides;
+  const { ports, limits, compute, trainer, transport, ...rest } = overrides;
   const defined = <T extends object>(o: T | undefined) =>
     Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
   const config: TgsageConfig = {
@@ -121,6 +142,7 @@ export function resolveConfig(overrides: ConfigOverrides = {}, env: NodeJS.Proce
     limits: { ...base.limits, ...defined(limits) },
     compute: { ...base.compute, ...defined(compute) },
     trainer: { ...base.trainer, ...defined(trainer) },
+    transport: { ...base.transport, ...defined(transport) },
   };
   config.dataDir = resolve(config.dataDir);
   return config;

@@ -2,7 +2,8 @@
 // (measured: copying 1 MiB chunks into fresh memory ~1.4 GB/s, into reused memory 3-12 GB/s), so the scorer hands
 // each layer's buffer back once it has computed from it, and the next layer of the same size takes it. Buffers are
 // not cleared: a taker must overwrite every element it reads (the layer assembler does; it yields only complete
-// layers).
+// layers). After `idleReleaseMs` without a take or give the pool lets go of everything, so a burst of load does not
+// leave the process holding its buffers.
 
 export interface Float32Pool {
   /** A Float32Array of exactly `length` elements: a returned one if there is one, else a new (zeroed) one. */
@@ -11,15 +12,31 @@ export interface Float32Pool {
   give(array: Float32Array): void;
   /** Bytes held for reuse. */
   readonly retainedBytes: number;
+  /** Lets go of every buffer held. */
+  clear(): void;
 }
 
-export function createFloat32Pool(options: { maxRetainedBytes?: number } = {}): Float32Pool {
+export function createFloat32Pool(options: { maxRetainedBytes?: number; idleReleaseMs?: number } = {}): Float32Pool {
   const maxRetained = options.maxRetainedBytes ?? 256 * 1024 * 1024;
+  const idleMs = options.idleReleaseMs ?? 0;
   // Most recently returned last; whole backing buffers only (views into something larger are never pooled).
   const free: Float32Array[] = [];
   let retained = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const clear = () => {
+    free.length = 0;
+    retained = 0;
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  const touched = () => {
+    if (!(idleMs > 0)) return;
+    clearTimeout(timer);
+    timer = retained > 0 ? setTimeout(clear, idleMs).unref() : undefined;
+  };
   return {
     take(length) {
+      touched();
       for (let i = free.length - 1; i >= 0; i--) {
         if (free[i]!.length === length) {
           const [array] = free.splice(i, 1);
@@ -35,7 +52,9 @@ export function createFloat32Pool(options: { maxRetainedBytes?: number } = {}): 
       free.push(array);
       retained += array.byteLength;
       while (retained > maxRetained) retained -= free.shift()!.byteLength;
+      touched();
     },
+    clear,
     get retainedBytes() {
       return retained;
     },

@@ -5,6 +5,7 @@
 import { endianness } from 'node:os';
 import { DType, type LayerChunk, type MatrixChunk } from '../../gen/tgsage/v1/tensor.ts';
 import { InvalidArgumentError, ResourceExhaustedError } from './errors.ts';
+import type { CallMemory } from './memory-budget.ts';
 
 /** Largest chunk payload the encoders produce. */
 export const MAX_CHUNK_BYTES = 1 << 20;
@@ -109,6 +110,19 @@ function decodeInto(bytes: Uint8Array, dtype: DType, out: Float32Array | Float64
   out.set(src, offset);
 }
 
+/** Index of the first NaN / Inf in x[from, to) above the diagonal of a size x size matrix, or -1. */
+function firstNonFiniteAbove(x: Float32Array | Float64Array, size: number, from: number, to: number): number {
+  for (let row = Math.floor(from / size); row * size < to; row++) {
+    const start = Math.max(from, row * size + row + 1);
+    const end = Math.min(to, (row + 1) * size);
+    if (start < end) {
+      const bad = firstNonFinite(x, start, end);
+      if (bad >= 0) return bad;
+    }
+  }
+  return -1;
+}
+
 /** Index of the first NaN / Inf in x[from, to), or -1. */
 function firstNonFinite(x: Float32Array | Float64Array, from: number, to: number): number {
   for (let i = from; i < to; i++) {
@@ -138,6 +152,8 @@ export interface LayerAssemblerOptions {
    * writes every element before it yields the layer.
    */
   allocate?: (length: number) => Float32Array;
+  /** The call's memory account: each layer's storage is reserved there before it is allocated. */
+  memory?: CallMemory;
 }
 
 export interface LayerAssembler {
@@ -207,6 +223,7 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
     if (total > 2 ** 31 - 1) {
       throw new ResourceExhaustedError(`${field}.shape: layer "${name}" has ${total} elements, too many for one layer`);
     }
+    options.memory?.reserve(total * 4, `${field}.shape: layer "${name}" [${shape}]`);
     return { name, dtype: chunk.dtype, size, shape, n, d, total, received: 0, data: allocate(total) };
   }
 
@@ -313,8 +330,10 @@ export interface MatrixAssemblerOptions {
   maxSize?: number;
   /** Element type of the result (default 'keep'). */
   output?: 'keep' | 'float32' | 'float64';
-  /** Reject NaN / Inf (default true). */
-  checkFinite?: boolean;
+  /** Reject NaN / Inf (default true); 'upper': only above the diagonal (what RDM comparisons read). */
+  checkFinite?: boolean | 'upper';
+  /** The call's memory account: each matrix's storage is reserved there before it is allocated. */
+  memory?: CallMemory;
 }
 
 export interface MatrixAssembler {
@@ -345,6 +364,7 @@ export function createMatrixAssembler(options: MatrixAssemblerOptions = {}): Mat
     }
     const wide = options.output === 'float64' || (options.output !== 'float32' && chunk.dtype === DType.DTYPE_FLOAT64);
     const total = size * size;
+    options.memory?.reserve(total * (wide ? 8 : 4), `${field}.size: matrix "${name}" (${size} x ${size})`);
     const data = wide ? new Float64Array(total) : new Float32Array(total);
     return { name, dtype: chunk.dtype, elSize, size, total, received: 0, data };
   }
@@ -383,9 +403,13 @@ export function createMatrixAssembler(options: MatrixAssemblerOptions = {}): Mat
       }
       decodeInto(bytes, p.dtype, p.data, p.received);
       if (checkFinite) {
-        const bad = firstNonFinite(p.data, p.received, p.received + count);
+        const bad =
+          checkFinite === 'upper'
+            ? firstNonFiniteAbove(p.data, p.size, p.received, p.received + count)
+            : firstNonFinite(p.data, p.received, p.received + count);
         if (bad >= 0) {
-          throw new InvalidArgumentError(`${field}.data`, `matrix "${p.name}" row ${Math.floor(bad / p.size)} has NaN or Inf`);
+          const where = checkFinite === 'upper' ? `row ${Math.floor(bad / p.size)} column ${bad % p.size}` : `row ${Math.floor(bad / p.size)}`;
+          throw new InvalidArgumentError(`${field}.data`, `matrix "${p.name}" ${where} has NaN or Inf`);
         }
       }
       p.received += count;

@@ -6,6 +6,7 @@ import { ClientError, ServerError, Status } from 'nice-grpc';
 import type { CallContext, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
 import { isAbortError } from 'abort-controller-x';
 import { ComputeInputError } from '../compute/types.ts';
+import { boundStatusMessage } from './bounded-text.ts';
 import { DomainError } from './errors.ts';
 import type { Logger } from './log.ts';
 
@@ -30,10 +31,17 @@ export function errorMiddleware(logger: Logger): ServerMiddleware {
       return yield* call.next(call.request, context);
     } catch (error: unknown) {
       const mapped = toServerError(error);
-      if (mapped === undefined) throw error;
+      if (mapped === undefined) throw boundedServerError(error);
       if (mapped.code === Status.INTERNAL) logger.error('internal error', { method: call.method.path, error });
       else if (error instanceof ClientError) logger.warn('dependency failed', { method: call.method.path, error });
-      throw mapped;
+      throw boundedServerError(mapped);
     }
   };
+}
+
+/** A ServerError's message is sent in an HTTP/2 header: past ~100 kB it stalls the connection, so bound it here. */
+function boundedServerError(error: unknown): unknown {
+  if (!(error instanceof ServerError)) return error;
+  const details = boundStatusMessage(error.details);
+  return details === error.details ? error : new ServerError(error.code, details);
 }

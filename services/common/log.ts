@@ -1,5 +1,6 @@
 // Structured logs: one JSON object per line (time, level, service, msg, fields). A logger is made per process or
-// per test and handed down; there is no global logger.
+// per test and handed down; there is no global logger. Long strings in fields are cut (services/common/bounded-text.ts).
+import { boundStrings } from './bounded-text.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -33,16 +34,16 @@ export interface LoggerOptions {
 }
 
 /** Errors become { name, message, stack, code } so that they survive JSON.stringify. */
-function plain(value: unknown): unknown {
+function plain(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
-    const out: LogFields = { name: value.name, message: value.message, stack: value.stack };
+    const out: LogFields = { name: value.name, message: boundStrings(value.message), stack: boundStrings(value.stack) };
     const code = (value as { code?: unknown }).code;
-    if (code !== undefined) out['code'] = code;
-    if (value.cause !== undefined) out['cause'] = plain(value.cause);
+    if (code !== undefined) out['code'] = boundStrings(code);
+    if (value.cause !== undefined && depth < 4) out['cause'] = plain(value.cause, depth + 1);
     return out;
   }
   if (typeof value === 'bigint') return value.toString();
-  return value;
+  return boundStrings(value);
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -51,7 +52,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { service: options.service, ...options.fields };
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields) => {
     if (rank[lvl] < rank[level]) return;
-    const record: LogFields = { time: new Date().toISOString(), level: lvl, ...base, msg };
+    const record: LogFields = { time: new Date().toISOString(), level: lvl, ...base, msg: boundStrings(msg) };
     if (fields) for (const [k, v] of Object.entries(fields)) record[k] = plain(v);
     let line: string;
     try {

@@ -10,7 +10,9 @@ import { callLogMiddleware } from './call-log.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { withFastCodecs } from './fast-codec.ts';
 import { withHealthDescriptor } from './health-descriptor.ts';
+import { inputGuardMiddleware, requestSchemas, withSafeDecoding } from './input-guard.ts';
 import { withLargeHttp2Windows } from './http2-window.ts';
+import { defaultConfig, type TransportConfig } from '../config.ts';
 import type { Logger } from './log.ts';
 import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMetrics } from './metrics.ts';
 import { terminatorMiddleware } from './terminator.ts';
@@ -53,6 +55,8 @@ export interface BuildServerOptions {
   descriptorSet?: Uint8Array;
   /** Collect process metrics (default true). */
   defaultMetrics?: boolean;
+  /** Keepalive, streams per connection, idle client streams (defaults: services/config.ts). */
+  transport?: Partial<TransportConfig>;
 }
 
 export interface TgsageServer {
@@ -123,23 +127,28 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     },
   };
 
-  const server = createServer({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 + 1024 })
+  const descriptorSet = options.descriptorSet ?? defaultDescriptorSet();
+  const transport = { ...defaultConfig().transport, ...options.transport };
+  const server = createServer({
+    'grpc.max_receive_message_length': 4 * 1024 * 1024 + 1024,
+    'grpc.keepalive_time_ms': transport.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': transport.keepaliveTimeoutMs,
+    'grpc.max_concurrent_streams': transport.maxConcurrentStreams,
+  })
     .use(metrics.middleware)
     .use(callLogMiddleware(logger))
     .use(terminatorMiddleware(shutdownController.signal))
-    .use(errorMiddleware(logger));
+    .use(errorMiddleware(logger))
+    .use(inputGuardMiddleware(requestSchemas(descriptorSet), { streamIdleTimeoutMs: transport.streamIdleTimeoutMs }));
   for (const s of options.services) {
     const definition = 'methods' in s.definition ? withFastCodecs(s.definition as never) : s.definition;
-    server.add(definition, s.implementation);
+    server.add(withSafeDecoding(definition), s.implementation);
   }
-  server.add(InfoDefinition, info);
-  server.add(HealthDefinition, HealthServiceImpl(health));
+  server.add(withSafeDecoding(InfoDefinition), info);
+  server.add(withSafeDecoding(HealthDefinition), HealthServiceImpl(health));
   server.add(
-    ServerReflectionService,
-    ServerReflection(options.descriptorSet ?? defaultDescriptorSet(), [
-      ...infoNames,
-      HealthDefinition.fullName,
-    ]),
+    withSafeDecoding(ServerReflectionService),
+    ServerReflection(descriptorSet, [...infoNames, HealthDefinition.fullName]),
   );
 
   let endpoint: MetricsEndpoint | undefined;

@@ -1,6 +1,7 @@
 // createCompute: picks the backend by name. 'auto' takes the native BLAS addon when it loads, else tfjs wasm, else
 // tfjs cpu; an explicit name that cannot be used throws BackendUnavailableError with the reason.
 import { createBlasCompute } from './blas.ts';
+import { withEdgeSafety } from './edge-safe.ts';
 import { BackendUnavailableError } from './tfjs-backend.ts';
 import { createTfjsCompute } from './tfjs-compute.ts';
 import type { BackendName, Compute } from './types.ts';
@@ -15,7 +16,12 @@ export interface ComputeOptions {
 
 export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
 
+/** The backend by name, wrapped for exact ties and scale-safe euclidean RDMs (edge-safe.ts). */
 export async function createCompute(options: ComputeOptions = {}): Promise<Compute> {
+  return withEdgeSafety(await createBackend(options));
+}
+
+async function createBackend(options: ComputeOptions): Promise<Compute> {
   const backend = options.backend ?? 'auto';
   const log = options.log ?? (() => {});
   switch (backend) {

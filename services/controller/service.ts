@@ -6,6 +6,7 @@ import type {
 } from '../../gen/tgsage/v1/search_controller.ts';
 import type { LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { paginate } from '../common/pages.ts';
 import type { Controller } from './controller.ts';
 
 export function searchControllerService(controller: Controller): SearchControllerServiceImplementation {
@@ -22,7 +23,11 @@ export function searchControllerService(controller: Controller): SearchControlle
       yield* controller.watch(req.studyId, ctx.signal);
     },
     getStudy: async (req) => controller.getStudy(required('study_id', req.studyId)),
-    listStudies: async () => ({ studies: controller.listStudies() }),
+    listStudies: async (req) => {
+      // newest first; studies are never removed, so the last id returned marks the place
+      const page = paginate(controller.listStudies(), (s) => s.id, req, () => false);
+      return { studies: page.items, nextPageToken: page.nextPageToken };
+    },
     stopStudy: (req) => controller.stopStudy(required('study_id', req.studyId)),
     exportStudy: async (req) => controller.exportStudy(required('study_id', req.studyId), req.format),
     suggestTrials: async (req, ctx) => ({

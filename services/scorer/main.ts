@@ -5,6 +5,7 @@ import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { withFastCodecs } from '../common/fast-codec.ts';
 import { HTTP2_WINDOW_BYTES } from '../common/http2-window.ts';
+import { processMemoryBudget } from '../common/memory-budget.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { sharedTeacherStore } from '../teacher-cache/main.ts';
@@ -35,7 +36,12 @@ export async function createScorerModule(deps: ServiceDeps): Promise<ServiceModu
       cache: createPreparedCache(config.teacherRdmCacheBytes),
       maxLayers: config.limits.maxLayers,
     },
-    { maxFeaturesPerLayer: config.limits.maxFeaturesPerLayer, maxScoreBytes: config.limits.maxScoreBytes },
+    {
+      maxFeaturesPerLayer: config.limits.maxFeaturesPerLayer,
+      maxScoreBytes: config.limits.maxScoreBytes,
+      maxStimuli: config.limits.maxStimuli,
+      memory: processMemoryBudget(deps.shared, config.limits),
+    },
   );
   return { services: [serviceEntry(ScorerDefinition, service)], usesCompute: true, close };
 }

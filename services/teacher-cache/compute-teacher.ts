@@ -10,6 +10,7 @@ import { rdmMethodFromProto } from '../common/convert.ts';
 import { NotFoundError } from '../common/errors.ts';
 import type { ServiceDeps } from '../registry.ts';
 import { computeTeacher, type ComputeTeacherDeps } from '../teachers/compute.ts';
+import { modelsDir, resolveModelPath } from '../teachers/model-area.ts';
 import { initTrainingBackend } from '../trainer/backend.ts';
 import { eventStream } from '../trainer/channel.ts';
 import { loadStimulusSet } from '../trainer/data-adapter.ts';
@@ -46,6 +47,8 @@ function computeDeps(store: TeacherStore, deps: ServiceDeps): ComputeTeacherDeps
 export function computeTeacherHandler(store: TeacherStore, deps: ServiceDeps): ComputeTeacherHandler {
   const cdeps = computeDeps(store, deps);
   return async function* (request, context) {
+    // Models load only from the data directory's models area (never an arbitrary server path).
+    const modelPath = await resolveModelPath(modelsDir(deps.config.dataDir), request.modelPath);
     yield* eventStream<ComputeTeacherEvent, Awaited<ReturnType<typeof computeTeacher>>>(
       (emit) =>
         computeTeacher(
@@ -53,7 +56,7 @@ export function computeTeacherHandler(store: TeacherStore, deps: ServiceDeps): C
           {
             id: request.id,
             description: request.description,
-            modelPath: request.modelPath,
+            modelPath,
             layers: request.layers,
             dataset: datasetRequest(request.dataset),
             rdmMethod: rdmMethodFromProto(request.rdmMethod, 'rdm_method', 'correlation'),

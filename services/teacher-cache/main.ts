@@ -1,5 +1,6 @@
 // Wiring of the teacher cache: open the store in the data dir, serve it. Shares the store with an in-process scorer.
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
+import { processMemoryBudget } from '../common/memory-budget.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { computeTeacherHandler, ensureShippedTeachers } from './compute-teacher.ts';
@@ -25,7 +26,12 @@ export async function createTeacherCacheModule(deps: ServiceDeps): Promise<Servi
   deps.shared.set(TEACHER_STORE_KEY, store);
   if (config.installDefaultTeacher) void ensureShippedTeachers(store, deps);
   return {
-    services: [serviceEntry(TeacherCacheDefinition, teacherCacheService(store, computeTeacherHandler(store, deps)))],
+    services: [
+      serviceEntry(
+        TeacherCacheDefinition,
+        teacherCacheService(store, computeTeacherHandler(store, deps), processMemoryBudget(deps.shared, config.limits)),
+      ),
+    ],
     usesCompute: true,
   };
 }

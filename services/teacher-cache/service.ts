@@ -6,9 +6,11 @@ import {
   type TeacherCacheServiceImplementation,
   type TeacherHeader,
 } from '../../gen/tgsage/v1/teacher_cache.ts';
-import { assembleLayers, encodeMatrixChunks } from '../common/chunks.ts';
+import { assembleLayers, encodeMatrixChunks, type Layer } from '../common/chunks.ts';
 import { rdmMethodFromProto, rdmMethodToProto } from '../common/convert.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { createMemoryBudget, type CallMemory, type MemoryBudget } from '../common/memory-budget.ts';
+import { paginate } from '../common/pages.ts';
 import { splitHeader } from '../common/upload.ts';
 import type { TeacherHeaderInput, TeacherMeta, TeacherStore } from './store.ts';
 import { validateTeacherId } from './store.ts';
@@ -51,6 +53,7 @@ export type ComputeTeacherHandler = TeacherCacheServiceImplementation['computeTe
 export function teacherCacheService(
   store: TeacherStore,
   computeTeacher: ComputeTeacherHandler,
+  budget: MemoryBudget = createMemoryBudget({ callBytes: Infinity, processBytes: Infinity }),
 ): TeacherCacheServiceImplementation {
   const requireId = (id: string, field: string) => {
     if (!id) throw new InvalidArgumentError(field, 'missing');
@@ -61,19 +64,26 @@ export function teacherCacheService(
       const { header, pieces } = await splitHeader(requests);
       const input = headerFromProto(header);
       store.validateHeader(input);
-      const layers = assembleLayers(pieces, {
-        expectedStimuli: input.numStimuli,
-        maxFeaturesPerLayer: store.limits.maxFeaturesPerLayer,
-        maxTotalBytes: store.limits.maxUploadBytes,
-      });
-      return teacherToProto(await store.create(input, layers, context.signal));
+      const memory = budget.call();
+      try {
+        const layers = assembleLayers(pieces, {
+          expectedStimuli: input.numStimuli,
+          maxFeaturesPerLayer: store.limits.maxFeaturesPerLayer,
+          maxTotalBytes: store.limits.maxUploadBytes,
+          memory,
+        });
+        return teacherToProto(await store.create(input, freeingEach(layers, memory), context.signal));
+      } finally {
+        memory.end();
+      }
     },
     async getTeacher({ id }) {
       requireId(id, 'id');
       return teacherToProto(store.get(id));
     },
-    async listTeachers() {
-      return { teachers: store.list().map(teacherToProto) };
+    async listTeachers({ pageSize, pageToken }) {
+      const page = paginate(store.list(), (t) => t.id, { pageSize, pageToken });
+      return { teachers: page.items.map(teacherToProto), nextPageToken: page.nextPageToken };
     },
     async deleteTeacher({ id }) {
       requireId(id, 'id');
@@ -92,4 +102,12 @@ export function teacherCacheService(
     },
     computeTeacher: computeTeacher,
   };
+}
+
+/** `layers`, freeing each layer's reservation once the consumer asks for the next (it is done with it then). */
+async function* freeingEach(layers: AsyncIterable<Layer>, memory: CallMemory): AsyncGenerator<Layer> {
+  for await (const layer of layers) {
+    yield layer;
+    memory.free(layer.data.byteLength);
+  }
 }

@@ -6,7 +6,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
+import { quote } from '../common/bounded-text.ts';
+import { InvalidArgumentError, ResourceExhaustedError } from '../common/errors.ts';
+import { MAX_MODEL_JSON_BYTES, MAX_MODEL_WEIGHT_BYTES, boundedFileSize } from './model-area.ts';
 
 /** Saves `model` as `dir`/model.json + `dir`/weights.bin (written to temporary names, then renamed). */
 export async function saveLayersModel(model: tfl.LayersModel, dir: string): Promise<{ modelPath: string; weightBytes: number }> {
@@ -41,34 +43,42 @@ interface ModelJson {
   userDefinedMetadata?: Record<string, unknown>;
 }
 
-/** Loads a LayersModel from a model.json path or file:// URL. FailedPrecondition when files are missing. */
+/**
+ * Loads a LayersModel from a model.json path or file:// URL. Reads only regular files of bounded size (model.json up
+ * to MAX_MODEL_JSON_BYTES, weights up to MAX_MODEL_WEIGHT_BYTES in all, weight files only next to model.json), and
+ * never quotes a file's contents in an error. FailedPrecondition when files are missing. The caller decides which
+ * paths are allowed (services/teachers/model-area.ts for requests).
+ */
 export async function loadLayersModel(pathOrUrl: string): Promise<tfl.LayersModel> {
   if (!pathOrUrl) throw new InvalidArgumentError('model_path', 'must name a tfjs model.json');
   const path = pathOrUrl.startsWith('file://') ? fileURLToPath(pathOrUrl) : resolve(pathOrUrl);
+  await boundedFileSize(path, MAX_MODEL_JSON_BYTES, `model file ${path}`);
   let json: ModelJson;
   try {
     json = JSON.parse(await readFile(path, 'utf8')) as ModelJson;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FailedPreconditionError(`model file ${path} does not exist`);
-    throw new InvalidArgumentError('model_path', `${path} is not a readable model.json: ${(err as Error).message}`);
+    if (err instanceof SyntaxError) throw new InvalidArgumentError('model_path', `${path} is not a JSON model.json`);
+    throw new InvalidArgumentError('model_path', `${path} is not a readable model.json (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (!json.modelTopology || json.format === 'graph-model') {
+  if (typeof json !== 'object' || json === null || !json.modelTopology || json.format === 'graph-model') {
     throw new InvalidArgumentError('model_path', `${path} is not a tfjs LayersModel (need format "layers-model")`);
   }
   const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Buffer[] = [];
-  for (const group of json.weightsManifest ?? []) {
-    specs.push(...group.weights);
-    for (const p of group.paths) {
-      const file = join(dirname(path), p);
-      try {
-        buffers.push(await readFile(file));
-      } catch {
-        throw new FailedPreconditionError(`weight file ${file} named by ${path} does not exist`);
+  const files: string[] = [];
+  let total = 0;
+  for (const group of Array.isArray(json.weightsManifest) ? json.weightsManifest : []) {
+    specs.push(...(Array.isArray(group.weights) ? group.weights : []));
+    for (const p of Array.isArray(group.paths) ? group.paths : []) {
+      const file = join(dirname(path), String(p));
+      total += await boundedFileSize(file, MAX_MODEL_WEIGHT_BYTES, `weight file ${quote(String(p))} named by ${path}`, dirname(path));
+      if (total > MAX_MODEL_WEIGHT_BYTES) {
+        throw new ResourceExhaustedError(`the weight files named by ${path} hold more than ${MAX_MODEL_WEIGHT_BYTES} bytes`);
       }
+      files.push(file);
     }
   }
+  const buffers: Buffer[] = [];
+  for (const file of files) buffers.push(await readFile(file));
   const all = Buffer.concat(buffers);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
   return tfl.loadLayersModel(

@@ -44,3 +44,17 @@ test('a layer assembled into reused storage holds exactly the new values (float3
   }
   assert.equal(pool.retainedBytes, n * d * 4);
 });
+
+test('an idle pool lets go of its buffers (no memory kept after a burst of load)', async () => {
+  const pool = createFloat32Pool({ idleReleaseMs: 1000 });
+  pool.give(new Float32Array(1000));
+  pool.give(new Float32Array(2000));
+  assert.equal(pool.retainedBytes, 12_000);
+  await new Promise((r) => setTimeout(r, 600));
+  pool.give(new Float32Array(10)); // activity restarts the idle clock
+  await new Promise((r) => setTimeout(r, 600)); // 1.2 s after the first give, 0.6 s after the last
+  assert.equal(pool.retainedBytes, 12_040);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(pool.retainedBytes, 0);
+  assert.equal(pool.take(1000).length, 1000); // a fresh one
+});

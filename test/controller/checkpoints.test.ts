@@ -132,7 +132,7 @@ describe('successive halving with checkpoints, real trainers', () => {
     const pool = trainerPool({ targets: [a.address, b.address], healthIntervalMs: 0, retryBackoffMs: 10 });
     const controller = createController({ storage, pool, proposers: strategyProposers(), checkpoints });
     try {
-      const id = await controller.runStudy('', halving({ training: { batchSize: 16, evalSteps: [1, 3, 9, 20] } }));
+      const id = await controller.runStudy('', halving({ training: StudyConfig.fromPartial({ training: { batchSize: 16, evalSteps: [1, 3, 9, 20] } }).training! }));
       await finished(controller.watch(id));
       const study = controller.getStudy(id);
       assert.equal(study.state, StudyState.STUDY_STATE_FINISHED);

@@ -122,7 +122,7 @@ before(async () => {
   // A tiny untrained ResNet teacher, saved the way `tgsage teacher train` saves one.
   const net = buildResNetTeacher({ inputShape: [28, 28, 1], numClasses: 10, widths: [4, 8, 8], seed: 2 });
   net.model.setUserDefinedMetadata({ [METADATA_KEY]: { representationLayers: net.representationLayers } });
-  modelPath = (await saveLayersModel(net.model, join(dir.path, 'tiny-teacher'))).modelPath;
+  modelPath = (await saveLayersModel(net.model, join(dir.path, 'data', 'models', 'tiny-teacher'))).modelPath;
   teacherLayers = net.representationLayers;
   net.model.dispose();
 });
@@ -151,9 +151,9 @@ test('ComputeTeacher: a saved tfjs model over the stimulus set becomes a teacher
   // errors: a missing model file, an unknown layer, a taken id — and the cache keeps serving
   const call = (over: object) =>
     toArray(services.clients.teacherCache.computeTeacher({ id: 'x', description: '', modelPath, layers: [], dataset, rdmMethod: 0, storeGram: false, batchSize: 0, ...over }));
-  await expectStatus(call({ modelPath: join(dir.path, 'nope/model.json') }), Status.FAILED_PRECONDITION, /does not exist/);
+  await expectStatus(call({ modelPath: 'nope/model.json' }), Status.FAILED_PRECONDITION, /does not exist/);
+  await expectStatus(call({ id: 'tiny', modelPath: 'tiny-teacher' }), Status.ALREADY_EXISTS); // a directory names its model.json
   await expectStatus(call({ layers: ['conv99'] }), Status.INVALID_ARGUMENT, /conv99/);
-  await expectStatus(call({ id: 'tiny' }), Status.ALREADY_EXISTS);
   assert.equal((await services.clients.teacherCache.getTeacher({ id: 'tiny' })).id, 'tiny');
 });
 

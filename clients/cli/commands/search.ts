@@ -23,6 +23,7 @@ import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { table } from '../format.ts';
 import { printJson, printText } from '../output.ts';
+import { allPages } from '../../../services/common/pages.ts';
 
 interface RunOptions {
   space: 'convnet' | 'nasnet';
@@ -308,7 +309,10 @@ export function searchCommand(): Command {
     .description('list studies, newest first')
     .action(
       action(async (ctx) => {
-        const { studies } = await ctx.clients.controller.listStudies({});
+        const studies = await allPages(async (pageToken) => {
+          const r = await ctx.clients.controller.listStudies({ pageToken });
+          return { items: r.studies, nextPageToken: r.nextPageToken };
+        });
         if (ctx.json) {
           printJson({ studies: studies.map((s) => ({ ...studyJson(s), leaderboard: undefined, name: s.config?.name ?? '', createdAt: s.createdAt?.toISOString() })) });
           return;

@@ -25,7 +25,36 @@ export function addServerOptions(command: Command): Command {
     .option('--concurrency <n>', 'trainer: trainings at once', parseCount, 1)
     .option('--max-checkpoint-mib <n>', 'trainer, search-controller: largest training checkpoint sent, accepted or kept', parseCount, 64)
     .option('--max-checkpoint-store-mib <n>', 'search-controller: all successive-halving checkpoints kept at once', parseCount, 1024)
-    .option('--no-default-teacher', 'teacher cache: do not install the shipped teachers (`default`, `fashion`) on start');
+    .option('--no-default-teacher', 'teacher cache: do not install the shipped teachers (`default`, `fashion`) on start')
+    .option('--max-call-bytes <bytes>', 'most bytes one call may make a server allocate (layers, RDMs; default 2 GiB)', parseCount)
+    .option('--memory-budget <bytes>', 'most bytes all calls of a process may hold together (default 6 GiB)', parseCount)
+    .option('--keepalive-ms <ms>', 'interval of keepalive pings to clients (default 60000)', parseCount)
+    .option('--max-concurrent-streams <n>', 'most concurrent calls per HTTP/2 connection (default 100)', parseCount)
+    .option('--stream-idle-timeout-ms <ms>', 'end a client stream that sends nothing this long (0 = never; default 120000)', parseCount);
+}
+
+/** The limits and transport settings of `addServerOptions`, as config overrides. */
+export function serverOverrides(o: ServerOptions) {
+  return {
+    limits: { maxCallBytes: o.maxCallBytes, memoryBudgetBytes: o.memoryBudget },
+    transport: {
+      keepaliveTimeMs: o.keepaliveMs,
+      maxConcurrentStreams: o.maxConcurrentStreams,
+      streamIdleTimeoutMs: o.streamIdleTimeoutMs,
+    },
+  };
+}
+
+/** The same flags for a child `tgsage serve` (used by `start`). */
+export function serverFlagArgs(o: ServerOptions): string[] {
+  const flags: Array<[string, number | undefined]> = [
+    ['--max-call-bytes', o.maxCallBytes],
+    ['--memory-budget', o.memoryBudget],
+    ['--keepalive-ms', o.keepaliveMs],
+    ['--max-concurrent-streams', o.maxConcurrentStreams],
+    ['--stream-idle-timeout-ms', o.streamIdleTimeoutMs],
+  ];
+  return flags.flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)]));
 }
 
 export function parseCount(value: string): number {
@@ -46,6 +75,11 @@ export interface ServerOptions {
   maxCheckpointMib: number;
   maxCheckpointStoreMib: number;
   defaultTeacher: boolean;
+  maxCallBytes?: number;
+  memoryBudget?: number;
+  keepaliveMs?: number;
+  maxConcurrentStreams?: number;
+  streamIdleTimeoutMs?: number;
 }
 
 export function parsePort(value: string): number {
@@ -90,6 +124,7 @@ export function serveCommand(): Command {
       },
       maxCheckpointStoreBytes: o.maxCheckpointStoreMib * 1024 ** 2,
       ...(o.metricsPort !== undefined ? { metricsPort: o.metricsPort } : {}),
+      ...serverOverrides(o),
     });
     // Imported here, not at the top: the registry pulls in the whole server stack, which other commands do not need.
     const { runService } = await import('../../../services/registry.ts');

@@ -13,7 +13,7 @@ import { SERVICE_KEYS, type CliContext } from '../context.ts';
 import { CliError, describeError } from '../errors.ts';
 import { table } from '../format.ts';
 import { printJson, printText } from '../output.ts';
-import { addServerOptions, parseServiceName, type ServerOptions } from './serve.ts';
+import { addServerOptions, parseServiceName, serverFlagArgs, type ServerOptions } from './serve.ts';
 
 interface StartOptions extends ServerOptions {
   services?: string;
@@ -78,6 +78,7 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
       ...(o.defaultTeacher ? [] : ['--no-default-teacher']),
       ...(o.dataDir !== undefined ? ['--data-dir', o.dataDir] : []),
       ...(o.metricsPort ? ['--metrics-port', String(o.metricsPort + i)] : []),
+      ...serverFlagArgs(o),
     ];
     const child = spawn(process.execPath, args, {
       stdio: ['pipe', 'inherit', 'inherit'],

@@ -1,6 +1,7 @@
 // `tgsage teacher train` trains the reference ResNet teacher in this process and saves it (model.json, weights.bin,
 // teacher.json); `tgsage teacher compute` has the teacher cache run a saved tfjs LayersModel over the stimulus set
 // and store its layers' RDMs as a teacher, with a progress bar.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
@@ -113,7 +114,7 @@ export function teacherComputeCommand(): Command {
   return new Command('compute')
     .description('have the teacher cache run a saved tfjs LayersModel over the stimulus set and store its layers\' RDMs')
     .requiredOption('--id <id>', 'id of the new teacher')
-    .requiredOption('--model <model.json>', 'path of a tfjs LayersModel model.json (as the teacher cache sees it)')
+    .requiredOption('--model <model.json>', 'a model in the teacher cache\'s models area (<data dir>/models): "name" or "name/model.json", or a path inside that area')
     .option('--description <text>', 'free text', '')
     .option('--layers <a,b,...>', 'layers to record (default: the model\'s representation layers, else all conv / dense layers)')
     .option('--dataset <name>', 'mnist | fashion-mnist | idx', 'mnist')
@@ -132,7 +133,7 @@ export function teacherComputeCommand(): Command {
             {
               id: o.id,
               description: o.description,
-              modelPath: resolve(o.model),
+              modelPath: existsSync(o.model) ? resolve(o.model) : o.model,
               layers: o.layers?.split(',').map((s) => s.trim()).filter(Boolean) ?? [],
               dataset: {
                 name: o.dataset,

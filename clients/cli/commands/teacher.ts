@@ -14,6 +14,7 @@ import { encodeNpy } from '../npy.ts';
 import { printJson, printText } from '../output.ts';
 import { teacherComputeCommand, teacherTrainCommand } from './teacher-train.ts';
 import { createProgress } from '../progress.ts';
+import { allPages } from '../../../services/common/pages.ts';
 
 export function teacherCommand(): Command {
   const teacher = new Command('teacher').description('store, inspect and delete teachers in the teacher cache');
@@ -52,7 +53,10 @@ export function teacherCommand(): Command {
     .description('list the complete teachers')
     .action(
       action(async (ctx) => {
-        const { teachers } = await ctx.clients.teacherCache.listTeachers({}, { signal: ctx.signal });
+        const teachers = await allPages(async (pageToken) => {
+          const r = await ctx.clients.teacherCache.listTeachers({ pageToken }, { signal: ctx.signal });
+          return { items: r.teachers, nextPageToken: r.nextPageToken };
+        });
         if (ctx.json) {
           printJson({ teachers: teachers.map(teacherJson) });
           return;

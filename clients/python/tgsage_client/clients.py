@@ -119,7 +119,15 @@ class TeacherCacheClient(_Client):
         return self._stub.GetTeacher(teacher_cache_pb2.GetTeacherRequest(id=teacher_id), timeout=self.timeout)
 
     def list(self) -> list[teacher_cache_pb2.Teacher]:
-        return list(self._stub.ListTeachers(teacher_cache_pb2.ListTeachersRequest(), timeout=self.timeout).teachers)
+        """Every complete teacher, sorted by id (follows the listing's pages)."""
+        out: list[teacher_cache_pb2.Teacher] = []
+        token = ""
+        while True:
+            page = self._stub.ListTeachers(teacher_cache_pb2.ListTeachersRequest(page_token=token), timeout=self.timeout)
+            out.extend(page.teachers)
+            token = page.next_page_token
+            if not token:
+                return out
 
     def delete(self, teacher_id: str) -> None:
         self._stub.DeleteTeacher(teacher_cache_pb2.DeleteTeacherRequest(id=teacher_id), timeout=self.timeout)

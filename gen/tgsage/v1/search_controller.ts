@@ -473,12 +473,18 @@ export interface GetStudyRequest {
 
 /** Request for ListStudies. */
 export interface ListStudiesRequest {
+  /** Most studies in the response; 0 = the default (100), at most 1000. */
+  pageSize: number;
+  /** next_page_token of the previous response; empty = the first page. */
+  pageToken: string;
 }
 
-/** Response of ListStudies. */
+/** Response of ListStudies: one page. */
 export interface ListStudiesResponse {
   /** Studies, newest first, without trials. */
   studies: Study[];
+  /** Token of the next page; empty when this is the last page. */
+  nextPageToken: string;
 }
 
 /** Request for StopStudy. */
@@ -2591,11 +2597,17 @@ export const GetStudyRequest: MessageFns<GetStudyRequest> = {
 };
 
 function createBaseListStudiesRequest(): ListStudiesRequest {
-  return {};
+  return { pageSize: 0, pageToken: "" };
 }
 
 export const ListStudiesRequest: MessageFns<ListStudiesRequest> = {
-  encode(_: ListStudiesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListStudiesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
     return writer;
   },
 
@@ -2612,6 +2624,22 @@ export const ListStudiesRequest: MessageFns<ListStudiesRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2624,32 +2652,54 @@ export const ListStudiesRequest: MessageFns<ListStudiesRequest> = {
     }
   },
 
-  fromJSON(_: any): ListStudiesRequest {
-    return {};
+  fromJSON(object: any): ListStudiesRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
   },
 
-  toJSON(_: ListStudiesRequest): unknown {
+  toJSON(message: ListStudiesRequest): unknown {
     const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<ListStudiesRequest>): ListStudiesRequest {
     return ListStudiesRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<ListStudiesRequest>): ListStudiesRequest {
+  fromPartial(object: DeepPartial<ListStudiesRequest>): ListStudiesRequest {
     const message = createBaseListStudiesRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
 
 function createBaseListStudiesResponse(): ListStudiesResponse {
-  return { studies: [] };
+  return { studies: [], nextPageToken: "" };
 }
 
 export const ListStudiesResponse: MessageFns<ListStudiesResponse> = {
   encode(message: ListStudiesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.studies) {
       Study.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -2675,6 +2725,14 @@ export const ListStudiesResponse: MessageFns<ListStudiesResponse> = {
             message.studies.push(Study.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2690,6 +2748,11 @@ export const ListStudiesResponse: MessageFns<ListStudiesResponse> = {
   fromJSON(object: any): ListStudiesResponse {
     return {
       studies: globalThis.Array.isArray(object?.studies) ? object.studies.map((e: any) => Study.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
     };
   },
 
@@ -2697,6 +2760,9 @@ export const ListStudiesResponse: MessageFns<ListStudiesResponse> = {
     const obj: any = {};
     if (message.studies?.length) {
       obj.studies = message.studies.map((e) => Study.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -2707,6 +2773,7 @@ export const ListStudiesResponse: MessageFns<ListStudiesResponse> = {
   fromPartial(object: DeepPartial<ListStudiesResponse>): ListStudiesResponse {
     const message = createBaseListStudiesResponse();
     message.studies = object.studies?.map((e) => Study.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };

@@ -135,12 +135,18 @@ export interface GetTeacherRequest {
 
 /** Request for ListTeachers. */
 export interface ListTeachersRequest {
+  /** Most teachers in the response; 0 = the default (100), at most 1000. */
+  pageSize: number;
+  /** next_page_token of the previous response; empty = the first page. */
+  pageToken: string;
 }
 
-/** Response of ListTeachers. */
+/** Response of ListTeachers: one page. */
 export interface ListTeachersResponse {
-  /** All complete teachers, sorted by id. */
+  /** Complete teachers, sorted by id. */
   teachers: Teacher[];
+  /** Token of the next page; empty when this is the last page. */
+  nextPageToken: string;
 }
 
 /** Request for DeleteTeacher. */
@@ -942,11 +948,17 @@ export const GetTeacherRequest: MessageFns<GetTeacherRequest> = {
 };
 
 function createBaseListTeachersRequest(): ListTeachersRequest {
-  return {};
+  return { pageSize: 0, pageToken: "" };
 }
 
 export const ListTeachersRequest: MessageFns<ListTeachersRequest> = {
-  encode(_: ListTeachersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListTeachersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
     return writer;
   },
 
@@ -963,6 +975,22 @@ export const ListTeachersRequest: MessageFns<ListTeachersRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -975,32 +1003,54 @@ export const ListTeachersRequest: MessageFns<ListTeachersRequest> = {
     }
   },
 
-  fromJSON(_: any): ListTeachersRequest {
-    return {};
+  fromJSON(object: any): ListTeachersRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
   },
 
-  toJSON(_: ListTeachersRequest): unknown {
+  toJSON(message: ListTeachersRequest): unknown {
     const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<ListTeachersRequest>): ListTeachersRequest {
     return ListTeachersRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<ListTeachersRequest>): ListTeachersRequest {
+  fromPartial(object: DeepPartial<ListTeachersRequest>): ListTeachersRequest {
     const message = createBaseListTeachersRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
 
 function createBaseListTeachersResponse(): ListTeachersResponse {
-  return { teachers: [] };
+  return { teachers: [], nextPageToken: "" };
 }
 
 export const ListTeachersResponse: MessageFns<ListTeachersResponse> = {
   encode(message: ListTeachersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.teachers) {
       Teacher.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -1026,6 +1076,14 @@ export const ListTeachersResponse: MessageFns<ListTeachersResponse> = {
             message.teachers.push(Teacher.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1041,6 +1099,11 @@ export const ListTeachersResponse: MessageFns<ListTeachersResponse> = {
   fromJSON(object: any): ListTeachersResponse {
     return {
       teachers: globalThis.Array.isArray(object?.teachers) ? object.teachers.map((e: any) => Teacher.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
     };
   },
 
@@ -1048,6 +1111,9 @@ export const ListTeachersResponse: MessageFns<ListTeachersResponse> = {
     const obj: any = {};
     if (message.teachers?.length) {
       obj.teachers = message.teachers.map((e) => Teacher.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -1058,6 +1124,7 @@ export const ListTeachersResponse: MessageFns<ListTeachersResponse> = {
   fromPartial(object: DeepPartial<ListTeachersResponse>): ListTeachersResponse {
     const message = createBaseListTeachersResponse();
     message.teachers = object.teachers?.map((e) => Teacher.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };

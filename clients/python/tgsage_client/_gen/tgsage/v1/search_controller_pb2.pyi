@@ -115,14 +115,20 @@ class LeaderboardEntry(_message.Message):
     def __init__(self, rank: _Optional[int] = ..., trial_id: _Optional[str] = ..., number: _Optional[int] = ..., score: _Optional[float] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ...) -> None: ...
 
 class ListStudiesRequest(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListStudiesResponse(_message.Message):
-    __slots__ = ["studies"]
+    __slots__ = ["next_page_token", "studies"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STUDIES_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
     studies: _containers.RepeatedCompositeFieldContainer[Study]
-    def __init__(self, studies: _Optional[_Iterable[_Union[Study, _Mapping]]] = ...) -> None: ...
+    def __init__(self, studies: _Optional[_Iterable[_Union[Study, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class MultiFidelityConfig(_message.Message):
     __slots__ = ["enabled", "eta", "min_steps", "retrain_promoted", "rungs"]

@@ -84,14 +84,20 @@ class GetTeacherRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListTeachersRequest(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListTeachersResponse(_message.Message):
-    __slots__ = ["teachers"]
+    __slots__ = ["next_page_token", "teachers"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TEACHERS_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
     teachers: _containers.RepeatedCompositeFieldContainer[Teacher]
-    def __init__(self, teachers: _Optional[_Iterable[_Union[Teacher, _Mapping]]] = ...) -> None: ...
+    def __init__(self, teachers: _Optional[_Iterable[_Union[Teacher, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Teacher(_message.Message):
     __slots__ = ["created_at", "dataset", "description", "id", "layers", "num_stimuli", "rdm_method", "source", "stimulus_ids", "stored_bytes"]
