@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { bootstrap, kendallTauB, quantileSorted, ranks, spearman, zscore } from '../../services/experiment/stats.ts';
+import { bootstrap, finitePairs, kendallTauB, quantileSorted, ranks, spearman, weightedRankPair, weightsOf, zscore } from '../../services/experiment/stats.ts';
 import { rng } from '../compute/reference.ts';
 
 const PY = '/usr/bin/python3';
@@ -132,5 +132,30 @@ print(json.dumps(out))`;
     assert.deepEqual([a[1]!.lo, a[1]!.hi], [1, 1]);
     const c = bootstrap(60, stat, { resamples: 300, seed: 6 });
     assert.notDeepEqual(a[0], c[0]);
+  });
+});
+
+describe('weighted (bootstrap) rank correlations', () => {
+  it('equal spearman / kendallTauB of the expanded resample, ties and NaNs included', () => {
+    const r = rng(11);
+    for (const n of [3, 10, 41]) {
+      for (const kind of ['continuous', 'ties', 'nan'] as const) {
+        const x = Array.from({ length: n }, () => (kind === 'ties' ? Math.floor(r.uniform() * 3) : r.normal()));
+        const y = x.map((v) => (kind === 'ties' ? Math.floor(v + r.uniform() * 2) : v + r.normal()));
+        if (kind === 'nan') x[1] = Number.NaN;
+        const pair = weightedRankPair(x, y);
+        for (let rep = 0; rep < 20; rep++) {
+          const idx = Int32Array.from({ length: n }, () => Math.floor(r.uniform() * n));
+          const w = weightsOf(idx, n);
+          const [xs, ys] = finitePairs(Array.from(idx, (i) => x[i]!), Array.from(idx, (i) => y[i]!));
+          const check = (got: number, want: number, what: string) => {
+            if (Number.isNaN(want)) assert.ok(Number.isNaN(got), `${what} ${kind} n=${n}: ${got} vs NaN`);
+            else assert.ok(Math.abs(got - want) < 1e-12, `${what} ${kind} n=${n}: ${got} vs ${want}`);
+          };
+          check(pair.spearman(w), spearman(xs, ys), 'spearman');
+          check(pair.kendall(w), kendallTauB(xs, ys), 'kendall');
+        }
+      }
+    }
   });
 });
