@@ -9,6 +9,7 @@
 import { DEFAULT_ALPHA } from '../controller/score.ts';
 import { escapeXml as esc } from '../controller/report/svg.ts';
 import type { Analysis, BudgetAnalysis, Correlation } from './analyze.ts';
+import type { Match, ReplayReport, SettingResult } from './replay.ts';
 import type { Interval } from './stats.ts';
 import { panelSvg, panelsPng, type Panel, type PlotSeries } from './plot/plot.ts';
 
@@ -158,6 +159,74 @@ export function renderAnalysisHtml(a: Analysis, o: { source?: string; generatedA
 <h2>Among the better half</h2><p class="note">Architectures with final P above the median (${f2(a.budgets[0]?.betterHalf.threshold ?? Number.NaN)}); ${a.budgets[0]?.betterHalf.n ?? 0} of them at the first budget.</p>${matrix(a, main, (b, id) => find(b.betterHalf, id), 'spearman')}
 <h2>Cross-validated choice of teacher layers and alpha</h2><p class="note">${a.budgets.find((b) => b.cv)?.cv?.folds ?? ''}-fold over architectures, ${c ? esc(c) : ''} comparator: on each training fold the (layer subset, alpha, raw/z) with the best Spearman is chosen and scores the held-out fold only; held-out scores, standardised with their training fold's mean and sd, are pooled over the folds. The interval is over the pooled architectures and leaves out the choice's own variability (see the per-fold mean).</p>${cvTable(a)}
 <footer>tgsage experiment analyze · ${esc((o.generatedAt ?? new Date()).toISOString())}</footer>
+</main></body></html>
+`;
+}
+
+// ---- replays ----
+
+const GUIDE_COLORS = ['#2f6db5', '#e07b1f', '#2a9d55', '#8e44ad', '#c0392b', '#16a085', '#7f8c8d', '#d4ac0d'];
+
+/** Settings grouped by what proposes (strategy, or halving). */
+function replayGroups(r: ReplayReport): Map<string, SettingResult[]> {
+  const groups = new Map<string, SettingResult[]>();
+  for (const x of r.results) {
+    const key = x.setting.halving ? `halving ${x.setting.halving.budgets.join('/')}` : x.setting.strategy;
+    groups.set(key, [...(groups.get(key) ?? []), x]);
+  }
+  return groups;
+}
+
+export function replayPanels(r: ReplayReport): Panel[] {
+  return [...replayGroups(r)].map(([group, xs]) => ({
+    title: `${group}: best final accuracy found`,
+    xLabel: 'training steps spent (log)',
+    yLabel: 'final P of the pick',
+    logX: true,
+    hlines: [{ y: r.oracle, label: `best in table ${r.oracle.toFixed(3)}`, color: COLORS.floor }],
+    series: xs.map((x, i) => {
+      const label = x.setting.name.split(' / ').slice(1).join(' / ') || x.setting.name;
+      const keep = x.grid.map((g, k) => ({ g, m: x.median[k]!, lo: x.q25[k]!, hi: x.q75[k]! })).filter((p) => Number.isFinite(p.m));
+      return {
+        name: label,
+        color: GUIDE_COLORS[i % GUIDE_COLORS.length]!,
+        kind: 'line' as const,
+        points: keep.map((p) => ({ x: p.g, y: p.m, label: `${x.setting.name}: median ${p.m.toFixed(3)} [${f2(p.lo)}, ${f2(p.hi)}] at ${p.g} steps` })),
+        band: keep.map((p) => ({ x: p.g, lo: p.lo, hi: p.hi })),
+      };
+    }),
+  }));
+}
+
+export function replayPng(r: ReplayReport): Buffer {
+  return panelsPng(replayPanels(r), { cols: 2, width: 620, height: 360 });
+}
+
+const steps = (v: number): string => (Number.isFinite(v) ? String(Math.round(v)) : 'never');
+const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '–');
+
+export function replaySection(r: ReplayReport): string {
+  const rows = r.results
+    .map((x) => {
+      const m = (mm: Match | undefined) =>
+        mm ? `${ratio(mm.ratio)} <span class="ci">${steps(mm.steps)} vs ${steps(mm.referenceSteps)} steps to ${mm.target.toFixed(3)}</span>` : '';
+      return `<tr><th>${esc(x.setting.name)}</th><td>${x.endMedian.toFixed(3)}</td><td>${steps(x.endSteps)}</td><td style="text-align:left">${m(x.vsP)}</td><td style="text-align:left">${m(x.vsFull)}</td></tr>`;
+    })
+    .join('');
+  return `<h2>Search efficiency (replays on the table)</h2>
+<p class="note">${r.replays} seeded replays per setting (seeds ${r.seed} to ${r.seed + r.replays - 1}), ${r.arms} architectures, at most ${r.maxSteps} training steps each, proposals in batches of ${r.batch}. Mapping: ${esc(r.mapping)}. A query at budget b costs b steps; halving continues promoted architectures (rung r costs the extra steps). The pick of a strategy search is the architecture with the best guidance score; of halving, the best final-rung architecture by P. Lines: median final P of the pick across replays; bands: interquartile range. Best final P in the table: ${r.oracle.toFixed(3)}; median architecture: ${r.medianArm.toFixed(3)}.</p>
+<div class="charts">${replayPanels(r).map((p) => panelSvg(p, 600, 340)).join('\n')}</div>
+<table class="m"><tr><th>setting</th><th>median final P at the end</th><th>median steps spent</th><th>compute to match P at the same budget</th><th>compute to match P after full training</th></tr>${rows}</table>
+<p class="note">"Compute to match": the steps this setting's median needs to reach the best median of the reference, over the steps the reference's median needs (below 1x: cheaper).</p>`;
+}
+
+export function renderReplayHtml(r: ReplayReport, o: { source?: string; generatedAt?: Date } = {}): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>tgsage replays</title><style>${CSS}</style></head><body><main>
+<h1>Search efficiency on ${esc(o.source ?? 'a benchmark table')}</h1>
+${replaySection(r)}
+<footer>tgsage experiment replay · ${esc((o.generatedAt ?? new Date()).toISOString())}</footer>
 </main></body></html>
 `;
 }
