@@ -251,7 +251,7 @@ export function layerSubsets(numLayers: number): number[][] {
   if (numLayers <= MAX_LAYERS_ALL_SUBSETS) {
     const out: number[][] = [];
     for (let mask = 1; mask < 1 << numLayers; mask++) out.push(all.filter((j) => mask & (1 << j)));
-    return out.sort((a, b) => b.length - a.length || a.join().localeCompare(b.join()));
+    return out.sort((a, b) => a.length - b.length || a.join().localeCompare(b.join())); // simplest first: ties go to fewer layers
   }
   return [all, ...all.map((k) => all.filter((j) => j !== k)), ...all.map((j) => [j])];
 }
