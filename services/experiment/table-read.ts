@@ -4,6 +4,7 @@
 //
 // Per architecture:
 // - final P = the mean of finalP over its rows that reached the final budget (NaN when none did);
+// JSON null (how JSON.stringify writes NaN) reads as NaN: that value drops out of the statistics that need it.
 // - the early scores at budget b come from ONE row: the one with the smallest training seed that has a point at b
 //   (what a search, which trains a candidate once, would see). Averaging early scores over seeds would make them
 //   less noisy than any search could have them.
@@ -79,7 +80,7 @@ function checkRun(r: unknown, field: string, numLayers: number, evalSteps: reado
     const step = num(c['step'], `${f}.step`, { int: true, min: 1 });
     if (!evalSteps.includes(step)) throw new InvalidArgumentError(`${f}.step`, `${step} is not one of the table's evalSteps`);
     if (k > 0 && !(step > (curve[k - 1] as { step: number }).step)) throw new InvalidArgumentError(`${f}.step`, 'steps must increase');
-    num(c['p'], `${f}.p`, { allowNaN: true });
+    if (num(c['p'], `${f}.p`, { allowNaN: true }) !== c['p']) c['p'] = Number.NaN; // JSON writes NaN as null
     const sim = c['similarity'] ?? {};
     if (!isObj(sim)) throw new InvalidArgumentError(`${f}.similarity`, 'must be an object');
     for (const [name, s] of Object.entries(sim)) {
@@ -92,7 +93,9 @@ function checkRun(r: unknown, field: string, numLayers: number, evalSteps: reado
         const rf = `${sf}.matrix[${i}]`;
         const cols = arr(row, rf);
         if (cols.length !== numLayers) throw new InvalidArgumentError(rf, `has ${cols.length} columns, the teacher has ${numLayers} layers`);
-        cols.forEach((v, j) => num(v, `${rf}[${j}]`, { allowNaN: true }));
+        cols.forEach((v, j) => {
+          if (num(v, `${rf}[${j}]`, { allowNaN: true }) !== v) cols[j] = Number.NaN;
+        });
       });
     }
   });

@@ -127,6 +127,13 @@ print(json.dumps([[float(spearmanr(c['x'], c['y']).statistic), float(kendalltau(
     const runs = t.runs.map((run, i) => (i % 2 ? { ...run, curve: run.curve.filter((c) => c.step !== 30) } : run));
     const r2 = analyzeTable({ ...t, runs }, { resamples: 50, folds: 3 });
     assert.ok(r2.budgets.find((b) => b.step === 30)!.n < 20);
+    // NaN written as JSON null (a diverged evaluation, a constant activation): that point drops out, nothing breaks.
+    const j = JSON.parse(JSON.stringify(t));
+    j.runs[0].curve[0].p = null;
+    j.runs[1].curve[0].similarity.spearman.matrix[0][1] = null;
+    const r3 = analyzeTable(checkTable(j), { resamples: 20, folds: 3 });
+    assert.equal(r3.budgets[0]!.n, 24);
+    assert.equal(r3.budgets[0]!.predictors.find((p) => p.id === 'TG[spearman:good]')!.n, 23);
   });
 
   it('rejects bad tables and options naming the field', () => {
