@@ -51,8 +51,16 @@ export interface ReplaySetting {
   guidance: Guidance;
   /** Query budget of a strategy search (ignored with halving). */
   budget?: number;
-  /** Successive halving: rung budgets (increasing, table budgets, the last the final one), eta, trials per bracket. */
-  halving?: { budgets: readonly number[]; eta: number; trials: number };
+  /** Successive halving (proposals from `strategy`). */
+  halving?: HalvingSetting;
+}
+
+export interface HalvingSetting {
+  /** Rung budgets: increasing table budgets, the last the final one. */
+  budgets: readonly number[];
+  eta: number;
+  /** Architectures per bracket (rung 0). */
+  trials: number;
 }
 
 export interface ReplayOptions {
@@ -319,7 +327,14 @@ function stepsToReach(traces: Trace[], target: number): number {
 /** Default settings: every strategy guided by P, TG and P+TG (alphas) at `budget`, P at the final budget, and halving. */
 export function defaultSettings(
   table: BenchmarkTable,
-  o: { budget: number; strategies: readonly string[]; alphas: readonly number[]; layers?: readonly string[]; halving?: { budgets: number[]; eta: number; trials: number } },
+  o: {
+    budget: number;
+    strategies: readonly string[];
+    alphas: readonly number[];
+    layers?: readonly string[];
+    /** One halving schedule, or several to compare (e.g. candidate default rung budgets). */
+    halving?: HalvingSetting | readonly HalvingSetting[];
+  },
 ): ReplaySetting[] {
   const hasTg = table.comparators.length > 0;
   const guidances: { g: Guidance; label: string }[] = [{ g: { kind: 'p' }, label: 'P' }];
@@ -334,10 +349,10 @@ export function defaultSettings(
     out.push({ name: `${strategy} / P @ ${final} (full training)`, strategy, guidance: { kind: 'p' }, budget: final });
     for (const { g, label } of guidances) out.push({ name: `${strategy} / ${label} @ ${o.budget}`, strategy, guidance: g, budget: o.budget });
   }
-  if (o.halving && o.halving.budgets.length > 1) {
-    for (const { g, label } of guidances) {
-      out.push({ name: `halving ${o.halving.budgets.join('/')} / ${label}`, strategy: 'random', guidance: g, halving: o.halving });
-    }
+  const schedules = o.halving === undefined ? [] : 'budgets' in o.halving ? [o.halving] : o.halving;
+  for (const h of schedules) {
+    if (h.budgets.length < 2) continue;
+    for (const { g, label } of guidances) out.push({ name: `halving ${h.budgets.join('/')} / ${label}`, strategy: 'random', guidance: g, halving: h });
   }
   return out;
 }

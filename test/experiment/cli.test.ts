@@ -51,14 +51,15 @@ describe('tgsage experiment analyze / replay', () => {
   it('replay runs a user strategy module and writes its report', async () => {
     const r = await runCli([
       'experiment', 'replay', tablePath, '--replays', '3', '--strategy-module', 'services/experiment/examples/hill-climb.ts',
-      '--strategies', 'random,hill-climb', '--alphas', '0.5', '--layers', 'good', '--budget', '30', '--halving-budgets', '30,100,300', '--halving-trials', '9',
+      '--strategies', 'random,hill-climb', '--alphas', '0.5', '--layers', 'good', '--budget', '30', '--halving-budgets', '30,100,300;10,300', '--halving-trials', '9',
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /hill-climb \/ P\+TG a=0\.5 @ 30/);
     assert.match(r.stdout, /halving 30\/100\/300 \/ TG/);
     const rep = JSON.parse(await readFile(join(dir, 'bench.replay.json'), 'utf8'));
     assert.equal(rep.format, 'tgsage-replay/1');
-    assert.equal(rep.results.length, 2 * 4 + 3);
+    assert.equal(rep.results.length, 2 * 4 + 2 * 3);
+    assert.match(r.stdout, /halving 10\/300 \/ P /);
     const png = await readFile(join(dir, 'bench.replay.png'));
     assert.equal(png.readUInt32BE(12), 0x49484452); // IHDR
   });
@@ -66,7 +67,7 @@ describe('tgsage experiment analyze / replay', () => {
   it('errors name the field and exit 1', async () => {
     const bad = join(dir, 'bad.json');
     const t = syntheticTable({ seed: 1, architectures: 5 });
-    (t.runs[2] as { curve: unknown[] }).curve = 'x' as unknown as unknown[];
+    (t.runs[2] as unknown as { curve: string }).curve = 'x';
     await writeFile(bad, JSON.stringify(t));
     const r = await runCli(['experiment', 'analyze', bad]);
     assert.equal(r.code, 1);

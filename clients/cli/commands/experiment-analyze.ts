@@ -160,7 +160,7 @@ export function replayCommand(): Command {
     .option('--alphas <list>', 'P+TG alphas to replay', '0.25,0.5,0.75')
     .option('--layers <list>', 'teacher layers counted in TG (default: all)')
     .option('--comparator <name>', 'comparator of TG (default: the table\'s first)')
-    .option('--halving-budgets <list>', 'successive-halving rung budgets (table budgets, the last the final one; default: nearest final/9, final/3, final)')
+    .option('--halving-budgets <lists>', 'successive-halving rung budgets (table budgets, the last the final one), several schedules separated by ";" (default: nearest final/9, final/3, final)')
     .option('--eta <n>', 'halving reduction factor', '3')
     .option('--halving-trials <n>', 'architectures per halving bracket', '27')
     .addOption(new Option('--no-halving', 'leave successive halving out'))
@@ -176,14 +176,15 @@ export function replayCommand(): Command {
         const budget = int('--budget', s('budget'), 1) ?? defaultScatterBudget(table.training.evalSteps);
         const layers = s('layers')?.split(',').map((x) => x.trim());
         const eta = int('--eta', s('eta'), 2)!;
-        const halvingBudgets = list('--halving-budgets', s('halvingBudgets')) ?? defaultHalvingBudgets(table.training.evalSteps, eta);
+        const schedules = s('halvingBudgets')?.split(';').map((x) => list('--halving-budgets', x)!) ?? [defaultHalvingBudgets(table.training.evalSteps, eta)];
+        const trials = int('--halving-trials', s('halvingTrials'), 1)!;
         const comparator = s('comparator') as TableComparator | undefined;
         const settings = defaultSettings(table, {
           budget,
           strategies,
           alphas: list('--alphas', s('alphas')) ?? [],
           ...(layers ? { layers } : {}),
-          ...(o['halving'] !== false ? { halving: { budgets: halvingBudgets, eta, trials: int('--halving-trials', s('halvingTrials'), 1)! } } : {}),
+          ...(o['halving'] !== false ? { halving: schedules.map((budgets) => ({ budgets, eta, trials })) } : {}),
         }).map((x) => (comparator ? { ...x, guidance: { ...x.guidance, comparator } } : x));
         let last = 0;
           const maxSteps = int('--max-steps', s('maxSteps'), 1);
