@@ -40,6 +40,8 @@ export interface AnalyzeOptions {
   scatterBudget?: number;
   /** Called after each budget (progress). */
   onBudget?: (done: number, total: number) => void;
+  /** Checked between budgets (the analysis yields to the event loop there, so a SIGINT gets through). */
+  signal?: AbortSignal;
 }
 
 export type PredictorKind = 'p' | 'tg' | 'layer' | 'ptg';
@@ -399,7 +401,7 @@ export function defaultScatterBudget(evalSteps: readonly number[]): number {
   return early.reduce((best, s) => (Math.abs(Math.log(s / (final / 10))) < Math.abs(Math.log(best / (final / 10))) ? s : best));
 }
 
-export function analyzeTable(table: BenchmarkTable, options: AnalyzeOptions = {}): Analysis {
+export async function analyzeTable(table: BenchmarkTable, options: AnalyzeOptions = {}): Promise<Analysis> {
   const o = resolve(options, table);
   const archs = architectures(table);
   const finished = archs.filter((a) => Number.isFinite(a.finalP));
@@ -439,7 +441,11 @@ export function analyzeTable(table: BenchmarkTable, options: AnalyzeOptions = {}
   const sortedFinal = finished.map((a) => a.finalP).sort((x, y) => x - y);
   const threshold = sortedFinal.length ? sortedFinal[Math.floor((sortedFinal.length - 1) / 2)]! : Number.NaN;
   const steps = table.training.evalSteps;
-  steps.forEach((step, k) => {
+  const sb = options.scatterBudget ?? defaultScatterBudget(steps);
+  if (!steps.includes(sb)) throw new InvalidArgumentError('scatter_budget', `${sb} is not one of the table's budgets (${steps.join(', ')})`);
+  for (const [k, step] of steps.entries()) {
+    await new Promise((resolve) => setImmediate(resolve));
+    options.signal?.throwIfAborted();
     const at = finished.filter((a) => Number.isFinite(pointAt(a, step)?.p ?? Number.NaN));
     const final = Float64Array.from(at, (a) => a.finalP);
     const { specs, values } = predictorValues(table, at, step, o.alphas);
@@ -463,9 +469,7 @@ export function analyzeTable(table: BenchmarkTable, options: AnalyzeOptions = {}
     }
     analysis.budgets.push(budget);
     options.onBudget?.(k + 1, steps.length);
-  });
-  const sb = options.scatterBudget ?? defaultScatterBudget(steps);
-  if (!steps.includes(sb)) throw new InvalidArgumentError('scatter_budget', `${sb} is not one of the table's budgets (${steps.join(', ')})`);
+  }
   if (o.comparator) {
     const comparator = o.comparator;
     const points: ScatterPoint[] = [];

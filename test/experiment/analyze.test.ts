@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'node:test';
-import { analyzeTable, layerSubsets } from '../../services/experiment/analyze.ts';
+import { before, describe, it } from 'node:test';
+import { analyzeTable, layerSubsets, type Analysis } from '../../services/experiment/analyze.ts';
 import { checkTable } from '../../services/experiment/table-read.ts';
 import { tgOf } from '../../services/experiment/table.ts';
 import { syntheticTable } from './synthetic-table.ts';
@@ -15,9 +15,12 @@ const hasScipy = spawnSync(PY, ['-c', 'import scipy.stats'], { stdio: 'ignore' }
 
 describe('experiment analyze', () => {
   const table = syntheticTable({ seed: 1, architectures: 40, twoSeeds: 12, rhoTg: [0.9, 0.9, 0.9, 0.9], rhoP: [0.2, 0.5, 0.8, 1] });
-  const a = analyzeTable(table, { resamples: 100, seed: 3, folds: 4, alphas: [0.25, 0.5, 0.75] });
+  let a: Analysis;
+  before(async () => {
+    a = await analyzeTable(table, { resamples: 100, seed: 3, folds: 4, alphas: [0.25, 0.5, 0.75] });
+  });
 
-  it('reports every budget, predictor and the noise floor', () => {
+  it('reports every budget, predictor and the noise floor', async () => {
     assert.equal(a.table.architectures, 40);
     assert.equal(a.table.rows, 52);
     assert.equal(a.table.multiSeed, 12);
@@ -28,7 +31,7 @@ describe('experiment analyze', () => {
     assert.ok(a.noiseFloor && a.noiseFloor.n === 12 && a.noiseFloor.spearman > 0.5, JSON.stringify(a.noiseFloor));
   });
 
-  it('recovers the known structure: stem undefined, the good layer strong, early P weak at 10 steps', () => {
+  it('recovers the known structure: stem undefined, the good layer strong, early P weak at 10 steps', async () => {
     const b0 = a.budgets[0]!;
     const get = (id: string) => b0.predictors.find((p) => p.id === id)!;
     assert.ok(Number.isNaN(get('TG[spearman:stem]').spearman), 'a constant layer has no rank correlation');
@@ -42,7 +45,7 @@ describe('experiment analyze', () => {
     }
   });
 
-  it('cross-validation chooses subsets with the good layer and scores held-out folds only', () => {
+  it('cross-validation chooses subsets with the good layer and scores held-out folds only', async () => {
     const cv = a.budgets[0]!.cv!;
     assert.ok(cv, 'cv ran');
     assert.equal(cv.chosen.reduce((s, c) => s + c.count, 0), 4);
@@ -55,16 +58,16 @@ describe('experiment analyze', () => {
     assert.equal(cv.candidates, 1 + layerSubsets(3).length * (2 * 3 + 1));
   });
 
-  it('where TG carries nothing, CV falls back to P and held-out P+TG does not beat P', () => {
+  it('where TG carries nothing, CV falls back to P and held-out P+TG does not beat P', async () => {
     const t = syntheticTable({ seed: 2, architectures: 40, rhoTg: [0, 0, 0, 0], rhoP: [0.9, 0.9, 0.9, 1] });
-    const r = analyzeTable(t, { resamples: 100, seed: 1, folds: 4, alphas: [0.5] });
+    const r = await analyzeTable(t, { resamples: 100, seed: 1, folds: 4, alphas: [0.5] });
     const cv = r.budgets[0]!.cv!;
     const pShare = cv.chosen.filter((c) => c.choice.alpha === 0).reduce((s, c) => s + c.count, 0);
     assert.ok(pShare >= 2, JSON.stringify(cv.chosen));
     assert.ok(cv.heldOut.deltaVsPCI.hi >= 0 && cv.heldOut.deltaVsP < 0.1, JSON.stringify(cv.heldOut));
   });
 
-  it('every correlation equals scipy on values re-derived from the raw table', { skip: !hasScipy && 'no scipy' }, () => {
+  it('every correlation equals scipy on values re-derived from the raw table', { skip: !hasScipy && 'no scipy' }, async () => {
     const archKeys = [...new Set(table.runs.map((r) => r.genomeKey))];
     const cases: { x: number[]; y: number[]; id: string; step: number; half: boolean }[] = [];
     for (const b of a.budgets) {
@@ -118,25 +121,25 @@ print(json.dumps([[float(spearmanr(c['x'], c['y']).statistic), float(kendalltau(
     assert.ok(Math.abs(a.noiseFloor!.spearman - Number(rr.stdout)) < 1e-9);
   });
 
-  it('handles partial tables: unfinished rows drop out of final, budgets keep what they have', () => {
+  it('handles partial tables: unfinished rows drop out of final, budgets keep what they have', async () => {
     const t = syntheticTable({ seed: 4, architectures: 30, unfinished: 5 });
-    const r = analyzeTable(checkTable(JSON.parse(JSON.stringify(t))), { resamples: 50, folds: 3 });
+    const r = await analyzeTable(checkTable(JSON.parse(JSON.stringify(t))), { resamples: 50, folds: 3 });
     assert.equal(r.table.finished, 25);
     assert.ok(r.budgets.every((b) => b.n === 25));
     // An extension that added a budget to only some rows: that budget has fewer architectures.
     const runs = t.runs.map((run, i) => (i % 2 ? { ...run, curve: run.curve.filter((c) => c.step !== 30) } : run));
-    const r2 = analyzeTable({ ...t, runs }, { resamples: 50, folds: 3 });
+    const r2 = await analyzeTable({ ...t, runs }, { resamples: 50, folds: 3 });
     assert.ok(r2.budgets.find((b) => b.step === 30)!.n < 20);
     // NaN written as JSON null (a diverged evaluation, a constant activation): that point drops out, nothing breaks.
     const j = JSON.parse(JSON.stringify(t));
     j.runs[0].curve[0].p = null;
     j.runs[1].curve[0].similarity.spearman.matrix[0][1] = null;
-    const r3 = analyzeTable(checkTable(j), { resamples: 20, folds: 3 });
+    const r3 = await analyzeTable(checkTable(j), { resamples: 20, folds: 3 });
     assert.equal(r3.budgets[0]!.n, 24);
     assert.equal(r3.budgets[0]!.predictors.find((p) => p.id === 'TG[spearman:good]')!.n, 23);
   });
 
-  it('rejects bad tables and options naming the field', () => {
+  it('rejects bad tables and options naming the field', async () => {
     const t = syntheticTable({ seed: 5, architectures: 10 });
     const bad = JSON.parse(JSON.stringify(t));
     bad.runs[3].curve[1].similarity.spearman.matrix[0] = [1, 2];
@@ -145,8 +148,8 @@ print(json.dumps([[float(spearmanr(c['x'], c['y']).statistic), float(kendalltau(
     const bad2 = JSON.parse(JSON.stringify(t));
     bad2.runs[0].curve[0].step = 11;
     assert.throws(() => checkTable(bad2), /runs\[0\]\.curve\[0\]\.step: 11 is not one of/);
-    assert.throws(() => analyzeTable(t, { resamples: 0 }), /resamples/);
-    assert.throws(() => analyzeTable(t, { comparator: 'cosine' }), /comparator/);
-    assert.throws(() => analyzeTable(t, { scatterBudget: 7 }), /scatter_budget/);
+    await assert.rejects(analyzeTable(t, { resamples: 0 }), /resamples/);
+    await assert.rejects(analyzeTable(t, { comparator: 'cosine' }), /comparator/);
+    await assert.rejects(analyzeTable(t, { scatterBudget: 7 }), /scatter_budget/);
   });
 });

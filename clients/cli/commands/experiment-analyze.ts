@@ -101,7 +101,7 @@ export function analyzeCommand(): Command {
         const table = await readTable(tablePath);
         const scatter = int('--scatter-budget', o['scatterBudget'], 1);
         const alphas = list('--alphas', o['alphas']);
-        const analysis = analyzeTable(table, {
+        const analysis = await analyzeTable(table, {
           resamples: int('--resamples', o['resamples'], 1)!,
           seed: int('--seed', o['seed'], 0)!,
           folds: int('--folds', o['folds'], 2)!,
@@ -110,6 +110,7 @@ export function analyzeCommand(): Command {
           ...(o['comparator'] ? { comparator: o['comparator'] as TableComparator } : {}),
           ...(scatter !== undefined ? { scatterBudget: scatter } : {}),
           onBudget: (done, total) => process.stderr.write(`analyze: budget ${done}/${total}\n`),
+          signal: ctx.signal,
         });
         const paths = outPaths(tablePath, o['out'], 'analysis');
         await writeAll([
