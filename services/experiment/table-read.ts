@@ -1,10 +1,10 @@
 // Reading a benchmark table for analysis and replays: checks the shape (every failure names the JSON path at fault),
 // and groups the rows by architecture. Partial tables are normal (a run in progress, an extension with more budgets
 // or seeds): a row's curve may stop before the final budget, and an architecture may have one seed or several.
+// JSON null (how JSON.stringify writes NaN) reads as NaN: that value drops out of the statistics that need it.
 //
 // Per architecture:
 // - final P = the mean of finalP over its rows that reached the final budget (NaN when none did);
-// JSON null (how JSON.stringify writes NaN) reads as NaN: that value drops out of the statistics that need it.
 // - the early scores at budget b come from ONE row: the one with the smallest training seed that has a point at b
 //   (what a search, which trains a candidate once, would see). Averaging early scores over seeds would make them
 //   less noisy than any search could have them.

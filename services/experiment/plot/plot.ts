@@ -38,6 +38,8 @@ export interface Panel {
 }
 
 interface Frame {
+  /** Legend entries' positions (relative to the panel), wrapped to the panel's width. */
+  legend: { x: number; y: number; name: string; color: string }[];
   W: number;
   H: number;
   m: { l: number; r: number; t: number; b: number };
@@ -62,8 +64,23 @@ function logTicks(lo: number, hi: number, xs: number[]): number[] {
   return out;
 }
 
+const LEGEND_CHAR = 6.5;
+
 function frame(p: Panel, W: number, H: number): Frame {
   const m = { l: 56, r: 14, t: 44, b: 42 };
+  const legend: Frame['legend'] = [];
+  let lx = m.l;
+  let ly = 26;
+  for (const s of p.series) {
+    const w = 24 + s.name.length * LEGEND_CHAR;
+    if (lx > m.l && lx + w > W - m.r) {
+      lx = m.l;
+      ly += 14;
+    }
+    legend.push({ x: lx, y: ly, name: s.name, color: s.color });
+    lx += w;
+  }
+  m.t = ly + 18;
   const xs = p.series.flatMap((s) => [...s.points.map((q) => q.x), ...(s.band ?? []).map((b) => b.x)]).filter(Number.isFinite);
   const ys = p.series
     .flatMap((s) => [...s.points.map((q) => q.y), ...(s.band ?? []).flatMap((b) => [b.lo, b.hi])])
@@ -86,7 +103,7 @@ function frame(p: Panel, W: number, H: number): Frame {
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const xTicks = logX ? logTicks(x0, x1, xs) : niceTicks(x0, x1, 6).filter((t) => t >= x0 - 1e-9 && t <= x1 + 1e-9);
   const yTicks = niceTicks(y0, y1, 5).filter((t) => t >= y0 - 1e-9 && t <= y1 + 1e-9);
-  return { W, H, m, sx, sy, xTicks, yTicks };
+  return { legend, W, H, m, sx, sy, xTicks, yTicks };
 }
 
 /** The panel as an inline SVG element. */
@@ -112,10 +129,8 @@ export function panelSvg(p: Panel, W = 560, H = 320): string {
     o.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(h.y).toFixed(1)}" y2="${sy(h.y).toFixed(1)}" stroke="${h.color}" stroke-dasharray="2 3"/>`);
     o.push(`<text class="tick" x="${W - m.r - 2}" y="${(sy(h.y) - 3).toFixed(1)}" text-anchor="end">${escapeXml(h.label)}</text>`);
   }
-  let lx = m.l;
-  for (const s of p.series) {
-    o.push(`<g class="legend"><rect x="${lx}" y="26" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="35">${escapeXml(s.name)}</text></g>`);
-    lx += 24 + s.name.length * 6.5;
+  for (const e of f.legend) {
+    o.push(`<g class="legend"><rect x="${e.x}" y="${e.y}" width="10" height="10" fill="${e.color}"/><text x="${e.x + 14}" y="${e.y + 9}">${escapeXml(e.name)}</text></g>`);
   }
   for (const s of p.series) {
     const band = (s.band ?? []).filter((b) => Number.isFinite(b.lo) && Number.isFinite(b.hi));
@@ -244,11 +259,9 @@ export function drawPanel(cv: Canvas, p: Panel, ox: number, oy: number, W: numbe
     cv.line(ox + m.l, sy(h.y), ox + W - m.r, sy(h.y), hex(h.color), 1, true);
     cv.text(ox + W - m.r - 2, sy(h.y) - 9, h.label, hex(h.color), { align: 'right' });
   }
-  let lx = ox + m.l;
-  for (const s of p.series) {
-    cv.rect(lx, oy + 26, 9, 9, hex(s.color));
-    cv.text(lx + 13, oy + 27, s.name, INK);
-    lx += 22 + s.name.length * 6;
+  for (const e of f.legend) {
+    cv.rect(ox + e.x, oy + e.y, 9, 9, hex(e.color));
+    cv.text(ox + e.x + 13, oy + e.y + 1, e.name, INK);
   }
   for (const s of p.series) {
     const c = hex(s.color);
