@@ -334,6 +334,8 @@ export function defaultSettings(
     layers?: readonly string[];
     /** One halving schedule, or several to compare (e.g. candidate default rung budgets). */
     halving?: HalvingSetting | readonly HalvingSetting[];
+    /** An extra P+TG guidance (e.g. the analysis' cross-validated choice, see chosenGuidance), with its label. */
+    extra?: { guidance: Guidance; label: string };
   },
 ): ReplaySetting[] {
   const hasTg = table.comparators.length > 0;
@@ -343,6 +345,7 @@ export function defaultSettings(
     guidances.push({ g: { kind: 'tg', ...layers }, label: 'TG' });
     for (const alpha of o.alphas) guidances.push({ g: { kind: 'ptg', alpha, ...layers }, label: `P+TG a=${alpha}` });
   }
+  if (o.extra) guidances.push({ g: o.extra.guidance, label: o.extra.label });
   const out: ReplaySetting[] = [];
   const final = table.training.finalSteps;
   for (const strategy of o.strategies) {
@@ -355,6 +358,35 @@ export function defaultSettings(
     for (const { g, label } of guidances) out.push({ name: `halving ${h.budgets.join('/')} / ${label}`, strategy: 'random', guidance: g, halving: h });
   }
   return out;
+}
+
+/**
+ * The guidance of a choice made by `experiment analyze` (layers, alpha, raw or z) as a search can use it. A search
+ * has no population to z-score against, so a z-scored choice becomes the raw alpha that ranks identically over the
+ * table's architectures at `budget`: (1 - a) P / sd(P) + a TG / sd(TG) is proportional to (1 - a') P + a' TG with
+ * a' = (a / sd(TG)) / ((1 - a) / sd(P) + a / sd(TG)).
+ */
+export function chosenGuidance(
+  table: BenchmarkTable,
+  budget: number,
+  choice: { layers: readonly string[]; alpha: number; mode: 'raw' | 'z' },
+  comparator?: TableComparator,
+): Guidance {
+  if (choice.alpha === 0) return { kind: 'p' };
+  const base = { ...(comparator ? { comparator } : {}), ...(choice.layers.length ? { layers: choice.layers } : {}) };
+  if (choice.alpha === 1) return { kind: 'tg', ...base };
+  if (choice.mode === 'raw') return { kind: 'ptg', alpha: choice.alpha, ...base };
+  const archs = architectures(table).filter((a) => Number.isFinite(a.finalP));
+  const sd = (g: Guidance) => {
+    const v = archs.map((a) => guidanceScore(table, a, budget, g)).filter(Number.isFinite);
+    const m = v.reduce((x, y) => x + y, 0) / v.length;
+    return Math.sqrt(v.reduce((x, y) => x + (y - m) ** 2, 0) / v.length);
+  };
+  const sp = sd({ kind: 'p' });
+  const st = sd({ kind: 'tg', ...base });
+  if (!(sp > 0 && st > 0)) return { kind: 'ptg', alpha: choice.alpha, ...base };
+  const a = choice.alpha;
+  return { kind: 'ptg', alpha: a / st / ((1 - a) / sp + a / st), ...base };
 }
 
 /** Halving rungs from the table's budgets: the final one and those nearest final / eta^k, k = 1 .. rungs - 1. */

@@ -52,13 +52,15 @@ describe('tgsage experiment analyze / replay', () => {
     const r = await runCli([
       'experiment', 'replay', tablePath, '--replays', '3', '--strategy-module', 'services/experiment/examples/hill-climb.ts',
       '--strategies', 'random,hill-climb', '--alphas', '0.5', '--layers', 'good', '--budget', '30', '--halving-budgets', '30,100,300;10,300', '--halving-trials', '9',
+      '--analysis', join(dir, 'bench.analysis.json'),
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /hill-climb \/ P\+TG a=0\.5 @ 30/);
     assert.match(r.stdout, /halving 30\/100\/300 \/ TG/);
     const rep = JSON.parse(await readFile(join(dir, 'bench.replay.json'), 'utf8'));
     assert.equal(rep.format, 'tgsage-replay/1');
-    assert.equal(rep.results.length, 2 * 4 + 2 * 3);
+    assert.equal(rep.results.length, 2 * 5 + 2 * 4);
+    assert.match(r.stdout, /random \/ chosen /);
     assert.match(r.stdout, /halving 10\/300 \/ P /);
     const png = await readFile(join(dir, 'bench.replay.png'));
     assert.equal(png.readUInt32BE(12), 0x49484452); // IHDR

@@ -7,7 +7,9 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { createStrategyRegistry, defaultStrategyDefinitions } from '../../services/controller/strategies/registry.ts';
 import { strategies as example } from '../../services/experiment/examples/hill-climb.ts';
-import { defaultHalvingBudgets, defaultSettings, replayTable, type ReplaySetting } from '../../services/experiment/replay.ts';
+import { chosenGuidance, defaultHalvingBudgets, defaultSettings, guidanceScore, replayTable, type ReplaySetting } from '../../services/experiment/replay.ts';
+import { spearman, zscore } from '../../services/experiment/stats.ts';
+import { architectures } from '../../services/experiment/table-read.ts';
 import { syntheticTable } from './synthetic-table.ts';
 
 const evalSteps = [10, 30, 100, 300];
@@ -71,6 +73,20 @@ describe('experiment replay', () => {
     );
     assert.equal(tf.memory().numTensors, before);
     assert.deepEqual(r.results.map((x) => x.endSteps), [480, 480]);
+  });
+
+  it("an analysis' z-scored choice becomes the raw alpha that ranks the table's architectures identically", () => {
+    const g = chosenGuidance(table, 30, { layers: ['good'], alpha: 0.6, mode: 'z' });
+    assert.equal(g.kind, 'ptg');
+    const archs = architectures(table);
+    const p = archs.map((a) => guidanceScore(table, a, 30, { kind: 'p' }));
+    const t = archs.map((a) => guidanceScore(table, a, 30, { kind: 'tg', layers: ['good'] }));
+    const zp = zscore(p);
+    const zt = zscore(t);
+    const z = p.map((_, i) => 0.4 * zp[i]! + 0.6 * zt[i]!);
+    const raw = archs.map((a) => guidanceScore(table, a, 30, g));
+    assert.ok(Math.abs(spearman(z, raw) - 1) < 1e-12);
+    assert.deepEqual(chosenGuidance(table, 30, { layers: [], alpha: 0, mode: 'raw' }), { kind: 'p' });
   });
 
   it('rejects bad settings naming the field', async () => {

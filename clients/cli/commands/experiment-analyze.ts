@@ -2,13 +2,13 @@
 // services). Each writes <stem>.analysis.{json,html,png} or <stem>.replay.{json,html,png} next to the table (or in
 // --out DIR), every file written to a temporary name and renamed, so a reader never sees half a file.
 
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import { analyzeTable, type Analysis } from '../../../services/experiment/analyze.ts';
 import { analysisPng, renderAnalysisHtml, renderReplayHtml, replayPng } from '../../../services/experiment/analysis-report.ts';
-import { defaultHalvingBudgets, defaultSettings, replayTable, type ReplayReport } from '../../../services/experiment/replay.ts';
+import { chosenGuidance, defaultHalvingBudgets, defaultSettings, replayTable, type Guidance, type ReplayReport } from '../../../services/experiment/replay.ts';
 import { defaultScatterBudget } from '../../../services/experiment/analyze.ts';
 import { readTable } from '../../../services/experiment/table-read.ts';
 import type { TableComparator } from '../../../services/experiment/table.ts';
@@ -160,6 +160,7 @@ export function replayCommand(): Command {
     .option('--strategy-module <file>', 'a .ts/.js module exporting `strategies: Record<name, StrategyDefinition>` to add to the registry')
     .option('--alphas <list>', 'P+TG alphas to replay', '0.25,0.5,0.75')
     .option('--layers <list>', 'teacher layers counted in TG (default: all)')
+    .option('--analysis <file>', 'also replay P+TG with the teacher layers and alpha this analysis (experiment analyze --json / .analysis.json) chose at --budget')
     .option('--comparator <name>', 'comparator of TG (default: the table\'s first)')
     .option('--halving-budgets <lists>', 'successive-halving rung budgets (table budgets, the last the final one), several schedules separated by ";" (default: nearest final/9, final/3, final)')
     .option('--eta <n>', 'halving reduction factor', '3')
@@ -180,11 +181,21 @@ export function replayCommand(): Command {
         const schedules = s('halvingBudgets')?.split(';').map((x) => list('--halving-budgets', x)!) ?? [defaultHalvingBudgets(table.training.evalSteps, eta)];
         const trials = int('--halving-trials', s('halvingTrials'), 1)!;
         const comparator = s('comparator') as TableComparator | undefined;
+        let extra: { guidance: Guidance; label: string } | undefined;
+        if (s('analysis')) {
+          const a = JSON.parse(await readFile(s('analysis')!, 'utf8')) as Analysis;
+          const cv = a.budgets?.find((b) => b.step === budget)?.cv;
+          if (!cv) throw new CliError(`--analysis: ${s('analysis')} has no cross-validated choice at ${budget} steps`);
+          const guidance = chosenGuidance(table, budget, cv.fullData, comparator ?? cv.comparator);
+          const what = guidance.kind === 'ptg' ? `a=${Number(guidance.alpha!.toFixed(3))}` : guidance.kind.toUpperCase();
+          extra = { guidance, label: `chosen ${what}${guidance.layers ? ` ${guidance.layers.join('+')}` : ''}` };
+        }
         const settings = defaultSettings(table, {
           budget,
           strategies,
           alphas: list('--alphas', s('alphas')) ?? [],
           ...(layers ? { layers } : {}),
+          ...(extra ? { extra } : {}),
           ...(o['halving'] !== false ? { halving: schedules.map((budgets) => ({ budgets, eta, trials })) } : {}),
         }).map((x) => (comparator ? { ...x, guidance: { ...x.guidance, comparator } } : x));
         let last = 0;
