@@ -39,6 +39,8 @@ export interface TgsageConfig {
   /** Where the controller finds the scorer and the trainer. */
   scorerAddress: string;
   trainerAddress: string;
+  /** Controller: how often DNS trainer targets (`dns:///name:port`) are resolved again. */
+  trainerResolveIntervalMs: number;
   limits: Limits;
   /** Bytes of prepared teacher RDMs the scorer keeps in memory. */
   teacherRdmCacheBytes: number;
@@ -82,6 +84,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     teacherCacheAddress: `${host}:${DEFAULT_PORTS['teacher-cache']}`,
     scorerAddress: `${host}:${DEFAULT_PORTS.scorer}`,
     trainerAddress: `${host}:${DEFAULT_PORTS.trainer}`,
+    trainerResolveIntervalMs: 5000,
     limits: {
       maxStimuli: 10_000,
       maxFeaturesPerLayer: 1 << 20,

@@ -74,7 +74,7 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
   const logger = o.logger;
   const log: Log = (level, msg, fields) => logger[level](msg, fields);
   const storage = o.dataDir ? sqliteStorage(join(o.dataDir, 'controller.sqlite')) : memoryStorage();
-  const pool = trainerPool({ targets: o.trainers, ...o.pool });
+  const pool = trainerPool({ targets: o.trainers, log: (level, msg, fields) => logger[level](msg, fields), ...o.pool });
   const scorerChannel = createChannel(o.scorer);
   const cacheChannel = createChannel(o.teacherCache);
   const scorer = createClient(ScorerDefinition, scorerChannel);
@@ -135,6 +135,7 @@ export async function searchControllerFactory(deps: ServiceDeps): Promise<Servic
     scorer: deps.config.scorerAddress,
     teacherCache: deps.config.teacherCacheAddress,
     dataDir: deps.config.dataDir,
+    pool: { resolveIntervalMs: deps.config.trainerResolveIntervalMs },
     logger: deps.logger,
   });
   // runners start on the next tick: the server is listening by then, and they need nothing from it

@@ -44,6 +44,12 @@ export interface ServerOptions {
   defaultTeacher: boolean;
 }
 
+export function parsePositiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new CliError(`not a positive number of seconds: '${value}'`);
+  return n;
+}
+
 export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`not a port number: '${value}'`);
@@ -62,11 +68,12 @@ export function serveCommand(): Command {
     .description('run one service in this process (Ctrl-C or SIGTERM: stop serving, drain, exit)')
     .argument('<service>', `one of ${SERVICE_NAMES.join(', ')}`)
     .option('--port <port>', "port to listen on (default: the service's own; 0 = any free port)", parsePort)
-    .option('--trainers <addresses>', 'search-controller: trainer pool, host:port[,host:port...] or dns:///host:port (default: --trainer)');
+    .option('--trainers <addresses>', 'search-controller: trainer pool, host:port[,host:port...] and/or dns:///host:port (default: --trainer)')
+    .option('--resolve-interval <seconds>', 'search-controller: re-resolve dns:/// trainer names this often', parsePositiveSeconds, 5);
   addServerOptions(serve);
   serve.action(async (service: string, _opts: unknown, command: Command) => {
     const name = parseServiceName(service);
-    const o = command.opts<ServerOptions & { port?: number; trainers?: string }>();
+    const o = command.opts<ServerOptions & { port?: number; trainers?: string; resolveInterval: number }>();
     const globals = command.optsWithGlobals<Record<string, string>>();
     const config = resolveConfig({
       host: o.host,
@@ -75,6 +82,7 @@ export function serveCommand(): Command {
       teacherCacheAddress: globals['teacherCache'],
       scorerAddress: globals['scorer'],
       trainerAddress: o.trainers ?? globals['trainer'],
+      trainerResolveIntervalMs: o.resolveInterval * 1000,
       compute: { backend: o.backend },
       logLevel: o.logLevel,
       installDefaultTeacher: o.defaultTeacher,
