@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { BackendName } from './compute/types.ts';
 import type { LogLevel } from './common/log.ts';
+import { securityFromEnv, type Security } from './common/security.ts';
 
 export type ServiceName = 'teacher-cache' | 'scorer' | 'trainer' | 'search-controller';
 
@@ -57,6 +58,8 @@ export interface TgsageConfig {
   installDefaultTeacher: boolean;
   /** Trainer: tfjs backend it trains on, admission control. */
   trainer: TrainerConfig;
+  /** TLS, tokens and the health port, for the servers and for the calls services make to each other. */
+  security: Security;
 }
 
 export interface TrainerConfig {
@@ -99,6 +102,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     drainTimeoutMs: 10_000,
     installDefaultTeacher: false,
     trainer: { backend: 'wasm', concurrency: 1, maxQueue: 8 },
+    security: securityFromEnv(env),
   };
 }
 

@@ -118,6 +118,7 @@ export async function runServices(
         metricsPort: config.metricsPort ? config.metricsPort + running.length : 0,
         drainTimeoutMs: config.drainTimeoutMs,
         shutdownController,
+        security: { ...config.security, healthPort: config.security.healthPort ? config.security.healthPort + running.length : config.security.healthPort },
       });
       const port = await server.listen(config.host, options.port ?? config.ports[name]);
       const address = `${config.host}:${port}`;

@@ -4,7 +4,7 @@
 // controller resolves itself, again every few seconds — one member per address, each with its own slots (one by
 // default: a trainer trains one candidate at a time), health checks (grpc.health.v1) and failure count. A member
 // whose address disappears takes no new trial, finishes the ones it has, and leaves. Every wait is abortable.
-import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
+import { ClientError, createChannel, createClient, createClientFactory, Status, type Channel, type ClientFactory } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import {
   type TrainCandidateRequest,
@@ -72,6 +72,8 @@ export interface PoolOptions {
   resolveIntervalMs?: number;
   /** Channel to one trainer (default: plaintext). */
   channel?: TrainerChannelFactory;
+  /** Makes the trainer clients (default: plain; with a token middleware when the controller has a token). */
+  clientFactory?: ClientFactory;
   /** Discovery and membership changes (default: silent). */
   log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
   /** Health-check period (default 5000 ms); 0 turns periodic checks off. */
@@ -108,6 +110,7 @@ interface Member {
 export function trainerPool(options: PoolOptions): TrainerPool {
   const targets = parseTrainerTargets(options.targets);
   const makeChannel: TrainerChannelFactory = options.channel ?? ((address) => createChannel(address));
+  const clients = options.clientFactory ?? createClientFactory();
   const members: Member[] = [];
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const backoffMs = options.retryBackoffMs ?? 200;
@@ -161,8 +164,8 @@ export function trainerPool(options: PoolOptions): TrainerPool {
       const m: Member = {
         address: e.address,
         channel,
-        trainer: createClient(TrainerDefinition, channel),
-        health: createClient(HealthDefinition, channel),
+        trainer: clients.create(TrainerDefinition, channel),
+        health: createClient(HealthDefinition, channel), // health needs no token
         healthy: true, // optimistic until a check or a call says otherwise
         busy: 0,
         slots: options.slots ?? 1,

@@ -6,13 +6,14 @@ import { resolveConfig, SERVICE_NAMES, type ServiceName } from '../../../service
 import type { BackendName } from '../../../services/compute/types.ts';
 import type { LogLevel } from '../../../services/common/log.ts';
 import { CliError } from '../errors.ts';
+import { addServingSecurityOptions, securityOf } from '../security.ts';
 
 export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Options shared by `serve` and `start`. */
 export function addServerOptions(command: Command): Command {
-  return command
+  command
     .option('--host <host>', 'interface to bind (0.0.0.0 for all)', '127.0.0.1')
     .option('--data-dir <dir>', 'data directory (default: env TGSAGE_DATA_DIR, else ./data)')
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
@@ -24,6 +25,7 @@ export function addServerOptions(command: Command): Command {
     .option('--max-queue <n>', 'trainer: requests that may wait while one trains (0 = RESOURCE_EXHAUSTED when busy)', parseCount, 8)
     .option('--concurrency <n>', 'trainer: trainings at once', parseCount, 1)
     .option('--no-default-teacher', 'teacher cache: do not install the shipped teacher as `default` on start');
+  return addServingSecurityOptions(command, parsePort);
 }
 
 export function parseCount(value: string): number {
@@ -83,6 +85,7 @@ export function serveCommand(): Command {
       scorerAddress: globals['scorer'],
       trainerAddress: o.trainers ?? globals['trainer'],
       trainerResolveIntervalMs: o.resolveInterval * 1000,
+      security: securityOf(globals),
       compute: { backend: o.backend },
       logLevel: o.logLevel,
       installDefaultTeacher: o.defaultTeacher,
