@@ -23,15 +23,18 @@ export function makeCa(dir: string, name: string): Pem {
   return { cert, key };
 }
 
-/** A leaf certificate signed by `ca`, for 127.0.0.1, localhost and `names`, usable by servers and clients. */
-export function makeLeaf(dir: string, name: string, ca: Pem, names: string[] = []): Pem {
+/**
+ * A leaf certificate signed by `ca`, usable by servers and clients, for `names` and (unless `loopback` is false)
+ * 127.0.0.1 and localhost.
+ */
+export function makeLeaf(dir: string, name: string, ca: Pem, names: string[] = [], loopback = true): Pem {
   const cert = join(dir, `${name}.pem`);
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const ext = join(dir, `${name}.ext`);
   writeFileSync(
     ext,
-    `subjectAltName=IP:127.0.0.1,DNS:localhost${names.map((n) => `,DNS:${n}`).join('')}\n` +
+    `subjectAltName=${[...(loopback ? ['IP:127.0.0.1', 'DNS:localhost'] : []), ...names.map((n) => `DNS:${n}`)].join(',')}\n` +
       'extendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n',
   );
   openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
