@@ -4,6 +4,8 @@
 // on DeleteTeacher / CreateTeacher: PERMISSION_DENIED; health without token, also on the plaintext health port; a
 // rotated server certificate and a changed token table taken up without restart.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +24,9 @@ import { parseClientToken, parseTokenTable, roleOf } from '../../services/common
 import { resolveConfig } from '../../services/config.ts';
 import { runServices, type RunningServices } from '../../services/registry.ts';
 import { makeCa, makeLeaf, type Pem } from '../support/certs.ts';
+import { runCli } from '../support/cli.ts';
 
+const execFileAsync = promisify(execFile);
 const READ = 'r-0123456789abcdef0123';
 const WRITE = 'w-0123456789abcdef0123';
 
@@ -183,6 +187,42 @@ describe('TLS and tokens on a real server', () => {
     } finally {
       channel.close();
     }
+  });
+
+  it('the Python client speaks mutual TLS with tokens from the TGSAGE_* variables', async () => {
+    const script = [
+      'import grpc, sys',
+      'from tgsage_client import TeacherCacheClient',
+      'def code(f):',
+      '    try:',
+      '        f(); return "OK"',
+      '    except grpc.RpcError as e:',
+      '        return e.code().name',
+      'with TeacherCacheClient() as c:',
+      '    print(code(c.list), code(lambda: c.delete("nope")))',
+    ].join('\n');
+    // asynchronously: the server answering it runs in this process
+    const py = async (env: Record<string, string>): Promise<string> =>
+      (await execFileAsync('/usr/bin/python3', ['-c', script], {
+        cwd: 'clients/python',
+        env: { PATH: process.env['PATH'] ?? '', PYTHONDONTWRITEBYTECODE: '1', TGSAGE_TEACHER_CACHE_ADDR: address, ...env },
+        encoding: 'utf8',
+      })).stdout.trim();
+    const tlsEnv = { TGSAGE_TLS_CA: ca.cert, TGSAGE_TLS_CERT: client.cert, TGSAGE_TLS_KEY: client.key };
+    assert.equal(await py({ ...tlsEnv, TGSAGE_TOKEN_FILE: tokenFile('read', READ) }), 'OK PERMISSION_DENIED');
+    assert.equal(await py({ ...tlsEnv, TGSAGE_TOKEN_FILE: tokenFile('write', WRITE) }), 'OK NOT_FOUND');
+    assert.equal(await py(tlsEnv), 'UNAUTHENTICATED UNAUTHENTICATED');
+    assert.equal(await py({ TGSAGE_TLS_CA: ca.cert, TGSAGE_TOKEN_FILE: tokenFile('write', WRITE) }), 'UNAVAILABLE UNAVAILABLE');
+  });
+
+  it('the CLI takes the TLS files and the token from flags and from TGSAGE_* variables', async () => {
+    const flags = ['--teacher-cache', address, '--tls-ca', ca.cert, '--tls-cert', client.cert, '--tls-key', client.key];
+    const denied = await runCli([...flags, '--token-file', tokenFile('read', READ), 'teacher', 'delete', 'nope']);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /PERMISSION_DENIED/);
+    const env = { TGSAGE_TEACHER_CACHE_ADDR: address, TGSAGE_TLS_CA: ca.cert, TGSAGE_TLS_CERT: client.cert, TGSAGE_TLS_KEY: client.key };
+    const deleted = await runCli(['teacher', 'delete', 'nope'], { env: { ...env, TGSAGE_TOKEN_FILE: tokenFile('write', WRITE) } });
+    assert.match(deleted.stderr, /NOT_FOUND/, 'a write token gets through to the service');
   });
 
   it('picks up a rotated certificate and a changed token table without restart', async () => {
