@@ -141,6 +141,7 @@ export function trainerPool(options: PoolOptions): TrainerPool {
   timer?.unref();
 
   let closed = false;
+  let empty = false;
   const retire = (m: Member): void => {
     const i = members.indexOf(m);
     if (i >= 0) members.splice(i, 1);
@@ -176,7 +177,8 @@ export function trainerPool(options: PoolOptions): TrainerPool {
       options.log?.('info', 'trainer joined the pool', { trainer: m.address });
       if (interval > 0) void check(m);
     }
-    if (members.length === 0) options.log?.('warn', 'no trainers: trials wait until one appears', { targets: options.targets });
+    if (members.length === 0 && !empty) options.log?.('warn', 'no trainers: trials wait until one appears', { targets: options.targets });
+    empty = members.length === 0;
     notify();
   };
   const discovery = discoverTrainers({
