@@ -28,7 +28,9 @@ BASE_TAR=$CACHE/base-$KEY.tar
 BASE_IMAGE=localhost/tgsage-base:$KEY
 IMAGE=localhost/tgsage:container-test
 PODMAN=(podman --runtime runc)
-LIMITS=(--ulimit nofile=65536:65536 --ulimit nproc=65536:65536)
+# rootful podman asks for limits above what this machine allows unless told (runc: "error setting rlimits"): open
+# files as this shell has them, and a process cap far above what Node's threads need
+LIMITS=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit nproc=4096:4096)
 WORK=$(mktemp -d /tmp/tgsage-container.XXXXXX)
 POD=tgsage-ct-$$
 
@@ -51,7 +53,8 @@ if ! podman image exists "$BASE_IMAGE"; then
   podman import --change 'CMD ["/bin/bash"]' "$BASE_TAR" "$BASE_IMAGE" >/dev/null
 fi
 
-# 2. the image, from this checkout (tracked and not-ignored files) plus its built node_modules and native addons
+# 2. the image, from this checkout (TGSAGE_CONTAINER_SKIP_BUILD=1 reuses the last one: for work on steps 3-4) (tracked and not-ignored files) plus its built node_modules and native addons
+if [[ "${TGSAGE_CONTAINER_SKIP_BUILD:-}" != 1 ]] || ! podman image exists "$IMAGE"; then
 say "staging the build context"
 mkdir -p "$WORK/context"
 git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$WORK/context" 2>/dev/null || true
@@ -61,15 +64,17 @@ for built in node_modules native/build; do
   cp -a "$(readlink -f "$built")" "$WORK/context/$built"
 done
 (cd "$WORK/context" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null)
-: >"$WORK/empty-ignore"
+# .dockerignore leaves node_modules and native/build out; here they are the point
+rm -f "$WORK/context/.dockerignore" "$WORK/context/.containerignore"
 say "building $IMAGE (podman build --format docker)"
-"${PODMAN[@]}" build --format docker --network host --ignorefile "$WORK/empty-ignore" "${LIMITS[@]}" \
+"${PODMAN[@]}" build --format docker --network host "${LIMITS[@]}" \
   --build-arg BUILD_BASE="$BASE_IMAGE" --build-arg RUNTIME_BASE="$BASE_IMAGE" --build-arg PREBUILT=1 \
   -t "$IMAGE" "$WORK/context" >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log" >&2; exit 1; }
 [[ "$(podman image inspect --format '{{.Config.User}}' "$IMAGE")" == "1000:1000" ]] || { echo "image does not run as 1000:1000" >&2; exit 1; }
 podman image inspect --format '{{json .Config.Healthcheck}}' "$IMAGE" | grep -q healthcheck.mjs \
   || { echo "the image lost its HEALTHCHECK" >&2; exit 1; }
-say "image built: $(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
+fi
+say "image: $(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
 
 # 3. the pod: four services on free loopback ports, each with a plaintext health port
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -78,13 +83,14 @@ for s in teacher-cache scorer trainer search-controller; do PORT[$s]=$(free_port
 ADDR=(--teacher-cache "127.0.0.1:${PORT[teacher-cache]}" --scorer "127.0.0.1:${PORT[scorer]}"
       --trainer "127.0.0.1:${PORT[trainer]}" --controller "127.0.0.1:${PORT[search-controller]}")
 mkdir -p "$WORK/data" && chown 1000:1000 "$WORK/data"
-"${PODMAN[@]}" pod create --name "$POD" --network host >/dev/null
+# no infra container (it would need catatonit): with the host network there is no namespace for it to hold
+"${PODMAN[@]}" pod create --name "$POD" --infra=false >/dev/null
 for s in teacher-cache scorer trainer search-controller; do
-  "${PODMAN[@]}" run -d --pod "$POD" --name "$POD-$s" "${LIMITS[@]}" \
+  "${PODMAN[@]}" run -d --pod "$POD" --name "$POD-$s" --network host "${LIMITS[@]}" \
     --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
     -v "$WORK/data:/data" -e TGSAGE_HEALTH_ADDRS="127.0.0.1:${HEALTH[$s]}" \
     "$IMAGE" "${ADDR[@]}" serve "$s" --host 127.0.0.1 --port "${PORT[$s]}" --health-port "${HEALTH[$s]}" \
-    --log-level warn >/dev/null
+    --log-level warn >/dev/null 2>>"$WORK/podman.log"  # (podman's complaints about systemd health timers)
 done
 say "pod $POD started; waiting for every HEALTHCHECK to pass"
 for s in teacher-cache scorer trainer search-controller; do
@@ -114,5 +120,9 @@ node -e '
   if (r.state !== "finished" || r.completedTrials !== 4) { console.error(JSON.stringify(r)); process.exit(1); }
   console.error(`study ${r.study}: ${r.completedTrials} trials completed, best ${r.bestTrialId}`);
 ' "$WORK/search.json"
+for s in teacher-cache scorer trainer search-controller; do
+  peak=$("${PODMAN[@]}" exec "$POD-$s" cat /sys/fs/cgroup/memory.peak 2>/dev/null || echo 0)
+  say "$s: peak memory $((peak / 1048576)) MiB"
+done
 say "container test: ok"
 echo "container test: ok"
