@@ -56,6 +56,6 @@ VOLUME ["/data"]
 EXPOSE 50051 50052 50053 50054
 # Checks every default port that answers (set TGSAGE_HEALTH_ADDRS when a service runs on another port, e.g. its
 # plaintext --health-port under TLS).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["node", "/app/bin/healthcheck.mjs"]
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["node", "/app/bin/healthcheck.mjs"]
 ENTRYPOINT ["node", "/app/bin/tgsage.mjs"]
 CMD ["start", "--host", "0.0.0.0"]

@@ -86,7 +86,8 @@ mkdir -p "$WORK/data" && chown 1000:1000 "$WORK/data"
 # no infra container (it would need catatonit): with the host network there is no namespace for it to hold
 "${PODMAN[@]}" pod create --name "$POD" --infra=false >/dev/null
 for s in teacher-cache scorer trainer search-controller; do
-  "${PODMAN[@]}" run -d --pod "$POD" --name "$POD-$s" --network host "${LIMITS[@]}" \
+  # the image's HEALTHCHECK, with more time than its 10 s: Node's start-up alone can take that on a busy CI machine
+  "${PODMAN[@]}" run -d --pod "$POD" --name "$POD-$s" --network host "${LIMITS[@]}" --health-timeout 60s \
     --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
     -v "$WORK/data:/data" -e TGSAGE_HEALTH_ADDRS="127.0.0.1:${HEALTH[$s]}" \
     "$IMAGE" "${ADDR[@]}" serve "$s" --host 127.0.0.1 --port "${PORT[$s]}" --health-port "${HEALTH[$s]}" \
