@@ -86,18 +86,21 @@ mkdir -p "$WORK/data" && chown 1000:1000 "$WORK/data"
 # no infra container (it would need catatonit): with the host network there is no namespace for it to hold
 "${PODMAN[@]}" pod create --name "$POD" --infra=false >/dev/null
 for s in teacher-cache scorer trainer search-controller; do
-  # the image's HEALTHCHECK, with more time than its 10 s: Node's start-up alone can take that on a busy CI machine
-  "${PODMAN[@]}" run -d --pod "$POD" --name "$POD-$s" --network host "${LIMITS[@]}" --health-timeout 60s \
+  "${PODMAN[@]}" run -d --pod "$POD" --name "$POD-$s" --network host "${LIMITS[@]}" \
     --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
     -v "$WORK/data:/data" -e TGSAGE_HEALTH_ADDRS="127.0.0.1:${HEALTH[$s]}" \
     "$IMAGE" "${ADDR[@]}" serve "$s" --host 127.0.0.1 --port "${PORT[$s]}" --health-port "${HEALTH[$s]}" \
     --log-level warn >/dev/null 2>>"$WORK/podman.log"  # (podman's complaints about systemd health timers)
 done
-say "pod $POD started; waiting for every HEALTHCHECK to pass"
+# The image's HEALTHCHECK command, run in each container through exec: `podman healthcheck run` would hold it to the
+# image's 10 s timeout (podman 4.3 ignores --health-timeout), which Node's start-up alone can take on a busy machine.
+HEALTH_CMD=$(podman image inspect --format '{{range .Config.Healthcheck.Test}}{{.}} {{end}}' "$IMAGE" | sed 's/^CMD //')
+say "pod $POD started; waiting for every service's health check ($HEALTH_CMD) to pass"
 for s in teacher-cache scorer trainer search-controller; do
   for i in $(seq 1 120); do
-    if "${PODMAN[@]}" healthcheck run "$POD-$s" >/dev/null 2>&1; then break; fi
-    if [[ $i == 120 ]]; then echo "$s never became healthy" >&2; "${PODMAN[@]}" logs "$POD-$s" 2>&1 | tail -20 >&2; exit 1; fi
+    # shellcheck disable=SC2086
+    if "${PODMAN[@]}" exec "$POD-$s" $HEALTH_CMD >/dev/null 2>&1; then break; fi
+    if [[ $i == 120 ]]; then echo "$s never passed its health check" >&2; "${PODMAN[@]}" logs "$POD-$s" 2>&1 | tail -20 >&2; exit 1; fi
     sleep 1
   done
 done
