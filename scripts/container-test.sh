@@ -124,9 +124,11 @@ node -e '
   if (r.state !== "finished" || r.completedTrials !== 4) { console.error(JSON.stringify(r)); process.exit(1); }
   console.error(`study ${r.study}: ${r.completedTrials} trials completed, best ${r.bestTrialId}`);
 ' "$WORK/search.json"
+# sizing figures: each service's peak memory over the search (cgroup v2 memory.peak, or v1 max_usage_in_bytes)
 for s in teacher-cache scorer trainer search-controller; do
-  peak=$("${PODMAN[@]}" exec "$POD-$s" cat /sys/fs/cgroup/memory.peak 2>/dev/null || echo 0)
-  say "$s: peak memory $((peak / 1048576)) MiB"
+  peak=$("${PODMAN[@]}" exec "$POD-$s" sh -c 'cat /sys/fs/cgroup/memory.peak 2>/dev/null ||
+    cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null' || true)
+  if [[ "$peak" =~ ^[0-9]+$ ]]; then say "$s: peak memory $((peak / 1048576)) MiB"; else say "$s: peak memory not available here"; fi
 done
 say "container test: ok"
 echo "container test: ok"
