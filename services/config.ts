@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { BackendName } from './compute/types.ts';
 import type { LogLevel } from './common/log.ts';
+import { securityFromEnv, type Security } from './common/security.ts';
 
 export type ServiceName = 'teacher-cache' | 'scorer' | 'trainer' | 'search-controller';
 
@@ -54,6 +55,8 @@ export interface TgsageConfig {
   /** Where the controller finds the scorer and the trainer. */
   scorerAddress: string;
   trainerAddress: string;
+  /** Controller: how often DNS trainer targets (`dns:///name:port`) are resolved again. */
+  trainerResolveIntervalMs: number;
   limits: Limits;
   /** Bytes of prepared teacher RDMs the scorer keeps in memory. */
   teacherRdmCacheBytes: number;
@@ -75,6 +78,8 @@ export interface TgsageConfig {
   maxCheckpointStoreBytes: number;
   /** Keepalive, streams per connection, idle client streams. */
   transport: TransportConfig;
+  /** TLS, tokens and the health port, for the servers and for the calls services make to each other. */
+  security: Security;
 }
 
 export interface TrainerConfig {
@@ -108,6 +113,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     teacherCacheAddress: `${host}:${DEFAULT_PORTS['teacher-cache']}`,
     scorerAddress: `${host}:${DEFAULT_PORTS.scorer}`,
     trainerAddress: `${host}:${DEFAULT_PORTS.trainer}`,
+    trainerResolveIntervalMs: 5000,
     limits: {
       maxStimuli: 10_000,
       maxFeaturesPerLayer: 1 << 20,
@@ -126,6 +132,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     trainer: { backend: 'wasm', concurrency: 1, maxQueue: 8, maxCheckpointBytes: 64 * 1024 ** 2 },
     maxCheckpointStoreBytes: 1024 ** 3,
     transport: { keepaliveTimeMs: 60_000, keepaliveTimeoutMs: 20_000, maxConcurrentStreams: 100, streamIdleTimeoutMs: 120_000 },
+    security: securityFromEnv(env),
   };
 }
 

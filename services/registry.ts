@@ -119,6 +119,7 @@ export async function runServices(
         drainTimeoutMs: config.drainTimeoutMs,
         shutdownController,
         transport: config.transport,
+        security: { ...config.security, healthPort: config.security.healthPort ? config.security.healthPort + running.length : config.security.healthPort },
       });
       const port = await server.listen(config.host, options.port ?? config.ports[name]);
       const address = `${config.host}:${port}`;

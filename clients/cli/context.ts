@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { createTgsageClients, type ServiceKey, type TgsageClients } from '../ts/index.ts';
 import { ADDRESS_OPTIONS, type ServiceName } from './addresses.ts';
 import { CliError } from './errors.ts';
+import { securityOf } from './security.ts';
+import type { Security } from '../../services/common/security.ts';
 
 export interface CallOptions {
   deadline?: number;
@@ -21,6 +23,8 @@ export interface CliContext {
    * deadline if one was given (streams have none by default). Unary calls get 30 s, or --timeout, from the clients.
    */
   readonly callOptions: () => CallOptions;
+  /** TLS files and token (global flags / TGSAGE_* variables), and the serving ones of `serve` / `start`. */
+  readonly security: Security;
   /** Typed clients for the configured addresses (clients/ts). */
   readonly clients: TgsageClients;
   /** Aborted on SIGINT; pass it to long calls. */
@@ -44,7 +48,9 @@ export function cliContext(command: Command, signal: AbortSignal = new AbortCont
   const timeoutMs = seconds === undefined || seconds === 0 ? undefined : seconds * 1000;
   const address = (service: ServiceName): string => String(opts[camel(ADDRESS_OPTIONS[service].flag)]);
   let clients: TgsageClients | undefined;
+  const security = securityOf(opts);
   return {
+    security,
     json: opts['json'] === true,
     address,
     timeoutMs,
@@ -57,7 +63,7 @@ export function cliContext(command: Command, signal: AbortSignal = new AbortCont
           trainer: address('trainer'),
           controller: address('search-controller'),
         },
-        { deadlineMs: seconds === undefined ? 30_000 : (timeoutMs ?? 0) },
+        { deadlineMs: seconds === undefined ? 30_000 : (timeoutMs ?? 0), security },
       );
       return clients;
     },

@@ -17,6 +17,7 @@ import { trainCommand } from './commands/train.ts';
 import { dataCommand } from './commands/data.ts';
 import { experimentCommand } from './commands/experiment.ts';
 import { describeError } from './errors.ts';
+import { addSecurityOptions } from './security.ts';
 
 export function buildProgram(): Command {
   const program = new Command('tgsage')
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
       new Option(`--${flag} <host:port>`, `${service} address`).env(env).default(defaultAddress(service)),
     );
   }
+  addSecurityOptions(program);
   program.addCommand(serveCommand());
   program.addCommand(startCommand());
   program.addCommand(teacherCommand());

@@ -1,6 +1,6 @@
 // Typed clients for every tgsage service. Unary calls get a default deadline; retries happen only on methods the
 // proto marks idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT (the retry middleware reads the generated options).
-import { createChannel, createClientFactory, type Channel, type Client } from 'nice-grpc';
+import type { Channel, Client } from 'nice-grpc';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { HealthDefinition } from 'nice-grpc-server-health';
@@ -11,6 +11,7 @@ import { TeacherCacheDefinition, type TeacherCacheClient } from '../../gen/tgsag
 import { TrainerDefinition, type TrainerClient } from '../../gen/tgsage/v1/trainer.ts';
 import { withFastCodecs } from '../../services/common/fast-codec.ts';
 import { HTTP2_WINDOW_BYTES } from '../../services/common/http2-window.ts';
+import { dial, securedClientFactory, type Security } from '../../services/common/security.ts';
 
 export interface TgsageAddresses {
   teacherCache?: string;
@@ -31,6 +32,8 @@ export interface ClientOptions {
   deadlineMs?: number;
   /** Attempts for idempotent unary calls (default 3; back-off from 100 ms, exponential with jitter). */
   retryMaxAttempts?: number;
+  /** TLS files (`tls.ca` to check the servers; `tls.cert`/`tls.key` for mutual TLS) and `tokenFile` (default: none). */
+  security?: Security;
 }
 
 type RetryCallOptions = { retryMaxAttempts?: number; retryBaseDelayMs?: number; deadline?: Date | number };
@@ -82,17 +85,19 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
   const deadlineMs = options.deadlineMs ?? 30_000;
   const attempts = options.retryMaxAttempts ?? 3;
   // Retry first, then deadline: a retry waiting in back-off is cut short by the deadline.
-  const factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware);
+  const factory = securedClientFactory(options.security).use(retryMiddleware).use(deadlineMiddleware);
   const channels = new Map<string, Channel>();
   const channel = (address: string) => {
     let c = channels.get(address);
     if (!c) {
-      c = createChannel(address, undefined, {
-        'grpc.max_receive_message_length': 8 * 1024 * 1024,
-        'grpc.max_send_message_length': 8 * 1024 * 1024,
-        // downloads (RDMs, Grams, results) stream in without 64 KiB flow-control stalls; uploads are governed by the
-        // server's window (services/common/http2-window.ts)
-        'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES,
+      c = dial(address, options.security, {
+        options: {
+          'grpc.max_receive_message_length': 8 * 1024 * 1024,
+          'grpc.max_send_message_length': 8 * 1024 * 1024,
+          // downloads (RDMs, Grams, results) stream in without 64 KiB flow-control stalls; uploads are governed by
+          // the server's window (services/common/http2-window.ts)
+          'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES,
+        },
       });
       channels.set(address, c);
     }

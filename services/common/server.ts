@@ -1,6 +1,7 @@
 // Builds a tgsage gRPC server (no listening): the given services plus gRPC health, server reflection and
-// tgsage.v1.Info, behind the middleware chain metrics -> call log -> terminator -> errors. `listen` binds it,
-// `shutdown` drains it, `signalHandlers` wires SIGTERM / SIGINT.
+// tgsage.v1.Info, behind the middleware chain metrics -> call log -> [token check] -> terminator -> errors. `listen`
+// binds it (TLS when configured, and a plaintext health-only port when asked), `shutdown` drains it,
+// `signalHandlers` wires SIGTERM / SIGINT.
 import { readFileSync } from 'node:fs';
 import { createServer, type CompatServiceDefinition, type ServiceImplementation } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
@@ -15,7 +16,9 @@ import { withLargeHttp2Windows } from './http2-window.ts';
 import { defaultConfig, type TransportConfig } from '../config.ts';
 import type { Logger } from './log.ts';
 import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMetrics } from './metrics.ts';
+import { checkServerSecurity, exposureWarning, serverAuth, type Security } from './security.ts';
 import { terminatorMiddleware } from './terminator.ts';
+import { serverCredentials } from './tls.ts';
 
 /** A service definition with its implementation. Make one with `serviceEntry` so the pair is type-checked. */
 export interface ServiceEntry {
@@ -57,6 +60,8 @@ export interface BuildServerOptions {
   defaultMetrics?: boolean;
   /** Keepalive, streams per connection, idle client streams (defaults: services/config.ts). */
   transport?: Partial<TransportConfig>;
+  /** TLS, token table and health port (default: none of them — plaintext, no tokens). */
+  security?: Security;
 }
 
 export interface TgsageServer {
@@ -71,6 +76,8 @@ export interface TgsageServer {
   listen(host: string, port: number): Promise<number>;
   /** Port of the /metrics endpoint, if one runs. */
   metricsPort(): number | undefined;
+  /** Port of the plaintext health-only endpoint, if one runs. */
+  healthPort(): number | undefined;
   /** Graceful: health NOT_SERVING, stop accepting, drain in-flight calls up to the timeout, then cancel them. */
   shutdown(options?: { timeoutMs?: number }): Promise<void>;
   /** SIGTERM / SIGINT -> shutdown, then process exit. Returns a function that removes the handlers. */
@@ -129,17 +136,24 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
 
   const descriptorSet = options.descriptorSet ?? defaultDescriptorSet();
   const transport = { ...defaultConfig().transport, ...options.transport };
-  const server = createServer({
+  checkServerSecurity(options.security);
+  const auth = serverAuth(options.security, (message) => logger.warn(message));
+  const logged = createServer({
     'grpc.max_receive_message_length': 4 * 1024 * 1024 + 1024,
     'grpc.keepalive_time_ms': transport.keepaliveTimeMs,
     'grpc.keepalive_timeout_ms': transport.keepaliveTimeoutMs,
     'grpc.max_concurrent_streams': transport.maxConcurrentStreams,
   })
     .use(metrics.middleware)
-    .use(callLogMiddleware(logger))
+    .use(callLogMiddleware(logger));
+  const server = (auth ? logged.use(auth) : logged)
     .use(terminatorMiddleware(shutdownController.signal))
     .use(errorMiddleware(logger))
     .use(inputGuardMiddleware(requestSchemas(descriptorSet), { streamIdleTimeoutMs: transport.streamIdleTimeoutMs }));
+  // probes: grpc.health.v1 alone, plaintext, no tokens (kubelet's gRPC probes speak no TLS)
+  const healthServer = options.security?.healthPort !== undefined ? createServer() : undefined;
+  healthServer?.add(HealthDefinition, HealthServiceImpl(health));
+  let boundHealthPort: number | undefined;
   for (const s of options.services) {
     const definition = 'methods' in s.definition ? withFastCodecs(s.definition as never) : s.definition;
     server.add(withSafeDecoding(definition), s.implementation);
@@ -170,6 +184,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
       const outcome = await Promise.race([server.shutdown().then(() => 'drained' as const), timedOut]);
+      healthServer?.forceShutdown();
       clearTimeout(timer);
       if (outcome === 'timeout') {
         logger.warn('drain timed out; cancelling in-flight calls', { drainTimeoutMs: timeoutMs });
@@ -188,7 +203,11 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     metrics,
     shutdownSignal: shutdownController.signal,
     async listen(host, port) {
-      const bound = await withLargeHttp2Windows(() => server.listen(hostPort(host, port)));
+      const credentials = serverCredentials(options.security?.tls);
+      const bound = await withLargeHttp2Windows(() => server.listen(hostPort(host, port), credentials));
+      if (healthServer) boundHealthPort = await healthServer.listen(hostPort(host, options.security!.healthPort!));
+      const warning = exposureWarning(host, options.security);
+      if (warning) logger.warn(warning);
       listening = true;
       setAll('healthy');
       if (options.metricsPort) {
@@ -197,6 +216,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
       return bound;
     },
     metricsPort: () => endpoint?.port,
+    healthPort: () => boundHealthPort,
     shutdown(opts) {
       shuttingDown ??= drain(opts?.timeoutMs ?? drainTimeoutMs);
       return shuttingDown;

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { ClientError, createChannel, createClient, Status } from 'nice-grpc';
+import { ClientError, Status } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { SearchControllerDefinition } from '../../gen/tgsage/v1/search_controller.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
@@ -19,6 +19,7 @@ import {
   UnavailableError,
 } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import { dial, securedClientFactory, type Security } from '../common/security.ts';
 import { buildServer, serviceEntry, type TgsageServer } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { createController, type Controller, type ScoreActivationsFn } from './controller.ts';
@@ -32,7 +33,7 @@ import { memoryStorage, type StudyStorage } from './storage.ts';
 import { strategyProposers } from './strategy-proposer.ts';
 
 export interface ControllerOptions {
-  /** Trainer addresses, or one dns:/// name. */
+  /** Trainer targets: host:port, and/or dns:///name:port (resolved by the pool). */
   trainers: readonly string[];
   scorer: string;
   teacherCache: string;
@@ -42,6 +43,8 @@ export interface ControllerOptions {
   /** Successive-halving checkpoints: largest one, and all at once (defaults 64 MiB and 1 GiB). */
   checkpointLimits?: Partial<CheckpointStoreLimits>;
   proposers?: ProposerFactory;
+  /** TLS and the token for calls to the trainers, the scorer and the teacher cache (default: plaintext, no token). */
+  security?: Security;
   logger: Logger;
 }
 
@@ -77,14 +80,21 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
   const logger = o.logger;
   const log: Log = (level, msg, fields) => logger[level](msg, fields);
   const storage = o.dataDir ? sqliteStorage(join(o.dataDir, 'controller.sqlite')) : memoryStorage();
-  const pool = trainerPool({ targets: o.trainers, ...o.pool });
+  const clients = securedClientFactory(o.security);
+  const pool = trainerPool({
+    targets: o.trainers,
+    log: (level, msg, fields) => logger[level](msg, fields),
+    channel: (address, serverName) => dial(address, o.security, { serverName }),
+    clientFactory: clients,
+    ...o.pool,
+  });
   const checkpoints = o.dataDir
     ? fileCheckpointStore(join(o.dataDir, 'checkpoints'), o.checkpointLimits)
     : memoryCheckpointStore(o.checkpointLimits);
-  const scorerChannel = createChannel(o.scorer);
-  const cacheChannel = createChannel(o.teacherCache);
-  const scorer = createClient(ScorerDefinition, scorerChannel);
-  const cache = createClient(TeacherCacheDefinition, cacheChannel);
+  const scorerChannel = dial(o.scorer, o.security);
+  const cacheChannel = dial(o.teacherCache, o.security);
+  const scorer = clients.create(ScorerDefinition, scorerChannel);
+  const cache = clients.create(TeacherCacheDefinition, cacheChannel);
 
   const checkTeacher = async (id: string, signal?: AbortSignal): Promise<{ numStimuli: number }> => {
     try {
@@ -143,6 +153,8 @@ export async function searchControllerFactory(deps: ServiceDeps): Promise<Servic
     teacherCache: deps.config.teacherCacheAddress,
     dataDir: deps.config.dataDir,
     checkpointLimits: { maxBytes: deps.config.trainer.maxCheckpointBytes, maxTotalBytes: deps.config.maxCheckpointStoreBytes },
+    pool: { resolveIntervalMs: deps.config.trainerResolveIntervalMs },
+    security: deps.config.security,
     logger: deps.logger,
   });
   // runners start on the next tick: the server is listening by then, and they need nothing from it
@@ -158,10 +170,10 @@ export interface RunningController extends ControllerModule {
 
 /** Builds, listens (127.0.0.1 by default) and resumes studies. `close` shuts the server down, then the module. */
 export async function startSearchController(
-  o: ControllerOptions & { host?: string; port?: number },
+  o: ControllerOptions & { host?: string; port?: number; serverSecurity?: Security },
 ): Promise<RunningController> {
   const m = await createSearchControllerModule(o);
-  const server = buildServer({ name: 'search-controller', services: m.services, logger: o.logger, defaultMetrics: false });
+  const server = buildServer({ name: 'search-controller', services: m.services, logger: o.logger, defaultMetrics: false, security: o.serverSecurity });
   const port = await server.listen(o.host ?? '127.0.0.1', o.port ?? 50054);
   await m.resume();
   let closing: Promise<void> | undefined;

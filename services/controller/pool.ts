@@ -1,9 +1,10 @@
 // Trainer pool: trains a candidate on one of several trainers, retrying on another healthy trainer when one fails
 // (UNAVAILABLE, DEADLINE_EXCEEDED, a broken stream, a trainer gone silent), up to `maxAttempts`; then the trial fails
-// with the reason. Trainers are a list of addresses (one slot each by default: a trainer trains one candidate at a
-// time), or one `dns:///host:port` name balanced by grpc-js round_robin over every address it resolves to. Each
-// trainer is health-checked (grpc.health.v1) periodically. Every wait is abortable.
-import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
+// with the reason. The trainers come from discovery.ts: fixed `host:port` entries, and `dns:///host:port` names the
+// controller resolves itself, again every few seconds — one member per address, each with its own slots (one by
+// default: a trainer trains one candidate at a time), health checks (grpc.health.v1) and failure count. A member
+// whose address disappears takes no new trial, finishes the ones it has, and leaves. Every wait is abortable.
+import { ClientError, createChannel, createClient, createClientFactory, Status, type Channel, type ClientFactory } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import {
   type CurvePoint,
@@ -14,6 +15,7 @@ import {
   type TrainingResult,
 } from '../../gen/tgsage/v1/trainer.ts';
 import { checkpointChunks } from '../trainer/checkpoint-format.ts';
+import { discoverTrainers, parseTrainerTargets, type ResolveFn, type TrainerEndpoint } from './discovery.ts';
 
 /** A trial failed on every attempt (or with an error that retrying cannot fix). */
 export class TrialFailedError extends Error {
@@ -51,19 +53,38 @@ export interface TrainerStatus {
   healthy: boolean;
   busy: number;
   slots: number;
+  /** Failed attempts on this trainer since its last success. */
+  failures: number;
+  /** Gone from discovery: takes no new trial, leaves when its trials end. */
+  leaving: boolean;
 }
 
 export interface TrainerPool {
   train(request: TrainCandidateRequest, options: TrainOptions): Promise<TrainOutcome>;
   status(): TrainerStatus[];
+  /** Re-resolves the DNS targets now (the pool also does so every `resolveIntervalMs`). */
+  refresh(): Promise<void>;
   close(): void;
 }
 
+/** Makes the channel to one trainer (TLS and tokens live here); `serverName` is the name its certificate carries. */
+export type TrainerChannelFactory = (address: string, serverName?: string) => Channel;
+
 export interface PoolOptions {
-  /** Trainer addresses (host:port), or exactly one `dns:///host:port`. */
+  /** Trainer targets: `host:port` (one trainer each) and `dns:///host:port` (every address the name resolves to). */
   targets: readonly string[];
-  /** Concurrent trainings per address (default 1); for a DNS name, concurrent trainings in all (default 64). */
+  /** Concurrent trainings per trainer address (default 1). */
   slots?: number;
+  /** Resolves DNS targets (default: the system resolver). */
+  resolve?: ResolveFn;
+  /** Re-resolution period of DNS targets (default 5000 ms). */
+  resolveIntervalMs?: number;
+  /** Channel to one trainer (default: plaintext). */
+  channel?: TrainerChannelFactory;
+  /** Makes the trainer clients (default: plain; with a token middleware when the controller has a token). */
+  clientFactory?: ClientFactory;
+  /** Discovery and membership changes (default: silent). */
+  log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
   /** Health-check period (default 5000 ms); 0 turns periodic checks off. */
   healthIntervalMs?: number;
   /** A training that sends nothing for this long is abandoned and retried elsewhere (default 300000 ms). */
@@ -91,25 +112,15 @@ interface Member {
   healthy: boolean;
   busy: number;
   slots: number;
+  failures: number;
+  leaving: boolean;
 }
 
-const ROUND_ROBIN = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
-
 export function trainerPool(options: PoolOptions): TrainerPool {
-  if (options.targets.length === 0) throw new Error('trainer pool: no trainer addresses');
-  const dns = options.targets.length === 1 && options.targets[0]!.startsWith('dns:');
-  const members: Member[] = options.targets.map((address) => {
-    const channel = createChannel(address, undefined, dns ? { 'grpc.service_config': ROUND_ROBIN } : {});
-    return {
-      address,
-      channel,
-      trainer: createClient(TrainerDefinition, channel),
-      health: createClient(HealthDefinition, channel),
-      healthy: true, // optimistic until a check or a call says otherwise
-      busy: 0,
-      slots: options.slots ?? (dns ? 64 : 1),
-    };
-  });
+  const targets = parseTrainerTargets(options.targets);
+  const makeChannel: TrainerChannelFactory = options.channel ?? ((address) => createChannel(address));
+  const clients = options.clientFactory ?? createClientFactory();
+  const members: Member[] = [];
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const backoffMs = options.retryBackoffMs ?? 200;
   let waiters: Array<() => void> = [];
@@ -137,16 +148,71 @@ export function trainerPool(options: PoolOptions): TrainerPool {
   const interval = options.healthIntervalMs ?? 5000;
   const timer = interval > 0 ? setInterval(() => members.forEach((m) => void check(m)), interval) : undefined;
   timer?.unref();
-  if (interval > 0) members.forEach((m) => void check(m));
 
-  /** Takes a free slot: healthy and untried first, then healthy, then (if no trainer is healthy) any free one. */
+  let closed = false;
+  let empty = false;
+  const retire = (m: Member): void => {
+    const i = members.indexOf(m);
+    if (i >= 0) members.splice(i, 1);
+    m.channel.close();
+    options.log?.('info', 'trainer left the pool', { trainer: m.address });
+  };
+  /** Discovery's answer: new addresses join, missing ones leave once idle (at once if idle), returning ones stay. */
+  const setEndpoints = (endpoints: TrainerEndpoint[]): void => {
+    if (closed) return;
+    const wanted = new Map(endpoints.map((e) => [e.address, e]));
+    for (const m of [...members]) {
+      const stays = wanted.has(m.address);
+      if (stays === !m.leaving) continue;
+      m.leaving = !stays;
+      if (m.leaving && m.busy === 0) retire(m);
+      else options.log?.('info', stays ? 'trainer back in discovery' : 'trainer left discovery; finishing its trials', { trainer: m.address });
+    }
+    for (const e of endpoints) {
+      if (members.some((m) => m.address === e.address)) continue;
+      const channel = makeChannel(e.address, e.serverName);
+      const m: Member = {
+        address: e.address,
+        channel,
+        trainer: clients.create(TrainerDefinition, channel),
+        health: createClient(HealthDefinition, channel), // health needs no token
+        healthy: true, // optimistic until a check or a call says otherwise
+        busy: 0,
+        slots: options.slots ?? 1,
+        failures: 0,
+        leaving: false,
+      };
+      members.push(m);
+      options.log?.('info', 'trainer joined the pool', { trainer: m.address });
+      if (interval > 0) void check(m);
+    }
+    if (members.length === 0 && !empty) options.log?.('warn', 'no trainers: trials wait until one appears', { targets: options.targets });
+    empty = members.length === 0;
+    notify();
+  };
+  const discovery = discoverTrainers({
+    targets,
+    resolve: options.resolve,
+    intervalMs: options.resolveIntervalMs,
+    onEndpoints: setEndpoints,
+    onError: (message) => options.log?.('warn', message),
+  });
+
+  /**
+   * Takes a free slot of a member that is not leaving: a healthy one this trial has not tried (waiting for one while
+   * such a trainer exists but is busy), else a healthy tried one, else (no trainer healthy) any free one — untried
+   * first. Among equals, the fewest recent failures, then the least busy.
+   */
   async function acquire(tried: ReadonlySet<string>, signal: AbortSignal): Promise<Member> {
     for (;;) {
       signal.throwIfAborted();
-      const free = members.filter((m) => m.busy < m.slots);
-      const anyHealthy = members.some((m) => m.healthy);
+      if (closed) throw new Error('trainer pool closed');
+      const live = members.filter((m) => !m.leaving);
+      const free = live.filter((m) => m.busy < m.slots).sort((a, b) => a.failures - b.failures || a.busy - b.busy);
+      const anyHealthy = live.some((m) => m.healthy);
+      const untriedHealthy = live.some((m) => m.healthy && !tried.has(m.address));
       const pick = free.find((m) => m.healthy && !tried.has(m.address)) ??
-        free.find((m) => m.healthy) ??
+        (untriedHealthy ? undefined : free.find((m) => m.healthy)) ??
         (anyHealthy ? undefined : free.find((m) => !tried.has(m.address)) ?? free[0]);
       if (pick) {
         pick.busy++;
@@ -164,6 +230,7 @@ export function trainerPool(options: PoolOptions): TrainerPool {
   }
   const release = (m: Member): void => {
     m.busy--;
+    if (m.leaving && m.busy === 0) retire(m);
     notify();
   };
 
@@ -234,13 +301,15 @@ export function trainerPool(options: PoolOptions): TrainerPool {
         try {
           o.onStarted?.(m.address, n);
           const { result, checkpoint } = await attempt(m, request, o);
+          m.failures = 0;
           return { result, checkpoint, trainer: m.address, attempts: n };
         } catch (e) {
           o.signal.throwIfAborted();
           const code = e instanceof ClientError ? e.code : Status.UNKNOWN;
           last = `${m.address}: ${Status[code]}: ${e instanceof ClientError ? e.details : String(e)}`;
+          m.failures++;
           if (code === Status.UNAVAILABLE || code === Status.DEADLINE_EXCEEDED) {
-            if (!dns && m.healthy) {
+            if (m.healthy) {
               m.healthy = false;
               notify();
             }
@@ -252,8 +321,19 @@ export function trainerPool(options: PoolOptions): TrainerPool {
       }
       throw new TrialFailedError(`failed after ${o.maxAttempts} attempt(s); last: ${last}`, o.maxAttempts, lastTrainer);
     },
-    status: () => members.map((m) => ({ address: m.address, healthy: m.healthy, busy: m.busy, slots: m.slots })),
+    status: () =>
+      members.map((m) => ({
+        address: m.address,
+        healthy: m.healthy,
+        busy: m.busy,
+        slots: m.slots,
+        failures: m.failures,
+        leaving: m.leaving,
+      })),
+    refresh: () => discovery.refresh(),
     close() {
+      closed = true;
+      discovery.stop();
       clearInterval(timer);
       for (const m of members) m.channel.close();
       notify();

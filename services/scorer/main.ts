@@ -1,11 +1,11 @@
 // Wiring of the scorer: compute, a teacher source (the store of an in-process teacher cache if there is one,
 // otherwise the teacher-cache service at config.teacherCacheAddress) and a bounded cache of prepared teacher RDMs.
-import { createChannel, createClient } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { withFastCodecs } from '../common/fast-codec.ts';
 import { HTTP2_WINDOW_BYTES } from '../common/http2-window.ts';
 import { processMemoryBudget } from '../common/memory-budget.ts';
+import { dial, securedClientFactory } from '../common/security.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { sharedTeacherStore } from '../teacher-cache/main.ts';
@@ -21,11 +21,14 @@ export async function createScorerModule(deps: ServiceDeps): Promise<ServiceModu
   if (store) {
     teachers = localTeacherSource(store);
   } else {
-    const channel = createChannel(config.teacherCacheAddress, undefined, {
-      'grpc.max_receive_message_length': 8 * 1024 * 1024,
-      'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES, // RDMs stream in: see http2-window.ts
+    const channel = dial(config.teacherCacheAddress, config.security, {
+      options: {
+        'grpc.max_receive_message_length': 8 * 1024 * 1024,
+        'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES, // RDMs stream in: see http2-window.ts
+      },
     });
-    teachers = grpcTeacherSource(createClient(withFastCodecs(TeacherCacheDefinition), channel), config.teacherCacheAddress);
+    const client = securedClientFactory(config.security).create(withFastCodecs(TeacherCacheDefinition), channel);
+    teachers = grpcTeacherSource(client, config.teacherCacheAddress);
     close = async () => channel.close();
   }
   logger.info('scorer teacher source', { source: teachers.description, cacheBytes: config.teacherRdmCacheBytes });

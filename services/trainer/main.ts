@@ -1,10 +1,11 @@
 // Wiring of the trainer service: tfjs backend, datasets, model builder, the teacher cache and scorer clients, the
 // slots. `trainerModule` is the registry's factory; `createTrainerModule` lets tests inject any part.
-import { ClientError, createChannel, createClient, Status, type Channel, type Client } from 'nice-grpc';
+import { ClientError, Status, type Channel, type Client } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition } from '../../gen/tgsage/v1/trainer.ts';
 import { NotFoundError, UnavailableError } from '../common/errors.ts';
+import { dial, securedClientFactory } from '../common/security.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { initTrainingBackend } from './backend.ts';
@@ -39,13 +40,13 @@ export async function createTrainerModule(
   const { config, logger } = deps;
   const channels: Channel[] = [];
   const channel = (address: string) => {
-    const c = createChannel(address, undefined, {
-      'grpc.max_send_message_length': 8 * 1024 * 1024,
-      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    const c = dial(address, config.security, {
+      options: { 'grpc.max_send_message_length': 8 * 1024 * 1024, 'grpc.max_receive_message_length': 8 * 1024 * 1024 },
     });
     channels.push(c);
     return c;
   };
+  const clients = securedClientFactory(config.security);
   const backend = await initTrainingBackend(config.trainer.backend, (line) => logger.info(line));
   logger.info('training backend', { ...backend });
   const datasets = createDatasetCache();
@@ -54,8 +55,8 @@ export async function createTrainerModule(
     buildModel: overrides.buildModel ?? buildCandidate,
     getTeacher:
       overrides.getTeacher ??
-      teacherLookup(createClient(TeacherCacheDefinition, channel(config.teacherCacheAddress)), config.teacherCacheAddress),
-    scorer: overrides.scorer ?? createClient(ScorerDefinition, channel(config.scorerAddress)),
+      teacherLookup(clients.create(TeacherCacheDefinition, channel(config.teacherCacheAddress)), config.teacherCacheAddress),
+    scorer: overrides.scorer ?? clients.create(ScorerDefinition, channel(config.scorerAddress)),
     slots: overrides.slots ?? createSlots({ concurrency: config.trainer.concurrency, maxQueue: config.trainer.maxQueue }),
     backend: overrides.backend ?? (() => backend.backend),
     maxCheckpointBytes: overrides.maxCheckpointBytes ?? config.trainer.maxCheckpointBytes,

@@ -32,14 +32,17 @@ export interface FakeTrainer {
   address: string;
   server: Server;
   requests: TrainCandidateRequest[];
+  /** Requests this trainer sent a result for. */
+  results: TrainCandidateRequest[];
   /** Resolves when a request has started (its first progress event is sent). */
   started(): Promise<TrainCandidateRequest>;
   health: HealthState;
   close(): Promise<void>;
 }
 
-export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0): Promise<FakeTrainer> {
+export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0, host = '127.0.0.1'): Promise<FakeTrainer> {
   const requests: TrainCandidateRequest[] = [];
+  const results: TrainCandidateRequest[] = [];
   let startWaiters: Array<(r: TrainCandidateRequest) => void> = [];
   const impl: TrainerServiceImplementation = {
     // eslint-disable-next-line require-yield
@@ -87,6 +90,7 @@ export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0): Pr
             computeSeconds: 0,
           },
       };
+      results.push(req);
       yield { event: { $case: 'result', value: result } };
     },
     async describeGenome() {
@@ -100,11 +104,12 @@ export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0): Pr
   const health = HealthState();
   server.add(TrainerDefinition, impl);
   server.add(HealthDefinition, HealthServiceImpl(health));
-  const bound = await server.listen(`127.0.0.1:${port}`);
+  const bound = await server.listen(`${host}:${port}`);
   return {
-    address: `127.0.0.1:${bound}`,
+    address: `${host}:${bound}`,
     server,
     requests,
+    results,
     health,
     started: () => new Promise((r) => startWaiters.push(r)),
     close: async () => server.forceShutdown(),

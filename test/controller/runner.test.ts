@@ -112,16 +112,17 @@ describe('runner', () => {
     assert.ok(s.trials.every((t) => t.genome?.space?.$case === 'nasnet'));
   });
 
-  it('uses one dns:/// name through grpc-js round_robin', async () => {
+  it('resolves a dns:/// name itself: one member per address, with the slots asked for', async () => {
     const a = await startFakeTrainer();
     cleanups.push(a.close);
     const port = a.address.split(':')[1];
-    const { controller, pool } = await setup([], { targets: [`dns:///localhost:${port}`], slots: 4 });
+    const resolve = async (host: string) => (host === 'trainers.test' ? ['127.0.0.1'] : []);
+    const { controller, pool } = await setup([], { targets: [`dns:///trainers.test:${port}`], slots: 4, resolve });
     const id = await controller.runStudy('', config({ numTrials: 3, parallelism: 2 }));
     await events(controller.watch(id));
     const s = controller.getStudy(id);
     assert.equal(s.completedTrials, 3);
-    assert.ok(s.trials.every((t) => t.trainer === `dns:///localhost:${port}`));
+    assert.ok(s.trials.every((t) => t.trainer === `127.0.0.1:${port}`));
     assert.equal(a.requests.length, 3);
     assert.equal(pool.status()[0]!.slots, 4);
   });

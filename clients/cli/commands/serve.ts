@@ -6,13 +6,14 @@ import { resolveConfig, SERVICE_NAMES, type ServiceName } from '../../../service
 import type { BackendName } from '../../../services/compute/types.ts';
 import type { LogLevel } from '../../../services/common/log.ts';
 import { CliError } from '../errors.ts';
+import { addServingSecurityOptions, securityOf } from '../security.ts';
 
 export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Options shared by `serve` and `start`. */
 export function addServerOptions(command: Command): Command {
-  return command
+  command
     .option('--host <host>', 'interface to bind (0.0.0.0 for all)', '127.0.0.1')
     .option('--data-dir <dir>', 'data directory (default: env TGSAGE_DATA_DIR, else ./data)')
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
@@ -31,6 +32,7 @@ export function addServerOptions(command: Command): Command {
     .option('--keepalive-ms <ms>', 'interval of keepalive pings to clients (default 60000)', parseCount)
     .option('--max-concurrent-streams <n>', 'most concurrent calls per HTTP/2 connection (default 100)', parseCount)
     .option('--stream-idle-timeout-ms <ms>', 'end a client stream that sends nothing this long (0 = never; default 120000)', parseCount);
+  return addServingSecurityOptions(command, parsePort);
 }
 
 /** The limits and transport settings of `addServerOptions`, as config overrides. */
@@ -82,6 +84,12 @@ export interface ServerOptions {
   streamIdleTimeoutMs?: number;
 }
 
+export function parsePositiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new CliError(`not a positive number of seconds: '${value}'`);
+  return n;
+}
+
 export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`not a port number: '${value}'`);
@@ -100,11 +108,12 @@ export function serveCommand(): Command {
     .description('run one service in this process (Ctrl-C or SIGTERM: stop serving, drain, exit)')
     .argument('<service>', `one of ${SERVICE_NAMES.join(', ')}`)
     .option('--port <port>', "port to listen on (default: the service's own; 0 = any free port)", parsePort)
-    .option('--trainers <addresses>', 'search-controller: trainer pool, host:port[,host:port...] or dns:///host:port (default: --trainer)');
+    .option('--trainers <addresses>', 'search-controller: trainer pool, host:port[,host:port...] and/or dns:///host:port (default: --trainer)')
+    .option('--resolve-interval <seconds>', 'search-controller: re-resolve dns:/// trainer names this often', parsePositiveSeconds, 5);
   addServerOptions(serve);
   serve.action(async (service: string, _opts: unknown, command: Command) => {
     const name = parseServiceName(service);
-    const o = command.opts<ServerOptions & { port?: number; trainers?: string }>();
+    const o = command.opts<ServerOptions & { port?: number; trainers?: string; resolveInterval: number }>();
     const globals = command.optsWithGlobals<Record<string, string>>();
     const config = resolveConfig({
       host: o.host,
@@ -113,6 +122,8 @@ export function serveCommand(): Command {
       teacherCacheAddress: globals['teacherCache'],
       scorerAddress: globals['scorer'],
       trainerAddress: o.trainers ?? globals['trainer'],
+      trainerResolveIntervalMs: o.resolveInterval * 1000,
+      security: securityOf(globals),
       compute: { backend: o.backend },
       logLevel: o.logLevel,
       installDefaultTeacher: o.defaultTeacher,

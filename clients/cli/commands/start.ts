@@ -14,6 +14,7 @@ import { CliError, describeError } from '../errors.ts';
 import { table } from '../format.ts';
 import { printJson, printText } from '../output.ts';
 import { addServerOptions, parseServiceName, serverFlagArgs, type ServerOptions } from './serve.ts';
+import { securityArgs, servingSecurityArgs } from '../security.ts';
 
 interface StartOptions extends ServerOptions {
   services?: string;
@@ -57,6 +58,7 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
   const port = (n: ServiceName) => Number(ctx.address(n).split(':').pop());
   const addressOf = (n: ServiceName) => `${connectHost}:${port(n)}`;
   const tsx = import.meta.resolve('tsx');
+  const security = ctx.security;
 
   const children: Child[] = names.map((name, i) => {
     const args = [
@@ -79,6 +81,8 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
       ...(o.dataDir !== undefined ? ['--data-dir', o.dataDir] : []),
       ...(o.metricsPort ? ['--metrics-port', String(o.metricsPort + i)] : []),
       ...serverFlagArgs(o),
+      ...securityArgs(security),
+      ...servingSecurityArgs(security, security.healthPort === undefined ? undefined : security.healthPort + i),
     ];
     const child = spawn(process.execPath, args, {
       stdio: ['pipe', 'inherit', 'inherit'],
@@ -98,7 +102,7 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
       trainer: addressOf('trainer'),
       controller: addressOf('search-controller'),
     },
-    { deadlineMs: 5000, retryMaxAttempts: 1 },
+    { deadlineMs: 5000, retryMaxAttempts: 1, security },
   );
 
   let stopping = false;

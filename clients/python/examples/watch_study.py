@@ -18,6 +18,7 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tgsage_client import security  # noqa: E402
 from tgsage_client._gen.tgsage.v1 import search_controller_pb2, search_controller_pb2_grpc  # noqa: E402
 
 
@@ -52,7 +53,7 @@ def main() -> int:
     ap.add_argument("--controller", default=os.environ.get("TGSAGE_CONTROLLER_ADDR", "127.0.0.1:50054"))
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    with grpc.insecure_channel(args.controller) as channel:
+    with security.channel(args.controller) as channel:  # TLS / token from TGSAGE_TLS_* / TGSAGE_TOKEN_FILE
         stub = search_controller_pb2_grpc.SearchControllerStub(channel)
         try:
             for event in stub.WatchStudy(search_controller_pb2.WatchStudyRequest(study_id=args.study)):

@@ -19,6 +19,7 @@ from tgsage_client._gen.tgsage.v1 import (
     teacher_cache_pb2_grpc,
     tensor_pb2,
 )
+from tgsage_client import security
 from tgsage_client.chunks import MAX_CHUNK_BYTES, layer_chunks, matrix_from_chunks
 
 RDM_METHODS = {
@@ -56,7 +57,8 @@ class _Client:
         applies to short calls; uploads and scoring have none unless `upload_timeout` is given per call."""
         self.address = address or os.environ.get(self._env) or self._default
         self._own_channel = channel is None
-        self.channel = channel if channel is not None else grpc.insecure_channel(self.address)
+        # TLS and the token from TGSAGE_TLS_CA / _CERT / _KEY and TGSAGE_TOKEN_FILE when set (tgsage_client.security)
+        self.channel = channel if channel is not None else security.channel(self.address)
         self.timeout = timeout
 
     def close(self) -> None:
