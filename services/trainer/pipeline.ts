@@ -62,6 +62,8 @@ export interface TrainRequest {
   readonly dataset: DatasetRequest;
   readonly teacherId: string;
   readonly comparator: Comparator;
+  /** More comparators scored in the same pass (results in each SimilarityResult's `also`). */
+  readonly alsoComparators?: readonly Comparator[];
   readonly skipScoring: boolean;
   readonly trialId: string;
 }
@@ -168,6 +170,7 @@ export async function runTraining(
         scorer: deps.scorer,
         teacherId: request.teacherId,
         comparator: request.comparator,
+        alsoComparators: request.alsoComparators,
         layers: layerActivations(built.model, built.representationLayers, data.stimuli, { signal }),
         signal,
       });

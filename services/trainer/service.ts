@@ -10,6 +10,7 @@ import {
   type TrainerServiceImplementation,
   type TrainingConfig as TrainingConfigProto,
 } from '../../gen/tgsage/v1/trainer.ts';
+import { comparatorFromProto } from '../common/convert.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { resolveDatasetSpec } from '../data/dataset.ts';
 import { DEFAULT_MODEL_SHAPE, describeGenome } from '../spaces/describe.ts';
@@ -51,6 +52,17 @@ export function trainingConfig(t: TrainingConfigProto | undefined): TrainingConf
   };
 }
 
+/** Checks also_comparators before any training: known comparators, none repeated (nor the main one). */
+export function alsoComparators(main: Comparator, also: readonly Comparator[]): Comparator[] {
+  also.forEach((c, i) => {
+    const name = comparatorFromProto(c, `also_comparators[${i}]`);
+    if (c === main || also.indexOf(c) !== i) {
+      throw new InvalidArgumentError(`also_comparators[${i}]`, `${name} repeats a comparator already asked for`);
+    }
+  });
+  return [...also];
+}
+
 export interface TrainerServiceDeps extends PipelineDeps {
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -64,6 +76,7 @@ export function TrainerService(deps: TrainerServiceDeps): TrainerServiceImplemen
         dataset: datasetRequest(request.training?.dataset, 'training.dataset'),
         teacherId: request.teacherId || DEFAULT_TEACHER,
         comparator: request.comparator || Comparator.COMPARATOR_SPEARMAN,
+        alsoComparators: alsoComparators(request.comparator || Comparator.COMPARATOR_SPEARMAN, request.alsoComparators),
         skipScoring: request.skipScoring,
         trialId: request.trialId,
       };

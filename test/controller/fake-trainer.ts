@@ -81,6 +81,7 @@ export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0): Pr
             tg,
             numStimuli: 10,
             computeSeconds: 0,
+            also: [],
           },
       };
       yield { event: { $case: 'result', value: result } };

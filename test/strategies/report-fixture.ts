@@ -90,6 +90,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     tg: best.tg!,
     numStimuli: 1000,
     computeSeconds: 0.2,
+    also: [],
   };
   const used = [...new Set(matches.map((m) => m.candidateLayer))];
   best.rdmPreviews = used.map((l) => syntheticRdm(l, strengths[candLayers.indexOf(l)]!, rng));

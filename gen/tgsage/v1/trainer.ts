@@ -142,6 +142,11 @@ export interface TrainCandidateRequest {
   skipScoring: boolean;
   /** Caller's label for logs and progress (for example the controller's trial id). */
   trialId: string;
+  /**
+   * More comparators to score under in the same pass (see ScoreHeader.also_comparators); their results come back in
+   * each SimilarityResult's `also` (the result's and every curve point's).
+   */
+  alsoComparators: Comparator[];
 }
 
 /** One event of a TrainCandidate stream: progress events and curve points, then exactly one result. */
@@ -498,7 +503,15 @@ export const TrainingConfig: MessageFns<TrainingConfig> = {
 };
 
 function createBaseTrainCandidateRequest(): TrainCandidateRequest {
-  return { genome: undefined, training: undefined, teacherId: "", comparator: 0, skipScoring: false, trialId: "" };
+  return {
+    genome: undefined,
+    training: undefined,
+    teacherId: "",
+    comparator: 0,
+    skipScoring: false,
+    trialId: "",
+    alsoComparators: [],
+  };
 }
 
 export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
@@ -520,6 +533,13 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     }
     if (message.trialId !== "") {
       writer.uint32(50).string(message.trialId);
+    }
+    if (message.alsoComparators.length !== 0) {
+      writer.uint32(82).fork();
+      for (const v of message.alsoComparators) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -585,6 +605,24 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
             message.trialId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag === 80) {
+              message.alsoComparators.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 82) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.alsoComparators.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -617,6 +655,11 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
         : isSet(object.trial_id)
         ? globalThis.String(object.trial_id)
         : "",
+      alsoComparators: globalThis.Array.isArray(object?.alsoComparators)
+        ? object.alsoComparators.map((e: any) => comparatorFromJSON(e))
+        : globalThis.Array.isArray(object?.also_comparators)
+        ? object.also_comparators.map((e: any) => comparatorFromJSON(e))
+        : [],
     };
   },
 
@@ -640,6 +683,9 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     if (message.trialId !== "") {
       obj.trialId = message.trialId;
     }
+    if (message.alsoComparators?.length) {
+      obj.alsoComparators = message.alsoComparators.map((e) => comparatorToJSON(e));
+    }
     return obj;
   },
 
@@ -658,6 +704,7 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     message.comparator = object.comparator ?? 0;
     message.skipScoring = object.skipScoring ?? false;
     message.trialId = object.trialId ?? "";
+    message.alsoComparators = object.alsoComparators?.map((e) => e) || [];
     return message;
   },
 };

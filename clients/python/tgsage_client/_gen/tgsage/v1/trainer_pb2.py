@@ -16,7 +16,7 @@ from tgsage_client._gen.tgsage.v1 import genome_pb2 as tgsage_dot_v1_dot_genome_
 from tgsage_client._gen.tgsage.v1 import similarity_pb2 as tgsage_dot_v1_dot_similarity__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tgsage/v1/trainer.proto\x12\ttgsage.v1\x1a\x14tgsage/v1/data.proto\x1a\x16tgsage/v1/genome.proto\x1a\x1atgsage/v1/similarity.proto\"\xf9\x01\n\x0eTrainingConfig\x12\r\n\x05steps\x18\x01 \x01(\r\x12\x12\n\nbatch_size\x18\x02 \x01(\r\x12\'\n\toptimizer\x18\x03 \x01(\x0e\x32\x14.tgsage.v1.Optimizer\x12\x15\n\rlearning_rate\x18\x04 \x01(\x01\x12\x10\n\x08momentum\x18\x05 \x01(\x01\x12\'\n\x08schedule\x18\x06 \x01(\x0e\x32\x15.tgsage.v1.LrSchedule\x12\x0c\n\x04seed\x18\x07 \x01(\x04\x12\'\n\x07\x64\x61taset\x18\x08 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12\x12\n\neval_steps\x18\t \x03(\r\"\xce\x01\n\x15TrainCandidateRequest\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12+\n\x08training\x18\x02 \x01(\x0b\x32\x19.tgsage.v1.TrainingConfig\x12\x12\n\nteacher_id\x18\x03 \x01(\t\x12)\n\ncomparator\x18\x04 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x14\n\x0cskip_scoring\x18\x05 \x01(\x08\x12\x10\n\x08trial_id\x18\x06 \x01(\t\"\xaa\x01\n\x13TrainCandidateEvent\x12/\n\x08progress\x18\x01 \x01(\x0b\x32\x1b.tgsage.v1.TrainingProgressH\x00\x12+\n\x06result\x18\x02 \x01(\x0b\x32\x19.tgsage.v1.TrainingResultH\x00\x12,\n\x0b\x63urve_point\x18\x03 \x01(\x0b\x32\x15.tgsage.v1.CurvePointH\x00\x42\x07\n\x05\x65vent\"\xc0\x01\n\nCurvePoint\x12\x0c\n\x04step\x18\x01 \x01(\r\x12\x1b\n\x13validation_accuracy\x18\x02 \x01(\x01\x12/\n\nsimilarity\x18\x03 \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x12\n\ntrain_loss\x18\x04 \x01(\x01\x12\x15\n\rtrain_seconds\x18\x05 \x01(\x01\x12\x14\n\x0c\x65val_seconds\x18\x06 \x01(\x01\x12\x15\n\rscore_seconds\x18\x07 \x01(\x01\"\x86\x01\n\x10TrainingProgress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\x13\n\x0btotal_steps\x18\x03 \x01(\r\x12\x0c\n\x04loss\x18\x04 \x01(\x01\x12\x19\n\x11images_per_second\x18\x05 \x01(\x01\x12\x17\n\x0f\x65lapsed_seconds\x18\x06 \x01(\x01\"\xf0\x02\n\x0eTrainingResult\x12\x1b\n\x13validation_accuracy\x18\x01 \x01(\x01\x12\x12\n\nfinal_loss\x18\x02 \x01(\x01\x12\x17\n\x0fparameter_count\x18\x03 \x01(\x04\x12\r\n\x05\x66lops\x18\x04 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x05 \x01(\x01\x12/\n\nsimilarity\x18\x06 \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x0f\n\x07\x62\x61\x63kend\x18\x07 \x01(\t\x12\r\n\x05steps\x18\x08 \x01(\r\x12\x1d\n\x15representation_layers\x18\t \x03(\t\x12+\n\x0crdm_previews\x18\n \x03(\x0b\x32\x15.tgsage.v1.RdmPreview\x12$\n\x05\x63urve\x18\x0b \x03(\x0b\x32\x15.tgsage.v1.CurvePoint\x12\x15\n\rqueue_seconds\x18\x0c \x01(\x01\x12\x15\n\rtrain_seconds\x18\r \x01(\x01\"c\n\x15\x44\x65scribeGenomeRequest\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12\'\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\"\x92\x01\n\rGenomeSummary\x12%\n\x05space\x18\x01 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12\x17\n\x0fparameter_count\x18\x02 \x01(\x04\x12\r\n\x05\x66lops\x18\x03 \x01(\x04\x12\x1d\n\x15representation_layers\x18\x04 \x03(\t\x12\x13\n\x0bgenome_json\x18\x05 \x01(\t\"J\n\x13SampleGenomeRequest\x12%\n\x05space\x18\x01 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12\x0c\n\x04seed\x18\x02 \x01(\x04*;\n\tOptimizer\x12\x1a\n\x16OPTIMIZER_SGD_MOMENTUM\x10\x00\x12\x12\n\x0eOPTIMIZER_ADAM\x10\x01*]\n\nLrSchedule\x12\x16\n\x12LR_SCHEDULE_COSINE\x10\x00\x12\x18\n\x14LR_SCHEDULE_CONSTANT\x10\x01\x12\x1d\n\x19LR_SCHEDULE_WARMUP_COSINE\x10\x02\x32\xfa\x01\n\x07Trainer\x12T\n\x0eTrainCandidate\x12 .tgsage.v1.TrainCandidateRequest\x1a\x1e.tgsage.v1.TrainCandidateEvent0\x01\x12Q\n\x0e\x44\x65scribeGenome\x12 .tgsage.v1.DescribeGenomeRequest\x1a\x18.tgsage.v1.GenomeSummary\"\x03\x90\x02\x01\x12\x46\n\x0cSampleGenome\x12\x1e.tgsage.v1.SampleGenomeRequest\x1a\x11.tgsage.v1.Genome\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tgsage/v1/trainer.proto\x12\ttgsage.v1\x1a\x14tgsage/v1/data.proto\x1a\x16tgsage/v1/genome.proto\x1a\x1atgsage/v1/similarity.proto\"\xf9\x01\n\x0eTrainingConfig\x12\r\n\x05steps\x18\x01 \x01(\r\x12\x12\n\nbatch_size\x18\x02 \x01(\r\x12\'\n\toptimizer\x18\x03 \x01(\x0e\x32\x14.tgsage.v1.Optimizer\x12\x15\n\rlearning_rate\x18\x04 \x01(\x01\x12\x10\n\x08momentum\x18\x05 \x01(\x01\x12\'\n\x08schedule\x18\x06 \x01(\x0e\x32\x15.tgsage.v1.LrSchedule\x12\x0c\n\x04seed\x18\x07 \x01(\x04\x12\'\n\x07\x64\x61taset\x18\x08 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12\x12\n\neval_steps\x18\t \x03(\r\"\xff\x01\n\x15TrainCandidateRequest\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12+\n\x08training\x18\x02 \x01(\x0b\x32\x19.tgsage.v1.TrainingConfig\x12\x12\n\nteacher_id\x18\x03 \x01(\t\x12)\n\ncomparator\x18\x04 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x14\n\x0cskip_scoring\x18\x05 \x01(\x08\x12\x10\n\x08trial_id\x18\x06 \x01(\t\x12/\n\x10\x61lso_comparators\x18\n \x03(\x0e\x32\x15.tgsage.v1.Comparator\"\xaa\x01\n\x13TrainCandidateEvent\x12/\n\x08progress\x18\x01 \x01(\x0b\x32\x1b.tgsage.v1.TrainingProgressH\x00\x12+\n\x06result\x18\x02 \x01(\x0b\x32\x19.tgsage.v1.TrainingResultH\x00\x12,\n\x0b\x63urve_point\x18\x03 \x01(\x0b\x32\x15.tgsage.v1.CurvePointH\x00\x42\x07\n\x05\x65vent\"\xc0\x01\n\nCurvePoint\x12\x0c\n\x04step\x18\x01 \x01(\r\x12\x1b\n\x13validation_accuracy\x18\x02 \x01(\x01\x12/\n\nsimilarity\x18\x03 \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x12\n\ntrain_loss\x18\x04 \x01(\x01\x12\x15\n\rtrain_seconds\x18\x05 \x01(\x01\x12\x14\n\x0c\x65val_seconds\x18\x06 \x01(\x01\x12\x15\n\rscore_seconds\x18\x07 \x01(\x01\"\x86\x01\n\x10TrainingProgress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\x13\n\x0btotal_steps\x18\x03 \x01(\r\x12\x0c\n\x04loss\x18\x04 \x01(\x01\x12\x19\n\x11images_per_second\x18\x05 \x01(\x01\x12\x17\n\x0f\x65lapsed_seconds\x18\x06 \x01(\x01\"\xf0\x02\n\x0eTrainingResult\x12\x1b\n\x13validation_accuracy\x18\x01 \x01(\x01\x12\x12\n\nfinal_loss\x18\x02 \x01(\x01\x12\x17\n\x0fparameter_count\x18\x03 \x01(\x04\x12\r\n\x05\x66lops\x18\x04 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x05 \x01(\x01\x12/\n\nsimilarity\x18\x06 \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x0f\n\x07\x62\x61\x63kend\x18\x07 \x01(\t\x12\r\n\x05steps\x18\x08 \x01(\r\x12\x1d\n\x15representation_layers\x18\t \x03(\t\x12+\n\x0crdm_previews\x18\n \x03(\x0b\x32\x15.tgsage.v1.RdmPreview\x12$\n\x05\x63urve\x18\x0b \x03(\x0b\x32\x15.tgsage.v1.CurvePoint\x12\x15\n\rqueue_seconds\x18\x0c \x01(\x01\x12\x15\n\rtrain_seconds\x18\r \x01(\x01\"c\n\x15\x44\x65scribeGenomeRequest\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12\'\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\"\x92\x01\n\rGenomeSummary\x12%\n\x05space\x18\x01 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12\x17\n\x0fparameter_count\x18\x02 \x01(\x04\x12\r\n\x05\x66lops\x18\x03 \x01(\x04\x12\x1d\n\x15representation_layers\x18\x04 \x03(\t\x12\x13\n\x0bgenome_json\x18\x05 \x01(\t\"J\n\x13SampleGenomeRequest\x12%\n\x05space\x18\x01 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12\x0c\n\x04seed\x18\x02 \x01(\x04*;\n\tOptimizer\x12\x1a\n\x16OPTIMIZER_SGD_MOMENTUM\x10\x00\x12\x12\n\x0eOPTIMIZER_ADAM\x10\x01*]\n\nLrSchedule\x12\x16\n\x12LR_SCHEDULE_COSINE\x10\x00\x12\x18\n\x14LR_SCHEDULE_CONSTANT\x10\x01\x12\x1d\n\x19LR_SCHEDULE_WARMUP_COSINE\x10\x02\x32\xfa\x01\n\x07Trainer\x12T\n\x0eTrainCandidate\x12 .tgsage.v1.TrainCandidateRequest\x1a\x1e.tgsage.v1.TrainCandidateEvent0\x01\x12Q\n\x0e\x44\x65scribeGenome\x12 .tgsage.v1.DescribeGenomeRequest\x1a\x18.tgsage.v1.GenomeSummary\"\x03\x90\x02\x01\x12\x46\n\x0cSampleGenome\x12\x1e.tgsage.v1.SampleGenomeRequest\x1a\x11.tgsage.v1.Genome\"\x03\x90\x02\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tgsage.v1.trainer_pb2', globals())
@@ -27,28 +27,28 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _TRAINER.methods_by_name['DescribeGenome']._serialized_options = b'\220\002\001'
   _TRAINER.methods_by_name['SampleGenome']._options = None
   _TRAINER.methods_by_name['SampleGenome']._serialized_options = b'\220\002\001'
-  _OPTIMIZER._serialized_start=1775
-  _OPTIMIZER._serialized_end=1834
-  _LRSCHEDULE._serialized_start=1836
-  _LRSCHEDULE._serialized_end=1929
+  _OPTIMIZER._serialized_start=1824
+  _OPTIMIZER._serialized_end=1883
+  _LRSCHEDULE._serialized_start=1885
+  _LRSCHEDULE._serialized_end=1978
   _TRAININGCONFIG._serialized_start=113
   _TRAININGCONFIG._serialized_end=362
   _TRAINCANDIDATEREQUEST._serialized_start=365
-  _TRAINCANDIDATEREQUEST._serialized_end=571
-  _TRAINCANDIDATEEVENT._serialized_start=574
-  _TRAINCANDIDATEEVENT._serialized_end=744
-  _CURVEPOINT._serialized_start=747
-  _CURVEPOINT._serialized_end=939
-  _TRAININGPROGRESS._serialized_start=942
-  _TRAININGPROGRESS._serialized_end=1076
-  _TRAININGRESULT._serialized_start=1079
-  _TRAININGRESULT._serialized_end=1447
-  _DESCRIBEGENOMEREQUEST._serialized_start=1449
-  _DESCRIBEGENOMEREQUEST._serialized_end=1548
-  _GENOMESUMMARY._serialized_start=1551
-  _GENOMESUMMARY._serialized_end=1697
-  _SAMPLEGENOMEREQUEST._serialized_start=1699
-  _SAMPLEGENOMEREQUEST._serialized_end=1773
-  _TRAINER._serialized_start=1932
-  _TRAINER._serialized_end=2182
+  _TRAINCANDIDATEREQUEST._serialized_end=620
+  _TRAINCANDIDATEEVENT._serialized_start=623
+  _TRAINCANDIDATEEVENT._serialized_end=793
+  _CURVEPOINT._serialized_start=796
+  _CURVEPOINT._serialized_end=988
+  _TRAININGPROGRESS._serialized_start=991
+  _TRAININGPROGRESS._serialized_end=1125
+  _TRAININGRESULT._serialized_start=1128
+  _TRAININGRESULT._serialized_end=1496
+  _DESCRIBEGENOMEREQUEST._serialized_start=1498
+  _DESCRIBEGENOMEREQUEST._serialized_end=1597
+  _GENOMESUMMARY._serialized_start=1600
+  _GENOMESUMMARY._serialized_end=1746
+  _SAMPLEGENOMEREQUEST._serialized_start=1748
+  _SAMPLEGENOMEREQUEST._serialized_end=1822
+  _TRAINER._serialized_start=1981
+  _TRAINER._serialized_end=2231
 # @@protoc_insertion_point(module_scope)

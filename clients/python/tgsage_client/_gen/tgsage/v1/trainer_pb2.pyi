@@ -73,20 +73,22 @@ class TrainCandidateEvent(_message.Message):
     def __init__(self, progress: _Optional[_Union[TrainingProgress, _Mapping]] = ..., result: _Optional[_Union[TrainingResult, _Mapping]] = ..., curve_point: _Optional[_Union[CurvePoint, _Mapping]] = ...) -> None: ...
 
 class TrainCandidateRequest(_message.Message):
-    __slots__ = ["comparator", "genome", "skip_scoring", "teacher_id", "training", "trial_id"]
+    __slots__ = ["also_comparators", "comparator", "genome", "skip_scoring", "teacher_id", "training", "trial_id"]
+    ALSO_COMPARATORS_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
     GENOME_FIELD_NUMBER: _ClassVar[int]
     SKIP_SCORING_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
     TRAINING_FIELD_NUMBER: _ClassVar[int]
     TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    also_comparators: _containers.RepeatedScalarFieldContainer[_similarity_pb2.Comparator]
     comparator: _similarity_pb2.Comparator
     genome: _genome_pb2.Genome
     skip_scoring: bool
     teacher_id: str
     training: TrainingConfig
     trial_id: str
-    def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training: _Optional[_Union[TrainingConfig, _Mapping]] = ..., teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., skip_scoring: bool = ..., trial_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training: _Optional[_Union[TrainingConfig, _Mapping]] = ..., teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., skip_scoring: bool = ..., trial_id: _Optional[str] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ...) -> None: ...
 
 class TrainingConfig(_message.Message):
     __slots__ = ["batch_size", "dataset", "eval_steps", "learning_rate", "momentum", "optimizer", "schedule", "seed", "steps"]
