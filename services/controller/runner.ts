@@ -6,7 +6,7 @@ import type { Study, StudyConfig, StudyEvent, Trial } from '../../gen/tgsage/v1/
 import { ScoreKind, StudyState, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import type { SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import { TrainCandidateRequest } from '../../gen/tgsage/v1/trainer.ts';
-import { rungPlan } from './config.ts';
+import { rungPlan, trainingSeedOf } from './config.ts';
 import type { EventHub } from './events.ts';
 import type { TrainerPool } from './pool.ts';
 import type { Proposer } from './proposer.ts';
@@ -178,13 +178,14 @@ function announceLeaderboard(ctx: StudyContext): void {
 /** Trains one trial on the pool and records the outcome. Never throws; a shutdown leaves the trial as it is. */
 export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortSignal): Promise<Trial> {
   const c = ctx.config;
-  let t: Trial = { ...trial, state: TrialState.TRIAL_STATE_RUNNING };
+  let t: Trial = { ...trial, state: TrialState.TRIAL_STATE_RUNNING, trainingSeed: trainingSeedOf(c, trial) };
   ctx.storage.putTrials(ctx.id, [t]);
   const request = TrainCandidateRequest.fromPartial({
     genome: t.genome,
-    training: { ...c.training, steps: t.steps, seed: c.seed, dataset: c.dataset },
+    training: { ...c.training, steps: t.steps, seed: t.trainingSeed, dataset: c.dataset },
     teacherId: c.teacherId,
     comparator: c.comparator,
+    alsoComparators: c.alsoComparators,
     skipScoring: c.score === ScoreKind.SCORE_KIND_P,
     trialId: t.id,
   });
@@ -287,7 +288,7 @@ export async function runStudyLoop(ctx: StudyContext, signal: AbortSignal): Prom
 async function promote(ctx: StudyContext, best: readonly Trial[], rung: number, steps: number): Promise<void> {
   await ctx.lock.run(() => {
     const first = nextNumber(ctx);
-    const trials = best.map((b, i) => newTrial(ctx.id, first + i, b.genome, rung, steps, ''));
+    const trials = best.map((b, i) => ({ ...newTrial(ctx.id, first + i, b.genome, rung, steps, ''), trainingSeed: trainingSeedOf(ctx.config, b) }));
     ctx.storage.putTrials(ctx.id, trials);
     for (const t of trials) publish(ctx, { $case: 'trialProposed', value: t });
   });

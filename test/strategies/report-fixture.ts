@@ -113,6 +113,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
       comparator: Comparator.COMPARATOR_SPEARMAN,
       multiFidelity: { enabled: false, minSteps: 0, eta: 0, rungs: 0 },
       maxAttempts: 3,
+      alsoComparators: [],
     },
     state: StudyState.STUDY_STATE_RUNNING,
     trials,
