@@ -15,6 +15,7 @@ import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
 import { trainCommand } from './commands/train.ts';
 import { dataCommand } from './commands/data.ts';
+import { experimentCommand } from './commands/experiment.ts';
 import { describeError } from './errors.ts';
 
 export function buildProgram(): Command {
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   program.addCommand(infoCommand());
   program.addCommand(searchCommand());
   program.addCommand(reportCommand());
+  program.addCommand(experimentCommand());
   return program;
 }
 
