@@ -89,6 +89,14 @@ export function normalizeStudyConfig(
   if (c.training) {
     if (c.training.batchSize) intIn('training.batch_size', c.training.batchSize, 1, 1024);
     if (c.training.learningRate) realIn('training.learning_rate', c.training.learningRate, 1e-9, 10);
+    const budgets = c.training.evalSteps;
+    if (budgets.length > 64) throw new InvalidArgumentError('training.eval_steps', `at most 64 budgets (got ${budgets.length})`);
+    budgets.forEach((s, i) => {
+      intIn(`training.eval_steps[${i}]`, s, 1, c.stepsPerTrial);
+      if (i > 0 && s <= budgets[i - 1]!) {
+        throw new InvalidArgumentError('training.eval_steps', `must be strictly increasing (${budgets[i - 1]} then ${s})`);
+      }
+    });
   }
   if (c.comparator === Comparator.COMPARATOR_UNSPECIFIED) c.comparator = Comparator.COMPARATOR_SPEARMAN;
   if (!Object.values(Comparator).includes(c.comparator) || c.comparator < 0) {

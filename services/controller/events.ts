@@ -31,7 +31,8 @@ export function eventHub(studyId: string, maxBuffered = 256): EventHub {
   const push = (w: Watcher, e: StudyEvent): void => {
     w.queue.push(e);
     if (w.queue.length > maxBuffered) {
-      const i = w.queue.findIndex((x) => x.event?.$case === 'trialProgress');
+      // progress is dropped for a slow watcher; curve points are not (they are the trial's measurements)
+      const i = w.queue.findIndex((x) => x.event?.$case === 'trialProgress' && !x.event.value.curvePoint);
       if (i >= 0) w.queue.splice(i, 1);
     }
     w.wake?.();

@@ -13,6 +13,8 @@ export const CSV_COLUMNS = [
   'rung',
   'params',
   'wall_seconds',
+  'queue_seconds',
+  'train_seconds',
   'trainer',
   'genome',
 ] as const;
@@ -43,6 +45,8 @@ export function trialRow(t: Trial): string[] {
     cell(t.rung),
     cell(t.parameterCount),
     cell(t.wallSeconds),
+    cell(t.queueSeconds),
+    cell(t.trainSeconds),
     cell(t.trainer),
     cell(t.genome ? JSON.stringify(Genome.toJSON(t.genome)) : ''),
   ];

@@ -6,6 +6,7 @@
 import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import {
+  type CurvePoint,
   type TrainCandidateRequest,
   TrainerDefinition,
   type TrainingProgress,
@@ -29,6 +30,8 @@ export interface TrainOptions {
   maxAttempts: number;
   onStarted?: (trainer: string, attempt: number) => void;
   onProgress?: (progress: TrainingProgress) => void;
+  /** A learning-curve point of the current attempt (a retried attempt starts its curve again). */
+  onCurvePoint?: (point: CurvePoint) => void;
 }
 
 export interface TrainOutcome {
@@ -176,6 +179,7 @@ export function trainerPool(options: PoolOptions): TrainerPool {
       for await (const e of m.trainer.trainCandidate(request, { signal: local.signal })) {
         arm();
         if (e.event?.$case === 'progress') o.onProgress?.(e.event.value);
+        else if (e.event?.$case === 'curvePoint') o.onCurvePoint?.(e.event.value);
         else if (e.event?.$case === 'result') return e.event.value;
       }
       throw new ClientError('/tgsage.v1.Trainer/TrainCandidate', Status.UNAVAILABLE, 'stream ended without a result');

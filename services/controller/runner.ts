@@ -131,6 +131,9 @@ export interface ResultFields {
   parameterCount?: number;
   wallSeconds?: number;
   rdmPreviews?: Trial['rdmPreviews'];
+  curve?: Trial['curve'];
+  queueSeconds?: number;
+  trainSeconds?: number;
 }
 
 /** Completes a trial: scores it, teaches the strategy, stores both in one transaction, then announces it. */
@@ -182,7 +185,14 @@ export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortS
   ctx.storage.putTrials(ctx.id, [t]);
   const request = TrainCandidateRequest.fromPartial({
     genome: t.genome,
-    training: { ...c.training, steps: t.steps, seed: t.trainingSeed, dataset: c.dataset },
+    // evaluation budgets beyond this rung's budget belong to later rungs
+    training: {
+      ...c.training,
+      steps: t.steps,
+      seed: t.trainingSeed,
+      dataset: c.dataset,
+      evalSteps: (c.training?.evalSteps ?? []).filter((s) => s < t.steps),
+    },
     teacherId: c.teacherId,
     comparator: c.comparator,
     alsoComparators: c.alsoComparators,
@@ -198,6 +208,8 @@ export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortS
         publish(ctx, { $case: 'trialStarted', value: { trialId: t.id, trainer, attempt, steps: t.steps } });
       },
       onProgress: (progress) => publish(ctx, { $case: 'trialProgress', value: { trialId: t.id, progress } }),
+      onCurvePoint: (curvePoint) =>
+        publish(ctx, { $case: 'trialProgress', value: { trialId: t.id, progress: undefined, curvePoint } }),
     });
     const r = out.result;
     return await recordResult(ctx, t, {
@@ -209,6 +221,9 @@ export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortS
       parameterCount: r.parameterCount,
       wallSeconds: r.wallSeconds,
       rdmPreviews: r.rdmPreviews,
+      curve: r.curve,
+      queueSeconds: r.queueSeconds,
+      trainSeconds: r.trainSeconds,
     });
   } catch (e) {
     if (signal.aborted) {

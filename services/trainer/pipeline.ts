@@ -14,7 +14,7 @@ import { layerActivations } from './activations.ts';
 import { scoreLayers } from './scoring.ts';
 import type { Slots } from './slots.ts';
 import { trainCandidate } from './train.ts';
-import type { TrainingConfig, TrainingData } from './types.ts';
+import type { BudgetPoint, TrainingConfig, TrainingData } from './types.ts';
 
 /** Which dataset, in domain terms (the proto's DatasetSpec with defaults applied, checked). */
 export type DatasetRequest = ResolvedDatasetSpec;
@@ -79,6 +79,20 @@ export interface PipelineProgress {
   readonly elapsedSeconds: number;
 }
 
+/** One point of the learning curve: the candidate measured (and scored) at an evaluation budget. */
+export interface PipelineCurvePoint extends BudgetPoint {
+  /** Absent with skipScoring. */
+  readonly similarity: SimilarityResult | undefined;
+  /** Seconds this point's scoring took (activations, transfer, the scorer's compute). */
+  readonly scoreSeconds: number;
+}
+
+/** What a run reports while it goes: progress, and each curve point as soon as it is measured. */
+export interface PipelineEvents {
+  progress(p: PipelineProgress): void;
+  curvePoint?(point: PipelineCurvePoint): void;
+}
+
 export interface PipelineResult {
   readonly validationAccuracy: number;
   readonly finalLoss: number;
@@ -90,9 +104,14 @@ export interface PipelineResult {
   readonly steps: number;
   readonly representationLayers: readonly string[];
   readonly rdmPreviews: readonly RdmPreview[];
+  readonly curve: readonly PipelineCurvePoint[];
+  /** Seconds waiting for a training slot. */
+  readonly queueSeconds: number;
+  /** Seconds in training steps only. */
+  readonly trainSeconds: number;
 }
 
-export const LIMITS = { maxSteps: 100_000, maxBatchSize: 1024 } as const;
+export const LIMITS = { maxSteps: 100_000, maxBatchSize: 1024, maxEvalSteps: 64 } as const;
 
 /** Throws InvalidArgumentError for a budget or schedule out of range. */
 export function validateTraining(t: TrainingConfig): void {
@@ -109,19 +128,28 @@ export function validateTraining(t: TrainingConfig): void {
   if (!(t.momentum >= 0 && t.momentum < 1)) {
     throw new InvalidArgumentError('training.momentum', `must be in [0, 1) (got ${t.momentum})`);
   }
+  if (t.evalSteps.length > LIMITS.maxEvalSteps) {
+    throw new InvalidArgumentError('training.eval_steps', `at most ${LIMITS.maxEvalSteps} budgets (got ${t.evalSteps.length})`);
+  }
+  t.evalSteps.forEach((s, i) => {
+    int(`training.eval_steps[${i}]`, s, 1, t.steps);
+    if (i > 0 && s <= t.evalSteps[i - 1]!) {
+      throw new InvalidArgumentError('training.eval_steps', `must be strictly increasing (${t.evalSteps[i - 1]} then ${s})`);
+    }
+  });
 }
 
 export async function runTraining(
   deps: PipelineDeps,
   request: TrainRequest,
-  onProgress: (p: PipelineProgress) => void,
+  events: PipelineEvents,
   signal?: AbortSignal,
 ): Promise<PipelineResult> {
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   const total = request.training.steps;
   const emit = (phase: Phase, step = 0, loss = 0, imagesPerSecond = 0) =>
-    onProgress({ phase, step, totalSteps: total, loss, imagesPerSecond, elapsedSeconds: elapsed() });
+    events.progress({ phase, step, totalSteps: total, loss, imagesPerSecond, elapsedSeconds: elapsed() });
 
   // Cheap checks first: nothing is trained for a request that cannot succeed.
   validateGenome(request.genome);
@@ -143,6 +171,7 @@ export async function runTraining(
   }
 
   const release = await deps.slots.acquire(signal, () => emit('queued'));
+  const queueSeconds = elapsed();
   let built: BuiltModel | undefined;
   try {
     emit('building');
@@ -154,40 +183,53 @@ export async function runTraining(
       seed: request.training.seed,
     });
     emit('training', 0);
+    const model = built;
+    const curve: PipelineCurvePoint[] = [];
+    let previews: RdmPreview[] = [];
     const outcome = await trainCandidate({
-      model: built.model,
+      model: model.model,
       data: data.training,
       config: request.training,
       signal,
       onProgress: (e) => emit('training', e.step, e.loss, e.imagesPerSecond),
-      onEvaluating: () => emit('evaluating', total),
+      onEvaluating: (step) => emit('evaluating', step),
+      // Each budget is scored before training goes on; the final budget's RDM previews go into the result.
+      onBudget: async (point) => {
+        let similarity: SimilarityResult | undefined;
+        const scoringStarted = performance.now();
+        if (!request.skipScoring) {
+          emit('scoring', point.step, point.trainLoss);
+          const scored = await scoreLayers({
+            scorer: deps.scorer,
+            teacherId: request.teacherId,
+            comparator: request.comparator,
+            alsoComparators: request.alsoComparators,
+            layers: layerActivations(model.model, model.representationLayers, data.stimuli, { signal }),
+            signal,
+          });
+          similarity = scored.similarity;
+          previews = scored.previews;
+        }
+        const full: PipelineCurvePoint = { ...point, similarity, scoreSeconds: (performance.now() - scoringStarted) / 1000 };
+        curve.push(full);
+        events.curvePoint?.(full);
+        if (point.step < total) emit('training', point.step, point.trainLoss);
+      },
     });
-    let similarity: SimilarityResult | undefined;
-    let previews: RdmPreview[] = [];
-    if (!request.skipScoring) {
-      emit('scoring', outcome.steps, outcome.finalLoss);
-      const scored = await scoreLayers({
-        scorer: deps.scorer,
-        teacherId: request.teacherId,
-        comparator: request.comparator,
-        alsoComparators: request.alsoComparators,
-        layers: layerActivations(built.model, built.representationLayers, data.stimuli, { signal }),
-        signal,
-      });
-      similarity = scored.similarity;
-      previews = scored.previews;
-    }
     return {
       validationAccuracy: outcome.validationAccuracy,
       finalLoss: outcome.finalLoss,
-      parameterCount: built.parameterCount,
-      flops: built.flops,
+      parameterCount: model.parameterCount,
+      flops: model.flops,
       wallSeconds: elapsed(),
-      similarity,
+      similarity: curve.at(-1)?.similarity,
       backend: deps.backend(),
       steps: outcome.steps,
-      representationLayers: built.representationLayers,
+      representationLayers: model.representationLayers,
       rdmPreviews: previews,
+      curve,
+      queueSeconds,
+      trainSeconds: outcome.trainSeconds,
     };
   } finally {
     built?.model.dispose();

@@ -4,6 +4,7 @@ import type { DatasetSpec } from '../../gen/tgsage/v1/data.ts';
 import { SearchSpace, type Genome } from '../../gen/tgsage/v1/genome.ts';
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import {
+  type CurvePoint,
   LrSchedule,
   Optimizer,
   type TrainCandidateEvent,
@@ -18,7 +19,13 @@ import { sampleGenome } from '../spaces/decisions.ts';
 import { createRng } from '../spaces/rng.ts';
 import { validateGenome } from '../spaces/validate.ts';
 import { eventStream } from './channel.ts';
-import { runTraining, type DatasetRequest, type PipelineDeps, type TrainRequest } from './pipeline.ts';
+import {
+  runTraining,
+  type DatasetRequest,
+  type PipelineCurvePoint,
+  type PipelineDeps,
+  type TrainRequest,
+} from './pipeline.ts';
 import { DEFAULT_TRAINING, type TrainingConfig } from './types.ts';
 
 export const DEFAULT_TEACHER = 'default';
@@ -49,6 +56,7 @@ export function trainingConfig(t: TrainingConfigProto | undefined): TrainingConf
     momentum: t?.momentum || DEFAULT_TRAINING.momentum,
     schedule: schedules[schedule as keyof typeof schedules],
     seed: t?.seed ?? 0,
+    evalSteps: [...(t?.evalSteps ?? [])],
   };
 }
 
@@ -82,7 +90,16 @@ export function TrainerService(deps: TrainerServiceDeps): TrainerServiceImplemen
       };
       deps.log?.('train candidate', { trial: domain.trialId, steps: domain.training.steps });
       yield* eventStream<TrainCandidateEvent, Awaited<ReturnType<typeof runTraining>>>(
-        (emit) => runTraining(deps, domain, (p) => emit({ event: { $case: 'progress', value: { ...p } } }), context.signal),
+        (emit) =>
+          runTraining(
+            deps,
+            domain,
+            {
+              progress: (p) => emit({ event: { $case: 'progress', value: { ...p } } }),
+              curvePoint: (c) => emit({ event: { $case: 'curvePoint', value: curvePoint(c) } }),
+            },
+            context.signal,
+          ),
         (r) => ({
           event: {
             $case: 'result',
@@ -90,9 +107,7 @@ export function TrainerService(deps: TrainerServiceDeps): TrainerServiceImplemen
               ...r,
               representationLayers: [...r.representationLayers],
               rdmPreviews: [...r.rdmPreviews],
-              curve: [],
-              queueSeconds: 0,
-              trainSeconds: 0,
+              curve: r.curve.map(curvePoint),
             },
           },
         }),
@@ -113,5 +128,17 @@ export function TrainerService(deps: TrainerServiceDeps): TrainerServiceImplemen
       }
       return sampleGenome(request.space, createRng(request.seed));
     },
+  };
+}
+
+function curvePoint(c: PipelineCurvePoint): CurvePoint {
+  return {
+    step: c.step,
+    validationAccuracy: c.validationAccuracy,
+    similarity: c.similarity,
+    trainLoss: c.trainLoss,
+    trainSeconds: c.trainSeconds,
+    evalSeconds: c.evalSeconds,
+    scoreSeconds: c.scoreSeconds,
   };
 }

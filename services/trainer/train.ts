@@ -1,5 +1,10 @@
 // The training loop: a step budget of minibatch steps on one compute backend. Pure domain (no gRPC).
 //
+// At each evaluation budget (config.evalSteps, and always the final budget) the loop measures P on the validation
+// split and awaits the caller's `onBudget` hook (the pipeline scores the candidate there) before training on: one
+// run gives the whole learning curve, on the learning-rate schedule of the final budget. Time in evaluation and in
+// the hook is not counted as training time.
+//
 // Each step is one synchronous tf.tidy (batch gather, forward, loss, gradients, update); the loss is summed on the
 // device and read back only every `readLossEvery` steps, so steps do not stall on a device sync. Between steps the
 // loop yields to the event loop and checks the AbortSignal, so a cancel or deadline stops it within one step.
@@ -8,7 +13,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { batchOrder } from './batch-order.ts';
 import { learningRateAt } from './schedule.ts';
-import type { ImageSet, TrainingConfig, TrainingData, TrainingOutcome, TrainingProgressEvent } from './types.ts';
+import {
+  budgetsOf,
+  type BudgetPoint,
+  type ImageSet,
+  type TrainingConfig,
+  type TrainingData,
+  type TrainingOutcome,
+  type TrainingProgressEvent,
+} from './types.ts';
 
 export interface TrainCandidateArgs {
   readonly model: LayersModel;
@@ -16,8 +29,10 @@ export interface TrainCandidateArgs {
   readonly config: TrainingConfig;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: TrainingProgressEvent) => void;
-  /** Called once training ends, before validation (to switch a progress phase). */
-  readonly onEvaluating?: () => void;
+  /** Called at each evaluation budget before validation (to switch a progress phase). */
+  readonly onEvaluating?: (step: number) => void;
+  /** Awaited at each evaluation budget, after validation, before training goes on (the model is not changing). */
+  readonly onBudget?: (point: BudgetPoint) => Promise<void>;
 }
 
 export async function trainCandidate(args: TrainCandidateArgs): Promise<TrainingOutcome> {
@@ -28,10 +43,16 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const nextBatch = batchOrder(data.train.count, config.batchSize, config.seed);
   const lossHistory: number[] = [];
+  const budgets = budgetsOf(config);
+  const curve: BudgetPoint[] = [];
+  let nextBudget = 0;
   let lossSum: tf.Scalar = tf.scalar(0);
   let windowStart = performance.now();
   let windowSteps = 0;
   let windowImages = 0;
+  let pointLoss = 0;
+  let pointSteps = 0;
+  let pausedMs = 0;
   let step = 0;
   try {
     for (; step < config.steps; step++) {
@@ -54,7 +75,8 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
       lossSum = next;
       windowSteps++;
       windowImages += indices.length;
-      if (windowSteps >= config.readLossEvery || step === config.steps - 1) {
+      const atBudget = step + 1 === budgets[nextBudget];
+      if (windowSteps >= config.readLossEvery || atBudget || step === config.steps - 1) {
         const total = (await lossSum.data())[0]!;
         lossSum.dispose();
         lossSum = tf.scalar(0);
@@ -62,6 +84,8 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
         const loss = total / windowSteps;
         if (!Number.isFinite(loss)) throw new TrainingDivergedError(step + 1, loss);
         lossHistory.push(loss);
+        pointLoss += total;
+        pointSteps += windowSteps;
         onProgress?.({
           step: step + 1,
           totalSteps: config.steps,
@@ -72,15 +96,34 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
         windowSteps = 0;
         windowImages = 0;
       }
+      if (atBudget) {
+        const paused = performance.now();
+        args.onEvaluating?.(step + 1);
+        const validationAccuracy = await accuracy(model, data.validation, config.evalBatchSize, signal);
+        const point: BudgetPoint = {
+          step: step + 1,
+          validationAccuracy,
+          trainLoss: pointLoss / Math.max(1, pointSteps),
+          trainSeconds: (paused - started - pausedMs) / 1000,
+          evalSeconds: (performance.now() - paused) / 1000,
+        };
+        curve.push(point);
+        await args.onBudget?.(point);
+        pointLoss = 0;
+        pointSteps = 0;
+        nextBudget++;
+        pausedMs += performance.now() - paused;
+        windowStart = performance.now();
+      }
     }
-    args.onEvaluating?.();
-    const validationAccuracy = await accuracy(model, data.validation, config.evalBatchSize, signal);
+    const last = curve.at(-1)!;
     return {
       steps: step,
       finalLoss: lossHistory.at(-1) ?? Number.NaN,
       lossHistory,
-      validationAccuracy,
-      trainSeconds: (performance.now() - started) / 1000,
+      validationAccuracy: last.validationAccuracy,
+      trainSeconds: last.trainSeconds,
+      curve,
     };
   } finally {
     lossSum.dispose();

@@ -33,6 +33,11 @@ export interface TrainingConfig {
   readonly evalBatchSize: number;
   /** Clip the gradients' joint L2 norm to this (0 = no clipping). */
   readonly clipNorm: number;
+  /**
+   * Evaluation budgets: steps (strictly increasing, each 1 to `steps`) at which the loop measures P and calls its
+   * budget hook; the final budget `steps` is always one, listed or not. The schedule stays the final budget's.
+   */
+  readonly evalSteps: readonly number[];
 }
 
 export interface TrainingProgressEvent {
@@ -52,7 +57,27 @@ export interface TrainingOutcome {
   readonly lossHistory: readonly number[];
   /** P: accuracy on the validation split. */
   readonly validationAccuracy: number;
+  /** Seconds spent in training steps only (no evaluation, no budget hooks). */
   readonly trainSeconds: number;
+  /** One point per evaluation budget, in step order; the last is the final budget. */
+  readonly curve: readonly BudgetPoint[];
+}
+
+/** The candidate measured at one evaluation budget. */
+export interface BudgetPoint {
+  readonly step: number;
+  readonly validationAccuracy: number;
+  /** Mean training loss over the steps since the previous budget. */
+  readonly trainLoss: number;
+  /** Cumulative seconds of training steps up to this budget. */
+  readonly trainSeconds: number;
+  /** Seconds this budget's validation took. */
+  readonly evalSeconds: number;
+}
+
+/** The evaluation budgets of a config: `evalSteps` below `steps`, then `steps`. */
+export function budgetsOf(config: Pick<TrainingConfig, 'steps' | 'evalSteps'>): number[] {
+  return [...config.evalSteps.filter((s) => s < config.steps), config.steps];
 }
 
 export const DEFAULT_TRAINING: TrainingConfig = {
@@ -66,4 +91,5 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   readLossEvery: 10,
   evalBatchSize: 250,
   clipNorm: 5,
+  evalSteps: [],
 };

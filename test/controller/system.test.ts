@@ -94,7 +94,7 @@ describe('whole system in one process', () => {
       teacherId: 'tiny',
       seed: SMALL_GENOMES_SEED,
       dataset: { name: 'mnist', numValidation: 50 },
-      training: { batchSize: 8 },
+      training: { batchSize: 8, evalSteps: [1] },
     });
     const runner = clients.controller.runStudy({ config })[Symbol.asyncIterator]();
     const first = await runner.next();
@@ -128,7 +128,15 @@ describe('whole system in one process', () => {
       assert.ok(Math.abs(t.score! - (0.5 * t.p! + 0.5 * t.tg!)) < 1e-12);
       assert.equal(t.similarity?.teacherLayers.join(), 'L0,L1');
       assert.equal(t.steps, 2);
+      // the learning curve, scored by the real scorer at each budget, is stored with the trial
+      assert.deepEqual(t.curve.map((c) => c.step), [1, 2]);
+      assert.equal(t.curve[1]!.validationAccuracy, t.p);
+      assert.equal(t.curve[1]!.similarity?.tg, t.tg);
+      assert.ok(t.curve[0]!.similarity!.tg >= -1 && t.curve[0]!.similarity!.tg <= 1);
+      assert.ok(t.trainSeconds > 0 && t.queueSeconds >= 0 && t.trainSeconds + t.queueSeconds <= t.wallSeconds);
     }
+    const points = ran.flatMap((e) => (e.event?.$case === 'trialProgress' && e.event.value.curvePoint ? [e.event.value.curvePoint.step] : []));
+    assert.deepEqual(points.sort(), [1, 1, 1, 2, 2, 2], 'curve points streamed to watchers as measured');
   });
 
   it('ask/tell: the real scorer computes TG from streamed activations', async () => {

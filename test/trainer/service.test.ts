@@ -115,6 +115,50 @@ test('TrainCandidate streams the phases, then one result with P, TG, layers and 
   assert.equal(r.rdmPreviews[0]!.data.byteLength, 64 * 64 * 4);
 });
 
+test('evaluation budgets: a curve point event per budget as it is measured, each scored; the result holds the curve', async () => {
+  const req = request({}, 30);
+  req.training!.evalSteps = [5, 10];
+  const before = scored.length;
+  const events = await run(trainer, req);
+  const points = events.flatMap((e) => (e.event?.$case === 'curvePoint' ? [e.event.value] : []));
+  assert.deepEqual(points.map((p) => p.step), [5, 10, 30]);
+  assert.equal(scored.length - before, 3, 'scored at every budget');
+  const last = events.at(-1)!.event;
+  assert.equal(last?.$case, 'result');
+  if (last?.$case !== 'result') return;
+  const r = last.value;
+  assert.deepEqual(r.curve, points, 'the result repeats the streamed points');
+  assert.equal(r.curve.at(-1)!.validationAccuracy, r.validationAccuracy);
+  assert.equal(r.curve.at(-1)!.similarity?.tg, r.similarity?.tg);
+  for (const p of r.curve) assert.ok(p.similarity && p.scoreSeconds >= 0 && p.evalSeconds > 0 && p.trainSeconds > 0);
+  assert.ok(r.trainSeconds > 0 && r.trainSeconds < r.wallSeconds);
+  assert.ok(r.queueSeconds >= 0 && r.queueSeconds < r.wallSeconds);
+  // a training event after each early point, so a watcher sees training resume
+  const afterFirst = events.findIndex((e) => e.event?.$case === 'curvePoint');
+  const next = events[afterFirst + 1]?.event;
+  assert.equal(next?.$case === 'progress' && next.value.phase, 'training');
+  // skip_scoring: points with P only
+  const unscored = request({ skipScoring: true }, 12);
+  unscored.training!.evalSteps = [4];
+  const plain = (await run(trainer, unscored)).at(-1)!.event;
+  assert.ok(plain?.$case === 'result' && plain.value.curve.length === 2 && plain.value.curve.every((p) => p.similarity === undefined));
+});
+
+test('evaluation budgets are checked before anything is trained', async () => {
+  const cases: Array<[number[], RegExp]> = [
+    [[0], /training\.eval_steps\[0\]/],
+    [[31], /training\.eval_steps\[0\]/],
+    [[10, 10], /strictly increasing/],
+    [[20, 10], /strictly increasing/],
+    [Array.from({ length: 65 }, (_, i) => i + 1), /at most 64/],
+  ];
+  for (const [evalSteps, message] of cases) {
+    const req = request({}, 30);
+    req.training!.evalSteps = evalSteps;
+    await expectStatus(run(trainer, req), Status.INVALID_ARGUMENT, message);
+  }
+});
+
 test('errors: invalid genome, unknown teacher (before any training), missing dataset, budget out of range', async () => {
   const bad: Genome = { space: { $case: 'convnet', value: { layers: [{ filters: 16, kernelSize: 4, downsample: 0, batchNorm: false, activation: 0 }, { filters: 16, kernelSize: 3, downsample: 0, batchNorm: false, activation: 0 }], head: 0 } } };
   await expectStatus(run(trainer, request({ genome: bad })), Status.INVALID_ARGUMENT, /genome\.convnet\.layers\[0\]\.kernel_size/);

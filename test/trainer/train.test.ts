@@ -105,3 +105,53 @@ test('clipByGlobalNorm scales every gradient by min(1, max / joint norm)', async
   tf.dispose([grads.a, grads.b, ...Object.values(clipped), ...Object.values(same)]);
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('evaluation budgets: one curve point per budget, the final budget last, training unchanged by them', async () => {
+  await useCpu();
+  const data = smallMnist();
+  const before = tf.memory().numTensors;
+  const run = async (evalSteps: number[]) => {
+    const { model } = tinyMlp(3);
+    const hooked: number[] = [];
+    const phases: number[] = [];
+    const t0 = performance.now();
+    const outcome = await trainCandidate({
+      model,
+      data,
+      config: config({ steps: 40, readLossEvery: 10, evalSteps }),
+      onEvaluating: (step) => phases.push(step),
+      onBudget: async (point) => {
+        hooked.push(point.step);
+        await new Promise((resolve) => setTimeout(resolve, 30)); // a slow scorer is not training time
+      },
+    });
+    const wall = (performance.now() - t0) / 1000;
+    const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+    model.dispose();
+    return { outcome, hooked, phases, weights, wall };
+  };
+  const plain = await run([]);
+  const curved = await run([5, 15, 40]);
+  assert.deepEqual(plain.hooked, [40]);
+  assert.deepEqual(curved.hooked, [5, 15, 40], 'the final budget once, listed or not');
+  assert.deepEqual(curved.phases, [5, 15, 40]);
+  assert.deepEqual(curved.outcome.curve.map((c) => c.step), [5, 15, 40]);
+  assert.deepEqual(curved.weights, plain.weights, 'evaluating in between does not change training');
+  assert.equal(curved.outcome.validationAccuracy, plain.outcome.validationAccuracy);
+  assert.equal(curved.outcome.curve.at(-1)!.validationAccuracy, curved.outcome.validationAccuracy);
+  for (const c of curved.outcome.curve) {
+    assert.ok(c.validationAccuracy >= 0 && c.validationAccuracy <= 1);
+    assert.ok(Number.isFinite(c.trainLoss) && c.trainLoss > 0, `loss at ${c.step}: ${c.trainLoss}`);
+    assert.ok(c.evalSeconds > 0);
+  }
+  // the mean loss over steps 16..40 is below the mean over steps 1..5
+  assert.ok(curved.outcome.curve[2]!.trainLoss < curved.outcome.curve[0]!.trainLoss);
+  // hook time (3 x 30 ms) is not training time: training seconds grow by less than the wall time between points
+  const t = curved.outcome.curve.map((c) => c.trainSeconds);
+  assert.ok(t[0]! < t[1]! && t[1]! < t[2]!, `cumulative: ${t.join(', ')}`);
+  assert.equal(curved.outcome.trainSeconds, t[2]);
+  const evals = curved.outcome.curve.reduce((s, c) => s + c.evalSeconds, 0);
+  assert.ok(curved.wall - curved.outcome.trainSeconds >= 0.09 + evals * 0.9, `wall ${curved.wall}, training ${curved.outcome.trainSeconds}`);
+  assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+  disposeData(data);
+});

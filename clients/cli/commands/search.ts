@@ -181,6 +181,8 @@ function liveView(stream: NodeJS.WriteStream = process.stderr): View {
           const bar = stepBars.get(ev.value.trialId);
           const p = ev.value.progress;
           if (bar && p) bar.update(p.step, { info: `${p.phase} loss ${p.loss.toFixed(3)}` });
+          const c = ev.value.curvePoint;
+          if (c) log(`trial ${ev.value.trialId.split('-t').pop()} at step ${c.step}: P ${fmt(c.validationAccuracy)}  TG ${fmt(c.similarity?.tg)}`);
           break;
         }
         case 'trialCompleted':

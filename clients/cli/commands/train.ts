@@ -20,6 +20,7 @@ interface TrainOptions {
   randomGenome: boolean;
   seed: string;
   steps: string;
+  evalSteps?: string;
   batchSize?: string;
   optimizer: 'sgd' | 'adam';
   lr?: string;
@@ -59,6 +60,12 @@ export async function resolveGenome(o: Pick<TrainOptions, 'space' | 'genome' | '
   return sampleGenome(o.space, createRng(positiveInt('--seed', o.seed, 0)));
 }
 
+/** A comma-separated list of step counts ("10,25,100"); empty when absent. */
+export function parseSteps(flag: string, value: string | undefined): number[] {
+  if (value === undefined || value.trim() === '') return [];
+  return value.split(',').map((s) => positiveInt(flag, s.trim(), 0));
+}
+
 export function trainCommand(): Command {
   return new Command('train')
     .description('train one candidate on real images for a step budget; print P (validation accuracy) and TG')
@@ -67,6 +74,7 @@ export function trainCommand(): Command {
     .option('--random-genome', 'sample a genome uniformly from the space for --seed', false)
     .option('--seed <n>', 'seed for the random genome, initialisation and batch order', '0')
     .option('--steps <n>', 'step budget', '150')
+    .option('--eval-steps <a,b,...>', 'evaluation budgets: also measure P and TG after these steps (a learning curve)')
     .option('--batch-size <n>', 'batch size (default 64)')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam']).default('sgd'))
     .option('--lr <rate>', 'base learning rate (default 0.05 for sgd, 0.001 for adam)')
@@ -92,6 +100,7 @@ export function trainCommand(): Command {
             momentum: 0,
             schedule: SCHEDULES[o.schedule],
             seed: positiveInt('--seed', o.seed, 0),
+            evalSteps: parseSteps('--eval-steps', o.evalSteps),
             dataset: {
               name: o.dataset,
               directory: o.dataDir ?? '',
@@ -133,22 +142,42 @@ export function trainJson(genome: Genome, r: TrainingResult) {
     parameterCount: r.parameterCount,
     flops: r.flops,
     wallSeconds: r.wallSeconds,
+    queueSeconds: r.queueSeconds,
+    trainSeconds: r.trainSeconds,
     backend: r.backend,
     representationLayers: r.representationLayers,
     similarity: r.similarity ? scoreJson(r.similarity) : null,
     rdmPreviews: r.rdmPreviews.map((p) => ({ layer: p.layer, size: p.size, float32Base64: p.data.toString('base64') })),
+    curve: r.curve.map((c) => ({
+      step: c.step,
+      validationAccuracy: c.validationAccuracy,
+      tg: c.similarity?.tg ?? null,
+      trainLoss: c.trainLoss,
+      trainSeconds: c.trainSeconds,
+      evalSeconds: c.evalSeconds,
+      scoreSeconds: c.scoreSeconds,
+      similarity: c.similarity ? scoreJson(c.similarity) : null,
+    })),
   };
 }
 
 export function describeTraining(genome: Genome, r: TrainingResult): string {
   const lines = [
     `space ${genome.space?.$case ?? '?'}: ${r.parameterCount.toLocaleString('en')} parameters, ${(r.flops / 1e6).toFixed(1)} MFLOPs/image`,
-    `trained ${r.steps} steps on ${r.backend} in ${r.wallSeconds.toFixed(1)} s (final loss ${r.finalLoss.toFixed(4)})`,
+    `trained ${r.steps} steps on ${r.backend} in ${r.wallSeconds.toFixed(1)} s: ${r.queueSeconds.toFixed(1)} s queued, ` +
+      `${r.trainSeconds.toFixed(1)} s training (final loss ${r.finalLoss.toFixed(4)})`,
     '',
     `P  = ${r.validationAccuracy.toFixed(4)}  (validation accuracy)`,
   ];
   if (r.similarity) {
     lines.push(`TG = ${r.similarity.tg.toFixed(4)}  (teacher ${r.similarity.teacherId})`, '', describeScore(r.similarity));
+  }
+  if (r.curve.length > 1) {
+    lines.push('', 'learning curve (on the schedule of the final budget):', '   step       P      TG   train s');
+    for (const c of r.curve) {
+      const tg = c.similarity ? c.similarity.tg.toFixed(4) : '     -';
+      lines.push(`${String(c.step).padStart(7)}  ${c.validationAccuracy.toFixed(4)}  ${tg}  ${c.trainSeconds.toFixed(1).padStart(8)}`);
+    }
   }
   return lines.join('\n');
 }

@@ -28,6 +28,10 @@ def describe(event) -> str:
         return f"snapshot: {len(s.trials)} trials, {s.completed_trials} completed"
     if kind == "trial_started":
         return f"trial {event.trial_started.trial_id} started on {event.trial_started.trainer}"
+    if kind == "trial_progress" and event.trial_progress.HasField("curve_point"):
+        c = event.trial_progress.curve_point
+        tg = f" TG {c.similarity.tg:.4f}" if c.HasField("similarity") else ""
+        return f"trial {event.trial_progress.trial_id}: at step {c.step} P {c.validation_accuracy:.4f}{tg}"
     if kind == "trial_progress":
         p = event.trial_progress.progress
         return f"trial {event.trial_progress.trial_id}: {p.phase} {p.step}/{p.total_steps}"

@@ -577,8 +577,12 @@ export interface TrialStarted {
 export interface TrialProgress {
   /** Trial id. */
   trialId: string;
-  /** The trainer's progress event. */
-  progress?: TrainingProgress | undefined;
+  /** The trainer's progress event (unset when this event carries a curve point). */
+  progress?:
+    | TrainingProgress
+    | undefined;
+  /** A point of the trial's learning curve, sent as soon as the trainer measured it. */
+  curvePoint?: CurvePoint | undefined;
 }
 
 /** Ranked completed trials. */
@@ -3656,7 +3660,7 @@ export const TrialStarted: MessageFns<TrialStarted> = {
 };
 
 function createBaseTrialProgress(): TrialProgress {
-  return { trialId: "", progress: undefined };
+  return { trialId: "", progress: undefined, curvePoint: undefined };
 }
 
 export const TrialProgress: MessageFns<TrialProgress> = {
@@ -3666,6 +3670,9 @@ export const TrialProgress: MessageFns<TrialProgress> = {
     }
     if (message.progress !== undefined) {
       TrainingProgress.encode(message.progress, writer.uint32(18).fork()).join();
+    }
+    if (message.curvePoint !== undefined) {
+      CurvePoint.encode(message.curvePoint, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -3699,6 +3706,14 @@ export const TrialProgress: MessageFns<TrialProgress> = {
             message.progress = TrainingProgress.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.curvePoint = CurvePoint.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3719,6 +3734,11 @@ export const TrialProgress: MessageFns<TrialProgress> = {
         ? globalThis.String(object.trial_id)
         : "",
       progress: isSet(object.progress) ? TrainingProgress.fromJSON(object.progress) : undefined,
+      curvePoint: isSet(object.curvePoint)
+        ? CurvePoint.fromJSON(object.curvePoint)
+        : isSet(object.curve_point)
+        ? CurvePoint.fromJSON(object.curve_point)
+        : undefined,
     };
   },
 
@@ -3729,6 +3749,9 @@ export const TrialProgress: MessageFns<TrialProgress> = {
     }
     if (message.progress !== undefined) {
       obj.progress = TrainingProgress.toJSON(message.progress);
+    }
+    if (message.curvePoint !== undefined) {
+      obj.curvePoint = CurvePoint.toJSON(message.curvePoint);
     }
     return obj;
   },
@@ -3741,6 +3764,9 @@ export const TrialProgress: MessageFns<TrialProgress> = {
     message.trialId = object.trialId ?? "";
     message.progress = (object.progress !== undefined && object.progress !== null)
       ? TrainingProgress.fromPartial(object.progress)
+      : undefined;
+    message.curvePoint = (object.curvePoint !== undefined && object.curvePoint !== null)
+      ? CurvePoint.fromPartial(object.curvePoint)
       : undefined;
     return message;
   },

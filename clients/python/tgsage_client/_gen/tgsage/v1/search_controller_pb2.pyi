@@ -339,12 +339,14 @@ class Trial(_message.Message):
     def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., training_seed: _Optional[int] = ...) -> None: ...
 
 class TrialProgress(_message.Message):
-    __slots__ = ["progress", "trial_id"]
+    __slots__ = ["curve_point", "progress", "trial_id"]
+    CURVE_POINT_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    curve_point: _trainer_pb2.CurvePoint
     progress: _trainer_pb2.TrainingProgress
     trial_id: str
-    def __init__(self, trial_id: _Optional[str] = ..., progress: _Optional[_Union[_trainer_pb2.TrainingProgress, _Mapping]] = ...) -> None: ...
+    def __init__(self, trial_id: _Optional[str] = ..., progress: _Optional[_Union[_trainer_pb2.TrainingProgress, _Mapping]] = ..., curve_point: _Optional[_Union[_trainer_pb2.CurvePoint, _Mapping]] = ...) -> None: ...
 
 class TrialStarted(_message.Message):
     __slots__ = ["attempt", "steps", "trainer", "trial_id"]
