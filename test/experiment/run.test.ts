@@ -15,7 +15,7 @@ import { TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import type { BenchmarkTable } from '../../services/experiment/table.ts';
 import { genomeSeed } from '../../services/experiment/plan.ts';
 import { randomGenome } from '../../services/spaces/decisions.ts';
-import { genomeToJson } from '../../services/spaces/json.ts';
+import { genomeFromJson, genomeToJson } from '../../services/spaces/json.ts';
 import { activations, startRealServices, TINY_STIMULI, type RealServices } from '../controller/real-services.ts';
 import { runCli, type CliResult } from '../support/cli.ts';
 
@@ -101,6 +101,20 @@ describe('tgsage experiment run (real services)', () => {
     // the study is an ordinary controller study: its trials carry their own training seeds
     const study = await clients.controller.getStudy({ studyId: summary.studies[0] });
     assert.deepEqual(study.trials.map((x) => x.trainingSeed).sort(), [0, 0, 1]);
+
+    // `describe` and `train --random-genome --genome-seed G --seed S` re-make a row without the experiment
+    const row = t.runs[1]!;
+    const described = await runCli([...addresses(), '--json', 'describe', '--random-genome', '--genome-seed', String(row.genomeSeed)]);
+    assert.equal(described.code, 0, described.stderr);
+    const d = JSON.parse(described.stdout);
+    assert.deepEqual([d.parameterCount, d.flops, genomeToJson(genomeFromJson(d.genome))], [row.parameters, row.flops, row.genomeKey]);
+    const trained = await runCli([...addresses(), '--json', 'train', '--random-genome', '--genome-seed', String(row.genomeSeed), '--seed', String(row.trainingSeed),
+      '--steps', '3', '--eval-steps', '1', '--num-validation', '50', '--batch-size', '8', '--teacher', 'gram', '--stimuli', String(TINY_STIMULI)]);
+    assert.equal(trained.code, 0, trained.stderr);
+    const tr = JSON.parse(trained.stdout);
+    assert.equal(genomeToJson(genomeFromJson(tr.genome)), row.genomeKey);
+    assert.deepEqual(tr.curve.map((c: { validationAccuracy: number }) => c.validationAccuracy), row.curve.map((c) => c.p), 'same genome and training seed, same curve');
+    assert.ok(tr.queueSeconds >= 0 && tr.trainSeconds > 0 && tr.wallSeconds >= tr.queueSeconds + tr.trainSeconds);
 
     const again = await run(path, recipe(2, '--second-seed-subset', '1'));
     assert.equal(again.code, 0, again.stderr);
