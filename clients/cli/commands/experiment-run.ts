@@ -158,6 +158,12 @@ export function experimentRunCommand(): Command {
             onProgress: (p) => stderr.write(`${progressLine(p)}\n`),
           },
         ).catch((e: unknown) => {
+          if (ctx.signal.aborted) {
+            throw new CliError(
+              `interrupted: ${tablePath} keeps every completed row and the controller keeps running the study; ` +
+                'run the same command again to resume (or `tgsage search stop STUDY`)',
+            );
+          }
           if (e instanceof ExperimentError || e instanceof TableError || e instanceof SamplingError) throw new CliError(e.message);
           throw e;
         });
