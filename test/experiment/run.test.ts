@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
 import type { CreateTeacherRequest } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
-import { TrialState } from '../../gen/tgsage/v1/search_controller.ts';
+import { ExportFormat, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import type { BenchmarkTable } from '../../services/experiment/table.ts';
 import { genomeSeed } from '../../services/experiment/plan.ts';
 import { randomGenome } from '../../services/spaces/decisions.ts';
@@ -101,6 +101,11 @@ describe('tgsage experiment run (real services)', () => {
     // the study is an ordinary controller study: its trials carry their own training seeds
     const study = await clients.controller.getStudy({ studyId: summary.studies[0] });
     assert.deepEqual(study.trials.map((x) => x.trainingSeed).sort(), [0, 0, 1]);
+    const watched = [];
+    for await (const e of clients.controller.watchStudy({ studyId: summary.studies[0] })) watched.push(e.event?.$case);
+    assert.deepEqual([watched[0], watched.at(-1)], ['snapshot', 'studyFinished'], 'watchable like any study');
+    const csv = (await clients.controller.exportStudy({ studyId: summary.studies[0], format: ExportFormat.EXPORT_FORMAT_CSV })).content.split('\n');
+    assert.match(csv[0]!, /,training_seed,/);
 
     // `describe` and `train --random-genome --genome-seed G --seed S` re-make a row without the experiment
     const row = t.runs[1]!;
