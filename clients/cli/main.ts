@@ -15,6 +15,7 @@ import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
 import { trainCommand } from './commands/train.ts';
 import { dataCommand } from './commands/data.ts';
+import { describeCommand } from './commands/describe.ts';
 import { experimentCommand } from './commands/experiment.ts';
 import { describeError } from './errors.ts';
 import { addSecurityOptions } from './security.ts';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(scoreCommand());
   program.addCommand(compareCommand());
   program.addCommand(trainCommand());
+  program.addCommand(describeCommand());
   program.addCommand(dataCommand());
   program.addCommand(infoCommand());
   program.addCommand(searchCommand());

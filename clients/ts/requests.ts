@@ -50,7 +50,7 @@ export async function* scoreRequests(
   layers: readonly LayerInput[],
   options: RequestOptions = {},
 ): AsyncGenerator<ScoreActivationsRequest> {
-  yield { message: { $case: 'header', value: { rdmMethod: 0, comparator: 0, teacherLayers: [], ...header } } };
+  yield { message: { $case: 'header', value: { rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [], ...header } } };
   for (const chunk of layerChunks(layers, totalBytes(layers), options)) yield { message: { $case: 'chunk', value: chunk } };
 }
 

@@ -51,6 +51,20 @@ export function normalizeStudyConfig(
     throw new InvalidArgumentError('space', 'must be SEARCH_SPACE_CONVNET or SEARCH_SPACE_NASNET');
   }
   c.strategy = registry.resolveConfig(c.strategy, 'strategy');
+  const listed = c.strategy.strategy?.$case === 'listed' ? c.strategy.strategy.value.trials : undefined;
+  if (listed) {
+    // a listed study runs its list: num_trials defaults to its length and may not exceed it
+    c.numTrials ||= listed.length;
+    if (c.numTrials > listed.length) {
+      throw new InvalidArgumentError('num_trials', `a listed study has ${listed.length} trials; num_trials ${c.numTrials} exceeds it`);
+    }
+    const space = c.space === SearchSpace.SEARCH_SPACE_CONVNET ? 'convnet' : 'nasnet';
+    listed.forEach((t, i) => {
+      if (t.genome?.space?.$case !== space) {
+        throw new InvalidArgumentError(`strategy.listed.trials[${i}].genome`, `is a ${t.genome?.space?.$case} genome; the study's space is ${space}`);
+      }
+    });
+  }
   if (c.score === ScoreKind.SCORE_KIND_UNSPECIFIED) c.score = ScoreKind.SCORE_KIND_P_TG;
   if (![ScoreKind.SCORE_KIND_P, ScoreKind.SCORE_KIND_TG, ScoreKind.SCORE_KIND_P_TG].includes(c.score)) {
     throw new InvalidArgumentError('score', `unknown score kind ${c.score}`);
@@ -98,7 +112,25 @@ export function normalizeStudyConfig(
     c.multiFidelity = { enabled: false, minSteps: 0, eta: 0, rungs: 0 };
   }
   c.maxAttempts = intIn('max_attempts', c.maxAttempts || 3, 1, LIMITS.maxAttempts);
+  c.alsoComparators = (c.alsoComparators ?? []).map((a, i) => {
+    if (!Object.values(Comparator).includes(a) || a <= 0) throw new InvalidArgumentError(`also_comparators[${i}]`, `unknown comparator ${a}`);
+    if (a === c.comparator || c.alsoComparators.indexOf(a) !== i) {
+      throw new InvalidArgumentError(`also_comparators[${i}]`, `repeats comparator ${Comparator[a]}`);
+    }
+    return a;
+  });
   return c;
+}
+
+/**
+ * The seed a trial trains with (weight initialisation and batch order): its ListedTrial's training_seed in a listed
+ * study (trial number i is trials[i]; a promoted trial keeps its seed), the study's seed otherwise.
+ */
+export function trainingSeedOf(c: StudyConfig, trial: { number: number; trainingSeed?: number | undefined }): number {
+  if (trial.trainingSeed !== undefined) return trial.trainingSeed;
+  const s = c.strategy?.strategy;
+  if (s?.$case === 'listed') return s.value.trials[trial.number]?.trainingSeed ?? c.seed;
+  return c.seed;
 }
 
 /** Validates, fills defaults, and checks that the teacher exists (when the score needs one). */

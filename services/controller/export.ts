@@ -15,6 +15,7 @@ export const CSV_COLUMNS = [
   'wall_seconds',
   'queue_seconds',
   'train_seconds',
+  'training_seed',
   'trainer',
   'genome',
 ] as const;
@@ -47,6 +48,7 @@ export function trialRow(t: Trial): string[] {
     cell(t.wallSeconds),
     cell(t.queueSeconds),
     cell(t.trainSeconds),
+    cell(t.trainingSeed),
     cell(t.trainer),
     cell(t.genome ? JSON.stringify(Genome.toJSON(t.genome)) : ''),
   ];

@@ -7,7 +7,7 @@ import { ScoreKind, StudyState, TrialState } from '../../gen/tgsage/v1/search_co
 import type { SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import { CheckpointMode, TrainCandidateRequest } from '../../gen/tgsage/v1/trainer.ts';
 import type { CheckpointStore } from './checkpoints.ts';
-import { rungPlan } from './config.ts';
+import { rungPlan, trainingSeedOf } from './config.ts';
 import type { EventHub } from './events.ts';
 import type { TrainerPool } from './pool.ts';
 import type { Proposer } from './proposer.ts';
@@ -218,7 +218,7 @@ async function parentCheckpoint(ctx: StudyContext, t: Trial): Promise<{ from?: {
 /** Trains one trial on the pool and records the outcome. Never throws; a shutdown leaves the trial as it is. */
 export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortSignal): Promise<Trial> {
   const c = ctx.config;
-  let t: Trial = { ...trial, state: TrialState.TRIAL_STATE_RUNNING };
+  let t: Trial = { ...trial, state: TrialState.TRIAL_STATE_RUNNING, trainingSeed: trainingSeedOf(c, trial) };
   ctx.storage.putTrials(ctx.id, [t]);
   const plan = rungPlan(c);
   const cont = continuesPromoted(ctx);
@@ -229,13 +229,14 @@ export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortS
     training: {
       ...c.training,
       steps: t.steps,
-      seed: c.seed,
+      seed: t.trainingSeed,
       dataset: c.dataset,
       evalSteps: (c.training?.evalSteps ?? []).filter((s) => s < t.steps),
       ...(cont ? { scheduleSteps: plan.at(-1)!.steps } : {}),
     },
     teacherId: c.teacherId,
     comparator: c.comparator,
+    alsoComparators: c.alsoComparators,
     skipScoring: c.score === ScoreKind.SCORE_KIND_P,
     trialId: t.id,
     ...(keep ? { checkpoint: CheckpointMode.CHECKPOINT_MODE_IF_FITS, maxCheckpointBytes: ctx.checkpoints!.limits.maxBytes } : {}),
@@ -406,7 +407,11 @@ export async function runStudyLoop(ctx: StudyContext, signal: AbortSignal): Prom
 async function promote(ctx: StudyContext, best: readonly Trial[], rung: number, steps: number, inRung: readonly Trial[]): Promise<void> {
   await ctx.lock.run(() => {
     const first = nextNumber(ctx);
-    const trials = best.map((b, i) => ({ ...newTrial(ctx.id, first + i, b.genome, rung, steps, ''), promotedFrom: b.id }));
+    const trials = best.map((b, i) => ({
+      ...newTrial(ctx.id, first + i, b.genome, rung, steps, ''),
+      promotedFrom: b.id,
+      trainingSeed: trainingSeedOf(ctx.config, b),
+    }));
     ctx.storage.putTrials(ctx.id, trials);
     for (const t of trials) publish(ctx, { $case: 'trialProposed', value: t });
   });

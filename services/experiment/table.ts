@@ -84,6 +84,23 @@ export interface TableRun {
   readonly trainer: string;
 }
 
+export interface TableSampling {
+  readonly seed: number;
+  /** FLOPs cap of one forward pass (0 = none). */
+  readonly maxFlops: number;
+  /** Trainable-parameter cap (0 = none). */
+  readonly maxParams: number;
+}
+
+export interface TableProvenance {
+  readonly command: string;
+  readonly machine: string;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  /** Controller studies this run created or resumed (a re-run resumes them). */
+  readonly studies?: readonly string[];
+}
+
 export interface BenchmarkTable {
   readonly format: typeof TABLE_FORMAT;
   readonly space: string;
@@ -91,8 +108,13 @@ export interface BenchmarkTable {
   readonly teacher: TableTeacher;
   readonly training: TableTraining;
   readonly comparators: readonly TableComparator[];
+  /**
+   * How the architectures were sampled (services/experiment/plan.ts): architecture i is the i-th distinct draw within
+   * the caps of the sequence seeded `seed`. Absent in tables not made by `experiment run`.
+   */
+  readonly sampling?: TableSampling;
   /** How the rows were made: commands, machine, dates; free-form, appended to by every run. */
-  readonly provenance: readonly { readonly command: string; readonly machine: string; readonly startedAt: string; readonly finishedAt?: string }[];
+  readonly provenance: readonly TableProvenance[];
   readonly runs: readonly TableRun[];
 }
 

@@ -1,7 +1,8 @@
 // Scoring (pure domain, no gRPC). A session is opened from a header (checked against the teacher before any
 // activations are read), takes candidate layers one at a time — each becomes an RDM (or a centred Gram matrix for
 // CKA), is prepared, compared with every teacher layer and dropped — and ends with the similarity matrix, each
-// teacher layer's best candidate layer and TG. compareRdms does the same for RDMs the caller brings.
+// teacher layer's best candidate layer and TG — under one comparator or several at once (each layer's RDM and Gram
+// matrix computed once, then compared under every comparator). compareRdms does the same for RDMs the caller brings.
 import type { Layer, Matrix } from '../common/chunks.ts';
 import { isGramComparator } from '../common/convert.ts';
 import { FailedPreconditionError, InvalidArgumentError, ResourceExhaustedError } from '../common/errors.ts';
@@ -30,6 +31,8 @@ export interface Similarity {
   tg: number;
   numStimuli: number;
   computeSeconds: number;
+  /** The same candidate under ScoreHeader.also_comparators, in that order (each with an empty `also`). */
+  also: Similarity[];
 }
 
 export interface ScorerDeps {
@@ -47,6 +50,8 @@ export interface ScoreHeaderInput {
   comparator: ComparatorName;
   /** Empty = all. */
   teacherLayers: string[];
+  /** More comparators scored in the same pass (results in Similarity.also); each must differ from the others. */
+  alsoComparators?: ComparatorName[];
 }
 
 export interface ScoreSession {
@@ -145,32 +150,40 @@ async function loadTeacherSide(
 
 export async function beginScore(deps: ScorerDeps, header: ScoreHeaderInput, signal: AbortSignal): Promise<ScoreSession> {
   if (!header.teacherId) throw new InvalidArgumentError('header.teacher_id', 'missing');
+  const comparators = [header.comparator, ...(header.alsoComparators ?? [])];
+  comparators.forEach((c, i) => {
+    if (comparators.indexOf(c) !== i) {
+      throw new InvalidArgumentError('header.also_comparators', `${c} is asked for twice (comparator and also_comparators must all differ)`);
+    }
+  });
   const teacher = await deps.teachers.teacher(header.teacherId, signal);
-  const gram = isGramComparator(header.comparator);
-  if (!gram && header.rdmMethod !== undefined && header.rdmMethod !== teacher.rdmMethod) {
+  const anyRdm = comparators.some((c) => !isGramComparator(c));
+  const anyGram = comparators.some((c) => isGramComparator(c));
+  if (anyRdm && header.rdmMethod !== undefined && header.rdmMethod !== teacher.rdmMethod) {
     throw new InvalidArgumentError(
       'header.rdm_method',
       `teacher "${teacher.id}" stores ${teacher.rdmMethod} RDMs; candidate RDMs must use the same method (got ${header.rdmMethod})`,
     );
   }
   const teacherLayers = selectLayers(teacher, header.teacherLayers, 'header.teacher_layers');
-  if (gram) {
+  if (anyGram) {
     const missing = teacher.layers.filter((l) => teacherLayers.includes(l.name) && !l.hasGram);
     if (missing.length > 0) {
       throw new FailedPreconditionError(
-        `teacher "${teacher.id}" was stored without Gram matrices, which ${header.comparator} needs (layers: ` +
-          `${missing.map((l) => l.name).join(', ')}); upload it again with store_gram`,
+        `teacher "${teacher.id}" was stored without Gram matrices, which ${comparators.filter(isGramComparator).join(' and ')} ` +
+          `needs (layers: ${missing.map((l) => l.name).join(', ')}); upload it again with store_gram`,
       );
     }
   }
   const method = teacher.rdmMethod;
   const n = teacher.numStimuli;
-  const timing = { seconds: 0 };
+  // One timing per comparator; the shared work (each layer's RDM or Gram matrix) counts toward the first.
+  const timings = comparators.map(() => ({ seconds: 0 }));
   // Teacher matrices load while the first candidate layer arrives.
-  const teacherSide = loadTeacherSide(deps, teacher, teacherLayers, header.comparator, signal, timing);
-  teacherSide.catch(() => undefined);
+  const teacherSides = Promise.all(comparators.map((c, k) => loadTeacherSide(deps, teacher, teacherLayers, c, signal, timings[k]!)));
+  teacherSides.catch(() => undefined);
   const candidateLayers: string[] = [];
-  const similarity: number[] = [];
+  const similarities: number[][] = comparators.map(() => []);
 
   return {
     numStimuli: n,
@@ -178,36 +191,45 @@ export async function beginScore(deps: ScorerDeps, header: ScoreHeaderInput, sig
       if (candidateLayers.length >= deps.maxLayers) {
         throw new ResourceExhaustedError(`chunk.layer: more than ${deps.maxLayers} candidate layers`);
       }
-      const side = await teacherSide;
-      const t0 = performance.now();
-      let row: number[];
-      if (side.kind === 'gram') {
-        const g = await named(layer.name, () => deps.compute.centeredGram(layer));
-        row = side.grams.map((tg) => deps.compute.cka(g, tg, n, header.comparator === 'cka_unbiased'));
-      } else {
-        checkRows(layer, method);
-        const rdm = await named(layer.name, () => deps.compute.rdm(layer, method));
-        const p = await deps.compute.prepare(rdm, n, header.comparator as RdmComparator);
-        row = side.prepared.map((tp) => deps.compute.compare(p, tp));
+      const sides = await teacherSides;
+      let t0 = performance.now();
+      if (anyRdm) checkRows(layer, method);
+      const rdm = anyRdm ? await named(layer.name, () => deps.compute.rdm(layer, method)) : undefined;
+      const gram = anyGram ? await named(layer.name, () => deps.compute.centeredGram(layer)) : undefined;
+      timings[0]!.seconds += seconds(t0);
+      const rows: number[][] = [];
+      for (const [k, comparator] of comparators.entries()) {
+        t0 = performance.now();
+        const side = sides[k]!;
+        let row: number[];
+        if (side.kind === 'gram') {
+          row = side.grams.map((tg) => deps.compute.cka(gram!, tg, n, comparator === 'cka_unbiased'));
+        } else {
+          const p = await deps.compute.prepare(rdm!, n, comparator as RdmComparator);
+          row = side.prepared.map((tp) => deps.compute.compare(p, tp));
+        }
+        timings[k]!.seconds += seconds(t0);
+        row.forEach((v, j) => checkSimilarity(v, layer.name, teacherLayers[j]!, comparator));
+        rows.push(row);
       }
-      timing.seconds += seconds(t0);
-      row.forEach((v, j) => checkSimilarity(v, layer.name, teacherLayers[j]!, header.comparator));
       candidateLayers.push(layer.name);
-      similarity.push(...row);
+      rows.forEach((row, k) => similarities[k]!.push(...row));
     },
     finish() {
       if (candidateLayers.length === 0) throw new InvalidArgumentError('chunk', 'no candidate layers were sent');
-      return {
+      const results: Similarity[] = comparators.map((comparator, k) => ({
         teacherId: teacher.id,
-        comparator: header.comparator,
-        rdmMethod: gram ? undefined : method,
+        comparator,
+        rdmMethod: isGramComparator(comparator) ? undefined : method,
         candidateLayers,
         teacherLayers,
-        similarity,
-        ...summarise(similarity, candidateLayers, teacherLayers),
+        similarity: similarities[k]!,
+        ...summarise(similarities[k]!, candidateLayers, teacherLayers),
         numStimuli: n,
-        computeSeconds: timing.seconds,
-      };
+        computeSeconds: timings[k]!.seconds,
+        also: [],
+      }));
+      return { ...results[0]!, also: results.slice(1) };
     },
   };
 }
@@ -293,6 +315,7 @@ export async function beginCompare(deps: ScorerDeps, header: CompareHeaderInput,
         ...summarise(similarity, candidateLayers, teacherLayers),
         numStimuli: n,
         computeSeconds: timing.seconds,
+        also: [],
       };
     },
   };

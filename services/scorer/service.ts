@@ -32,6 +32,7 @@ export function similarityToProto(s: Similarity): SimilarityResult {
     tg: s.tg,
     numStimuli: s.numStimuli,
     computeSeconds: s.computeSeconds,
+    also: s.also.map(similarityToProto),
   };
 }
 
@@ -75,6 +76,7 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
             : rdmMethodFromProto(header.rdmMethod, 'header.rdm_method', 'correlation'),
         comparator: comparatorFromProto(header.comparator, 'header.comparator'),
         teacherLayers: header.teacherLayers,
+        alsoComparators: header.alsoComparators.map((c, i) => comparatorFromProto(c, `header.also_comparators[${i}]`)),
       },
       signal,
     );

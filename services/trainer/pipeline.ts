@@ -66,6 +66,8 @@ export interface TrainRequest {
   readonly dataset: DatasetRequest;
   readonly teacherId: string;
   readonly comparator: Comparator;
+  /** More comparators scored in the same pass (results in each SimilarityResult's `also`). */
+  readonly alsoComparators?: readonly Comparator[];
   readonly skipScoring: boolean;
   readonly trialId: string;
   /** Return a checkpoint of the trained candidate. */
@@ -223,6 +225,7 @@ export async function runTraining(
             scorer: deps.scorer,
             teacherId: request.teacherId,
             comparator: request.comparator,
+            alsoComparators: request.alsoComparators,
             layers: layerActivations(model.model, model.representationLayers, data.stimuli, { signal }),
             signal,
           });

@@ -13,6 +13,8 @@ export interface ScoreArgs {
   readonly scorer: Client<ScorerDefinition>;
   readonly teacherId: string;
   readonly comparator: Comparator;
+  /** Scored in the same pass; results in the SimilarityResult's `also`. */
+  readonly alsoComparators?: readonly Comparator[];
   readonly layers: AsyncIterable<LayerActivations>;
   readonly signal?: AbortSignal;
   /** Called as each layer has been handed to the stream. */
@@ -30,7 +32,7 @@ export async function scoreLayers(args: ScoreArgs): Promise<ScoreOutcome> {
     yield {
       message: {
         $case: 'header',
-        value: { teacherId: args.teacherId, rdmMethod: RdmMethod.RDM_METHOD_UNSPECIFIED, comparator: args.comparator, teacherLayers: [] },
+        value: { teacherId: args.teacherId, rdmMethod: RdmMethod.RDM_METHOD_UNSPECIFIED, comparator: args.comparator, teacherLayers: [], alsoComparators: [...(args.alsoComparators ?? [])] },
       },
     };
     for await (const layer of args.layers) {

@@ -13,6 +13,7 @@ import {
   type TrainerServiceImplementation,
   type TrainingConfig as TrainingConfigProto,
 } from '../../gen/tgsage/v1/trainer.ts';
+import { comparatorFromProto } from '../common/convert.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { splitHeader } from '../common/upload.ts';
 import { resolveDatasetSpec } from '../data/dataset.ts';
@@ -83,8 +84,20 @@ function trainRequest(request: TrainCandidateRequest): TrainRequest {
     comparator: request.comparator || Comparator.COMPARATOR_SPEARMAN,
     skipScoring: request.skipScoring,
     trialId: request.trialId,
+    alsoComparators: alsoComparators(request.comparator || Comparator.COMPARATOR_SPEARMAN, request.alsoComparators),
     checkpoint: checkpointRequest(request.checkpoint, request.maxCheckpointBytes),
   };
+}
+
+/** Checks also_comparators before any training: known comparators, none repeated (nor the main one). */
+export function alsoComparators(main: Comparator, also: readonly Comparator[]): Comparator[] {
+  also.forEach((c, i) => {
+    const name = comparatorFromProto(c, `also_comparators[${i}]`);
+    if (c === main || also.indexOf(c) !== i) {
+      throw new InvalidArgumentError(`also_comparators[${i}]`, `${name} repeats a comparator already asked for`);
+    }
+  });
+  return [...also];
 }
 
 export interface TrainerServiceDeps extends PipelineDeps {

@@ -88,6 +88,7 @@ export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0, hos
             tg,
             numStimuli: 10,
             computeSeconds: 0,
+            also: [],
           },
       };
       results.push(req);

@@ -109,15 +109,15 @@ describe('export', () => {
   it('writes JSON and one CSV row per trial with every column', () => {
     const storage = memoryStorage();
     storage.createStudy(record('s'));
-    const done = { ...newTrial('s', 0, genome, 0, 5, ''), state: TrialState.TRIAL_STATE_COMPLETED, p: 0.5, tg: 0.25, score: 0.375, trainer: 't:1', parameterCount: 123, wallSeconds: 1.5, queueSeconds: 0.25, trainSeconds: 1 };
+    const done = { ...newTrial('s', 0, genome, 0, 5, ''), state: TrialState.TRIAL_STATE_COMPLETED, p: 0.5, tg: 0.25, score: 0.375, trainer: 't:1', parameterCount: 123, wallSeconds: 1.5, queueSeconds: 0.25, trainSeconds: 1, trainingSeed: 7 };
     const failed = { ...newTrial('s', 1, genome, 0, 5, ''), state: TrialState.TRIAL_STATE_FAILED, error: 'x, "y"' };
     storage.putTrials('s', [done, failed]);
     const study = toStudy(storage.getStudy('s'), storage.listTrials('s'), true);
     const csv = studyToCsv(study).trimEnd().split('\n');
     assert.equal(csv[0], CSV_COLUMNS.join(','));
     assert.equal(csv.length, 3);
-    assert.ok(csv[1]!.startsWith('0,s-t0,completed,0.5,0.25,0.375,5,0,123,1.5,0.25,1,t:1,"{'), csv[1]);
-    assert.ok(csv[2]!.startsWith('1,s-t1,failed,,,,5,0,0,0,0,0,,'), csv[2]);
+    assert.ok(csv[1]!.startsWith('0,s-t0,completed,0.5,0.25,0.375,5,0,123,1.5,0.25,1,7,t:1,"{'), csv[1]);
+    assert.ok(csv[2]!.startsWith('1,s-t1,failed,,,,5,0,0,0,0,0,,,'), csv[2]);
     const json = JSON.parse(studyToJson(study));
     assert.equal(json.trials.length, 2);
     assert.equal(json.trials[0].p, 0.5);

@@ -107,7 +107,7 @@ test('float16 and float64 candidate chunks score like float32', async () => {
   const bytes = Buffer.alloc(vals.length * 2);
   vals.forEach((v, i) => bytes.writeUInt16LE(half(v), 2 * i));
   async function* req(): AsyncGenerator<ScoreActivationsRequest> {
-    yield { message: { $case: 'header', value: { teacherId: 'ventral', rdmMethod: 0, comparator: 0, teacherLayers: [] } } };
+    yield { message: { $case: 'header', value: { teacherId: 'ventral', rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [] } } };
     yield { message: { $case: 'chunk', value: { layer: 'h', dtype: DType.DTYPE_FLOAT16, shape: [n, 6], data: bytes } } };
   }
   const res16 = await scorer.clients.scorer.scoreActivations(req());
@@ -138,6 +138,41 @@ test('CKA from the stored Gram matrices matches a float64 reference', async () =
     checkResult(unbiased, refU, ['conv1', 'conv2', 'noise'], ['V1', 'IT']);
   }
   await expectStatus(score({ teacherId: 'cosine-teacher', comparator: Comparator.COMPARATOR_CKA_LINEAR }), Status.FAILED_PRECONDITION, /without Gram matrices/);
+  await stillServes();
+});
+
+test('one pass under several comparators (also_comparators) equals each comparator alone, against float64 references', async () => {
+  const res = await score({
+    teacherId: 'ventral',
+    comparator: Comparator.COMPARATOR_SPEARMAN,
+    alsoComparators: [Comparator.COMPARATOR_CKA_LINEAR, Comparator.COMPARATOR_PEARSON],
+  });
+  const layers = ['conv1', 'conv2', 'noise'];
+  checkResult(res, referenceMatrix(candidate, teacher, spearman), layers, ['V1', 'IT']);
+  assert.equal(res.also.length, 2);
+  const [cka, pearson] = res.also;
+  assert.equal(cka!.comparator, Comparator.COMPARATOR_CKA_LINEAR);
+  assert.equal(cka!.rdmMethod, RdmMethod.RDM_METHOD_UNSPECIFIED);
+  const refCka = candidate.flatMap((c) => teacher.map((t) => referenceCka(c.data, t.data, n, c.data.length / n, t.data.length / n)));
+  checkResult(cka!, refCka, layers, ['V1', 'IT']);
+  assert.equal(pearson!.comparator, Comparator.COMPARATOR_PEARSON);
+  checkResult(pearson!, referenceMatrix(candidate, teacher, (a, b) => referencePearson(a, b, n)), layers, ['V1', 'IT']);
+  assert.deepEqual(cka!.also, []);
+  // CKA first, RDM comparators after; a teacher layer subset applies to all
+  const sub = await score({ teacherId: 'ventral', teacherLayers: ['IT'], comparator: Comparator.COMPARATOR_CKA_LINEAR, alsoComparators: [Comparator.COMPARATOR_SPEARMAN] });
+  checkResult(sub, refCka.filter((_, i) => i % 2 === 1), layers, ['IT']);
+  checkResult(sub.also[0]!, referenceMatrix(candidate, teacher.slice(1), spearman), layers, ['IT']);
+  await expectStatus(
+    score({ teacherId: 'ventral', comparator: Comparator.COMPARATOR_SPEARMAN, alsoComparators: [Comparator.COMPARATOR_SPEARMAN] }),
+    Status.INVALID_ARGUMENT,
+    /header\.also_comparators.*twice/,
+  );
+  await expectStatus(score({ teacherId: 'ventral', alsoComparators: [99 as Comparator] }), Status.INVALID_ARGUMENT, /header\.also_comparators\[0\]/);
+  await expectStatus(
+    score({ teacherId: 'cosine-teacher', comparator: Comparator.COMPARATOR_SPEARMAN, alsoComparators: [Comparator.COMPARATOR_CKA_LINEAR] }),
+    Status.FAILED_PRECONDITION,
+    /without Gram matrices/,
+  );
   await stillServes();
 });
 
@@ -188,7 +223,7 @@ test('header problems: missing, repeated, method mismatch, unknown teacher layer
   await expectStatus(scorer.clients.scorer.scoreActivations(noHeader()), Status.INVALID_ARGUMENT, /^header: missing/);
   await stillServes();
   async function* twoHeaders(): AsyncGenerator<ScoreActivationsRequest> {
-    const header = { teacherId: 'ventral', rdmMethod: 0, comparator: 0, teacherLayers: [] };
+    const header = { teacherId: 'ventral', rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [] };
     yield { message: { $case: 'header', value: header } };
     yield { message: { $case: 'header', value: header } };
   }

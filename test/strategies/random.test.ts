@@ -77,7 +77,7 @@ describe('registry', () => {
     );
   });
   it('resolves proto StrategyConfigs with defaults, an absent strategy meaning random', () => {
-    assert.deepEqual(registry.names(), ['evolution', 'random', 'reinforce']);
+    assert.deepEqual(registry.names(), ['evolution', 'listed', 'random', 'reinforce']);
     assert.deepEqual(registry.resolveConfig(undefined), { strategy: { $case: 'random', value: {} } });
     assert.deepEqual(registry.resolveConfig({ strategy: { $case: 'evolution', value: { populationSize: 0, sampleSize: 0 } } }), {
       strategy: { $case: 'evolution', value: { populationSize: 16, sampleSize: 4 } },

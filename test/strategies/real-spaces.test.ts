@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { createStrategyRegistry } from '../../services/controller/strategies/registry.ts';
-import { CONVNET_SPACE, NASNET_SPACE, checkDecisions, decode, encode } from '../../services/spaces/decisions.ts';
+import { CONVNET_SPACE, NASNET_SPACE, checkDecisions, decode, encode, randomGenome } from '../../services/spaces/decisions.ts';
 import { validateGenome } from '../../services/spaces/validate.ts';
 
 before(async () => {
@@ -15,7 +15,8 @@ describe('strategies on the real search spaces', () => {
   for (const space of [CONVNET_SPACE, NASNET_SPACE]) {
     for (const name of registry.names()) {
       it(`${name} proposes decodable ${space.name} genomes`, () => {
-        const settings = name === 'reinforce' ? { hiddenUnits: 8 } : name === 'evolution' ? { populationSize: 4 } : {};
+        const listed = { trials: Array.from({ length: 12 }, (_, i) => ({ genome: randomGenome(space.name as 'convnet' | 'nasnet', i), trainingSeed: i })) };
+        const settings = name === 'reinforce' ? { hiddenUnits: 8 } : name === 'evolution' ? { populationSize: 4 } : name === 'listed' ? listed : {};
         const s = registry.create(name, settings, space, 1);
         try {
           for (let round = 0; round < 3; round++) {

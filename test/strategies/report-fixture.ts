@@ -90,6 +90,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     tg: best.tg!,
     numStimuli: 1000,
     computeSeconds: 0.2,
+    also: [],
   };
   const used = [...new Set(matches.map((m) => m.candidateLayer))];
   best.rdmPreviews = used.map((l) => syntheticRdm(l, strengths[candLayers.indexOf(l)]!, rng));
@@ -112,6 +113,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
       comparator: Comparator.COMPARATOR_SPEARMAN,
       multiFidelity: { enabled: false, minSteps: 0, eta: 0, rungs: 0 },
       maxAttempts: 3,
+      alsoComparators: [],
     },
     state: StudyState.STUDY_STATE_RUNNING,
     trials,

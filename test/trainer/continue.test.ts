@@ -54,6 +54,7 @@ function request(steps: number, over: Partial<TrainCandidateRequest> = {}, seed 
     comparator: 0,
     skipScoring: true,
     trialId: 't',
+    alsoComparators: [],
     ...over,
   };
 }

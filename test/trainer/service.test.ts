@@ -39,6 +39,7 @@ function request(over: Partial<TrainCandidateRequest> = {}, steps = 20): TrainCa
     comparator: Comparator.COMPARATOR_SPEARMAN,
     skipScoring: false,
     trialId: 't1',
+    alsoComparators: [],
     ...over,
   };
 }
@@ -55,7 +56,7 @@ const fakeScorer = {
     return {
       teacherId: 'default', comparator: Comparator.COMPARATOR_SPEARMAN, rdmMethod: RdmMethod.RDM_METHOD_CORRELATION,
       candidateLayers: layers, teacherLayers: ['t'], similarity: layers.map(() => 0.5),
-      best: [{ teacherLayer: 't', candidateLayer: layers[0]!, similarity: 0.5 }], tg: 0.5, numStimuli: 100, computeSeconds: 0,
+      best: [{ teacherLayer: 't', candidateLayer: layers[0]!, similarity: 0.5 }], tg: 0.5, numStimuli: 100, computeSeconds: 0, also: [],
     };
   },
 } as unknown as Client<ScorerDefinition>;
@@ -171,6 +172,10 @@ test('errors: invalid genome, unknown teacher (before any training), missing dat
   const badSpec = request();
   badSpec.training!.dataset!.name = 'imagenet';
   await expectStatus(run(trainer, badSpec), Status.INVALID_ARGUMENT, /training\.dataset\.name/);
+  const loadsBeforeAlso = loads;
+  await expectStatus(run(trainer, request({ alsoComparators: [99 as Comparator] })), Status.INVALID_ARGUMENT, /also_comparators\[0\]/);
+  await expectStatus(run(trainer, request({ alsoComparators: [Comparator.COMPARATOR_SPEARMAN] })), Status.INVALID_ARGUMENT, /also_comparators\[0\].*repeats/);
+  assert.equal(loads, loadsBeforeAlso, 'nothing loaded or trained for bad also_comparators');
   await expectStatus(run(trainer, request({}, 0)), Status.INVALID_ARGUMENT, /training\.steps/);
   await expectStatus(run(trainer, request({}, 100_001)), Status.INVALID_ARGUMENT, /training\.steps/);
   const big = request();

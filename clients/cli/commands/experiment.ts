@@ -1,11 +1,13 @@
-// `tgsage experiment ...`: the benchmark-table experiments. `analyze` and `replay` work on a table file alone
-// (commands/experiment-analyze.ts); `run`, which makes tables, is registered here too.
+// `tgsage experiment ...`: the experiments that measure whether teacher guidance pays (issue 7): `run` grows a
+// benchmark table (experiment-run.ts); `analyze` and `replay` work on a table file alone (experiment-analyze.ts).
 import { Command } from 'commander';
 import { analyzeCommand, replayCommand } from './experiment-analyze.ts';
+import { experimentRunCommand } from './experiment-run.ts';
 
 export function experimentCommand(): Command {
   return new Command('experiment')
-    .description('benchmark tables: analyze how early scores predict final accuracy, replay searches on a table')
+    .description('benchmark tables of trained architectures: does teacher guidance pay? (run, analyze, replay)')
+    .addCommand(experimentRunCommand())
     .addCommand(analyzeCommand())
     .addCommand(replayCommand());
 }

@@ -44,6 +44,7 @@ export function scoreCommand(): Command {
                 rdmMethod: o.rdmMethod === undefined ? RdmMethod.RDM_METHOD_UNSPECIFIED : parseEnum('--rdm-method', RDM_METHODS, o.rdmMethod),
                 comparator: parseEnum('--comparator', COMPARATORS, o.comparator),
                 teacherLayers: o.teacherLayers?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? [],
+                alsoComparators: [],
               },
             },
           };

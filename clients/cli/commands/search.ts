@@ -43,6 +43,7 @@ interface RunOptions {
   dataset: string;
   dataDir?: string;
   stimuli?: string;
+  numValidation?: string;
   batchSize?: string;
   maxAttempts?: string;
   name?: string;
@@ -78,7 +79,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
     parallelism: int('--parallelism', o.parallelism, 1),
     teacherId: o.teacher,
     seed: int('--seed', o.seed),
-    dataset: { name: o.dataset, directory: o.dataDir ?? '', numStimuli: int('--stimuli', o.stimuli) },
+    dataset: { name: o.dataset, directory: o.dataDir ?? '', numStimuli: int('--stimuli', o.stimuli), numValidation: int('--num-validation', o.numValidation) },
     training: o.batchSize === undefined ? undefined : { batchSize: int('--batch-size', o.batchSize) },
     multiFidelity: o.multiFidelity
       ? {
@@ -282,6 +283,7 @@ export function searchCommand(): Command {
     .option('--dataset <name>', 'mnist, fashion-mnist or idx', 'mnist')
     .option('--data-dir <dir>', 'directory of IDX files (for idx; fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--stimuli <n>', 'stimuli in the stimulus set (must match the teacher)')
+    .option('--num-validation <n>', 'validation images P is measured on (default 2000; 10000 for mnist)')
     .option('--batch-size <n>', 'training batch size')
     .option('--max-attempts <n>', 'attempts per trial on trainer failures (default 3)')
     .option('--name <name>', 'display name')

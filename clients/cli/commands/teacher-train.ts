@@ -20,6 +20,7 @@ interface TrainTeacherOptions {
   dataDir?: string;
   splitSeed: string;
   stimuli: string;
+  numValidation?: string;
   out: string;
   steps: string;
   batchSize: string;
@@ -43,6 +44,7 @@ export function teacherTrainCommand(): Command {
     .option('--data-dir <dir>', 'directory of IDX files (idx; fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--split-seed <n>', 'seed of the train / validation / stimulus split', '0')
     .option('--stimuli <n>', 'stimulus-set size recorded for the teacher', '1000')
+    .option('--num-validation <n>', 'validation images the teacher\'s accuracy is measured on (default 2000; 10000 for mnist)')
     .option('--out <dir>', 'where to write model.json, weights.bin, teacher.json', 'teachers/default')
     .option('--steps <n>', 'training steps', '1200')
     .option('--batch-size <n>', 'batch size', '64')
@@ -60,6 +62,7 @@ export function teacherTrainCommand(): Command {
           directory: o.dataDir ?? '',
           splitSeed: int('--split-seed', o.splitSeed),
           numStimuli: int('--stimuli', o.stimuli, 3),
+          numValidation: o.numValidation === undefined ? 0 : int('--num-validation', o.numValidation, 1),
         }, '--dataset');
         await initTrainingBackend(o.trainBackend);
         const data = await loadTrainingDataset(spec);

@@ -19,6 +19,8 @@ interface TrainOptions {
   genome?: string;
   randomGenome: boolean;
   seed: string;
+  genomeSeed?: string;
+  numValidation?: string;
   steps: string;
   evalSteps?: string;
   batchSize?: string;
@@ -46,8 +48,14 @@ function positiveInt(flag: string, value: string | undefined, fallback: number):
   return n;
 }
 
-export async function resolveGenome(o: Pick<TrainOptions, 'space' | 'genome' | 'randomGenome' | 'seed'>): Promise<Genome> {
+/**
+ * The genome of `--genome FILE` or `--random-genome`: `randomGenome(space, G)` for `--genome-seed G`, or for `--seed`
+ * when no --genome-seed is given (so `--random-genome --seed S` is the architecture it always was; give
+ * --genome-seed to train one architecture with several training seeds).
+ */
+export async function resolveGenome(o: Pick<TrainOptions, 'space' | 'genome' | 'randomGenome' | 'seed' | 'genomeSeed'>): Promise<Genome> {
   if (o.genome !== undefined && o.randomGenome) throw new CliError('give either --genome FILE or --random-genome, not both');
+  if (o.genomeSeed !== undefined && !o.randomGenome) throw new CliError('--genome-seed goes with --random-genome');
   if (o.genome !== undefined) {
     const text = await readFile(o.genome, 'utf8').catch((e: Error) => {
       throw new CliError(`--genome: cannot read ${o.genome}: ${e.message}`);
@@ -56,8 +64,9 @@ export async function resolveGenome(o: Pick<TrainOptions, 'space' | 'genome' | '
     // Accept both {"convnet": {...}} and a bare space body with --space.
     return genomeFromJson('convnet' in json || 'nasnet' in json ? json : { [o.space]: json });
   }
-  if (!o.randomGenome) throw new CliError('give --genome FILE.json or --random-genome --seed S');
-  return sampleGenome(o.space, createRng(positiveInt('--seed', o.seed, 0)));
+  if (!o.randomGenome) throw new CliError('give --genome FILE.json or --random-genome --genome-seed G');
+  const seed = o.genomeSeed === undefined ? positiveInt('--seed', o.seed, 0) : positiveInt('--genome-seed', o.genomeSeed, 0);
+  return sampleGenome(o.space, createRng(seed));
 }
 
 /** A comma-separated list of step counts ("10,25,100"); empty when absent. */
@@ -71,8 +80,9 @@ export function trainCommand(): Command {
     .description('train one candidate on real images for a step budget; print P (validation accuracy) and TG')
     .addOption(new Option('--space <space>', 'search space').choices(['convnet', 'nasnet']).default('convnet'))
     .option('--genome <file.json>', 'the candidate genome as JSON')
-    .option('--random-genome', 'sample a genome uniformly from the space for --seed', false)
-    .option('--seed <n>', 'seed for the random genome, initialisation and batch order', '0')
+    .option('--random-genome', 'sample a genome uniformly from the space (for --genome-seed, else --seed)', false)
+    .option('--genome-seed <g>', 'seed of the random genome (the architecture); default: --seed')
+    .option('--seed <n>', 'seed of initialisation and batch order (and of the random genome without --genome-seed)', '0')
     .option('--steps <n>', 'step budget', '150')
     .option('--eval-steps <a,b,...>', 'evaluation budgets: also measure P and TG after these steps (a learning curve)')
     .option('--batch-size <n>', 'batch size (default 64)')
@@ -85,6 +95,7 @@ export function trainCommand(): Command {
     .option('--dataset <name>', 'mnist | fashion-mnist | idx', 'mnist')
     .option('--data-dir <dir>', 'directory of IDX files (for idx; fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--stimuli <n>', 'stimulus-set size (must match the teacher; default 1000)')
+    .option('--num-validation <n>', 'validation images P is measured on (default 2000; 10000 for mnist)')
     .action(
       action<TrainOptions>(async (ctx, o) => {
         const genome = await resolveGenome(o);
@@ -105,7 +116,7 @@ export function trainCommand(): Command {
               name: o.dataset,
               directory: o.dataDir ?? '',
               numStimuli: positiveInt('--stimuli', o.stimuli, 0),
-              numValidation: 0,
+              numValidation: positiveInt('--num-validation', o.numValidation, 0),
               splitSeed: 0,
             },
           },

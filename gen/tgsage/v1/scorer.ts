@@ -75,6 +75,12 @@ export interface ScoreHeader {
   comparator: Comparator;
   /** Teacher layers to compare with; empty = all. */
   teacherLayers: string[];
+  /**
+   * More comparators to score under in the same pass (each candidate layer's RDM and/or centred Gram matrix is
+   * computed once and compared under every comparator); their results come back in the result's `also`, in this
+   * order. Must not repeat `comparator` or each other; CKA comparators need a teacher stored with Gram matrices.
+   */
+  alsoComparators: Comparator[];
 }
 
 /** One message of a ScoreActivations stream: exactly one header first, then layer chunks. */
@@ -123,7 +129,7 @@ export interface CompareRdmsRequest {
 }
 
 function createBaseScoreHeader(): ScoreHeader {
-  return { teacherId: "", rdmMethod: 0, comparator: 0, teacherLayers: [] };
+  return { teacherId: "", rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [] };
 }
 
 export const ScoreHeader: MessageFns<ScoreHeader> = {
@@ -139,6 +145,13 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
     }
     for (const v of message.teacherLayers) {
       writer.uint32(34).string(v!);
+    }
+    if (message.alsoComparators.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.alsoComparators) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -188,6 +201,24 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
             message.teacherLayers.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag === 40) {
+              message.alsoComparators.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.alsoComparators.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -218,6 +249,11 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
         : globalThis.Array.isArray(object?.teacher_layers)
         ? object.teacher_layers.map((e: any) => globalThis.String(e))
         : [],
+      alsoComparators: globalThis.Array.isArray(object?.alsoComparators)
+        ? object.alsoComparators.map((e: any) => comparatorFromJSON(e))
+        : globalThis.Array.isArray(object?.also_comparators)
+        ? object.also_comparators.map((e: any) => comparatorFromJSON(e))
+        : [],
     };
   },
 
@@ -235,6 +271,9 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
     if (message.teacherLayers?.length) {
       obj.teacherLayers = message.teacherLayers;
     }
+    if (message.alsoComparators?.length) {
+      obj.alsoComparators = message.alsoComparators.map((e) => comparatorToJSON(e));
+    }
     return obj;
   },
 
@@ -247,6 +286,7 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
     message.rdmMethod = object.rdmMethod ?? 0;
     message.comparator = object.comparator ?? 0;
     message.teacherLayers = object.teacherLayers?.map((e) => e) || [];
+    message.alsoComparators = object.alsoComparators?.map((e) => e) || [];
     return message;
   },
 };

@@ -256,6 +256,26 @@ export interface EvolutionSettings {
   sampleSize: number;
 }
 
+/** One trial of a listed study: a genome and the seed to train it with. */
+export interface ListedTrial {
+  /** The candidate; must be in the study's space and representable by its decisions. */
+  genome?:
+    | Genome
+    | undefined;
+  /** Seed of the trial's weight initialisation and batch order (instead of the study's seed). */
+  trainingSeed: number;
+}
+
+/**
+ * Strategy settings: no search, a fixed list of trials run in order (trial number i trains trials[i]). For
+ * experiments that train given architectures, each with one or more training seeds; a genome may appear several
+ * times. num_trials defaults to (and may not exceed) the list's length. At most 10,000 trials.
+ */
+export interface ListedSettings {
+  /** The trials, in order. */
+  trials: ListedTrial[];
+}
+
 /** Search strategy and its settings. */
 export interface StrategyConfig {
   strategy?:
@@ -268,6 +288,9 @@ export interface StrategyConfig {
     | //
     /** Regularized evolution. */
     { $case: "evolution"; value: EvolutionSettings }
+    | //
+    /** A fixed list of trials (no search). */
+    { $case: "listed"; value: ListedSettings }
     | undefined;
 }
 
@@ -332,6 +355,11 @@ export interface StudyConfig {
     | undefined;
   /** Attempts per trial on trainer failures before it is marked failed (default 3). */
   maxAttempts: number;
+  /**
+   * More comparators every trial is scored under in the same pass (TrainCandidateRequest.also_comparators); the
+   * results are in each similarity's `also`. Ranking uses `comparator` only.
+   */
+  alsoComparators: Comparator[];
 }
 
 /** One candidate evaluated in a study. */
@@ -414,7 +442,14 @@ export interface Trial {
    * Why a promoted trial did not continue from a checkpoint, or why its own checkpoint was not kept ("" = nothing
    * to report).
    */
-  checkpointNote?: string | undefined;
+  checkpointNote?:
+    | string
+    | undefined;
+  /**
+   * Seed its training used (weight initialisation and batch order): the study's seed, or its ListedTrial's
+   * training_seed. Set when the trial starts.
+   */
+  trainingSeed?: number | undefined;
 }
 
 /** A study. */
@@ -914,6 +949,166 @@ export const EvolutionSettings: MessageFns<EvolutionSettings> = {
   },
 };
 
+function createBaseListedTrial(): ListedTrial {
+  return { genome: undefined, trainingSeed: 0 };
+}
+
+export const ListedTrial: MessageFns<ListedTrial> = {
+  encode(message: ListedTrial, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.genome !== undefined) {
+      Genome.encode(message.genome, writer.uint32(10).fork()).join();
+    }
+    if (message.trainingSeed !== 0) {
+      writer.uint32(16).uint64(message.trainingSeed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListedTrial {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListedTrial();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.genome = Genome.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.trainingSeed = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListedTrial {
+    return {
+      genome: isSet(object.genome) ? Genome.fromJSON(object.genome) : undefined,
+      trainingSeed: isSet(object.trainingSeed)
+        ? globalThis.Number(object.trainingSeed)
+        : isSet(object.training_seed)
+        ? globalThis.Number(object.training_seed)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListedTrial): unknown {
+    const obj: any = {};
+    if (message.genome !== undefined) {
+      obj.genome = Genome.toJSON(message.genome);
+    }
+    if (message.trainingSeed !== 0) {
+      obj.trainingSeed = Math.round(message.trainingSeed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListedTrial>): ListedTrial {
+    return ListedTrial.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListedTrial>): ListedTrial {
+    const message = createBaseListedTrial();
+    message.genome = (object.genome !== undefined && object.genome !== null)
+      ? Genome.fromPartial(object.genome)
+      : undefined;
+    message.trainingSeed = object.trainingSeed ?? 0;
+    return message;
+  },
+};
+
+function createBaseListedSettings(): ListedSettings {
+  return { trials: [] };
+}
+
+export const ListedSettings: MessageFns<ListedSettings> = {
+  encode(message: ListedSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.trials) {
+      ListedTrial.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListedSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListedSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trials.push(ListedTrial.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListedSettings {
+    return {
+      trials: globalThis.Array.isArray(object?.trials) ? object.trials.map((e: any) => ListedTrial.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListedSettings): unknown {
+    const obj: any = {};
+    if (message.trials?.length) {
+      obj.trials = message.trials.map((e) => ListedTrial.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListedSettings>): ListedSettings {
+    return ListedSettings.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListedSettings>): ListedSettings {
+    const message = createBaseListedSettings();
+    message.trials = object.trials?.map((e) => ListedTrial.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseStrategyConfig(): StrategyConfig {
   return { strategy: undefined };
 }
@@ -929,6 +1124,9 @@ export const StrategyConfig: MessageFns<StrategyConfig> = {
         break;
       case "evolution":
         EvolutionSettings.encode(message.strategy.value, writer.uint32(26).fork()).join();
+        break;
+      case "listed":
+        ListedSettings.encode(message.strategy.value, writer.uint32(34).fork()).join();
         break;
     }
     return writer;
@@ -971,6 +1169,14 @@ export const StrategyConfig: MessageFns<StrategyConfig> = {
             message.strategy = { $case: "evolution", value: EvolutionSettings.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.strategy = { $case: "listed", value: ListedSettings.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -991,6 +1197,8 @@ export const StrategyConfig: MessageFns<StrategyConfig> = {
         ? { $case: "reinforce", value: ReinforceSettings.fromJSON(object.reinforce) }
         : isSet(object.evolution)
         ? { $case: "evolution", value: EvolutionSettings.fromJSON(object.evolution) }
+        : isSet(object.listed)
+        ? { $case: "listed", value: ListedSettings.fromJSON(object.listed) }
         : undefined,
     };
   },
@@ -1003,6 +1211,8 @@ export const StrategyConfig: MessageFns<StrategyConfig> = {
       obj.reinforce = ReinforceSettings.toJSON(message.strategy.value);
     } else if (message.strategy?.$case === "evolution") {
       obj.evolution = EvolutionSettings.toJSON(message.strategy.value);
+    } else if (message.strategy?.$case === "listed") {
+      obj.listed = ListedSettings.toJSON(message.strategy.value);
     }
     return obj;
   },
@@ -1028,6 +1238,12 @@ export const StrategyConfig: MessageFns<StrategyConfig> = {
       case "evolution": {
         if (object.strategy?.value !== undefined && object.strategy?.value !== null) {
           message.strategy = { $case: "evolution", value: EvolutionSettings.fromPartial(object.strategy.value) };
+        }
+        break;
+      }
+      case "listed": {
+        if (object.strategy?.value !== undefined && object.strategy?.value !== null) {
+          message.strategy = { $case: "listed", value: ListedSettings.fromPartial(object.strategy.value) };
         }
         break;
       }
@@ -1194,6 +1410,7 @@ function createBaseStudyConfig(): StudyConfig {
     comparator: 0,
     multiFidelity: undefined,
     maxAttempts: 0,
+    alsoComparators: [],
   };
 }
 
@@ -1243,6 +1460,13 @@ export const StudyConfig: MessageFns<StudyConfig> = {
     }
     if (message.maxAttempts !== 0) {
       writer.uint32(120).uint32(message.maxAttempts);
+    }
+    if (message.alsoComparators.length !== 0) {
+      writer.uint32(138).fork();
+      for (const v of message.alsoComparators) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -1380,6 +1604,24 @@ export const StudyConfig: MessageFns<StudyConfig> = {
             message.maxAttempts = reader.uint32();
             continue;
           }
+          case 17: {
+            if (tag === 136) {
+              message.alsoComparators.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 138) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.alsoComparators.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1429,6 +1671,11 @@ export const StudyConfig: MessageFns<StudyConfig> = {
         : isSet(object.max_attempts)
         ? globalThis.Number(object.max_attempts)
         : 0,
+      alsoComparators: globalThis.Array.isArray(object?.alsoComparators)
+        ? object.alsoComparators.map((e: any) => comparatorFromJSON(e))
+        : globalThis.Array.isArray(object?.also_comparators)
+        ? object.also_comparators.map((e: any) => comparatorFromJSON(e))
+        : [],
     };
   },
 
@@ -1479,6 +1726,9 @@ export const StudyConfig: MessageFns<StudyConfig> = {
     if (message.maxAttempts !== 0) {
       obj.maxAttempts = Math.round(message.maxAttempts);
     }
+    if (message.alsoComparators?.length) {
+      obj.alsoComparators = message.alsoComparators.map((e) => comparatorToJSON(e));
+    }
     return obj;
   },
 
@@ -1510,6 +1760,7 @@ export const StudyConfig: MessageFns<StudyConfig> = {
       ? MultiFidelityConfig.fromPartial(object.multiFidelity)
       : undefined;
     message.maxAttempts = object.maxAttempts ?? 0;
+    message.alsoComparators = object.alsoComparators?.map((e) => e) || [];
     return message;
   },
 };
@@ -1542,6 +1793,7 @@ function createBaseTrial(): Trial {
     promotedFrom: undefined,
     startStep: undefined,
     checkpointNote: undefined,
+    trainingSeed: undefined,
   };
 }
 
@@ -1624,6 +1876,9 @@ export const Trial: MessageFns<Trial> = {
     }
     if (message.checkpointNote !== undefined) {
       writer.uint32(210).string(message.checkpointNote);
+    }
+    if (message.trainingSeed !== undefined) {
+      writer.uint32(216).uint64(message.trainingSeed);
     }
     return writer;
   },
@@ -1849,6 +2104,14 @@ export const Trial: MessageFns<Trial> = {
             message.checkpointNote = reader.string();
             continue;
           }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.trainingSeed = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1939,6 +2202,11 @@ export const Trial: MessageFns<Trial> = {
         : isSet(object.checkpoint_note)
         ? globalThis.String(object.checkpoint_note)
         : undefined,
+      trainingSeed: isSet(object.trainingSeed)
+        ? globalThis.Number(object.trainingSeed)
+        : isSet(object.training_seed)
+        ? globalThis.Number(object.training_seed)
+        : undefined,
     };
   },
 
@@ -2022,6 +2290,9 @@ export const Trial: MessageFns<Trial> = {
     if (message.checkpointNote !== undefined) {
       obj.checkpointNote = message.checkpointNote;
     }
+    if (message.trainingSeed !== undefined) {
+      obj.trainingSeed = Math.round(message.trainingSeed);
+    }
     return obj;
   },
 
@@ -2060,6 +2331,7 @@ export const Trial: MessageFns<Trial> = {
     message.promotedFrom = object.promotedFrom ?? undefined;
     message.startStep = object.startStep ?? undefined;
     message.checkpointNote = object.checkpointNote ?? undefined;
+    message.trainingSeed = object.trainingSeed ?? undefined;
     return message;
   },
 };

@@ -164,6 +164,11 @@ export interface SimilarityResult {
   numStimuli: number;
   /** Seconds the scorer spent computing (RDMs, ranks, comparisons), excluding transfer. */
   computeSeconds: number;
+  /**
+   * The same candidate scored under each of the request's also_comparators, in that order (each result's own `also`
+   * is empty). The shared work (RDMs, Gram matrices) is counted in the first result's compute_seconds.
+   */
+  also: SimilarityResult[];
 }
 
 /**
@@ -300,6 +305,7 @@ function createBaseSimilarityResult(): SimilarityResult {
     tg: 0,
     numStimuli: 0,
     computeSeconds: 0,
+    also: [],
   };
 }
 
@@ -338,6 +344,9 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     }
     if (message.computeSeconds !== 0) {
       writer.uint32(81).double(message.computeSeconds);
+    }
+    for (const v of message.also) {
+      SimilarityResult.encode(v!, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -445,6 +454,14 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
             message.computeSeconds = reader.double();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.also.push(SimilarityResult.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -495,6 +512,9 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
         : isSet(object.compute_seconds)
         ? globalThis.Number(object.compute_seconds)
         : 0,
+      also: globalThis.Array.isArray(object?.also)
+        ? object.also.map((e: any) => SimilarityResult.fromJSON(e))
+        : [],
     };
   },
 
@@ -530,6 +550,9 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     if (message.computeSeconds !== 0) {
       obj.computeSeconds = floatToJson(message.computeSeconds);
     }
+    if (message.also?.length) {
+      obj.also = message.also.map((e) => SimilarityResult.toJSON(e));
+    }
     return obj;
   },
 
@@ -548,6 +571,7 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     message.tg = object.tg ?? 0;
     message.numStimuli = object.numStimuli ?? 0;
     message.computeSeconds = object.computeSeconds ?? 0;
+    message.also = object.also?.map((e) => SimilarityResult.fromPartial(e)) || [];
     return message;
   },
 };

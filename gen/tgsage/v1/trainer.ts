@@ -203,7 +203,14 @@ export interface TrainCandidateRequest {
    * The caller's size limit for that checkpoint in bytes (0 = the trainer's own limit; the smaller of the two
    * applies).
    */
-  maxCheckpointBytes?: number | undefined;
+  maxCheckpointBytes?:
+    | number
+    | undefined;
+  /**
+   * More comparators to score under in the same pass (see ScoreHeader.also_comparators); their results come back in
+   * each SimilarityResult's `also` (the result's and every curve point's).
+   */
+  alsoComparators: Comparator[];
 }
 
 /**
@@ -623,6 +630,7 @@ function createBaseTrainCandidateRequest(): TrainCandidateRequest {
     trialId: "",
     checkpoint: undefined,
     maxCheckpointBytes: undefined,
+    alsoComparators: [],
   };
 }
 
@@ -651,6 +659,13 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     }
     if (message.maxCheckpointBytes !== undefined) {
       writer.uint32(64).uint64(message.maxCheckpointBytes);
+    }
+    if (message.alsoComparators.length !== 0) {
+      writer.uint32(82).fork();
+      for (const v of message.alsoComparators) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -732,6 +747,24 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
             message.maxCheckpointBytes = longToNumber(reader.uint64());
             continue;
           }
+          case 10: {
+            if (tag === 80) {
+              message.alsoComparators.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 82) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.alsoComparators.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -770,6 +803,11 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
         : isSet(object.max_checkpoint_bytes)
         ? globalThis.Number(object.max_checkpoint_bytes)
         : undefined,
+      alsoComparators: globalThis.Array.isArray(object?.alsoComparators)
+        ? object.alsoComparators.map((e: any) => comparatorFromJSON(e))
+        : globalThis.Array.isArray(object?.also_comparators)
+        ? object.also_comparators.map((e: any) => comparatorFromJSON(e))
+        : [],
     };
   },
 
@@ -799,6 +837,9 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     if (message.maxCheckpointBytes !== undefined) {
       obj.maxCheckpointBytes = Math.round(message.maxCheckpointBytes);
     }
+    if (message.alsoComparators?.length) {
+      obj.alsoComparators = message.alsoComparators.map((e) => comparatorToJSON(e));
+    }
     return obj;
   },
 
@@ -819,6 +860,7 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     message.trialId = object.trialId ?? "";
     message.checkpoint = object.checkpoint ?? undefined;
     message.maxCheckpointBytes = object.maxCheckpointBytes ?? undefined;
+    message.alsoComparators = object.alsoComparators?.map((e) => e) || [];
     return message;
   },
 };

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import type { StrategyConfig } from '../../../gen/tgsage/v1/search_controller.ts';
 import { createEvolutionStrategy } from './evolution.ts';
 import { createRandomStrategy, type RandomSettings } from './random.ts';
+import { createListedStrategy, resolveListedSettings, type ListedSettings } from './listed.ts';
 import { createReinforceStrategy } from './reinforce.ts';
 import { resolveEvolutionSettings, resolveReinforceSettings, type EvolutionSettings, type ReinforceSettings } from './settings.ts';
 import { checkSpace, type DecisionSpace } from './space.ts';
@@ -47,9 +48,14 @@ export const reinforceDefinition: StrategyDefinition<ReinforceSettings> = {
   create: createReinforceStrategy,
 };
 
+export const listedDefinition: StrategyDefinition<ListedSettings> = {
+  resolve: (raw, field) => resolveListedSettings(raw as Partial<ListedSettings> | undefined, field),
+  create: createListedStrategy,
+};
+
 /** The built-in strategies. */
 export function defaultStrategyDefinitions(): Record<string, StrategyDefinition<any>> {
-  return { random: randomDefinition, reinforce: reinforceDefinition, evolution: evolutionDefinition };
+  return { random: randomDefinition, reinforce: reinforceDefinition, evolution: evolutionDefinition, listed: listedDefinition };
 }
 
 export function createStrategyRegistry(

@@ -130,6 +130,20 @@ class ListStudiesResponse(_message.Message):
     studies: _containers.RepeatedCompositeFieldContainer[Study]
     def __init__(self, studies: _Optional[_Iterable[_Union[Study, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListedSettings(_message.Message):
+    __slots__ = ["trials"]
+    TRIALS_FIELD_NUMBER: _ClassVar[int]
+    trials: _containers.RepeatedCompositeFieldContainer[ListedTrial]
+    def __init__(self, trials: _Optional[_Iterable[_Union[ListedTrial, _Mapping]]] = ...) -> None: ...
+
+class ListedTrial(_message.Message):
+    __slots__ = ["genome", "training_seed"]
+    GENOME_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_SEED_FIELD_NUMBER: _ClassVar[int]
+    genome: _genome_pb2.Genome
+    training_seed: int
+    def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training_seed: _Optional[int] = ...) -> None: ...
+
 class MultiFidelityConfig(_message.Message):
     __slots__ = ["enabled", "eta", "min_steps", "retrain_promoted", "rungs"]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
@@ -175,14 +189,16 @@ class StopStudyRequest(_message.Message):
     def __init__(self, study_id: _Optional[str] = ...) -> None: ...
 
 class StrategyConfig(_message.Message):
-    __slots__ = ["evolution", "random", "reinforce"]
+    __slots__ = ["evolution", "listed", "random", "reinforce"]
     EVOLUTION_FIELD_NUMBER: _ClassVar[int]
+    LISTED_FIELD_NUMBER: _ClassVar[int]
     RANDOM_FIELD_NUMBER: _ClassVar[int]
     REINFORCE_FIELD_NUMBER: _ClassVar[int]
     evolution: EvolutionSettings
+    listed: ListedSettings
     random: RandomSettings
     reinforce: ReinforceSettings
-    def __init__(self, random: _Optional[_Union[RandomSettings, _Mapping]] = ..., reinforce: _Optional[_Union[ReinforceSettings, _Mapping]] = ..., evolution: _Optional[_Union[EvolutionSettings, _Mapping]] = ...) -> None: ...
+    def __init__(self, random: _Optional[_Union[RandomSettings, _Mapping]] = ..., reinforce: _Optional[_Union[ReinforceSettings, _Mapping]] = ..., evolution: _Optional[_Union[EvolutionSettings, _Mapping]] = ..., listed: _Optional[_Union[ListedSettings, _Mapping]] = ...) -> None: ...
 
 class Study(_message.Message):
     __slots__ = ["best_trial_id", "completed_trials", "config", "created_at", "error", "id", "state", "trials"]
@@ -205,8 +221,9 @@ class Study(_message.Message):
     def __init__(self, id: _Optional[str] = ..., config: _Optional[_Union[StudyConfig, _Mapping]] = ..., state: _Optional[_Union[StudyState, str]] = ..., trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_trials: _Optional[int] = ..., best_trial_id: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
 
 class StudyConfig(_message.Message):
-    __slots__ = ["alpha", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "training"]
+    __slots__ = ["alpha", "also_comparators", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "training"]
     ALPHA_FIELD_NUMBER: _ClassVar[int]
+    ALSO_COMPARATORS_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
@@ -222,6 +239,7 @@ class StudyConfig(_message.Message):
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
     TRAINING_FIELD_NUMBER: _ClassVar[int]
     alpha: float
+    also_comparators: _containers.RepeatedScalarFieldContainer[_similarity_pb2.Comparator]
     comparator: _similarity_pb2.Comparator
     dataset: _data_pb2.DatasetSpec
     max_attempts: int
@@ -236,7 +254,7 @@ class StudyConfig(_message.Message):
     strategy: StrategyConfig
     teacher_id: str
     training: _trainer_pb2.TrainingConfig
-    def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ...) -> None: ...
 
 class StudyEvent(_message.Message):
     __slots__ = ["leaderboard", "snapshot", "study_finished", "study_id", "trial_completed", "trial_failed", "trial_progress", "trial_proposed", "trial_started"]
@@ -277,7 +295,7 @@ class SuggestTrialsResponse(_message.Message):
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
 
 class Trial(_message.Message):
-    __slots__ = ["attempts", "checkpoint_note", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "promoted_from", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "start_step", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "wall_seconds"]
+    __slots__ = ["attempts", "checkpoint_note", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "promoted_from", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "start_step", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "training_seed", "wall_seconds"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_NOTE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -302,6 +320,7 @@ class Trial(_message.Message):
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
     TG_FIELD_NUMBER: _ClassVar[int]
     TRAINER_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_SEED_FIELD_NUMBER: _ClassVar[int]
     TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
     WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     attempts: int
@@ -329,8 +348,9 @@ class Trial(_message.Message):
     tg: float
     train_seconds: float
     trainer: str
+    training_seed: int
     wall_seconds: float
-    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., promoted_from: _Optional[str] = ..., start_step: _Optional[int] = ..., checkpoint_note: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., promoted_from: _Optional[str] = ..., start_step: _Optional[int] = ..., checkpoint_note: _Optional[str] = ..., training_seed: _Optional[int] = ...) -> None: ...
 
 class TrialProgress(_message.Message):
     __slots__ = ["curve_point", "progress", "trial_id"]

@@ -38,7 +38,8 @@ class RdmPreview(_message.Message):
     def __init__(self, layer: _Optional[str] = ..., size: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class SimilarityResult(_message.Message):
-    __slots__ = ["best", "candidate_layers", "comparator", "compute_seconds", "num_stimuli", "rdm_method", "similarity", "teacher_id", "teacher_layers", "tg"]
+    __slots__ = ["also", "best", "candidate_layers", "comparator", "compute_seconds", "num_stimuli", "rdm_method", "similarity", "teacher_id", "teacher_layers", "tg"]
+    ALSO_FIELD_NUMBER: _ClassVar[int]
     BEST_FIELD_NUMBER: _ClassVar[int]
     CANDIDATE_LAYERS_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +50,7 @@ class SimilarityResult(_message.Message):
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
     TEACHER_LAYERS_FIELD_NUMBER: _ClassVar[int]
     TG_FIELD_NUMBER: _ClassVar[int]
+    also: _containers.RepeatedCompositeFieldContainer[SimilarityResult]
     best: _containers.RepeatedCompositeFieldContainer[BestMatch]
     candidate_layers: _containers.RepeatedScalarFieldContainer[str]
     comparator: Comparator
@@ -59,7 +61,7 @@ class SimilarityResult(_message.Message):
     teacher_id: str
     teacher_layers: _containers.RepeatedScalarFieldContainer[str]
     tg: float
-    def __init__(self, teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[Comparator, str]] = ..., rdm_method: _Optional[_Union[RdmMethod, str]] = ..., candidate_layers: _Optional[_Iterable[str]] = ..., teacher_layers: _Optional[_Iterable[str]] = ..., similarity: _Optional[_Iterable[float]] = ..., best: _Optional[_Iterable[_Union[BestMatch, _Mapping]]] = ..., tg: _Optional[float] = ..., num_stimuli: _Optional[int] = ..., compute_seconds: _Optional[float] = ...) -> None: ...
+    def __init__(self, teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[Comparator, str]] = ..., rdm_method: _Optional[_Union[RdmMethod, str]] = ..., candidate_layers: _Optional[_Iterable[str]] = ..., teacher_layers: _Optional[_Iterable[str]] = ..., similarity: _Optional[_Iterable[float]] = ..., best: _Optional[_Iterable[_Union[BestMatch, _Mapping]]] = ..., tg: _Optional[float] = ..., num_stimuli: _Optional[int] = ..., compute_seconds: _Optional[float] = ..., also: _Optional[_Iterable[_Union[SimilarityResult, _Mapping]]] = ...) -> None: ...
 
 class RdmMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
