@@ -4,8 +4,10 @@ import { ClientError, createChannel, createClient, Status, type Channel, type Cl
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition } from '../../gen/tgsage/v1/trainer.ts';
+import { SearchSpacesDefinition } from '../../gen/tgsage/v1/space.ts';
 import { NotFoundError, UnavailableError } from '../common/errors.ts';
 import { serviceEntry } from '../common/server.ts';
+import { searchSpacesService } from '../spaces/service.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { initTrainingBackend } from './backend.ts';
 import { createDatasetCache } from './datasets.ts';
@@ -61,7 +63,7 @@ export async function createTrainerModule(
     log: (message, fields) => logger.info(message, fields),
   });
   return {
-    services: [serviceEntry(TrainerDefinition, service)],
+    services: [serviceEntry(TrainerDefinition, service), serviceEntry(SearchSpacesDefinition, searchSpacesService())],
     computeInfo: backend,
     async close() {
       for (const c of channels) c.close();
