@@ -221,11 +221,11 @@ export function createController(deps: ControllerDeps): Controller {
    * Nothing is visible until it is complete, except a train_here import, which shows as running while it trains.
    */
   async function importTrial(h: CompleteHeader, chunks: AsyncIterable<LayerChunk> | undefined, signal: AbortSignal): Promise<Trial> {
-    const record = storage.getStudy(h.studyId);
-    if (studyEnded(record.state)) throw new FailedPreconditionError(`study ${h.studyId} has ended; import into a study that has not`);
     if (h.genome === undefined) {
       throw new InvalidArgumentError('header.trial_id', 'is required (or give header.genome to import a trial the study did not suggest)');
     }
+    const record = storage.getStudy(h.studyId);
+    if (studyEnded(record.state)) throw new FailedPreconditionError(`study ${h.studyId} has ended; import into a study that has not`);
     const space = decisionSpace(record.config.space).name;
     validateGenomeInSpace(h.genome, space, 'header.genome');
     encode(h.genome); // the strategies learn through the decisions: the genome must have an encoding
