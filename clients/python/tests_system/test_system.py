@@ -125,7 +125,7 @@ class ControllerTest(unittest.TestCase):
     def test_run_iterates_events_to_the_end(self):
         with ControllerClient() as ctl:
             kinds = [e.kind for e in ctl.run(config=None, study_id=ctl.create_study(
-                space="convnet", num_trials=1, steps_per_trial=2, teacher_id=TEACHER, seed=102, score="p",
+                space="convnet", num_trials=1, steps_per_trial=2, teacher_id=TEACHER, seed=102, dataset="mnist",
                 num_validation=50).id)]
             self.assertEqual(kinds[0], "snapshot")
             self.assertIn("trial_completed", kinds)
