@@ -23,6 +23,7 @@ import { createRng } from '../../services/spaces/rng.ts';
 import { searchSpacesService } from '../../services/spaces/service.ts';
 import { decisionsToGenome, describeSpace, genomeToDecisions } from '../../services/spaces/space-data.ts';
 import { canonicalGenome } from '../../services/spaces/validate.ts';
+import { main } from '../../clients/cli/main.ts';
 import { expectStatus } from '../support/grpc.ts';
 
 type JsonObj = Record<string, unknown>;
@@ -180,5 +181,36 @@ describe('SearchSpaces on a real server', () => {
     await expectStatus(client.genomeToDecisions({ genome: n4 }), Status.INVALID_ARGUMENT, /num_normal_cells/);
     // still serving
     assert.equal((await client.describeSpace({ space: SearchSpace.SEARCH_SPACE_CONVNET })).decisions.length, 49);
+  });
+});
+
+/** Runs the CLI in this process, capturing what it writes (the command needs no service). */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [w, e] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    const code = await main(['node', 'tgsage', ...args]);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = w;
+    process.stderr.write = e;
+  }
+}
+
+describe('tgsage space describe', () => {
+  it('prints the table and the JSON (every field, zeros included); a bad space exits 1 naming it', async () => {
+    const text = await cli('space', 'describe', 'convnet');
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /^convnet: 49 decisions/);
+    assert.match(text.stdout, /layers\[2\]\.filters +16\* \| 32 \| 64 \| 128 +depth in \{3, 4, 5, 6, 7, 8\}/);
+    const json = JSON.parse((await cli('--json', 'space', 'describe', 'nasnet')).stdout) as { name: string; decisions: { index: number; defaultChoice: number; activeWhen: unknown[] }[] };
+    assert.equal(json.name, 'nasnet');
+    assert.deepEqual(json.decisions[0], { ...json.decisions[0], index: 0, defaultChoice: 0, activeWhen: [] });
+    const bad = await cli('space', 'describe', 'resnet');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /space: must be convnet or nasnet/);
   });
 });
