@@ -228,7 +228,14 @@ export function createController(deps: ControllerDeps): Controller {
     if (studyEnded(record.state)) throw new FailedPreconditionError(`study ${h.studyId} has ended; import into a study that has not`);
     const space = decisionSpace(record.config.space).name;
     validateGenomeInSpace(h.genome, space, 'header.genome');
-    encode(h.genome); // the strategies learn through the decisions: the genome must have an encoding
+    try {
+      encode(h.genome); // the strategies learn through the decisions: the genome must have an encoding
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) {
+        throw new InvalidArgumentError(`header.${e.field}`, e.message.slice(e.field.length + 2));
+      }
+      throw e;
+    }
     const source = h.source ?? '';
     if (Buffer.byteLength(source) > MAX_SOURCE_BYTES) {
       throw new InvalidArgumentError('header.source', `must be at most ${MAX_SOURCE_BYTES} bytes (got ${Buffer.byteLength(source)})`);

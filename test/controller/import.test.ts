@@ -88,6 +88,10 @@ describe('imported trials', () => {
     await expectStatus(importing({ studyId: s.id, trialId: ask.id, clientId: 'A', genome: convnet(), p: 0.5 }), Status.INVALID_ARGUMENT, /^header\.genome.*imports only/);
     const bad = Genome.fromPartial({ space: { $case: 'convnet', value: { layers: [], head: 0 } } });
     await expectStatus(importing({ studyId: s.id, genome: bad, p: 0.5 }), Status.INVALID_ARGUMENT, /^header\.genome\.convnet\.layers/);
+    const nas = await client.createStudy({ config: config({ space: SearchSpace.SEARCH_SPACE_NASNET }) });
+    const n4 = nasnet();
+    (n4.space as { value: { numNormalCells: number } }).value.numNormalCells = 4; // valid, but outside the decisions
+    await expectStatus(importing({ studyId: nas.id, genome: n4, p: 0.5 }), Status.INVALID_ARGUMENT, /^header\.genome\.nasnet\.num_normal_cells: 4 is valid but outside/);
     assert.equal((await client.getStudy({ studyId: s.id })).trials.length, 1, 'no failed import left a trial behind');
     await client.stopStudy({ studyId: s.id });
     await expectStatus(importing({ studyId: s.id, genome: convnet(), p: 0.5 }), Status.FAILED_PRECONDITION, /ended/);

@@ -107,6 +107,7 @@ class ControllerTest(unittest.TestCase):
             self.assertEqual((imported.origin, imported.source, imported.state), ("imported", "history", "completed"))
             self.assertIsNotNone(imported.tg)
             self.assertAlmostEqual(imported.score, 0.5 * 0.5 + 0.5 * imported.tg, places=12)
+            self.assertEqual(imported.score, combine("p+tg", 0.5, imported.tg, 0.5))  # the client's rule is the server's
             asked = ctl.suggest(study.id, "py", 2)
             self.assertEqual([t.origin for t in asked], ["strategy", "strategy"])
             rng = np.random.default_rng(1)
