@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=4, help="trials asked for at once")
     ap.add_argument("--num-validation", type=int, default=0)
     ap.add_argument("--num-stimuli", type=int, default=0, help="the teacher's stimulus count (same data split as TG runs)")
+    ap.add_argument("--batch-size", type=int, default=0, help="training batch size (default: the trainer's, 64)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the strategy and of every trial's training")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         def evaluate(genome) -> float:
             """YOUR training goes here; returns P (validation accuracy in [0, 1])."""
             r = trainer.train(
-                genome, steps=args.steps, skip_scoring=True, seed=args.seed, num_validation=args.num_validation, num_stimuli=args.num_stimuli
+                genome, steps=args.steps, skip_scoring=True, seed=args.seed, batch_size=args.batch_size, num_validation=args.num_validation, num_stimuli=args.num_stimuli
             )
             return r.p
 

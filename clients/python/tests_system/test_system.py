@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import unittest
+import warnings
 
 import grpc
 import numpy as np
@@ -36,7 +37,12 @@ SMALL = {
         ]
     }
 }
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # PartialFixedSampler
 FAST = dict(batch_size=16, num_validation=50)
+# Optuna: cheap candidates whatever the depth (16 filters, two stride-2 layers first); depth, kernels, skips,
+# activations, ... stay free, so the conditional space is still searched
+CHEAP = {f"layers[{i}].filters": "16" for i in range(8)} | {
+    "layers[0].downsample": "stride2", "layers[1].downsample": "stride2", "head": "global_avg_pool"}
 
 
 class SpacesTest(unittest.TestCase):
@@ -131,8 +137,9 @@ class OptunaTest(unittest.TestCase):
     def test_tpe_study_searches_the_conditional_space(self):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         with TgsageObjective("convnet", steps=4, teacher_id=TEACHER, score="p+tg", alpha=0.5, seed=0, **FAST) as objective:
-            study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=2))
-            study.enqueue_trial({"depth": "2", "layers[0].filters": "16", "layers[1].filters": "16"})
+            sampler = optuna.samplers.PartialFixedSampler(CHEAP, optuna.samplers.TPESampler(seed=0, n_startup_trials=2))
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            study.enqueue_trial({"depth": "2"})
             study.optimize(objective, n_trials=3)
             self.assertEqual(len(study.trials), 3)
             for t in study.trials:
@@ -149,7 +156,10 @@ class OptunaTest(unittest.TestCase):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         with TgsageObjective("convnet", steps=8, eval_steps=[4], teacher_id=TEACHER, score="p", seed=0, **FAST) as objective:
             # prunes at any reported value below 2, i.e. at the first curve point
-            study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=2.0))
+            study = optuna.create_study(
+                direction="maximize", sampler=optuna.samplers.PartialFixedSampler(CHEAP, optuna.samplers.RandomSampler(seed=0)),
+                pruner=optuna.pruners.ThresholdPruner(lower=2.0),
+            )
             study.enqueue_trial({"depth": "2"})
             study.optimize(objective, n_trials=1)
             t = study.trials[0]
@@ -197,7 +207,8 @@ class ExamplesTest(unittest.TestCase):
         self.assertAlmostEqual(r["value"], 0.5 * r["p"] + 0.5 * r["tg"], places=12)
 
     def test_ask_tell(self):
-        r = run_example("ask_tell", *self.common, "--trials", "1", "--steps", "3", "--num-stimuli", str(STIMULI), "--seed", "102")
+        r = run_example("ask_tell", *self.common, "--trials", "1", "--steps", "3", "--num-stimuli", str(STIMULI), "--seed", "102",
+                        "--batch-size", "16")
         self.assertEqual(r["state"], "finished")
         self.assertEqual(len(r["leaderboard"]), 1)
         self.assertTrue(all(0 <= row["p"] <= 1 and row["origin"] == "strategy" for row in r["leaderboard"]))
