@@ -23,7 +23,11 @@ import { silentLogger } from '../../services/common/log.ts';
 import { startSearchController, type RunningController } from '../../services/controller/main.ts';
 import { CONVNET_SPACE, decode, encode, NASNET_SPACE, sampleDecisions } from '../../services/spaces/decisions.ts';
 import { createRng } from '../../services/spaces/rng.ts';
+import { runCliInProcess } from '../support/cli.ts';
 import { expectStatus, toArray } from '../support/grpc.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startFakeTrainer, type FakeTrainer } from './fake-trainer.ts';
 import { startFakeScoring, type FakeScoring } from './fake-scoring.ts';
 
@@ -161,5 +165,29 @@ describe('imported trials', () => {
     assert.equal(steps(), 1);
     await importing({ studyId: s.id, genome: convnet(), p: 0.6 });
     assert.equal(steps(), 2);
+  });
+
+  it('tgsage search import: JSON lines in order; a bad line stops it, naming the line and what was imported', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tgsage-import-'));
+    try {
+      const s = await client.createStudy({ config: config({ score: ScoreKind.SCORE_KIND_P }) });
+      const file = join(dir, 'history.jsonl');
+      const line = (g: Genome, p: number) => JSON.stringify({ genome: Genome.toJSON(g), p });
+      await writeFile(file, [line(convnet(), 0.25), '', line(convnet(), 0.75)].join('\n') + '\n');
+      const addr = ['--controller', `127.0.0.1:${running.port}`];
+      const ok = await runCliInProcess([...addr, '--json', 'search', 'import', s.id, file, '--source', 'lab-2024']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.deepEqual((JSON.parse(ok.stdout) as { imported: { p: number }[] }).imported.map((t) => t.p), [0.25, 0.75]);
+      const trials = (await client.getStudy({ studyId: s.id })).trials;
+      assert.deepEqual(trials.map((t) => [t.origin, t.source, t.score]), [[TrialOrigin.TRIAL_ORIGIN_IMPORTED, 'lab-2024', 0.25], [TrialOrigin.TRIAL_ORIGIN_IMPORTED, 'lab-2024', 0.75]]);
+      await writeFile(file, [line(convnet(), 0.5), line(convnet(), 1.5)].join('\n'));
+      const bad = await runCliInProcess([...addr, 'search', 'import', s.id, file]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /history line 2: header\.p: must be in \[0, 1\].*\(1 imported before it\)/);
+      await writeFile(file, '{"genome": {"convnet": {"layers": []}}, "p": 0.5}\n');
+      assert.match((await runCliInProcess([...addr, 'search', 'import', s.id, file])).stderr, /history line 1: genome\.convnet\.layers/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

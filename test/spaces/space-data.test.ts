@@ -23,7 +23,7 @@ import { createRng } from '../../services/spaces/rng.ts';
 import { searchSpacesService } from '../../services/spaces/service.ts';
 import { decisionsToGenome, describeSpace, genomeToDecisions } from '../../services/spaces/space-data.ts';
 import { canonicalGenome } from '../../services/spaces/validate.ts';
-import { main } from '../../clients/cli/main.ts';
+import { runCliInProcess } from '../support/cli.ts';
 import { expectStatus } from '../support/grpc.ts';
 
 type JsonObj = Record<string, unknown>;
@@ -184,21 +184,7 @@ describe('SearchSpaces on a real server', () => {
   });
 });
 
-/** Runs the CLI in this process, capturing what it writes (the command needs no service). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w, e] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(['node', 'tgsage', ...args]);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = e;
-  }
-}
+const cli = (...args: string[]) => runCliInProcess(args);
 
 describe('tgsage space describe', () => {
   it('prints the table and the JSON (every field, zeros included); a bad space exits 1 naming it', async () => {

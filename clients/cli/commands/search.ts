@@ -20,6 +20,7 @@ import { ranked } from '../../../services/controller/ranking.ts';
 import { originLabel, originName } from '../../../services/controller/export.ts';
 import { genomeToJsonValue } from '../../../services/spaces/json.ts';
 import { action } from '../action.ts';
+import { searchImportCommand } from './search-import.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { table } from '../format.ts';
@@ -255,6 +256,7 @@ async function follow(ctx: CliContext, client: SearchControllerClient, events: A
 
 export function searchCommand(): Command {
   const search = new Command('search').description('run and follow TG-SAGE architecture searches (search controller)');
+  search.addCommand(searchImportCommand());
 
   search
     .command('run')
