@@ -59,5 +59,5 @@ async function completeTrial(controller: Controller, requests: AsyncIterable<Com
       }
     })();
   }
-  return controller.completeTrial({ ...h, genome: h.genome }, chunks, ctx.signal);
+  return controller.completeTrial(h, chunks, ctx.signal);
 }

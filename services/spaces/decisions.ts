@@ -13,6 +13,9 @@
 //   then num_normal_cells {1, 2, 3}, initial_filters {8, 16, 32}, num_reductions {1, 2}.
 //   Valid genomes outside these value sets (N = 4, F = 64, ...) are accepted by validateGenome but cannot be
 //   encoded (encode throws InvalidArgumentError).
+// Each space also carries, built beside its sizes so there is one table: a readable label per choice, when each
+// position is active (convnet layer slot i only when depth > i; every nasnet position always), and notes on decode
+// rules the decisions do not show. The SearchSpaces RPCs (space-data.ts) and `tgsage space describe` publish these.
 import { InvalidArgumentError } from '../common/errors.ts';
 import {
   Activation,
