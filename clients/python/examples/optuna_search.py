@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 
 import optuna
 
@@ -50,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
             for name, label in fixed.items():
                 if label not in known.get(name, ()):
                     ap.error(f"--fix {name}={label}: {name} is not a decision, or {label} not one of its choices")
-            sampler = optuna.samplers.PartialFixedSampler(fixed, sampler)
+            with warnings.catch_warnings():  # experimental since Optuna 2.4, and stable enough for this
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                sampler = optuna.samplers.PartialFixedSampler(fixed, sampler)
         study = optuna.create_study(
             direction="maximize",
             sampler=sampler,

@@ -37,12 +37,18 @@ SMALL = {
         ]
     }
 }
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # PartialFixedSampler
 FAST = dict(batch_size=16, num_validation=50)
 # Optuna: cheap candidates whatever the depth (16 filters, two stride-2 layers first); depth, kernels, skips,
 # activations, ... stay free, so the conditional space is still searched
 CHEAP = {f"layers[{i}].filters": "16" for i in range(8)} | {
     "layers[0].downsample": "stride2", "layers[1].downsample": "stride2", "head": "global_avg_pool"}
+
+
+def fixed(base):
+    """PartialFixedSampler(CHEAP, base), without its ExperimentalWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.PartialFixedSampler(CHEAP, base)
 
 
 class SpacesTest(unittest.TestCase):
@@ -137,7 +143,7 @@ class OptunaTest(unittest.TestCase):
     def test_tpe_study_searches_the_conditional_space(self):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         with TgsageObjective("convnet", steps=4, teacher_id=TEACHER, score="p+tg", alpha=0.5, seed=0, **FAST) as objective:
-            sampler = optuna.samplers.PartialFixedSampler(CHEAP, optuna.samplers.TPESampler(seed=0, n_startup_trials=2))
+            sampler = fixed(optuna.samplers.TPESampler(seed=0, n_startup_trials=2))
             study = optuna.create_study(direction="maximize", sampler=sampler)
             study.enqueue_trial({"depth": "2"})
             study.optimize(objective, n_trials=3)
@@ -157,7 +163,7 @@ class OptunaTest(unittest.TestCase):
         with TgsageObjective("convnet", steps=8, eval_steps=[4], teacher_id=TEACHER, score="p", seed=0, **FAST) as objective:
             # prunes at any reported value below 2, i.e. at the first curve point
             study = optuna.create_study(
-                direction="maximize", sampler=optuna.samplers.PartialFixedSampler(CHEAP, optuna.samplers.RandomSampler(seed=0)),
+                direction="maximize", sampler=fixed(optuna.samplers.RandomSampler(seed=0)),
                 pruner=optuna.pruners.ThresholdPruner(lower=2.0),
             )
             study.enqueue_trial({"depth": "2"})
