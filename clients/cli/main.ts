@@ -11,6 +11,7 @@ import { reportCommand } from './commands/report.ts';
 import { scoreCommand } from './commands/score.ts';
 import { searchCommand } from './commands/search.ts';
 import { serveCommand } from './commands/serve.ts';
+import { spaceCommand } from './commands/space.ts';
 import { startCommand } from './commands/start.ts';
 import { teacherCommand } from './commands/teacher.ts';
 import { trainCommand } from './commands/train.ts';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   program.addCommand(searchCommand());
   program.addCommand(reportCommand());
   program.addCommand(experimentCommand());
+  program.addCommand(spaceCommand());
   return program;
 }
 

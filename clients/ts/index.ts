@@ -7,6 +7,7 @@ import { HealthDefinition } from 'nice-grpc-server-health';
 import { InfoDefinition, type InfoClient } from '../../gen/tgsage/v1/info.ts';
 import { ScorerDefinition, type ScorerClient } from '../../gen/tgsage/v1/scorer.ts';
 import { SearchControllerDefinition, type SearchControllerClient } from '../../gen/tgsage/v1/search_controller.ts';
+import { SearchSpacesDefinition, type SearchSpacesClient } from '../../gen/tgsage/v1/space.ts';
 import { TeacherCacheDefinition, type TeacherCacheClient } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition, type TrainerClient } from '../../gen/tgsage/v1/trainer.ts';
 import { withFastCodecs } from '../../services/common/fast-codec.ts';
@@ -48,6 +49,10 @@ export interface TgsageClients {
   readonly scorer: ScorerClient<RetryCallOptions>;
   readonly trainer: TrainerClient<RetryCallOptions>;
   readonly controller: SearchControllerClient<RetryCallOptions>;
+  /** tgsage.v1.SearchSpaces (the spaces as decisions), served by the trainer (and the controller: `spacesAt`). */
+  readonly spaces: SearchSpacesClient<RetryCallOptions>;
+  /** tgsage.v1.SearchSpaces of the process behind one address (trainer or controller). */
+  spacesAt(service: 'trainer' | 'controller'): SearchSpacesClient<RetryCallOptions>;
   /** tgsage.v1.Info of the process behind one address. */
   info(service: ServiceKey): InfoClient<RetryCallOptions>;
   /** grpc.health.v1.Health of the process behind one address. */
@@ -114,6 +119,8 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
     scorer: make(ScorerDefinition, resolved.scorer) as ScorerClient<RetryCallOptions>,
     trainer: make(TrainerDefinition, resolved.trainer) as TrainerClient<RetryCallOptions>,
     controller: make(SearchControllerDefinition, resolved.controller) as SearchControllerClient<RetryCallOptions>,
+    spaces: make(SearchSpacesDefinition, resolved.trainer) as SearchSpacesClient<RetryCallOptions>,
+    spacesAt: (service) => make(SearchSpacesDefinition, resolved[service]) as SearchSpacesClient<RetryCallOptions>,
     info: (service) => make(InfoDefinition, resolved[service]) as InfoClient<RetryCallOptions>,
     health: (service) => make(HealthDefinition, resolved[service]) as HealthClient<RetryCallOptions>,
     close() {
@@ -124,3 +131,4 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
 }
 
 export * from './requests.ts';
+export * from './conveniences.ts';

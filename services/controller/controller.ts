@@ -2,7 +2,8 @@
 // the gRPC contract onto this; nothing here imports gRPC transport code.
 import { randomBytes } from 'node:crypto';
 import type { Study, StudyConfig, StudyEvent, Trial } from '../../gen/tgsage/v1/search_controller.ts';
-import { ExportFormat, StudyState, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
+import { ExportFormat, StudyState, TrialOrigin, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
+import type { Genome } from '../../gen/tgsage/v1/genome.ts';
 import type { Comparator, SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import type { LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
 import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
@@ -13,12 +14,17 @@ import type { CheckpointStore } from './checkpoints.ts';
 import type { TrainerPool } from './pool.ts';
 import type { ProposerFactory } from './proposer.ts';
 import {
+  budgetTrials,
   finishStudy,
   type Log,
   mutex,
+  newTrial,
+  nextNumber,
   propose,
   recordEnd,
   recordResult,
+  recordResultLocked,
+  publish,
   runStudyLoop,
   SHUTDOWN,
   snapshot,
@@ -29,6 +35,11 @@ import {
 import { rewardOf } from './ranking.ts';
 import { isTerminal, type StudyStorage } from './storage.ts';
 import type { StrategyRegistry } from './strategies/registry.ts';
+import { decisionSpace, encode } from '../spaces/decisions.ts';
+import { validateGenomeInSpace } from '../spaces/validate.ts';
+
+/** Longest source label of an imported trial, in UTF-8 bytes. */
+export const MAX_SOURCE_BYTES = 128;
 
 /** Streams a candidate's layer chunks to the Scorer (one chunk at a time) and returns its similarity result. */
 export type ScoreActivationsFn = (
@@ -60,6 +71,10 @@ export interface CompleteHeader {
   p?: number | undefined;
   trainHere: boolean;
   failure: string;
+  /** Import: a genome the study did not suggest (trialId empty). */
+  genome?: Genome | undefined;
+  /** Import: where the result comes from. */
+  source?: string;
 }
 
 export interface Controller {
@@ -115,6 +130,12 @@ export function createController(deps: ControllerDeps): Controller {
       const cut = storage.listTrials(studyId).filter((t) => t.state === TrialState.TRIAL_STATE_RUNNING);
       if (cut.length > 0) storage.putTrials(studyId, cut.map((t) => ({ ...t, state: TrialState.TRIAL_STATE_PENDING })));
     }
+    // an imported trial whose training (train_here) was cut short by a restart: nobody will finish it
+    const orphans = storage
+      .listTrials(studyId)
+      .filter((t) => t.origin === TrialOrigin.TRIAL_ORIGIN_IMPORTED && !isTerminal(t.state))
+      .map((t) => ({ ...t, state: TrialState.TRIAL_STATE_FAILED, error: 'interrupted by a controller restart; import it again', finishedAt: new Date() }));
+    if (orphans.length > 0) storage.putTrials(studyId, orphans);
     const proposer = await deps.proposers(record.config);
     const saved = storage.getStrategyState(studyId);
     if (saved !== undefined && proposer.restore) {
@@ -191,12 +212,71 @@ export function createController(deps: ControllerDeps): Controller {
   function finishIfClientDone(s: Session): void {
     const record = storage.getStudy(s.id);
     if (record.driver !== 'client' || studyEnded(record.state)) return;
-    const trials = storage.listTrials(s.id);
+    const trials = budgetTrials(storage.listTrials(s.id));
     if (trials.length >= s.config.numTrials && trials.every((t) => isTerminal(t.state))) {
       const ok = trials.some((t) => t.state === TrialState.TRIAL_STATE_COMPLETED);
       finishStudy(s, ok ? StudyState.STUDY_STATE_FINISHED : StudyState.STUDY_STATE_FAILED, ok ? '' : 'no trial completed');
       drop(s.id);
     }
+  }
+
+  /**
+   * Imports a result the study did not suggest: a genome with P, and/or activations scored here, or trained here.
+   * Nothing is visible until it is complete, except a train_here import, which shows as running while it trains.
+   */
+  async function importTrial(h: CompleteHeader, chunks: AsyncIterable<LayerChunk> | undefined, signal: AbortSignal): Promise<Trial> {
+    if (h.genome === undefined) {
+      throw new InvalidArgumentError('header.trial_id', 'is required (or give header.genome to import a trial the study did not suggest)');
+    }
+    const record = storage.getStudy(h.studyId);
+    if (studyEnded(record.state)) throw new FailedPreconditionError(`study ${h.studyId} has ended; import into a study that has not`);
+    const space = decisionSpace(record.config.space).name;
+    validateGenomeInSpace(h.genome, space, 'header.genome');
+    try {
+      encode(h.genome); // the strategies learn through the decisions: the genome must have an encoding
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) {
+        throw new InvalidArgumentError(`header.${e.field}`, e.message.slice(e.field.length + 2));
+      }
+      throw e;
+    }
+    const source = h.source ?? '';
+    if (Buffer.byteLength(source) > MAX_SOURCE_BYTES) {
+      throw new InvalidArgumentError('header.source', `must be at most ${MAX_SOURCE_BYTES} bytes (got ${Buffer.byteLength(source)})`);
+    }
+    if (h.failure) throw new InvalidArgumentError('header.failure', 'an imported trial needs a result: give p, activations or train_here');
+    if (h.trainHere && h.p !== undefined) {
+      throw new InvalidArgumentError('header.p', 'train_here measures P here; leave p unset');
+    }
+    checkP(h.p);
+    if (!h.trainHere && h.p === undefined && !chunks) throw new InvalidArgumentError('header', 'give p, activations or train_here');
+    const s = await session(h.studyId);
+    const create = (steps: number): Promise<Trial> =>
+      s.lock.run(() => {
+        const t = newTrial(h.studyId, nextNumber(s), h.genome, 0, steps, h.clientId, TrialOrigin.TRIAL_ORIGIN_IMPORTED, source);
+        storage.putTrials(h.studyId, [t]);
+        publish(s, { $case: 'trialProposed', value: t });
+        return t;
+      });
+    let result: Trial;
+    if (h.trainHere) {
+      const trial = await create(s.config.stepsPerTrial);
+      result = await trainTrial(s, trial, s.abort.signal);
+    } else {
+      let similarity: SimilarityResult | undefined;
+      if (chunks) {
+        if (!deps.scoreActivations) throw new FailedPreconditionError('no scorer configured');
+        similarity = await deps.scoreActivations(s.config.teacherId, s.config.comparator, chunks, signal);
+      }
+      // created and completed under one lock turn: never visible half-done
+      result = await s.lock.run(async () => {
+        const t = newTrial(h.studyId, nextNumber(s), h.genome, 0, 0, h.clientId, TrialOrigin.TRIAL_ORIGIN_IMPORTED, source);
+        return recordResultLocked(s, t, { p: h.p, similarity, attempts: 1 });
+      });
+    }
+    log('info', 'trial imported', { study: h.studyId, trial: result.id, source });
+    s.kick();
+    return result;
   }
 
   return {
@@ -279,6 +359,11 @@ export function createController(deps: ControllerDeps): Controller {
       return [...pending, ...fresh];
     },
     async completeTrial(h, chunks, signal) {
+      if (!h.trialId) return importTrial(h, chunks, signal);
+      if (h.genome !== undefined) {
+        throw new InvalidArgumentError('header.genome', 'is for imports only: leave trial_id empty to import a trial');
+      }
+      if (h.source) throw new InvalidArgumentError('header.source', 'is for imports only (trials with a genome and no trial_id)');
       const trial = storage.getTrial(h.studyId, h.trialId);
       if (trial.clientId !== h.clientId) {
         throw new FailedPreconditionError(`trial ${h.trialId} was not suggested to client ${JSON.stringify(h.clientId)}`);
@@ -294,9 +379,7 @@ export function createController(deps: ControllerDeps): Controller {
         // the client going away does not cancel training it asked for; StopStudy does
         result = await trainTrial(s, trial, s.abort.signal);
       } else {
-        if (h.p !== undefined && (!Number.isFinite(h.p) || h.p < 0 || h.p > 1)) {
-          throw new InvalidArgumentError('header.p', `must be in [0, 1], got ${h.p}`);
-        }
+        checkP(h.p);
         if (h.p === undefined && !chunks) throw new InvalidArgumentError('header', 'give p, activations, train_here or failure');
         let similarity: SimilarityResult | undefined;
         if (chunks) {
@@ -343,4 +426,8 @@ export function createController(deps: ControllerDeps): Controller {
 function studyEnded(state: StudyState): boolean {
   return state === StudyState.STUDY_STATE_FINISHED || state === StudyState.STUDY_STATE_STOPPED ||
     state === StudyState.STUDY_STATE_FAILED;
+}
+
+function checkP(p: number | undefined): void {
+  if (p !== undefined && (!Number.isFinite(p) || p < 0 || p > 1)) throw new InvalidArgumentError('header.p', `must be in [0, 1], got ${p}`);
 }

@@ -1,5 +1,5 @@
 // Study export: JSON (the Study message with its trials, proto3 JSON mapping) and CSV (one row per trial).
-import { Study, type Trial, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
+import { Study, type Trial, TrialOrigin, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import { Genome } from '../../gen/tgsage/v1/genome.ts';
 
 export const CSV_COLUMNS = [
@@ -18,7 +18,22 @@ export const CSV_COLUMNS = [
   'training_seed',
   'trainer',
   'genome',
+  'origin',
+  'source',
 ] as const;
+
+/** Where a trial came from, for tables: strategy, promoted or imported. */
+export function originName(origin: TrialOrigin | undefined): string {
+  if (origin === TrialOrigin.TRIAL_ORIGIN_PROMOTED) return 'promoted';
+  if (origin === TrialOrigin.TRIAL_ORIGIN_IMPORTED) return 'imported';
+  return 'strategy';
+}
+
+/** originName, with an imported trial's source label: "imported (team-history)". */
+export function originLabel(t: Pick<Trial, 'origin' | 'source'>): string {
+  const name = originName(t.origin);
+  return t.origin === TrialOrigin.TRIAL_ORIGIN_IMPORTED && t.source ? `${name} (${t.source})` : name;
+}
 
 export function studyToJson(study: Study): string {
   return JSON.stringify(Study.toJSON(study), null, 2) + '\n';
@@ -51,6 +66,8 @@ export function trialRow(t: Trial): string[] {
     cell(t.trainingSeed),
     cell(t.trainer),
     cell(t.genome ? JSON.stringify(Genome.toJSON(t.genome)) : ''),
+    cell(originName(t.origin)),
+    cell(t.source),
   ];
 }
 

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { ClientError, Status } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { SearchControllerDefinition } from '../../gen/tgsage/v1/search_controller.ts';
+import { SearchSpacesDefinition } from '../../gen/tgsage/v1/space.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import {
   AbortedError,
@@ -21,6 +22,7 @@ import {
 import { createLogger, type Logger } from '../common/log.ts';
 import { dial, securedClientFactory, type Security } from '../common/security.ts';
 import { buildServer, serviceEntry, type TgsageServer } from '../common/server.ts';
+import { searchSpacesService } from '../spaces/service.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { createController, type Controller, type ScoreActivationsFn } from './controller.ts';
 import { trainerPool, type PoolOptions, type TrainerPool } from './pool.ts';
@@ -130,7 +132,10 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
     log,
   });
   return {
-    services: [serviceEntry(SearchControllerDefinition, searchControllerService(controller))],
+    services: [
+      serviceEntry(SearchControllerDefinition, searchControllerService(controller)),
+      serviceEntry(SearchSpacesDefinition, searchSpacesService()),
+    ],
     controller,
     pool,
     storage,

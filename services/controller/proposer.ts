@@ -8,6 +8,8 @@ export interface ScoredGenome {
   genome: Genome;
   /** The study's score (higher is better). */
   score: number;
+  /** Not proposed by this proposer (an imported trial): do not match it with a pending proposal. */
+  outside?: boolean;
 }
 
 export interface Proposer {

@@ -19,6 +19,7 @@ import { describeGenome, genomeDepth } from './report/genome-text.ts';
 import { decodePreview, heatmapPng, VIRIDIS } from './report/png.ts';
 import { chart, colorBar, escapeXml as esc, type ChartPoint } from './report/svg.ts';
 import { DEFAULT_ALPHA, pTg, rankTrials } from './score.ts';
+import { originLabel } from './export.ts';
 
 export interface ReportInput {
   /** The study with its trials (as GetStudy returns it). */
@@ -119,11 +120,11 @@ function topTable(study: Study, top: number): string {
       (t, i) => `<tr><td>${i + 1}</td><td>#${t.number}</td><td class="num"><b>${num(t.score)}</b></td><td class="num">${num(t.p)}</td>
 <td class="num">${num(t.tg)}</td><td class="num">${num(pTg(alpha, t.p, t.tg))}</td><td class="num">${t.steps}${t.rung ? ` (r${t.rung})` : ''}</td>
 <td class="num">${t.parameterCount ? t.parameterCount.toLocaleString('en-US') : '–'}</td><td class="num">${genomeDepth(t.genome) ?? '–'}</td>
-<td class="genome">${esc(describeGenome(t.genome))}</td></tr>`,
+<td>${esc(originLabel(t))}</td><td class="genome">${esc(describeGenome(t.genome))}</td></tr>`,
     )
     .join('\n');
   return `<section><h2>Top trials</h2><table class="top"><thead><tr><th>rank</th><th>trial</th><th>score</th><th>P</th><th>TG</th><th>P+TG</th>
-<th>steps</th><th>params</th><th>depth</th><th>genome</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+<th>steps</th><th>params</th><th>depth</th><th>origin</th><th>genome</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 function heatmapFigure(preview: RdmPreview | undefined, caption: string): string {

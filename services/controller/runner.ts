@@ -3,7 +3,7 @@
 // successive halving, and finishes. The loop reads its position from storage on every turn, so a controller restarted
 // after a kill -9 continues where the durable state says: completed trials are kept, unfinished ones run again.
 import type { Study, StudyConfig, StudyEvent, Trial } from '../../gen/tgsage/v1/search_controller.ts';
-import { ScoreKind, StudyState, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
+import { ScoreKind, StudyState, TrialOrigin, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import type { SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import { CheckpointMode, TrainCandidateRequest } from '../../gen/tgsage/v1/trainer.ts';
 import type { CheckpointStore } from './checkpoints.ts';
@@ -79,19 +79,24 @@ export async function propose(
   maxTrials = Infinity,
 ): Promise<Trial[]> {
   return ctx.lock.run(async () => {
-    const k = Math.min(count, maxTrials - ctx.storage.listTrials(ctx.id).length);
+    const k = Math.min(count, maxTrials - budgetTrials(ctx.storage.listTrials(ctx.id)).length);
     if (k <= 0) return [];
     const genomes = await ctx.proposer.suggest(k, signal);
     signal?.throwIfAborted();
     const first = nextNumber(ctx);
-    const trials = genomes.map((genome, i) => newTrial(ctx.id, first + i, genome, rung, steps, clientId));
+    const trials = genomes.map((genome, i) => newTrial(ctx.id, first + i, genome, rung, steps, clientId, TrialOrigin.TRIAL_ORIGIN_STRATEGY));
     ctx.storage.putTrials(ctx.id, trials, ctx.proposer.state?.());
     for (const t of trials) publish(ctx, { $case: 'trialProposed', value: t });
     return trials;
   });
 }
 
-function nextNumber(ctx: StudyContext): number {
+/** Trials of the study's own budget (num_trials, the rungs): all but imported ones. */
+export function budgetTrials(trials: readonly Trial[]): Trial[] {
+  return trials.filter((t) => t.origin !== TrialOrigin.TRIAL_ORIGIN_IMPORTED);
+}
+
+export function nextNumber(ctx: StudyContext): number {
   return ctx.storage.listTrials(ctx.id).reduce((n, t) => Math.max(n, t.number + 1), 0);
 }
 
@@ -102,6 +107,8 @@ export function newTrial(
   rung: number,
   steps: number,
   clientId: string,
+  origin: TrialOrigin = TrialOrigin.TRIAL_ORIGIN_STRATEGY,
+  source = '',
 ): Trial {
   return {
     id: `${studyId}-t${number}`,
@@ -122,6 +129,8 @@ export function newTrial(
     curve: [],
     queueSeconds: 0,
     trainSeconds: 0,
+    origin,
+    source,
   };
 }
 
@@ -143,7 +152,12 @@ export interface ResultFields {
 
 /** Completes a trial: scores it, teaches the strategy, stores both in one transaction, then announces it. */
 export async function recordResult(ctx: StudyContext, trial: Trial, fields: ResultFields): Promise<Trial> {
-  return ctx.lock.run(async () => {
+  return ctx.lock.run(() => recordResultLocked(ctx, trial, fields));
+}
+
+/** recordResult for a caller that holds ctx.lock. */
+export async function recordResultLocked(ctx: StudyContext, trial: Trial, fields: ResultFields): Promise<Trial> {
+  {
     const tg = fields.similarity?.tg;
     const t: Trial = {
       ...trial,
@@ -156,7 +170,10 @@ export async function recordResult(ctx: StudyContext, trial: Trial, fields: Resu
     };
     try {
       // the strategy learns from rung-0 results: the one budget every proposal is evaluated at
-      if (t.rung === 0) await ctx.proposer.update([{ genome: t.genome!, score: rewardOf(t) }]);
+      if (t.rung === 0) {
+        const outside = t.origin === TrialOrigin.TRIAL_ORIGIN_IMPORTED;
+        await ctx.proposer.update([{ genome: t.genome!, score: rewardOf(t), ...(outside ? { outside } : {}) }]);
+      }
     } catch (e) {
       ctx.log('warn', 'strategy update failed', { study: ctx.id, trial: t.id, error: String(e) });
     }
@@ -164,7 +181,7 @@ export async function recordResult(ctx: StudyContext, trial: Trial, fields: Resu
     publish(ctx, { $case: 'trialCompleted', value: t });
     announceLeaderboard(ctx);
     return t;
-  });
+  }
 }
 
 /** Ends a trial without a result (failed after all attempts, or stopped), durably, then announces it. */
@@ -352,7 +369,9 @@ export async function runStudyLoop(ctx: StudyContext, signal: AbortSignal): Prom
   try {
     for (;;) {
       if (signal.aborted) break;
-      const trials = ctx.storage.listTrials(ctx.id);
+      // imported trials are ranked and teach the strategy, but neither fill the budget nor run here (the import
+      // that asked for training runs it)
+      const trials = budgetTrials(ctx.storage.listTrials(ctx.id));
       const rung = trials.reduce((r, t) => Math.max(r, t.rung), 0);
       for (const t of trials) {
         if (running.size >= c.parallelism) break;
@@ -408,7 +427,7 @@ async function promote(ctx: StudyContext, best: readonly Trial[], rung: number, 
   await ctx.lock.run(() => {
     const first = nextNumber(ctx);
     const trials = best.map((b, i) => ({
-      ...newTrial(ctx.id, first + i, b.genome, rung, steps, ''),
+      ...newTrial(ctx.id, first + i, b.genome, rung, steps, '', TrialOrigin.TRIAL_ORIGIN_PROMOTED),
       promotedFrom: b.id,
       trainingSeed: trainingSeedOf(ctx.config, b),
     }));

@@ -3,7 +3,7 @@
 // number (the earlier proposal), so a leaderboard never depends on completion order.
 
 import { InvalidArgumentError } from '../common/errors.ts';
-import { ScoreKind, TrialState, type LeaderboardEntry, type Trial } from '../../gen/tgsage/v1/search_controller.ts';
+import { ScoreKind, TrialOrigin, TrialState, type LeaderboardEntry, type Trial } from '../../gen/tgsage/v1/search_controller.ts';
 
 export const DEFAULT_ALPHA = 0.5;
 
@@ -43,7 +43,7 @@ export function pTg(alpha: number, p: number | undefined, tg: number | undefined
   return studyScore({ kind: ScoreKind.SCORE_KIND_P_TG, alpha }, { p, tg });
 }
 
-export type RankableTrial = Pick<Trial, 'id' | 'number' | 'state' | 'p' | 'tg' | 'score'>;
+export type RankableTrial = Pick<Trial, 'id' | 'number' | 'state' | 'p' | 'tg' | 'score'> & Partial<Pick<Trial, 'origin' | 'source'>>;
 
 /** Orders by score descending, then trial number ascending. */
 export function compareRanked(a: { score: number; number: number }, b: { score: number; number: number }): number {
@@ -61,7 +61,16 @@ export function rankTrials<T extends RankableTrial>(trials: readonly T[]): Array
 export function leaderboard(trials: readonly RankableTrial[], limit = 10): LeaderboardEntry[] {
   return rankTrials(trials)
     .slice(0, limit)
-    .map((t, i) => ({ rank: i + 1, trialId: t.id, number: t.number, score: t.score, p: t.p ?? Number.NaN, tg: t.tg ?? Number.NaN }));
+    .map((t, i) => ({
+      rank: i + 1,
+      trialId: t.id,
+      number: t.number,
+      score: t.score,
+      p: t.p ?? Number.NaN,
+      tg: t.tg ?? Number.NaN,
+      origin: t.origin ?? TrialOrigin.TRIAL_ORIGIN_UNSPECIFIED,
+      source: t.source ?? '',
+    }));
 }
 
 /** The best completed trial, or undefined. */

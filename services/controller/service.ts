@@ -51,7 +51,6 @@ async function completeTrial(controller: Controller, requests: AsyncIterable<Com
   }
   const h = first.value.message.value;
   if (!h.studyId) throw new InvalidArgumentError('header.study_id', 'is required');
-  if (!h.trialId) throw new InvalidArgumentError('header.trial_id', 'is required');
   const second = await it.next();
   let chunks: AsyncIterable<LayerChunk> | undefined;
   if (!second.done) {

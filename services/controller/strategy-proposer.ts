@@ -48,7 +48,7 @@ export function strategyProposers(registry: StrategyRegistry = createStrategyReg
         strategy.update(
           results.map((r) => {
             const key = decisionKey(encode(r.genome));
-            const queue = pending.get(key);
+            const queue = r.outside ? undefined : pending.get(key);
             const proposed = queue?.shift();
             if (queue !== undefined && queue.length === 0) pending.delete(key);
             // a genome the strategy did not propose (e.g. replayed after a restart without saved state): its

@@ -13,8 +13,23 @@
 //   then num_normal_cells {1, 2, 3}, initial_filters {8, 16, 32}, num_reductions {1, 2}.
 //   Valid genomes outside these value sets (N = 4, F = 64, ...) are accepted by validateGenome but cannot be
 //   encoded (encode throws InvalidArgumentError).
+// Each space also carries, built beside its sizes so there is one table: a readable label per choice, when each
+// position is active (convnet layer slot i only when depth > i; every nasnet position always), and notes on decode
+// rules the decisions do not show. The SearchSpaces RPCs (space-data.ts) and `tgsage space describe` publish these.
 import { InvalidArgumentError } from '../common/errors.ts';
-import { Downsample, SearchSpace, type ConvLayerGene, type Genome, type NasCell } from '../../gen/tgsage/v1/genome.ts';
+import {
+  Activation,
+  activationToJSON,
+  Downsample,
+  downsampleToJSON,
+  Head,
+  headToJSON,
+  nasOpToJSON,
+  SearchSpace,
+  type ConvLayerGene,
+  type Genome,
+  type NasCell,
+} from '../../gen/tgsage/v1/genome.ts';
 import { createRng, type Rng } from './rng.ts';
 import {
   CONVNET_FILTERS,
@@ -35,55 +50,113 @@ export interface DecisionSpace {
   readonly sizes: number[];
   /** A readable name per position, e.g. "layers[3].kernel_size". Frozen. */
   readonly labels: string[];
+  /** A readable label per choice of each position ("3", "max_pool", "layer 2"), built beside decode. Frozen. */
+  readonly choices: readonly (readonly string[])[];
+  /**
+   * When each position is active: all of its conditions hold (none: always). An inactive position does not change
+   * the genome; encode writes its default (0) there. Conditions refer to earlier positions only. Frozen.
+   */
+  readonly activeWhen: readonly (readonly DecisionCondition[])[];
+  /** Rules of decode that the decisions alone do not show. */
+  readonly notes: readonly string[];
 }
+
+/** Position `decision` takes one of `choices`. */
+export interface DecisionCondition {
+  readonly decision: number;
+  readonly choices: readonly number[];
+}
+
+/** The choice every position takes where it is inactive (what encode writes there). */
+export const INACTIVE_DEFAULT = 0;
 
 export type SpaceName = 'convnet' | 'nasnet';
 export type Decisions = number[];
 
-const HEADS = 3;
-const DOWNSAMPLES = 4;
-const ACTIVATIONS = 4;
+/** An enum value's readable label: its proto name without the prefix, lower case ("DOWNSAMPLE_MAX_POOL" -> "max_pool"). */
+function enumLabel(name: string, prefix: string): string {
+  return name.startsWith(prefix) ? name.slice(prefix.length).toLowerCase() : name.toLowerCase();
+}
+const enumLabels = (count: number, toJSON: (v: number) => string, prefix: string): string[] =>
+  Array.from({ length: count }, (_, v) => enumLabel(toJSON(v), prefix));
+
+// decode maps choice k of these positions to enum value k, so the labels are the enum names in value order
+const HEAD_LABELS = enumLabels(Head.HEAD_GLOBAL_AVG_POOL_HIDDEN + 1, headToJSON, 'HEAD_');
+const DOWNSAMPLE_LABELS = enumLabels(Downsample.DOWNSAMPLE_AVG_POOL + 1, downsampleToJSON, 'DOWNSAMPLE_');
+const ACTIVATION_LABELS = enumLabels(Activation.ACTIVATION_SWISH + 1, activationToJSON, 'ACTIVATION_');
+const NAS_OP_LABELS = enumLabels(NASNET_NUM_OPS, nasOpToJSON, 'NAS_OP_');
+
+function freezeSpace(space: DecisionSpace): DecisionSpace {
+  return Object.freeze({
+    name: space.name,
+    sizes: Object.freeze(space.sizes) as number[],
+    labels: Object.freeze(space.labels) as string[],
+    choices: Object.freeze(space.choices.map((c) => Object.freeze(c))),
+    activeWhen: Object.freeze(space.activeWhen.map((c) => Object.freeze(c))),
+    notes: Object.freeze(space.notes),
+  });
+}
 export const NASNET_NORMAL_CELL_CHOICES = [1, 2, 3] as const;
 export const NASNET_FILTER_CHOICES = [8, 16, 32] as const;
 export const NASNET_REDUCTION_CHOICES = [1, 2] as const;
 
 function buildConvNetSpace(): DecisionSpace {
-  const sizes: number[] = [CONVNET_MAX_DEPTH - CONVNET_MIN_DEPTH + 1, HEADS];
+  const depths = Array.from({ length: CONVNET_MAX_DEPTH - CONVNET_MIN_DEPTH + 1 }, (_, k) => CONVNET_MIN_DEPTH + k);
+  const sizes: number[] = [depths.length, HEAD_LABELS.length];
   const labels: string[] = ['depth', 'head'];
+  const choices: string[][] = [depths.map(String), HEAD_LABELS];
+  const activeWhen: DecisionCondition[][] = [[], []];
   for (let i = 0; i < CONVNET_MAX_DEPTH; i++) {
-    const push = (label: string, size: number) => {
+    // layer slot i exists when depth > i, i.e. the depth choice k has CONVNET_MIN_DEPTH + k > i
+    const when = i < CONVNET_MIN_DEPTH ? [] : [{ decision: 0, choices: depths.flatMap((d, k) => (d > i ? [k] : [])) }];
+    const push = (label: string, options: readonly string[]) => {
       labels.push(`layers[${i}].${label}`);
-      sizes.push(size);
+      sizes.push(options.length);
+      choices.push([...options]);
+      activeWhen.push(when);
     };
-    push('filters', CONVNET_FILTERS.length);
-    push('kernel_size', CONVNET_KERNELS.length);
-    push('downsample', DOWNSAMPLES);
-    if (i > 0) push('skip_from', i + 1);
-    push('batch_norm', 2);
-    push('activation', ACTIVATIONS);
+    push('filters', CONVNET_FILTERS.map(String));
+    push('kernel_size', CONVNET_KERNELS.map(String));
+    push('downsample', DOWNSAMPLE_LABELS);
+    if (i > 0) push('skip_from', ['none', ...Array.from({ length: i }, (_, j) => `layer ${j}`)]);
+    push('batch_norm', ['off', 'on']);
+    push('activation', ACTIVATION_LABELS);
   }
-  return Object.freeze({ name: 'convnet', sizes: Object.freeze(sizes) as number[], labels: Object.freeze(labels) as string[] });
+  return freezeSpace({
+    name: 'convnet',
+    sizes,
+    labels,
+    choices,
+    activeWhen,
+    notes: [
+      `at most ${CONVNET_MAX_DOWNSAMPLES} layers downsample: the downsample of any layer after the ${CONVNET_MAX_DOWNSAMPLES}th downsampling layer decodes as none`,
+    ],
+  });
 }
 
 function buildNasNetSpace(): DecisionSpace {
   const sizes: number[] = [];
   const labels: string[] = [];
+  const choices: string[][] = [];
+  const push = (label: string, options: readonly string[]) => {
+    labels.push(label);
+    sizes.push(options.length);
+    choices.push([...options]);
+  };
   for (const cell of ['normal_cell', 'reduction_cell']) {
     for (let j = 0; j < NASNET_BLOCKS; j++) {
-      for (const [gene, size] of [
-        ['input_a', j + 2],
-        ['input_b', j + 2],
-        ['op_a', NASNET_NUM_OPS],
-        ['op_b', NASNET_NUM_OPS],
-      ] as const) {
-        labels.push(`${cell}.blocks[${j}].${gene}`);
-        sizes.push(size);
-      }
+      // inputs: 0 = the cell before the previous one, 1 = the previous cell, 2 + k = block k of this cell
+      const inputs = ['prev_prev_cell', 'prev_cell', ...Array.from({ length: j }, (_, k) => `block ${k}`)];
+      push(`${cell}.blocks[${j}].input_a`, inputs);
+      push(`${cell}.blocks[${j}].input_b`, inputs);
+      push(`${cell}.blocks[${j}].op_a`, NAS_OP_LABELS);
+      push(`${cell}.blocks[${j}].op_b`, NAS_OP_LABELS);
     }
   }
-  labels.push('num_normal_cells', 'initial_filters', 'num_reductions');
-  sizes.push(NASNET_NORMAL_CELL_CHOICES.length, NASNET_FILTER_CHOICES.length, NASNET_REDUCTION_CHOICES.length);
-  return Object.freeze({ name: 'nasnet', sizes: Object.freeze(sizes) as number[], labels: Object.freeze(labels) as string[] });
+  push('num_normal_cells', NASNET_NORMAL_CELL_CHOICES.map(String));
+  push('initial_filters', NASNET_FILTER_CHOICES.map(String));
+  push('num_reductions', NASNET_REDUCTION_CHOICES.map(String));
+  return freezeSpace({ name: 'nasnet', sizes, labels, choices, activeWhen: sizes.map(() => []), notes: [] });
 }
 
 export const CONVNET_SPACE: DecisionSpace = buildConvNetSpace();
@@ -110,6 +183,41 @@ export function checkDecisions(space: DecisionSpace, decisions: readonly number[
       throw new InvalidArgumentError(`decisions[${i}]`, `${space.labels[i]} must be 0 to ${space.sizes[i]! - 1} (got ${d})`);
     }
   });
+}
+
+/** Whether each position is active for this vector (see DecisionSpace.activeWhen). */
+export function activeDecisions(space: DecisionSpace, decisions: readonly number[]): boolean[] {
+  return space.activeWhen.map((conds) => conds.every((c) => c.choices.includes(decisions[c.decision]!)));
+}
+
+/**
+ * A full vector from choices by name: every active position must be named (InvalidArgumentError naming
+ * `${field}[name]`), inactive ones take INACTIVE_DEFAULT whether named or not; unknown names are errors.
+ */
+export function decisionsFromNames(space: DecisionSpace, byName: Readonly<Record<string, number>>, field = 'by_name'): Decisions {
+  const index = new Map(space.labels.map((l, i) => [l, i]));
+  for (const name of Object.keys(byName)) {
+    if (!index.has(name)) {
+      const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+      throw new InvalidArgumentError(`${field}[${shown}]`, `is not a decision of the ${space.name} space`);
+    }
+  }
+  const d: number[] = [];
+  space.labels.forEach((name, i) => {
+    // conditions refer to earlier positions, so d already holds what they read
+    const active = space.activeWhen[i]!.every((c) => c.choices.includes(d[c.decision]!));
+    const v = byName[name];
+    if (!active) {
+      d.push(INACTIVE_DEFAULT);
+      return;
+    }
+    if (v === undefined) throw new InvalidArgumentError(`${field}[${name}]`, 'is active here and must be given');
+    if (!Number.isInteger(v) || v < 0 || v >= space.sizes[i]!) {
+      throw new InvalidArgumentError(`${field}[${name}]`, `must be 0 to ${space.sizes[i]! - 1} (got ${v})`);
+    }
+    d.push(v);
+  });
+  return d;
 }
 
 /** Decisions -> genome. Always a valid genome (see the header for the deterministic downsampling cap). */

@@ -4,9 +4,11 @@ import { ClientError, Status, type Channel, type Client } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition } from '../../gen/tgsage/v1/trainer.ts';
+import { SearchSpacesDefinition } from '../../gen/tgsage/v1/space.ts';
 import { NotFoundError, UnavailableError } from '../common/errors.ts';
 import { dial, securedClientFactory } from '../common/security.ts';
 import { serviceEntry } from '../common/server.ts';
+import { searchSpacesService } from '../spaces/service.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { initTrainingBackend } from './backend.ts';
 import { createDatasetCache } from './datasets.ts';
@@ -63,7 +65,7 @@ export async function createTrainerModule(
     log: (message, fields) => logger.info(message, fields),
   });
   return {
-    services: [serviceEntry(TrainerDefinition, service)],
+    services: [serviceEntry(TrainerDefinition, service), serviceEntry(SearchSpacesDefinition, searchSpacesService())],
     computeInfo: backend,
     async close() {
       for (const c of channels) c.close();

@@ -21,6 +21,19 @@ describe('regularized evolution', () => {
     assert.ok(Math.min(...evo) > mean(rnd), `every seed: ${evo} vs ${rnd}`);
   });
 
+  it('evolves at once from a population of outside results (imported history), and not before it is full', () => {
+    const outside = (seed: number) => registry.create('random', {}, space, seed).suggest(3).map((p) => p.decisions);
+    const s = registry.create('evolution', { populationSize: 3, sampleSize: 3 }, space, 11);
+    const history = outside(99);
+    s.update(history.slice(0, 2).map((decisions, i) => ({ decisions, score: i })));
+    // two of three: still the random start (a random point differs from the members in many positions)
+    const distance = (a: readonly number[], b: readonly number[]) => a.filter((v, i) => v !== b[i]).length;
+    assert.ok(distance(s.suggest(1)[0]!.decisions, history[1]!) > 1);
+    s.update([{ decisions: history[2]!, score: 5 }]);
+    // the tournament is the whole population: every child is the best outside result with one decision changed
+    for (const child of s.suggest(6)) assert.equal(distance(child.decisions, history[2]!), 1);
+  });
+
   it('mutates exactly one decision of a population member after the random start', () => {
     const s = registry.create('evolution', { populationSize: 4, sampleSize: 2 }, space, 7);
     const obj = matchObjective(space, 7);

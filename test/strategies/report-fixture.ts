@@ -4,7 +4,7 @@
 
 import { Comparator, RdmMethod, type RdmPreview } from '../../gen/tgsage/v1/similarity.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
-import { ScoreKind, StudyState, TrialState, type Study, type Trial } from '../../gen/tgsage/v1/search_controller.ts';
+import { ScoreKind, StudyState, TrialOrigin, TrialState, type Study, type Trial } from '../../gen/tgsage/v1/search_controller.ts';
 import { createStrategyRegistry } from '../../services/controller/strategies/registry.ts';
 import { createRng, type Rng } from '../../services/controller/strategies/rng.ts';
 import { CONVNET_SPACE, decode } from '../../services/spaces/decisions.ts';
@@ -66,6 +66,9 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
       curve: [],
       queueSeconds: 0,
       trainSeconds: 0,
+      // two imported results, so the report shows an origin other than the strategy
+      origin: number < 2 ? TrialOrigin.TRIAL_ORIGIN_IMPORTED : TrialOrigin.TRIAL_ORIGIN_STRATEGY,
+      source: number < 2 ? 'team-history' : '',
     };
   });
   const best = bestTrial(trials)!;

@@ -39,3 +39,25 @@ export function parseJson<T = any>(r: CliResult): T {
     throw new Error(`not JSON (exit ${r.code}):\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
 }
+
+/**
+ * Runs the CLI in this process (no tsx start-up), capturing what it writes to stdout and stderr. Only for commands
+ * that neither read stdin nor depend on process-wide state left behind.
+ */
+export async function runCliInProcess(args: readonly string[]): Promise<CliResult> {
+  const { main } = await import('../../clients/cli/main.ts');
+  const out: string[] = [];
+  const err: string[] = [];
+  const [w, e] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  const exitCode = process.exitCode;
+  try {
+    const code = await main(['node', 'tgsage', ...args]);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = w;
+    process.stderr.write = e;
+    process.exitCode = exitCode;
+  }
+}

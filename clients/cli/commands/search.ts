@@ -17,8 +17,10 @@ import {
 } from '../../../gen/tgsage/v1/search_controller.ts';
 import { rungPlan } from '../../../services/controller/config.ts';
 import { ranked } from '../../../services/controller/ranking.ts';
+import { originLabel, originName } from '../../../services/controller/export.ts';
 import { genomeToJsonValue } from '../../../services/spaces/json.ts';
 import { action } from '../action.ts';
+import { searchImportCommand } from './search-import.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { table } from '../format.ts';
@@ -110,6 +112,8 @@ export function leaderboardJson(trials: readonly Trial[]): Record<string, unknow
     parameterCount: t.parameterCount,
     wallSeconds: t.wallSeconds,
     trainer: t.trainer,
+    origin: originName(t.origin),
+    source: t.source,
     genome: t.genome ? genomeToJsonValue(t.genome) : null,
   }));
 }
@@ -117,9 +121,10 @@ export function leaderboardJson(trials: readonly Trial[]): Record<string, unknow
 export function leaderboardTable(trials: readonly Trial[], top = 10): string {
   const rows = ranked(trials).slice(0, top).map((t, i) => [
     String(i + 1), String(t.number), fmt(t.score), fmt(t.p), fmt(t.tg), String(t.steps), String(t.rung), String(t.parameterCount),
+    originLabel(t),
   ]);
   if (rows.length === 0) return '(no completed trials)';
-  return table(['rank', 'trial', 'score', 'P', 'TG', 'steps', 'rung', 'params'], rows, ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
+  return table(['rank', 'trial', 'score', 'P', 'TG', 'steps', 'rung', 'params', 'origin'], rows, ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
 }
 
 export function studyJson(study: Study): Record<string, unknown> {
@@ -262,6 +267,7 @@ async function follow(ctx: CliContext, client: SearchControllerClient, events: A
 
 export function searchCommand(): Command {
   const search = new Command('search').description('run and follow TG-SAGE architecture searches (search controller)');
+  search.addCommand(searchImportCommand());
 
   search
     .command('run')

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping, Sequence
 
@@ -20,6 +19,7 @@ from tgsage_client._gen.tgsage.v1 import (
     tensor_pb2,
 )
 from tgsage_client import security
+from tgsage_client._common import Client, lookup, name_of
 from tgsage_client.chunks import MAX_CHUNK_BYTES, layer_chunks, matrix_from_chunks
 
 RDM_METHODS = {
@@ -37,39 +37,9 @@ COMPARATORS = {
 }
 
 
-def _lookup(table: Mapping[str, int], what: str, value: str) -> int:
-    try:
-        return table[value.lower()]
-    except KeyError:
-        raise ValueError(f"{what}: {value!r} is not one of {', '.join(table)}") from None
-
-
-def _name(table: Mapping[str, int], value: int) -> str:
-    return next((k for k, v in table.items() if v == value), "default")
-
-
-class _Client:
-    _env: str = ""
-    _default: str = ""
-
-    def __init__(self, address: str | None = None, *, channel: grpc.Channel | None = None, timeout: float | None = 30.0):
-        """`address` (host:port) defaults to the environment variable or the local default port. `timeout` (seconds)
-        applies to short calls; uploads and scoring have none unless `upload_timeout` is given per call."""
-        self.address = address or os.environ.get(self._env) or self._default
-        self._own_channel = channel is None
-        # TLS and the token from TGSAGE_TLS_CA / _CERT / _KEY and TGSAGE_TOKEN_FILE when set (tgsage_client.security)
-        self.channel = channel if channel is not None else security.channel(self.address)
-        self.timeout = timeout
-
-    def close(self) -> None:
-        if self._own_channel:
-            self.channel.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+_lookup = lookup
+_name = name_of
+_Client = Client
 
 
 class TeacherCacheClient(_Client):

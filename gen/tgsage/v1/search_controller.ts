@@ -196,6 +196,59 @@ export function trialStateToJSON(object: TrialState): string {
   }
 }
 
+/** Where a trial came from. */
+export enum TrialOrigin {
+  /** TRIAL_ORIGIN_UNSPECIFIED - Proposed by the study's strategy (trials stored before origins were recorded read as this). */
+  TRIAL_ORIGIN_UNSPECIFIED = 0,
+  /** TRIAL_ORIGIN_STRATEGY - Proposed by the study's strategy (run by the controller, or suggested to an ask/tell client). */
+  TRIAL_ORIGIN_STRATEGY = 1,
+  /** TRIAL_ORIGIN_PROMOTED - A successive-halving promotion of an earlier trial to a bigger step budget. */
+  TRIAL_ORIGIN_PROMOTED = 2,
+  /**
+   * TRIAL_ORIGIN_IMPORTED - Imported: a result the study did not suggest (CompleteTrial with a genome), e.g. a team's search history. It
+   * teaches the strategy and is ranked with the others, but does not count against num_trials and is not promoted.
+   */
+  TRIAL_ORIGIN_IMPORTED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function trialOriginFromJSON(object: any): TrialOrigin {
+  switch (object) {
+    case 0:
+    case "TRIAL_ORIGIN_UNSPECIFIED":
+      return TrialOrigin.TRIAL_ORIGIN_UNSPECIFIED;
+    case 1:
+    case "TRIAL_ORIGIN_STRATEGY":
+      return TrialOrigin.TRIAL_ORIGIN_STRATEGY;
+    case 2:
+    case "TRIAL_ORIGIN_PROMOTED":
+      return TrialOrigin.TRIAL_ORIGIN_PROMOTED;
+    case 3:
+    case "TRIAL_ORIGIN_IMPORTED":
+      return TrialOrigin.TRIAL_ORIGIN_IMPORTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TrialOrigin.UNRECOGNIZED;
+  }
+}
+
+export function trialOriginToJSON(object: TrialOrigin): string {
+  switch (object) {
+    case TrialOrigin.TRIAL_ORIGIN_UNSPECIFIED:
+      return "TRIAL_ORIGIN_UNSPECIFIED";
+    case TrialOrigin.TRIAL_ORIGIN_STRATEGY:
+      return "TRIAL_ORIGIN_STRATEGY";
+    case TrialOrigin.TRIAL_ORIGIN_PROMOTED:
+      return "TRIAL_ORIGIN_PROMOTED";
+    case TrialOrigin.TRIAL_ORIGIN_IMPORTED:
+      return "TRIAL_ORIGIN_IMPORTED";
+    case TrialOrigin.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Export format. */
 export enum ExportFormat {
   /** EXPORT_FORMAT_JSON - JSON (default). */
@@ -449,7 +502,13 @@ export interface Trial {
    * Seed its training used (weight initialisation and batch order): the study's seed, or its ListedTrial's
    * training_seed. Set when the trial starts.
    */
-  trainingSeed?: number | undefined;
+  trainingSeed?:
+    | number
+    | undefined;
+  /** Where the trial came from. */
+  origin: TrialOrigin;
+  /** For imported trials: the caller's label of where the result comes from (e.g. "optuna-2024-run3"); else "". */
+  source: string;
 }
 
 /** A study. */
@@ -558,6 +617,10 @@ export interface LeaderboardEntry {
   p: number;
   /** TG. */
   tg: number;
+  /** Where the trial came from. */
+  origin: TrialOrigin;
+  /** Source label of an imported trial. */
+  source: string;
 }
 
 /** A study event. */
@@ -654,6 +717,15 @@ export interface CompleteTrialHeader {
   trainHere: boolean;
   /** Mark the trial failed with this reason instead. */
   failure: string;
+  /**
+   * Import a trial the study did not suggest: leave trial_id empty and give its genome (in the study's space), with
+   * p, activations and/or train_here as for a suggested trial. The imported trial teaches the study's strategy.
+   */
+  genome?:
+    | Genome
+    | undefined;
+  /** Label of where an imported trial comes from, shown in the leaderboard, export and report (at most 128 bytes). */
+  source: string;
 }
 
 /**
@@ -1794,6 +1866,8 @@ function createBaseTrial(): Trial {
     startStep: undefined,
     checkpointNote: undefined,
     trainingSeed: undefined,
+    origin: 0,
+    source: "",
   };
 }
 
@@ -1879,6 +1953,12 @@ export const Trial: MessageFns<Trial> = {
     }
     if (message.trainingSeed !== undefined) {
       writer.uint32(216).uint64(message.trainingSeed);
+    }
+    if (message.origin !== 0) {
+      writer.uint32(240).int32(message.origin);
+    }
+    if (message.source !== "") {
+      writer.uint32(250).string(message.source);
     }
     return writer;
   },
@@ -2112,6 +2192,22 @@ export const Trial: MessageFns<Trial> = {
             message.trainingSeed = longToNumber(reader.uint64());
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.origin = reader.int32() as any;
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2207,6 +2303,8 @@ export const Trial: MessageFns<Trial> = {
         : isSet(object.training_seed)
         ? globalThis.Number(object.training_seed)
         : undefined,
+      origin: isSet(object.origin) ? trialOriginFromJSON(object.origin) : 0,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
     };
   },
 
@@ -2293,6 +2391,12 @@ export const Trial: MessageFns<Trial> = {
     if (message.trainingSeed !== undefined) {
       obj.trainingSeed = Math.round(message.trainingSeed);
     }
+    if (message.origin !== 0) {
+      obj.origin = trialOriginToJSON(message.origin);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
     return obj;
   },
 
@@ -2332,6 +2436,8 @@ export const Trial: MessageFns<Trial> = {
     message.startStep = object.startStep ?? undefined;
     message.checkpointNote = object.checkpointNote ?? undefined;
     message.trainingSeed = object.trainingSeed ?? undefined;
+    message.origin = object.origin ?? 0;
+    message.source = object.source ?? "";
     return message;
   },
 };
@@ -3302,7 +3408,7 @@ export const ExportStudyResponse: MessageFns<ExportStudyResponse> = {
 };
 
 function createBaseLeaderboardEntry(): LeaderboardEntry {
-  return { rank: 0, trialId: "", number: 0, score: 0, p: 0, tg: 0 };
+  return { rank: 0, trialId: "", number: 0, score: 0, p: 0, tg: 0, origin: 0, source: "" };
 }
 
 export const LeaderboardEntry: MessageFns<LeaderboardEntry> = {
@@ -3324,6 +3430,12 @@ export const LeaderboardEntry: MessageFns<LeaderboardEntry> = {
     }
     if (message.tg !== 0) {
       writer.uint32(49).double(message.tg);
+    }
+    if (message.origin !== 0) {
+      writer.uint32(56).int32(message.origin);
+    }
+    if (message.source !== "") {
+      writer.uint32(66).string(message.source);
     }
     return writer;
   },
@@ -3389,6 +3501,22 @@ export const LeaderboardEntry: MessageFns<LeaderboardEntry> = {
             message.tg = reader.double();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.origin = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3413,6 +3541,8 @@ export const LeaderboardEntry: MessageFns<LeaderboardEntry> = {
       score: isSet(object.score) ? globalThis.Number(object.score) : 0,
       p: isSet(object.p) ? globalThis.Number(object.p) : 0,
       tg: isSet(object.tg) ? globalThis.Number(object.tg) : 0,
+      origin: isSet(object.origin) ? trialOriginFromJSON(object.origin) : 0,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
     };
   },
 
@@ -3436,6 +3566,12 @@ export const LeaderboardEntry: MessageFns<LeaderboardEntry> = {
     if (message.tg !== 0) {
       obj.tg = floatToJson(message.tg);
     }
+    if (message.origin !== 0) {
+      obj.origin = trialOriginToJSON(message.origin);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
     return obj;
   },
 
@@ -3450,6 +3586,8 @@ export const LeaderboardEntry: MessageFns<LeaderboardEntry> = {
     message.score = object.score ?? 0;
     message.p = object.p ?? 0;
     message.tg = object.tg ?? 0;
+    message.origin = object.origin ?? 0;
+    message.source = object.source ?? "";
     return message;
   },
 };
@@ -4195,7 +4333,16 @@ export const SuggestTrialsResponse: MessageFns<SuggestTrialsResponse> = {
 };
 
 function createBaseCompleteTrialHeader(): CompleteTrialHeader {
-  return { studyId: "", trialId: "", clientId: "", p: undefined, trainHere: false, failure: "" };
+  return {
+    studyId: "",
+    trialId: "",
+    clientId: "",
+    p: undefined,
+    trainHere: false,
+    failure: "",
+    genome: undefined,
+    source: "",
+  };
 }
 
 export const CompleteTrialHeader: MessageFns<CompleteTrialHeader> = {
@@ -4217,6 +4364,12 @@ export const CompleteTrialHeader: MessageFns<CompleteTrialHeader> = {
     }
     if (message.failure !== "") {
       writer.uint32(50).string(message.failure);
+    }
+    if (message.genome !== undefined) {
+      Genome.encode(message.genome, writer.uint32(58).fork()).join();
+    }
+    if (message.source !== "") {
+      writer.uint32(66).string(message.source);
     }
     return writer;
   },
@@ -4282,6 +4435,22 @@ export const CompleteTrialHeader: MessageFns<CompleteTrialHeader> = {
             message.failure = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.genome = Genome.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4318,6 +4487,8 @@ export const CompleteTrialHeader: MessageFns<CompleteTrialHeader> = {
         ? globalThis.Boolean(object.train_here)
         : false,
       failure: isSet(object.failure) ? globalThis.String(object.failure) : "",
+      genome: isSet(object.genome) ? Genome.fromJSON(object.genome) : undefined,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
     };
   },
 
@@ -4341,6 +4512,12 @@ export const CompleteTrialHeader: MessageFns<CompleteTrialHeader> = {
     if (message.failure !== "") {
       obj.failure = message.failure;
     }
+    if (message.genome !== undefined) {
+      obj.genome = Genome.toJSON(message.genome);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
     return obj;
   },
 
@@ -4355,6 +4532,10 @@ export const CompleteTrialHeader: MessageFns<CompleteTrialHeader> = {
     message.p = object.p ?? undefined;
     message.trainHere = object.trainHere ?? false;
     message.failure = object.failure ?? "";
+    message.genome = (object.genome !== undefined && object.genome !== null)
+      ? Genome.fromPartial(object.genome)
+      : undefined;
+    message.source = object.source ?? "";
     return message;
   },
 };
@@ -4546,7 +4727,8 @@ export const SearchControllerDefinition = {
     },
     /**
      * Tell: completes a trial with P and/or activations to score (a header, then layer chunks), or asks the controller
-     * to train it on its trainer pool. Returns the completed trial.
+     * to train it on its trainer pool. Returns the completed trial. With a genome and no trial id it imports a trial
+     * the study did not suggest (outside results, e.g. a team's history), in a created, running or client-driven study.
      */
     completeTrial: {
       name: "CompleteTrial",
@@ -4596,7 +4778,8 @@ export interface SearchControllerServiceImplementation<CallContextExt = {}> {
   ): Promise<DeepPartial<SuggestTrialsResponse>>;
   /**
    * Tell: completes a trial with P and/or activations to score (a header, then layer chunks), or asks the controller
-   * to train it on its trainer pool. Returns the completed trial.
+   * to train it on its trainer pool. Returns the completed trial. With a genome and no trial id it imports a trial
+   * the study did not suggest (outside results, e.g. a team's history), in a created, running or client-driven study.
    */
   completeTrial(
     request: AsyncIterable<CompleteTrialRequest>,
@@ -4638,7 +4821,8 @@ export interface SearchControllerClient<CallOptionsExt = {}> {
   ): Promise<SuggestTrialsResponse>;
   /**
    * Tell: completes a trial with P and/or activations to score (a header, then layer chunks), or asks the controller
-   * to train it on its trainer pool. Returns the completed trial.
+   * to train it on its trainer pool. Returns the completed trial. With a genome and no trial id it imports a trial
+   * the study did not suggest (outside results, e.g. a team's history), in a created, running or client-driven study.
    */
   completeTrial(
     request: AsyncIterable<DeepPartial<CompleteTrialRequest>>,

@@ -5,6 +5,8 @@
 // the queue holds more than P. Asynchronous by nature: proposals made while results are pending are tournaments
 // over whatever population is there (random while it is still empty). A mutation whose candidate was already seen
 // (same vector, or same canonical vector when the space defines one) is redrawn up to MUTATION_RETRIES times.
+// Results from outside (imported history) join the population like any other; once it is full, the random phase
+// ends early, so a study seeded with P imported results evolves from them at once.
 
 import { FailedPreconditionError } from '../../common/errors.ts';
 import { checkState, drawUnseen } from './random.ts';
@@ -56,7 +58,8 @@ export function createEvolutionStrategy(settings: EvolutionSettings, space: Deci
   };
 
   const propose = (): number[] => {
-    if (randomProposed < populationSize || population.length === 0) {
+    // without outside results the population never outgrows the random proposals, so this is the plain rule then
+    if (population.length === 0 || (randomProposed < populationSize && population.length < populationSize)) {
       randomProposed++;
       return drawUnseen(space, rng, seen);
     }

@@ -19,7 +19,7 @@ from tgsage_client._gen.tgsage.v1 import tensor_pb2 as tgsage_dot_v1_dot_tensor_
 from tgsage_client._gen.tgsage.v1 import trainer_pb2 as tgsage_dot_v1_dot_trainer__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!tgsage/v1/search_controller.proto\x12\ttgsage.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tgsage/v1/data.proto\x1a\x16tgsage/v1/genome.proto\x1a\x1atgsage/v1/similarity.proto\x1a\x16tgsage/v1/tensor.proto\x1a\x17tgsage/v1/trainer.proto\"\x10\n\x0eRandomSettings\"p\n\x11ReinforceSettings\x12\x14\n\x0chidden_units\x18\x01 \x01(\r\x12\x15\n\rlearning_rate\x18\x02 \x01(\x01\x12\x16\n\x0e\x62\x61seline_decay\x18\x03 \x01(\x01\x12\x16\n\x0e\x65ntropy_weight\x18\x04 \x01(\x01\"A\n\x11\x45volutionSettings\x12\x17\n\x0fpopulation_size\x18\x01 \x01(\r\x12\x13\n\x0bsample_size\x18\x02 \x01(\r\"G\n\x0bListedTrial\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12\x15\n\rtraining_seed\x18\x02 \x01(\x04\"8\n\x0eListedSettings\x12&\n\x06trials\x18\x01 \x03(\x0b\x32\x16.tgsage.v1.ListedTrial\"\xdc\x01\n\x0eStrategyConfig\x12+\n\x06random\x18\x01 \x01(\x0b\x32\x19.tgsage.v1.RandomSettingsH\x00\x12\x31\n\treinforce\x18\x02 \x01(\x0b\x32\x1c.tgsage.v1.ReinforceSettingsH\x00\x12\x31\n\tevolution\x18\x03 \x01(\x0b\x32\x1c.tgsage.v1.EvolutionSettingsH\x00\x12+\n\x06listed\x18\x04 \x01(\x0b\x32\x19.tgsage.v1.ListedSettingsH\x00\x42\n\n\x08strategy\"\x89\x01\n\x13MultiFidelityConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x11\n\tmin_steps\x18\x02 \x01(\r\x12\x0b\n\x03\x65ta\x18\x03 \x01(\r\x12\r\n\x05rungs\x18\x04 \x01(\r\x12\x1d\n\x10retrain_promoted\x18\x05 \x01(\x08H\x00\x88\x01\x01\x42\x13\n\x11_retrain_promoted\"\x96\x04\n\x0bStudyConfig\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x05space\x18\x02 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12+\n\x08strategy\x18\x03 \x01(\x0b\x32\x19.tgsage.v1.StrategyConfig\x12#\n\x05score\x18\x04 \x01(\x0e\x32\x14.tgsage.v1.ScoreKind\x12\x12\n\x05\x61lpha\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fsteps_per_trial\x18\x06 \x01(\r\x12\x12\n\nnum_trials\x18\x07 \x01(\r\x12\x13\n\x0bparallelism\x18\x08 \x01(\r\x12\x12\n\nteacher_id\x18\t \x01(\t\x12\'\n\x07\x64\x61taset\x18\n \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12\x0c\n\x04seed\x18\x0b \x01(\x04\x12+\n\x08training\x18\x0c \x01(\x0b\x32\x19.tgsage.v1.TrainingConfig\x12)\n\ncomparator\x18\r \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x36\n\x0emulti_fidelity\x18\x0e \x01(\x0b\x32\x1e.tgsage.v1.MultiFidelityConfig\x12\x14\n\x0cmax_attempts\x18\x0f \x01(\r\x12/\n\x10\x61lso_comparators\x18\x11 \x03(\x0e\x32\x15.tgsage.v1.ComparatorB\x08\n\x06_alpha\"\xa4\x06\n\x05Trial\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08study_id\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12!\n\x06genome\x18\x04 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12$\n\x05state\x18\x05 \x01(\x0e\x32\x15.tgsage.v1.TrialState\x12\x0e\n\x01p\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x02tg\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x12\n\x05score\x18\x08 \x01(\x01H\x02\x88\x01\x01\x12/\n\nsimilarity\x18\t \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x0f\n\x07trainer\x18\n \x01(\t\x12\r\n\x05steps\x18\x0b \x01(\r\x12\x0c\n\x04rung\x18\x0c \x01(\r\x12\x11\n\tclient_id\x18\r \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0e \x01(\r\x12\r\n\x05\x65rror\x18\x0f \x01(\t\x12\x17\n\x0fparameter_count\x18\x10 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x11 \x01(\x01\x12.\n\ncreated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0crdm_previews\x18\x14 \x03(\x0b\x32\x15.tgsage.v1.RdmPreview\x12$\n\x05\x63urve\x18\x15 \x03(\x0b\x32\x15.tgsage.v1.CurvePoint\x12\x15\n\rqueue_seconds\x18\x16 \x01(\x01\x12\x15\n\rtrain_seconds\x18\x17 \x01(\x01\x12\x1a\n\rpromoted_from\x18\x18 \x01(\tH\x03\x88\x01\x01\x12\x17\n\nstart_step\x18\x19 \x01(\rH\x04\x88\x01\x01\x12\x1c\n\x0f\x63heckpoint_note\x18\x1a \x01(\tH\x05\x88\x01\x01\x12\x1a\n\rtraining_seed\x18\x1b \x01(\x04H\x06\x88\x01\x01\x42\x04\n\x02_pB\x05\n\x03_tgB\x08\n\x06_scoreB\x10\n\x0e_promoted_fromB\r\n\x0b_start_stepB\x12\n\x10_checkpoint_noteB\x10\n\x0e_training_seed\"\xf3\x01\n\x05Study\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.tgsage.v1.StudyState\x12 \n\x06trials\x18\x04 \x03(\x0b\x32\x10.tgsage.v1.Trial\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63ompleted_trials\x18\x06 \x01(\r\x12\x15\n\rbest_trial_id\x18\x07 \x01(\t\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"N\n\x12\x43reateStudyRequest\x12&\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\x12\x10\n\x08study_id\x18\x02 \x01(\t\"K\n\x0fRunStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12&\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\"%\n\x11WatchStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"#\n\x0fGetStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\";\n\x12ListStudiesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"Q\n\x13ListStudiesResponse\x12!\n\x07studies\x18\x01 \x03(\x0b\x32\x10.tgsage.v1.Study\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x10StopStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"O\n\x12\x45xportStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\'\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x17.tgsage.v1.ExportFormat\"<\n\x13\x45xportStudyResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\"h\n\x10LeaderboardEntry\x12\x0c\n\x04rank\x18\x01 \x01(\r\x12\x10\n\x08trial_id\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12\r\n\x05score\x18\x04 \x01(\x01\x12\t\n\x01p\x18\x05 \x01(\x01\x12\n\n\x02tg\x18\x06 \x01(\x01\"\x91\x03\n\nStudyEvent\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12$\n\x08snapshot\x18\x02 \x01(\x0b\x32\x10.tgsage.v1.StudyH\x00\x12*\n\x0etrial_proposed\x18\x03 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12\x30\n\rtrial_started\x18\x04 \x01(\x0b\x32\x17.tgsage.v1.TrialStartedH\x00\x12\x32\n\x0etrial_progress\x18\x05 \x01(\x0b\x32\x18.tgsage.v1.TrialProgressH\x00\x12+\n\x0ftrial_completed\x18\x06 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12(\n\x0ctrial_failed\x18\x07 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12-\n\x0bleaderboard\x18\x08 \x01(\x0b\x32\x16.tgsage.v1.LeaderboardH\x00\x12*\n\x0estudy_finished\x18\t \x01(\x0b\x32\x10.tgsage.v1.StudyH\x00\x42\x07\n\x05\x65vent\"Q\n\x0cTrialStarted\x12\x10\n\x08trial_id\x18\x01 \x01(\t\x12\x0f\n\x07trainer\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\r\x12\r\n\x05steps\x18\x04 \x01(\r\"|\n\rTrialProgress\x12\x10\n\x08trial_id\x18\x01 \x01(\t\x12-\n\x08progress\x18\x02 \x01(\x0b\x32\x1b.tgsage.v1.TrainingProgress\x12*\n\x0b\x63urve_point\x18\x03 \x01(\x0b\x32\x15.tgsage.v1.CurvePoint\";\n\x0bLeaderboard\x12,\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1b.tgsage.v1.LeaderboardEntry\"J\n\x14SuggestTrialsRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\r\"9\n\x15SuggestTrialsResponse\x12 \n\x06trials\x18\x01 \x03(\x0b\x32\x10.tgsage.v1.Trial\"\x87\x01\n\x13\x43ompleteTrialHeader\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x10\n\x08trial_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x0e\n\x01p\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\ntrain_here\x18\x05 \x01(\x08\x12\x0f\n\x07\x66\x61ilure\x18\x06 \x01(\tB\x04\n\x02_p\"{\n\x14\x43ompleteTrialRequest\x12\x30\n\x06header\x18\x01 \x01(\x0b\x32\x1e.tgsage.v1.CompleteTrialHeaderH\x00\x12&\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x15.tgsage.v1.LayerChunkH\x00\x42\t\n\x07message*a\n\tScoreKind\x12\x1a\n\x16SCORE_KIND_UNSPECIFIED\x10\x00\x12\x10\n\x0cSCORE_KIND_P\x10\x01\x12\x11\n\rSCORE_KIND_TG\x10\x02\x12\x13\n\x0fSCORE_KIND_P_TG\x10\x03*\xa6\x01\n\nStudyState\x12\x1b\n\x17STUDY_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13STUDY_STATE_CREATED\x10\x01\x12\x17\n\x13STUDY_STATE_RUNNING\x10\x02\x12\x18\n\x14STUDY_STATE_FINISHED\x10\x03\x12\x17\n\x13STUDY_STATE_STOPPED\x10\x04\x12\x16\n\x12STUDY_STATE_FAILED\x10\x05*\xa7\x01\n\nTrialState\x12\x1b\n\x17TRIAL_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRIAL_STATE_PENDING\x10\x01\x12\x17\n\x13TRIAL_STATE_RUNNING\x10\x02\x12\x19\n\x15TRIAL_STATE_COMPLETED\x10\x03\x12\x16\n\x12TRIAL_STATE_FAILED\x10\x04\x12\x17\n\x13TRIAL_STATE_STOPPED\x10\x05*=\n\x0c\x45xportFormat\x12\x16\n\x12\x45XPORT_FORMAT_JSON\x10\x00\x12\x15\n\x11\x45XPORT_FORMAT_CSV\x10\x01\x32\x9d\x05\n\x10SearchController\x12>\n\x0b\x43reateStudy\x12\x1d.tgsage.v1.CreateStudyRequest\x1a\x10.tgsage.v1.Study\x12?\n\x08RunStudy\x12\x1a.tgsage.v1.RunStudyRequest\x1a\x15.tgsage.v1.StudyEvent0\x01\x12H\n\nWatchStudy\x12\x1c.tgsage.v1.WatchStudyRequest\x1a\x15.tgsage.v1.StudyEvent\"\x03\x90\x02\x01\x30\x01\x12=\n\x08GetStudy\x12\x1a.tgsage.v1.GetStudyRequest\x1a\x10.tgsage.v1.Study\"\x03\x90\x02\x01\x12Q\n\x0bListStudies\x12\x1d.tgsage.v1.ListStudiesRequest\x1a\x1e.tgsage.v1.ListStudiesResponse\"\x03\x90\x02\x01\x12?\n\tStopStudy\x12\x1b.tgsage.v1.StopStudyRequest\x1a\x10.tgsage.v1.Study\"\x03\x90\x02\x02\x12Q\n\x0b\x45xportStudy\x12\x1d.tgsage.v1.ExportStudyRequest\x1a\x1e.tgsage.v1.ExportStudyResponse\"\x03\x90\x02\x01\x12R\n\rSuggestTrials\x12\x1f.tgsage.v1.SuggestTrialsRequest\x1a .tgsage.v1.SuggestTrialsResponse\x12\x44\n\rCompleteTrial\x12\x1f.tgsage.v1.CompleteTrialRequest\x1a\x10.tgsage.v1.Trial(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!tgsage/v1/search_controller.proto\x12\ttgsage.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tgsage/v1/data.proto\x1a\x16tgsage/v1/genome.proto\x1a\x1atgsage/v1/similarity.proto\x1a\x16tgsage/v1/tensor.proto\x1a\x17tgsage/v1/trainer.proto\"\x10\n\x0eRandomSettings\"p\n\x11ReinforceSettings\x12\x14\n\x0chidden_units\x18\x01 \x01(\r\x12\x15\n\rlearning_rate\x18\x02 \x01(\x01\x12\x16\n\x0e\x62\x61seline_decay\x18\x03 \x01(\x01\x12\x16\n\x0e\x65ntropy_weight\x18\x04 \x01(\x01\"A\n\x11\x45volutionSettings\x12\x17\n\x0fpopulation_size\x18\x01 \x01(\r\x12\x13\n\x0bsample_size\x18\x02 \x01(\r\"G\n\x0bListedTrial\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12\x15\n\rtraining_seed\x18\x02 \x01(\x04\"8\n\x0eListedSettings\x12&\n\x06trials\x18\x01 \x03(\x0b\x32\x16.tgsage.v1.ListedTrial\"\xdc\x01\n\x0eStrategyConfig\x12+\n\x06random\x18\x01 \x01(\x0b\x32\x19.tgsage.v1.RandomSettingsH\x00\x12\x31\n\treinforce\x18\x02 \x01(\x0b\x32\x1c.tgsage.v1.ReinforceSettingsH\x00\x12\x31\n\tevolution\x18\x03 \x01(\x0b\x32\x1c.tgsage.v1.EvolutionSettingsH\x00\x12+\n\x06listed\x18\x04 \x01(\x0b\x32\x19.tgsage.v1.ListedSettingsH\x00\x42\n\n\x08strategy\"\x89\x01\n\x13MultiFidelityConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x11\n\tmin_steps\x18\x02 \x01(\r\x12\x0b\n\x03\x65ta\x18\x03 \x01(\r\x12\r\n\x05rungs\x18\x04 \x01(\r\x12\x1d\n\x10retrain_promoted\x18\x05 \x01(\x08H\x00\x88\x01\x01\x42\x13\n\x11_retrain_promoted\"\x96\x04\n\x0bStudyConfig\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x05space\x18\x02 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12+\n\x08strategy\x18\x03 \x01(\x0b\x32\x19.tgsage.v1.StrategyConfig\x12#\n\x05score\x18\x04 \x01(\x0e\x32\x14.tgsage.v1.ScoreKind\x12\x12\n\x05\x61lpha\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fsteps_per_trial\x18\x06 \x01(\r\x12\x12\n\nnum_trials\x18\x07 \x01(\r\x12\x13\n\x0bparallelism\x18\x08 \x01(\r\x12\x12\n\nteacher_id\x18\t \x01(\t\x12\'\n\x07\x64\x61taset\x18\n \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12\x0c\n\x04seed\x18\x0b \x01(\x04\x12+\n\x08training\x18\x0c \x01(\x0b\x32\x19.tgsage.v1.TrainingConfig\x12)\n\ncomparator\x18\r \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x36\n\x0emulti_fidelity\x18\x0e \x01(\x0b\x32\x1e.tgsage.v1.MultiFidelityConfig\x12\x14\n\x0cmax_attempts\x18\x0f \x01(\r\x12/\n\x10\x61lso_comparators\x18\x11 \x03(\x0e\x32\x15.tgsage.v1.ComparatorB\x08\n\x06_alpha\"\xdc\x06\n\x05Trial\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08study_id\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12!\n\x06genome\x18\x04 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12$\n\x05state\x18\x05 \x01(\x0e\x32\x15.tgsage.v1.TrialState\x12\x0e\n\x01p\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x02tg\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x12\n\x05score\x18\x08 \x01(\x01H\x02\x88\x01\x01\x12/\n\nsimilarity\x18\t \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x0f\n\x07trainer\x18\n \x01(\t\x12\r\n\x05steps\x18\x0b \x01(\r\x12\x0c\n\x04rung\x18\x0c \x01(\r\x12\x11\n\tclient_id\x18\r \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0e \x01(\r\x12\r\n\x05\x65rror\x18\x0f \x01(\t\x12\x17\n\x0fparameter_count\x18\x10 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x11 \x01(\x01\x12.\n\ncreated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0crdm_previews\x18\x14 \x03(\x0b\x32\x15.tgsage.v1.RdmPreview\x12$\n\x05\x63urve\x18\x15 \x03(\x0b\x32\x15.tgsage.v1.CurvePoint\x12\x15\n\rqueue_seconds\x18\x16 \x01(\x01\x12\x15\n\rtrain_seconds\x18\x17 \x01(\x01\x12\x1a\n\rpromoted_from\x18\x18 \x01(\tH\x03\x88\x01\x01\x12\x17\n\nstart_step\x18\x19 \x01(\rH\x04\x88\x01\x01\x12\x1c\n\x0f\x63heckpoint_note\x18\x1a \x01(\tH\x05\x88\x01\x01\x12\x1a\n\rtraining_seed\x18\x1b \x01(\x04H\x06\x88\x01\x01\x12&\n\x06origin\x18\x1e \x01(\x0e\x32\x16.tgsage.v1.TrialOrigin\x12\x0e\n\x06source\x18\x1f \x01(\tB\x04\n\x02_pB\x05\n\x03_tgB\x08\n\x06_scoreB\x10\n\x0e_promoted_fromB\r\n\x0b_start_stepB\x12\n\x10_checkpoint_noteB\x10\n\x0e_training_seed\"\xf3\x01\n\x05Study\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.tgsage.v1.StudyState\x12 \n\x06trials\x18\x04 \x03(\x0b\x32\x10.tgsage.v1.Trial\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63ompleted_trials\x18\x06 \x01(\r\x12\x15\n\rbest_trial_id\x18\x07 \x01(\t\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"N\n\x12\x43reateStudyRequest\x12&\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\x12\x10\n\x08study_id\x18\x02 \x01(\t\"K\n\x0fRunStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12&\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\"%\n\x11WatchStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"#\n\x0fGetStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\";\n\x12ListStudiesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"Q\n\x13ListStudiesResponse\x12!\n\x07studies\x18\x01 \x03(\x0b\x32\x10.tgsage.v1.Study\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x10StopStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"O\n\x12\x45xportStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\'\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x17.tgsage.v1.ExportFormat\"<\n\x13\x45xportStudyResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\"\xa0\x01\n\x10LeaderboardEntry\x12\x0c\n\x04rank\x18\x01 \x01(\r\x12\x10\n\x08trial_id\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12\r\n\x05score\x18\x04 \x01(\x01\x12\t\n\x01p\x18\x05 \x01(\x01\x12\n\n\x02tg\x18\x06 \x01(\x01\x12&\n\x06origin\x18\x07 \x01(\x0e\x32\x16.tgsage.v1.TrialOrigin\x12\x0e\n\x06source\x18\x08 \x01(\t\"\x91\x03\n\nStudyEvent\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12$\n\x08snapshot\x18\x02 \x01(\x0b\x32\x10.tgsage.v1.StudyH\x00\x12*\n\x0etrial_proposed\x18\x03 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12\x30\n\rtrial_started\x18\x04 \x01(\x0b\x32\x17.tgsage.v1.TrialStartedH\x00\x12\x32\n\x0etrial_progress\x18\x05 \x01(\x0b\x32\x18.tgsage.v1.TrialProgressH\x00\x12+\n\x0ftrial_completed\x18\x06 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12(\n\x0ctrial_failed\x18\x07 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12-\n\x0bleaderboard\x18\x08 \x01(\x0b\x32\x16.tgsage.v1.LeaderboardH\x00\x12*\n\x0estudy_finished\x18\t \x01(\x0b\x32\x10.tgsage.v1.StudyH\x00\x42\x07\n\x05\x65vent\"Q\n\x0cTrialStarted\x12\x10\n\x08trial_id\x18\x01 \x01(\t\x12\x0f\n\x07trainer\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\r\x12\r\n\x05steps\x18\x04 \x01(\r\"|\n\rTrialProgress\x12\x10\n\x08trial_id\x18\x01 \x01(\t\x12-\n\x08progress\x18\x02 \x01(\x0b\x32\x1b.tgsage.v1.TrainingProgress\x12*\n\x0b\x63urve_point\x18\x03 \x01(\x0b\x32\x15.tgsage.v1.CurvePoint\";\n\x0bLeaderboard\x12,\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1b.tgsage.v1.LeaderboardEntry\"J\n\x14SuggestTrialsRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\r\"9\n\x15SuggestTrialsResponse\x12 \n\x06trials\x18\x01 \x03(\x0b\x32\x10.tgsage.v1.Trial\"\xba\x01\n\x13\x43ompleteTrialHeader\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x10\n\x08trial_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x0e\n\x01p\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\ntrain_here\x18\x05 \x01(\x08\x12\x0f\n\x07\x66\x61ilure\x18\x06 \x01(\t\x12!\n\x06genome\x18\x07 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12\x0e\n\x06source\x18\x08 \x01(\tB\x04\n\x02_p\"{\n\x14\x43ompleteTrialRequest\x12\x30\n\x06header\x18\x01 \x01(\x0b\x32\x1e.tgsage.v1.CompleteTrialHeaderH\x00\x12&\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x15.tgsage.v1.LayerChunkH\x00\x42\t\n\x07message*a\n\tScoreKind\x12\x1a\n\x16SCORE_KIND_UNSPECIFIED\x10\x00\x12\x10\n\x0cSCORE_KIND_P\x10\x01\x12\x11\n\rSCORE_KIND_TG\x10\x02\x12\x13\n\x0fSCORE_KIND_P_TG\x10\x03*\xa6\x01\n\nStudyState\x12\x1b\n\x17STUDY_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13STUDY_STATE_CREATED\x10\x01\x12\x17\n\x13STUDY_STATE_RUNNING\x10\x02\x12\x18\n\x14STUDY_STATE_FINISHED\x10\x03\x12\x17\n\x13STUDY_STATE_STOPPED\x10\x04\x12\x16\n\x12STUDY_STATE_FAILED\x10\x05*\xa7\x01\n\nTrialState\x12\x1b\n\x17TRIAL_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRIAL_STATE_PENDING\x10\x01\x12\x17\n\x13TRIAL_STATE_RUNNING\x10\x02\x12\x19\n\x15TRIAL_STATE_COMPLETED\x10\x03\x12\x16\n\x12TRIAL_STATE_FAILED\x10\x04\x12\x17\n\x13TRIAL_STATE_STOPPED\x10\x05*|\n\x0bTrialOrigin\x12\x1c\n\x18TRIAL_ORIGIN_UNSPECIFIED\x10\x00\x12\x19\n\x15TRIAL_ORIGIN_STRATEGY\x10\x01\x12\x19\n\x15TRIAL_ORIGIN_PROMOTED\x10\x02\x12\x19\n\x15TRIAL_ORIGIN_IMPORTED\x10\x03*=\n\x0c\x45xportFormat\x12\x16\n\x12\x45XPORT_FORMAT_JSON\x10\x00\x12\x15\n\x11\x45XPORT_FORMAT_CSV\x10\x01\x32\x9d\x05\n\x10SearchController\x12>\n\x0b\x43reateStudy\x12\x1d.tgsage.v1.CreateStudyRequest\x1a\x10.tgsage.v1.Study\x12?\n\x08RunStudy\x12\x1a.tgsage.v1.RunStudyRequest\x1a\x15.tgsage.v1.StudyEvent0\x01\x12H\n\nWatchStudy\x12\x1c.tgsage.v1.WatchStudyRequest\x1a\x15.tgsage.v1.StudyEvent\"\x03\x90\x02\x01\x30\x01\x12=\n\x08GetStudy\x12\x1a.tgsage.v1.GetStudyRequest\x1a\x10.tgsage.v1.Study\"\x03\x90\x02\x01\x12Q\n\x0bListStudies\x12\x1d.tgsage.v1.ListStudiesRequest\x1a\x1e.tgsage.v1.ListStudiesResponse\"\x03\x90\x02\x01\x12?\n\tStopStudy\x12\x1b.tgsage.v1.StopStudyRequest\x1a\x10.tgsage.v1.Study\"\x03\x90\x02\x02\x12Q\n\x0b\x45xportStudy\x12\x1d.tgsage.v1.ExportStudyRequest\x1a\x1e.tgsage.v1.ExportStudyResponse\"\x03\x90\x02\x01\x12R\n\rSuggestTrials\x12\x1f.tgsage.v1.SuggestTrialsRequest\x1a .tgsage.v1.SuggestTrialsResponse\x12\x44\n\rCompleteTrial\x12\x1f.tgsage.v1.CompleteTrialRequest\x1a\x10.tgsage.v1.Trial(\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tgsage.v1.search_controller_pb2', globals())
@@ -36,14 +36,16 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SEARCHCONTROLLER.methods_by_name['StopStudy']._serialized_options = b'\220\002\002'
   _SEARCHCONTROLLER.methods_by_name['ExportStudy']._options = None
   _SEARCHCONTROLLER.methods_by_name['ExportStudy']._serialized_options = b'\220\002\001'
-  _SCOREKIND._serialized_start=4223
-  _SCOREKIND._serialized_end=4320
-  _STUDYSTATE._serialized_start=4323
-  _STUDYSTATE._serialized_end=4489
-  _TRIALSTATE._serialized_start=4492
-  _TRIALSTATE._serialized_end=4659
-  _EXPORTFORMAT._serialized_start=4661
-  _EXPORTFORMAT._serialized_end=4722
+  _SCOREKIND._serialized_start=4387
+  _SCOREKIND._serialized_end=4484
+  _STUDYSTATE._serialized_start=4487
+  _STUDYSTATE._serialized_end=4653
+  _TRIALSTATE._serialized_start=4656
+  _TRIALSTATE._serialized_end=4823
+  _TRIALORIGIN._serialized_start=4825
+  _TRIALORIGIN._serialized_end=4949
+  _EXPORTFORMAT._serialized_start=4951
+  _EXPORTFORMAT._serialized_end=5012
   _RANDOMSETTINGS._serialized_start=204
   _RANDOMSETTINGS._serialized_end=220
   _REINFORCESETTINGS._serialized_start=222
@@ -61,45 +63,45 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _STUDYCONFIG._serialized_start=898
   _STUDYCONFIG._serialized_end=1432
   _TRIAL._serialized_start=1435
-  _TRIAL._serialized_end=2239
-  _STUDY._serialized_start=2242
-  _STUDY._serialized_end=2485
-  _CREATESTUDYREQUEST._serialized_start=2487
-  _CREATESTUDYREQUEST._serialized_end=2565
-  _RUNSTUDYREQUEST._serialized_start=2567
-  _RUNSTUDYREQUEST._serialized_end=2642
-  _WATCHSTUDYREQUEST._serialized_start=2644
-  _WATCHSTUDYREQUEST._serialized_end=2681
-  _GETSTUDYREQUEST._serialized_start=2683
-  _GETSTUDYREQUEST._serialized_end=2718
-  _LISTSTUDIESREQUEST._serialized_start=2720
-  _LISTSTUDIESREQUEST._serialized_end=2779
-  _LISTSTUDIESRESPONSE._serialized_start=2781
-  _LISTSTUDIESRESPONSE._serialized_end=2862
-  _STOPSTUDYREQUEST._serialized_start=2864
-  _STOPSTUDYREQUEST._serialized_end=2900
-  _EXPORTSTUDYREQUEST._serialized_start=2902
-  _EXPORTSTUDYREQUEST._serialized_end=2981
-  _EXPORTSTUDYRESPONSE._serialized_start=2983
-  _EXPORTSTUDYRESPONSE._serialized_end=3043
-  _LEADERBOARDENTRY._serialized_start=3045
-  _LEADERBOARDENTRY._serialized_end=3149
-  _STUDYEVENT._serialized_start=3152
-  _STUDYEVENT._serialized_end=3553
-  _TRIALSTARTED._serialized_start=3555
-  _TRIALSTARTED._serialized_end=3636
-  _TRIALPROGRESS._serialized_start=3638
-  _TRIALPROGRESS._serialized_end=3762
-  _LEADERBOARD._serialized_start=3764
-  _LEADERBOARD._serialized_end=3823
-  _SUGGESTTRIALSREQUEST._serialized_start=3825
-  _SUGGESTTRIALSREQUEST._serialized_end=3899
-  _SUGGESTTRIALSRESPONSE._serialized_start=3901
-  _SUGGESTTRIALSRESPONSE._serialized_end=3958
-  _COMPLETETRIALHEADER._serialized_start=3961
-  _COMPLETETRIALHEADER._serialized_end=4096
-  _COMPLETETRIALREQUEST._serialized_start=4098
-  _COMPLETETRIALREQUEST._serialized_end=4221
-  _SEARCHCONTROLLER._serialized_start=4725
-  _SEARCHCONTROLLER._serialized_end=5394
+  _TRIAL._serialized_end=2295
+  _STUDY._serialized_start=2298
+  _STUDY._serialized_end=2541
+  _CREATESTUDYREQUEST._serialized_start=2543
+  _CREATESTUDYREQUEST._serialized_end=2621
+  _RUNSTUDYREQUEST._serialized_start=2623
+  _RUNSTUDYREQUEST._serialized_end=2698
+  _WATCHSTUDYREQUEST._serialized_start=2700
+  _WATCHSTUDYREQUEST._serialized_end=2737
+  _GETSTUDYREQUEST._serialized_start=2739
+  _GETSTUDYREQUEST._serialized_end=2774
+  _LISTSTUDIESREQUEST._serialized_start=2776
+  _LISTSTUDIESREQUEST._serialized_end=2835
+  _LISTSTUDIESRESPONSE._serialized_start=2837
+  _LISTSTUDIESRESPONSE._serialized_end=2918
+  _STOPSTUDYREQUEST._serialized_start=2920
+  _STOPSTUDYREQUEST._serialized_end=2956
+  _EXPORTSTUDYREQUEST._serialized_start=2958
+  _EXPORTSTUDYREQUEST._serialized_end=3037
+  _EXPORTSTUDYRESPONSE._serialized_start=3039
+  _EXPORTSTUDYRESPONSE._serialized_end=3099
+  _LEADERBOARDENTRY._serialized_start=3102
+  _LEADERBOARDENTRY._serialized_end=3262
+  _STUDYEVENT._serialized_start=3265
+  _STUDYEVENT._serialized_end=3666
+  _TRIALSTARTED._serialized_start=3668
+  _TRIALSTARTED._serialized_end=3749
+  _TRIALPROGRESS._serialized_start=3751
+  _TRIALPROGRESS._serialized_end=3875
+  _LEADERBOARD._serialized_start=3877
+  _LEADERBOARD._serialized_end=3936
+  _SUGGESTTRIALSREQUEST._serialized_start=3938
+  _SUGGESTTRIALSREQUEST._serialized_end=4012
+  _SUGGESTTRIALSRESPONSE._serialized_start=4014
+  _SUGGESTTRIALSRESPONSE._serialized_end=4071
+  _COMPLETETRIALHEADER._serialized_start=4074
+  _COMPLETETRIALHEADER._serialized_end=4260
+  _COMPLETETRIALREQUEST._serialized_start=4262
+  _COMPLETETRIALREQUEST._serialized_end=4385
+  _SEARCHCONTROLLER._serialized_start=5015
+  _SEARCHCONTROLLER._serialized_end=5684
 # @@protoc_insertion_point(module_scope)

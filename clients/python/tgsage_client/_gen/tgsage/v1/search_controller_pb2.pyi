@@ -23,6 +23,10 @@ STUDY_STATE_FINISHED: StudyState
 STUDY_STATE_RUNNING: StudyState
 STUDY_STATE_STOPPED: StudyState
 STUDY_STATE_UNSPECIFIED: StudyState
+TRIAL_ORIGIN_IMPORTED: TrialOrigin
+TRIAL_ORIGIN_PROMOTED: TrialOrigin
+TRIAL_ORIGIN_STRATEGY: TrialOrigin
+TRIAL_ORIGIN_UNSPECIFIED: TrialOrigin
 TRIAL_STATE_COMPLETED: TrialState
 TRIAL_STATE_FAILED: TrialState
 TRIAL_STATE_PENDING: TrialState
@@ -31,20 +35,24 @@ TRIAL_STATE_STOPPED: TrialState
 TRIAL_STATE_UNSPECIFIED: TrialState
 
 class CompleteTrialHeader(_message.Message):
-    __slots__ = ["client_id", "failure", "p", "study_id", "train_here", "trial_id"]
+    __slots__ = ["client_id", "failure", "genome", "p", "source", "study_id", "train_here", "trial_id"]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
+    GENOME_FIELD_NUMBER: _ClassVar[int]
     P_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
     TRAIN_HERE_FIELD_NUMBER: _ClassVar[int]
     TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     failure: str
+    genome: _genome_pb2.Genome
     p: float
+    source: str
     study_id: str
     train_here: bool
     trial_id: str
-    def __init__(self, study_id: _Optional[str] = ..., trial_id: _Optional[str] = ..., client_id: _Optional[str] = ..., p: _Optional[float] = ..., train_here: bool = ..., failure: _Optional[str] = ...) -> None: ...
+    def __init__(self, study_id: _Optional[str] = ..., trial_id: _Optional[str] = ..., client_id: _Optional[str] = ..., p: _Optional[float] = ..., train_here: bool = ..., failure: _Optional[str] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., source: _Optional[str] = ...) -> None: ...
 
 class CompleteTrialRequest(_message.Message):
     __slots__ = ["chunk", "header"]
@@ -99,20 +107,24 @@ class Leaderboard(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[LeaderboardEntry, _Mapping]]] = ...) -> None: ...
 
 class LeaderboardEntry(_message.Message):
-    __slots__ = ["number", "p", "rank", "score", "tg", "trial_id"]
+    __slots__ = ["number", "origin", "p", "rank", "score", "source", "tg", "trial_id"]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     P_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     TG_FIELD_NUMBER: _ClassVar[int]
     TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
     number: int
+    origin: TrialOrigin
     p: float
     rank: int
     score: float
+    source: str
     tg: float
     trial_id: str
-    def __init__(self, rank: _Optional[int] = ..., trial_id: _Optional[str] = ..., number: _Optional[int] = ..., score: _Optional[float] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ...) -> None: ...
+    def __init__(self, rank: _Optional[int] = ..., trial_id: _Optional[str] = ..., number: _Optional[int] = ..., score: _Optional[float] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., origin: _Optional[_Union[TrialOrigin, str]] = ..., source: _Optional[str] = ...) -> None: ...
 
 class ListStudiesRequest(_message.Message):
     __slots__ = ["page_size", "page_token"]
@@ -295,7 +307,7 @@ class SuggestTrialsResponse(_message.Message):
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
 
 class Trial(_message.Message):
-    __slots__ = ["attempts", "checkpoint_note", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "promoted_from", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "start_step", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "training_seed", "wall_seconds"]
+    __slots__ = ["attempts", "checkpoint_note", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "origin", "p", "parameter_count", "promoted_from", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "source", "start_step", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "training_seed", "wall_seconds"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_NOTE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -306,6 +318,7 @@ class Trial(_message.Message):
     GENOME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_COUNT_FIELD_NUMBER: _ClassVar[int]
     PROMOTED_FROM_FIELD_NUMBER: _ClassVar[int]
     P_FIELD_NUMBER: _ClassVar[int]
@@ -314,6 +327,7 @@ class Trial(_message.Message):
     RUNG_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     START_STEP_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
@@ -333,6 +347,7 @@ class Trial(_message.Message):
     genome: _genome_pb2.Genome
     id: str
     number: int
+    origin: TrialOrigin
     p: float
     parameter_count: int
     promoted_from: str
@@ -341,6 +356,7 @@ class Trial(_message.Message):
     rung: int
     score: float
     similarity: _similarity_pb2.SimilarityResult
+    source: str
     start_step: int
     state: TrialState
     steps: int
@@ -350,7 +366,7 @@ class Trial(_message.Message):
     trainer: str
     training_seed: int
     wall_seconds: float
-    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., promoted_from: _Optional[str] = ..., start_step: _Optional[int] = ..., checkpoint_note: _Optional[str] = ..., training_seed: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., promoted_from: _Optional[str] = ..., start_step: _Optional[int] = ..., checkpoint_note: _Optional[str] = ..., training_seed: _Optional[int] = ..., origin: _Optional[_Union[TrialOrigin, str]] = ..., source: _Optional[str] = ...) -> None: ...
 
 class TrialProgress(_message.Message):
     __slots__ = ["curve_point", "progress", "trial_id"]
@@ -387,6 +403,9 @@ class StudyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class TrialState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class TrialOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

@@ -126,7 +126,8 @@ class SearchControllerServicer(object):
 
   def CompleteTrial(self, request_iterator, context):
     """Tell: completes a trial with P and/or activations to score (a header, then layer chunks), or asks the controller
-    to train it on its trainer pool. Returns the completed trial.
+    to train it on its trainer pool. Returns the completed trial. With a genome and no trial id it imports a trial
+    the study did not suggest (outside results, e.g. a team's history), in a created, running or client-driven study.
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
