@@ -75,6 +75,13 @@ export interface ScoreHeader {
   comparator: Comparator;
   /** Teacher layers to compare with; empty = all. */
   teacherLayers: string[];
+  /**
+   * Number of bootstrap resamples of the stimuli for confidence intervals (0 = none; at most 100000; RDM
+   * comparators only).
+   */
+  bootstrap: number;
+  /** Seed of the bootstrap resamples. */
+  bootstrapSeed: number;
 }
 
 /** One message of a ScoreActivations stream: exactly one header first, then layer chunks. */
@@ -97,6 +104,10 @@ export interface CompareRdmsHeader {
   comparator: Comparator;
   /** Size N of every RDM (N x N). */
   numStimuli: number;
+  /** Number of bootstrap resamples of the stimuli for confidence intervals (0 = none; at most 100000). */
+  bootstrap: number;
+  /** Seed of the bootstrap resamples. */
+  bootstrapSeed: number;
 }
 
 /** One piece of an RDM in CompareRdms. */
@@ -123,7 +134,7 @@ export interface CompareRdmsRequest {
 }
 
 function createBaseScoreHeader(): ScoreHeader {
-  return { teacherId: "", rdmMethod: 0, comparator: 0, teacherLayers: [] };
+  return { teacherId: "", rdmMethod: 0, comparator: 0, teacherLayers: [], bootstrap: 0, bootstrapSeed: 0 };
 }
 
 export const ScoreHeader: MessageFns<ScoreHeader> = {
@@ -139,6 +150,12 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
     }
     for (const v of message.teacherLayers) {
       writer.uint32(34).string(v!);
+    }
+    if (message.bootstrap !== 0) {
+      writer.uint32(56).uint32(message.bootstrap);
+    }
+    if (message.bootstrapSeed !== 0) {
+      writer.uint32(64).uint64(message.bootstrapSeed);
     }
     return writer;
   },
@@ -188,6 +205,22 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
             message.teacherLayers.push(reader.string());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.bootstrap = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.bootstrapSeed = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -218,6 +251,12 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
         : globalThis.Array.isArray(object?.teacher_layers)
         ? object.teacher_layers.map((e: any) => globalThis.String(e))
         : [],
+      bootstrap: isSet(object.bootstrap) ? globalThis.Number(object.bootstrap) : 0,
+      bootstrapSeed: isSet(object.bootstrapSeed)
+        ? globalThis.Number(object.bootstrapSeed)
+        : isSet(object.bootstrap_seed)
+        ? globalThis.Number(object.bootstrap_seed)
+        : 0,
     };
   },
 
@@ -235,6 +274,12 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
     if (message.teacherLayers?.length) {
       obj.teacherLayers = message.teacherLayers;
     }
+    if (message.bootstrap !== 0) {
+      obj.bootstrap = Math.round(message.bootstrap);
+    }
+    if (message.bootstrapSeed !== 0) {
+      obj.bootstrapSeed = Math.round(message.bootstrapSeed);
+    }
     return obj;
   },
 
@@ -247,6 +292,8 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
     message.rdmMethod = object.rdmMethod ?? 0;
     message.comparator = object.comparator ?? 0;
     message.teacherLayers = object.teacherLayers?.map((e) => e) || [];
+    message.bootstrap = object.bootstrap ?? 0;
+    message.bootstrapSeed = object.bootstrapSeed ?? 0;
     return message;
   },
 };
@@ -353,7 +400,7 @@ export const ScoreActivationsRequest: MessageFns<ScoreActivationsRequest> = {
 };
 
 function createBaseCompareRdmsHeader(): CompareRdmsHeader {
-  return { teacherId: "", comparator: 0, numStimuli: 0 };
+  return { teacherId: "", comparator: 0, numStimuli: 0, bootstrap: 0, bootstrapSeed: 0 };
 }
 
 export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
@@ -366,6 +413,12 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     }
     if (message.numStimuli !== 0) {
       writer.uint32(24).uint32(message.numStimuli);
+    }
+    if (message.bootstrap !== 0) {
+      writer.uint32(32).uint32(message.bootstrap);
+    }
+    if (message.bootstrapSeed !== 0) {
+      writer.uint32(40).uint64(message.bootstrapSeed);
     }
     return writer;
   },
@@ -407,6 +460,22 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
             message.numStimuli = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bootstrap = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.bootstrapSeed = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -432,6 +501,12 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
         : isSet(object.num_stimuli)
         ? globalThis.Number(object.num_stimuli)
         : 0,
+      bootstrap: isSet(object.bootstrap) ? globalThis.Number(object.bootstrap) : 0,
+      bootstrapSeed: isSet(object.bootstrapSeed)
+        ? globalThis.Number(object.bootstrapSeed)
+        : isSet(object.bootstrap_seed)
+        ? globalThis.Number(object.bootstrap_seed)
+        : 0,
     };
   },
 
@@ -446,6 +521,12 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     if (message.numStimuli !== 0) {
       obj.numStimuli = Math.round(message.numStimuli);
     }
+    if (message.bootstrap !== 0) {
+      obj.bootstrap = Math.round(message.bootstrap);
+    }
+    if (message.bootstrapSeed !== 0) {
+      obj.bootstrapSeed = Math.round(message.bootstrapSeed);
+    }
     return obj;
   },
 
@@ -457,6 +538,8 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     message.teacherId = object.teacherId ?? "";
     message.comparator = object.comparator ?? 0;
     message.numStimuli = object.numStimuli ?? 0;
+    message.bootstrap = object.bootstrap ?? 0;
+    message.bootstrapSeed = object.bootstrapSeed ?? 0;
     return message;
   },
 };
@@ -722,6 +805,17 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

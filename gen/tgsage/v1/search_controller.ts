@@ -68,6 +68,49 @@ export function scoreKindToJSON(object: ScoreKind): string {
   }
 }
 
+/** Which TG a study uses. */
+export enum TgKind {
+  /** TG_KIND_UNSPECIFIED - Raw (the default). */
+  TG_KIND_UNSPECIFIED = 0,
+  /** TG_KIND_RAW - Mean over teacher layers of the best raw similarity. */
+  TG_KIND_RAW = 1,
+  /** TG_KIND_CEILING_NORMALIZED - Mean over teacher layers of the best similarity divided by the layer's noise ceiling. */
+  TG_KIND_CEILING_NORMALIZED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function tgKindFromJSON(object: any): TgKind {
+  switch (object) {
+    case 0:
+    case "TG_KIND_UNSPECIFIED":
+      return TgKind.TG_KIND_UNSPECIFIED;
+    case 1:
+    case "TG_KIND_RAW":
+      return TgKind.TG_KIND_RAW;
+    case 2:
+    case "TG_KIND_CEILING_NORMALIZED":
+      return TgKind.TG_KIND_CEILING_NORMALIZED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TgKind.UNRECOGNIZED;
+  }
+}
+
+export function tgKindToJSON(object: TgKind): string {
+  switch (object) {
+    case TgKind.TG_KIND_UNSPECIFIED:
+      return "TG_KIND_UNSPECIFIED";
+    case TgKind.TG_KIND_RAW:
+      return "TG_KIND_RAW";
+    case TgKind.TG_KIND_CEILING_NORMALIZED:
+      return "TG_KIND_CEILING_NORMALIZED";
+    case TgKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Study lifecycle. */
 export enum StudyState {
   /** STUDY_STATE_UNSPECIFIED - Not set. */
@@ -325,6 +368,11 @@ export interface StudyConfig {
     | undefined;
   /** Attempts per trial on trainer failures before it is marked failed (default 3). */
   maxAttempts: number;
+  /**
+   * Which TG the search scores trials with: raw similarity (default) or similarity divided by the teacher's noise
+   * ceiling (needs a teacher uploaded with repetitions).
+   */
+  tgKind: TgKind;
 }
 
 /** One candidate evaluated in a study. */
@@ -345,7 +393,7 @@ export interface Trial {
   p?:
     | number
     | undefined;
-  /** TG: similarity to the teacher (when known). */
+  /** TG: similarity to the teacher (when known); ceiling-normalised when the study's tg_kind says so. */
   tg?:
     | number
     | undefined;
@@ -392,6 +440,12 @@ export interface Trial {
   queueSeconds: number;
   /** Seconds its trainer spent training (part of wall_seconds). */
   trainSeconds: number;
+  /** Raw TG (mean best similarity), whichever TG the study scores with (`tg` holds that one). */
+  tgRaw?:
+    | number
+    | undefined;
+  /** Ceiling-normalised TG, when the teacher has noise ceilings. */
+  tgNormalized?: number | undefined;
 }
 
 /** A study. */
@@ -1141,6 +1195,7 @@ function createBaseStudyConfig(): StudyConfig {
     comparator: 0,
     multiFidelity: undefined,
     maxAttempts: 0,
+    tgKind: 0,
   };
 }
 
@@ -1190,6 +1245,9 @@ export const StudyConfig: MessageFns<StudyConfig> = {
     }
     if (message.maxAttempts !== 0) {
       writer.uint32(120).uint32(message.maxAttempts);
+    }
+    if (message.tgKind !== 0) {
+      writer.uint32(192).int32(message.tgKind);
     }
     return writer;
   },
@@ -1327,6 +1385,14 @@ export const StudyConfig: MessageFns<StudyConfig> = {
             message.maxAttempts = reader.uint32();
             continue;
           }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.tgKind = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1375,6 +1441,11 @@ export const StudyConfig: MessageFns<StudyConfig> = {
         ? globalThis.Number(object.maxAttempts)
         : isSet(object.max_attempts)
         ? globalThis.Number(object.max_attempts)
+        : 0,
+      tgKind: isSet(object.tgKind)
+        ? tgKindFromJSON(object.tgKind)
+        : isSet(object.tg_kind)
+        ? tgKindFromJSON(object.tg_kind)
         : 0,
     };
   },
@@ -1426,6 +1497,9 @@ export const StudyConfig: MessageFns<StudyConfig> = {
     if (message.maxAttempts !== 0) {
       obj.maxAttempts = Math.round(message.maxAttempts);
     }
+    if (message.tgKind !== 0) {
+      obj.tgKind = tgKindToJSON(message.tgKind);
+    }
     return obj;
   },
 
@@ -1457,6 +1531,7 @@ export const StudyConfig: MessageFns<StudyConfig> = {
       ? MultiFidelityConfig.fromPartial(object.multiFidelity)
       : undefined;
     message.maxAttempts = object.maxAttempts ?? 0;
+    message.tgKind = object.tgKind ?? 0;
     return message;
   },
 };
@@ -1486,6 +1561,8 @@ function createBaseTrial(): Trial {
     curve: [],
     queueSeconds: 0,
     trainSeconds: 0,
+    tgRaw: undefined,
+    tgNormalized: undefined,
   };
 }
 
@@ -1559,6 +1636,12 @@ export const Trial: MessageFns<Trial> = {
     }
     if (message.trainSeconds !== 0) {
       writer.uint32(185).double(message.trainSeconds);
+    }
+    if (message.tgRaw !== undefined) {
+      writer.uint32(281).double(message.tgRaw);
+    }
+    if (message.tgNormalized !== undefined) {
+      writer.uint32(289).double(message.tgNormalized);
     }
     return writer;
   },
@@ -1760,6 +1843,22 @@ export const Trial: MessageFns<Trial> = {
             message.trainSeconds = reader.double();
             continue;
           }
+          case 35: {
+            if (tag !== 281) {
+              break;
+            }
+
+            message.tgRaw = reader.double();
+            continue;
+          }
+          case 36: {
+            if (tag !== 289) {
+              break;
+            }
+
+            message.tgNormalized = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1835,6 +1934,16 @@ export const Trial: MessageFns<Trial> = {
         : isSet(object.train_seconds)
         ? globalThis.Number(object.train_seconds)
         : 0,
+      tgRaw: isSet(object.tgRaw)
+        ? globalThis.Number(object.tgRaw)
+        : isSet(object.tg_raw)
+        ? globalThis.Number(object.tg_raw)
+        : undefined,
+      tgNormalized: isSet(object.tgNormalized)
+        ? globalThis.Number(object.tgNormalized)
+        : isSet(object.tg_normalized)
+        ? globalThis.Number(object.tg_normalized)
+        : undefined,
     };
   },
 
@@ -1909,6 +2018,12 @@ export const Trial: MessageFns<Trial> = {
     if (message.trainSeconds !== 0) {
       obj.trainSeconds = floatToJson(message.trainSeconds);
     }
+    if (message.tgRaw !== undefined) {
+      obj.tgRaw = floatToJson(message.tgRaw);
+    }
+    if (message.tgNormalized !== undefined) {
+      obj.tgNormalized = floatToJson(message.tgNormalized);
+    }
     return obj;
   },
 
@@ -1944,6 +2059,8 @@ export const Trial: MessageFns<Trial> = {
     message.curve = object.curve?.map((e) => CurvePoint.fromPartial(e)) || [];
     message.queueSeconds = object.queueSeconds ?? 0;
     message.trainSeconds = object.trainSeconds ?? 0;
+    message.tgRaw = object.tgRaw ?? undefined;
+    message.tgNormalized = object.tgNormalized ?? undefined;
     return message;
   },
 };

@@ -19,7 +19,7 @@ from tgsage_client._gen.tgsage.v1 import tensor_pb2 as tgsage_dot_v1_dot_tensor_
 from tgsage_client._gen.tgsage.v1 import trainer_pb2 as tgsage_dot_v1_dot_trainer__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!tgsage/v1/search_controller.proto\x12\ttgsage.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tgsage/v1/data.proto\x1a\x16tgsage/v1/genome.proto\x1a\x1atgsage/v1/similarity.proto\x1a\x16tgsage/v1/tensor.proto\x1a\x17tgsage/v1/trainer.proto\"\x10\n\x0eRandomSettings\"p\n\x11ReinforceSettings\x12\x14\n\x0chidden_units\x18\x01 \x01(\r\x12\x15\n\rlearning_rate\x18\x02 \x01(\x01\x12\x16\n\x0e\x62\x61seline_decay\x18\x03 \x01(\x01\x12\x16\n\x0e\x65ntropy_weight\x18\x04 \x01(\x01\"A\n\x11\x45volutionSettings\x12\x17\n\x0fpopulation_size\x18\x01 \x01(\r\x12\x13\n\x0bsample_size\x18\x02 \x01(\r\"\xaf\x01\n\x0eStrategyConfig\x12+\n\x06random\x18\x01 \x01(\x0b\x32\x19.tgsage.v1.RandomSettingsH\x00\x12\x31\n\treinforce\x18\x02 \x01(\x0b\x32\x1c.tgsage.v1.ReinforceSettingsH\x00\x12\x31\n\tevolution\x18\x03 \x01(\x0b\x32\x1c.tgsage.v1.EvolutionSettingsH\x00\x42\n\n\x08strategy\"U\n\x13MultiFidelityConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x11\n\tmin_steps\x18\x02 \x01(\r\x12\x0b\n\x03\x65ta\x18\x03 \x01(\r\x12\r\n\x05rungs\x18\x04 \x01(\r\"\xe5\x03\n\x0bStudyConfig\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x05space\x18\x02 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12+\n\x08strategy\x18\x03 \x01(\x0b\x32\x19.tgsage.v1.StrategyConfig\x12#\n\x05score\x18\x04 \x01(\x0e\x32\x14.tgsage.v1.ScoreKind\x12\x12\n\x05\x61lpha\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fsteps_per_trial\x18\x06 \x01(\r\x12\x12\n\nnum_trials\x18\x07 \x01(\r\x12\x13\n\x0bparallelism\x18\x08 \x01(\r\x12\x12\n\nteacher_id\x18\t \x01(\t\x12\'\n\x07\x64\x61taset\x18\n \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12\x0c\n\x04seed\x18\x0b \x01(\x04\x12+\n\x08training\x18\x0c \x01(\x0b\x32\x19.tgsage.v1.TrainingConfig\x12)\n\ncomparator\x18\r \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x36\n\x0emulti_fidelity\x18\x0e \x01(\x0b\x32\x1e.tgsage.v1.MultiFidelityConfig\x12\x14\n\x0cmax_attempts\x18\x0f \x01(\rB\x08\n\x06_alpha\"\xee\x04\n\x05Trial\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08study_id\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12!\n\x06genome\x18\x04 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12$\n\x05state\x18\x05 \x01(\x0e\x32\x15.tgsage.v1.TrialState\x12\x0e\n\x01p\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x02tg\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x12\n\x05score\x18\x08 \x01(\x01H\x02\x88\x01\x01\x12/\n\nsimilarity\x18\t \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x0f\n\x07trainer\x18\n \x01(\t\x12\r\n\x05steps\x18\x0b \x01(\r\x12\x0c\n\x04rung\x18\x0c \x01(\r\x12\x11\n\tclient_id\x18\r \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0e \x01(\r\x12\r\n\x05\x65rror\x18\x0f \x01(\t\x12\x17\n\x0fparameter_count\x18\x10 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x11 \x01(\x01\x12.\n\ncreated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0crdm_previews\x18\x14 \x03(\x0b\x32\x15.tgsage.v1.RdmPreview\x12$\n\x05\x63urve\x18\x15 \x03(\x0b\x32\x15.tgsage.v1.CurvePoint\x12\x15\n\rqueue_seconds\x18\x16 \x01(\x01\x12\x15\n\rtrain_seconds\x18\x17 \x01(\x01\x42\x04\n\x02_pB\x05\n\x03_tgB\x08\n\x06_score\"\xf3\x01\n\x05Study\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.tgsage.v1.StudyState\x12 \n\x06trials\x18\x04 \x03(\x0b\x32\x10.tgsage.v1.Trial\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63ompleted_trials\x18\x06 \x01(\r\x12\x15\n\rbest_trial_id\x18\x07 \x01(\t\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"N\n\x12\x43reateStudyRequest\x12&\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\x12\x10\n\x08study_id\x18\x02 \x01(\t\"K\n\x0fRunStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12&\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\"%\n\x11WatchStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"#\n\x0fGetStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"\x14\n\x12ListStudiesRequest\"8\n\x13ListStudiesResponse\x12!\n\x07studies\x18\x01 \x03(\x0b\x32\x10.tgsage.v1.Study\"$\n\x10StopStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"O\n\x12\x45xportStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\'\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x17.tgsage.v1.ExportFormat\"<\n\x13\x45xportStudyResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\"h\n\x10LeaderboardEntry\x12\x0c\n\x04rank\x18\x01 \x01(\r\x12\x10\n\x08trial_id\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12\r\n\x05score\x18\x04 \x01(\x01\x12\t\n\x01p\x18\x05 \x01(\x01\x12\n\n\x02tg\x18\x06 \x01(\x01\"\x91\x03\n\nStudyEvent\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12$\n\x08snapshot\x18\x02 \x01(\x0b\x32\x10.tgsage.v1.StudyH\x00\x12*\n\x0etrial_proposed\x18\x03 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12\x30\n\rtrial_started\x18\x04 \x01(\x0b\x32\x17.tgsage.v1.TrialStartedH\x00\x12\x32\n\x0etrial_progress\x18\x05 \x01(\x0b\x32\x18.tgsage.v1.TrialProgressH\x00\x12+\n\x0ftrial_completed\x18\x06 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12(\n\x0ctrial_failed\x18\x07 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12-\n\x0bleaderboard\x18\x08 \x01(\x0b\x32\x16.tgsage.v1.LeaderboardH\x00\x12*\n\x0estudy_finished\x18\t \x01(\x0b\x32\x10.tgsage.v1.StudyH\x00\x42\x07\n\x05\x65vent\"Q\n\x0cTrialStarted\x12\x10\n\x08trial_id\x18\x01 \x01(\t\x12\x0f\n\x07trainer\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\r\x12\r\n\x05steps\x18\x04 \x01(\r\"P\n\rTrialProgress\x12\x10\n\x08trial_id\x18\x01 \x01(\t\x12-\n\x08progress\x18\x02 \x01(\x0b\x32\x1b.tgsage.v1.TrainingProgress\";\n\x0bLeaderboard\x12,\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1b.tgsage.v1.LeaderboardEntry\"J\n\x14SuggestTrialsRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\r\"9\n\x15SuggestTrialsResponse\x12 \n\x06trials\x18\x01 \x03(\x0b\x32\x10.tgsage.v1.Trial\"\x87\x01\n\x13\x43ompleteTrialHeader\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x10\n\x08trial_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x0e\n\x01p\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\ntrain_here\x18\x05 \x01(\x08\x12\x0f\n\x07\x66\x61ilure\x18\x06 \x01(\tB\x04\n\x02_p\"{\n\x14\x43ompleteTrialRequest\x12\x30\n\x06header\x18\x01 \x01(\x0b\x32\x1e.tgsage.v1.CompleteTrialHeaderH\x00\x12&\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x15.tgsage.v1.LayerChunkH\x00\x42\t\n\x07message*a\n\tScoreKind\x12\x1a\n\x16SCORE_KIND_UNSPECIFIED\x10\x00\x12\x10\n\x0cSCORE_KIND_P\x10\x01\x12\x11\n\rSCORE_KIND_TG\x10\x02\x12\x13\n\x0fSCORE_KIND_P_TG\x10\x03*\xa6\x01\n\nStudyState\x12\x1b\n\x17STUDY_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13STUDY_STATE_CREATED\x10\x01\x12\x17\n\x13STUDY_STATE_RUNNING\x10\x02\x12\x18\n\x14STUDY_STATE_FINISHED\x10\x03\x12\x17\n\x13STUDY_STATE_STOPPED\x10\x04\x12\x16\n\x12STUDY_STATE_FAILED\x10\x05*\xa7\x01\n\nTrialState\x12\x1b\n\x17TRIAL_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRIAL_STATE_PENDING\x10\x01\x12\x17\n\x13TRIAL_STATE_RUNNING\x10\x02\x12\x19\n\x15TRIAL_STATE_COMPLETED\x10\x03\x12\x16\n\x12TRIAL_STATE_FAILED\x10\x04\x12\x17\n\x13TRIAL_STATE_STOPPED\x10\x05*=\n\x0c\x45xportFormat\x12\x16\n\x12\x45XPORT_FORMAT_JSON\x10\x00\x12\x15\n\x11\x45XPORT_FORMAT_CSV\x10\x01\x32\x9d\x05\n\x10SearchController\x12>\n\x0b\x43reateStudy\x12\x1d.tgsage.v1.CreateStudyRequest\x1a\x10.tgsage.v1.Study\x12?\n\x08RunStudy\x12\x1a.tgsage.v1.RunStudyRequest\x1a\x15.tgsage.v1.StudyEvent0\x01\x12H\n\nWatchStudy\x12\x1c.tgsage.v1.WatchStudyRequest\x1a\x15.tgsage.v1.StudyEvent\"\x03\x90\x02\x01\x30\x01\x12=\n\x08GetStudy\x12\x1a.tgsage.v1.GetStudyRequest\x1a\x10.tgsage.v1.Study\"\x03\x90\x02\x01\x12Q\n\x0bListStudies\x12\x1d.tgsage.v1.ListStudiesRequest\x1a\x1e.tgsage.v1.ListStudiesResponse\"\x03\x90\x02\x01\x12?\n\tStopStudy\x12\x1b.tgsage.v1.StopStudyRequest\x1a\x10.tgsage.v1.Study\"\x03\x90\x02\x02\x12Q\n\x0b\x45xportStudy\x12\x1d.tgsage.v1.ExportStudyRequest\x1a\x1e.tgsage.v1.ExportStudyResponse\"\x03\x90\x02\x01\x12R\n\rSuggestTrials\x12\x1f.tgsage.v1.SuggestTrialsRequest\x1a .tgsage.v1.SuggestTrialsResponse\x12\x44\n\rCompleteTrial\x12\x1f.tgsage.v1.CompleteTrialRequest\x1a\x10.tgsage.v1.Trial(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!tgsage/v1/search_controller.proto\x12\ttgsage.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tgsage/v1/data.proto\x1a\x16tgsage/v1/genome.proto\x1a\x1atgsage/v1/similarity.proto\x1a\x16tgsage/v1/tensor.proto\x1a\x17tgsage/v1/trainer.proto\"\x10\n\x0eRandomSettings\"p\n\x11ReinforceSettings\x12\x14\n\x0chidden_units\x18\x01 \x01(\r\x12\x15\n\rlearning_rate\x18\x02 \x01(\x01\x12\x16\n\x0e\x62\x61seline_decay\x18\x03 \x01(\x01\x12\x16\n\x0e\x65ntropy_weight\x18\x04 \x01(\x01\"A\n\x11\x45volutionSettings\x12\x17\n\x0fpopulation_size\x18\x01 \x01(\r\x12\x13\n\x0bsample_size\x18\x02 \x01(\r\"\xaf\x01\n\x0eStrategyConfig\x12+\n\x06random\x18\x01 \x01(\x0b\x32\x19.tgsage.v1.RandomSettingsH\x00\x12\x31\n\treinforce\x18\x02 \x01(\x0b\x32\x1c.tgsage.v1.ReinforceSettingsH\x00\x12\x31\n\tevolution\x18\x03 \x01(\x0b\x32\x1c.tgsage.v1.EvolutionSettingsH\x00\x42\n\n\x08strategy\"U\n\x13MultiFidelityConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x11\n\tmin_steps\x18\x02 \x01(\r\x12\x0b\n\x03\x65ta\x18\x03 \x01(\r\x12\r\n\x05rungs\x18\x04 \x01(\r\"\x89\x04\n\x0bStudyConfig\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x05space\x18\x02 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12+\n\x08strategy\x18\x03 \x01(\x0b\x32\x19.tgsage.v1.StrategyConfig\x12#\n\x05score\x18\x04 \x01(\x0e\x32\x14.tgsage.v1.ScoreKind\x12\x12\n\x05\x61lpha\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\x0fsteps_per_trial\x18\x06 \x01(\r\x12\x12\n\nnum_trials\x18\x07 \x01(\r\x12\x13\n\x0bparallelism\x18\x08 \x01(\r\x12\x12\n\nteacher_id\x18\t \x01(\t\x12\'\n\x07\x64\x61taset\x18\n \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12\x0c\n\x04seed\x18\x0b \x01(\x04\x12+\n\x08training\x18\x0c \x01(\x0b\x32\x19.tgsage.v1.TrainingConfig\x12)\n\ncomparator\x18\r \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x36\n\x0emulti_fidelity\x18\x0e \x01(\x0b\x32\x1e.tgsage.v1.MultiFidelityConfig\x12\x14\n\x0cmax_attempts\x18\x0f \x01(\r\x12\"\n\x07tg_kind\x18\x18 \x01(\x0e\x32\x11.tgsage.v1.TgKindB\x08\n\x06_alpha\"\xbc\x05\n\x05Trial\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08study_id\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12!\n\x06genome\x18\x04 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12$\n\x05state\x18\x05 \x01(\x0e\x32\x15.tgsage.v1.TrialState\x12\x0e\n\x01p\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x02tg\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x12\n\x05score\x18\x08 \x01(\x01H\x02\x88\x01\x01\x12/\n\nsimilarity\x18\t \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x0f\n\x07trainer\x18\n \x01(\t\x12\r\n\x05steps\x18\x0b \x01(\r\x12\x0c\n\x04rung\x18\x0c \x01(\r\x12\x11\n\tclient_id\x18\r \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0e \x01(\r\x12\r\n\x05\x65rror\x18\x0f \x01(\t\x12\x17\n\x0fparameter_count\x18\x10 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x11 \x01(\x01\x12.\n\ncreated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0crdm_previews\x18\x14 \x03(\x0b\x32\x15.tgsage.v1.RdmPreview\x12$\n\x05\x63urve\x18\x15 \x03(\x0b\x32\x15.tgsage.v1.CurvePoint\x12\x15\n\rqueue_seconds\x18\x16 \x01(\x01\x12\x15\n\rtrain_seconds\x18\x17 \x01(\x01\x12\x13\n\x06tg_raw\x18# \x01(\x01H\x03\x88\x01\x01\x12\x1a\n\rtg_normalized\x18$ \x01(\x01H\x04\x88\x01\x01\x42\x04\n\x02_pB\x05\n\x03_tgB\x08\n\x06_scoreB\t\n\x07_tg_rawB\x10\n\x0e_tg_normalized\"\xf3\x01\n\x05Study\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.tgsage.v1.StudyState\x12 \n\x06trials\x18\x04 \x03(\x0b\x32\x10.tgsage.v1.Trial\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63ompleted_trials\x18\x06 \x01(\r\x12\x15\n\rbest_trial_id\x18\x07 \x01(\t\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"N\n\x12\x43reateStudyRequest\x12&\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\x12\x10\n\x08study_id\x18\x02 \x01(\t\"K\n\x0fRunStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12&\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.StudyConfig\"%\n\x11WatchStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"#\n\x0fGetStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"\x14\n\x12ListStudiesRequest\"8\n\x13ListStudiesResponse\x12!\n\x07studies\x18\x01 \x03(\x0b\x32\x10.tgsage.v1.Study\"$\n\x10StopStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"O\n\x12\x45xportStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\'\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x17.tgsage.v1.ExportFormat\"<\n\x13\x45xportStudyResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\"h\n\x10LeaderboardEntry\x12\x0c\n\x04rank\x18\x01 \x01(\r\x12\x10\n\x08trial_id\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12\r\n\x05score\x18\x04 \x01(\x01\x12\t\n\x01p\x18\x05 \x01(\x01\x12\n\n\x02tg\x18\x06 \x01(\x01\"\x91\x03\n\nStudyEvent\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12$\n\x08snapshot\x18\x02 \x01(\x0b\x32\x10.tgsage.v1.StudyH\x00\x12*\n\x0etrial_proposed\x18\x03 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12\x30\n\rtrial_started\x18\x04 \x01(\x0b\x32\x17.tgsage.v1.TrialStartedH\x00\x12\x32\n\x0etrial_progress\x18\x05 \x01(\x0b\x32\x18.tgsage.v1.TrialProgressH\x00\x12+\n\x0ftrial_completed\x18\x06 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12(\n\x0ctrial_failed\x18\x07 \x01(\x0b\x32\x10.tgsage.v1.TrialH\x00\x12-\n\x0bleaderboard\x18\x08 \x01(\x0b\x32\x16.tgsage.v1.LeaderboardH\x00\x12*\n\x0estudy_finished\x18\t \x01(\x0b\x32\x10.tgsage.v1.StudyH\x00\x42\x07\n\x05\x65vent\"Q\n\x0cTrialStarted\x12\x10\n\x08trial_id\x18\x01 \x01(\t\x12\x0f\n\x07trainer\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\r\x12\r\n\x05steps\x18\x04 \x01(\r\"P\n\rTrialProgress\x12\x10\n\x08trial_id\x18\x01 \x01(\t\x12-\n\x08progress\x18\x02 \x01(\x0b\x32\x1b.tgsage.v1.TrainingProgress\";\n\x0bLeaderboard\x12,\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1b.tgsage.v1.LeaderboardEntry\"J\n\x14SuggestTrialsRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\r\"9\n\x15SuggestTrialsResponse\x12 \n\x06trials\x18\x01 \x03(\x0b\x32\x10.tgsage.v1.Trial\"\x87\x01\n\x13\x43ompleteTrialHeader\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x10\n\x08trial_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x0e\n\x01p\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\ntrain_here\x18\x05 \x01(\x08\x12\x0f\n\x07\x66\x61ilure\x18\x06 \x01(\tB\x04\n\x02_p\"{\n\x14\x43ompleteTrialRequest\x12\x30\n\x06header\x18\x01 \x01(\x0b\x32\x1e.tgsage.v1.CompleteTrialHeaderH\x00\x12&\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x15.tgsage.v1.LayerChunkH\x00\x42\t\n\x07message*a\n\tScoreKind\x12\x1a\n\x16SCORE_KIND_UNSPECIFIED\x10\x00\x12\x10\n\x0cSCORE_KIND_P\x10\x01\x12\x11\n\rSCORE_KIND_TG\x10\x02\x12\x13\n\x0fSCORE_KIND_P_TG\x10\x03*R\n\x06TgKind\x12\x17\n\x13TG_KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bTG_KIND_RAW\x10\x01\x12\x1e\n\x1aTG_KIND_CEILING_NORMALIZED\x10\x02*\xa6\x01\n\nStudyState\x12\x1b\n\x17STUDY_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13STUDY_STATE_CREATED\x10\x01\x12\x17\n\x13STUDY_STATE_RUNNING\x10\x02\x12\x18\n\x14STUDY_STATE_FINISHED\x10\x03\x12\x17\n\x13STUDY_STATE_STOPPED\x10\x04\x12\x16\n\x12STUDY_STATE_FAILED\x10\x05*\xa7\x01\n\nTrialState\x12\x1b\n\x17TRIAL_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRIAL_STATE_PENDING\x10\x01\x12\x17\n\x13TRIAL_STATE_RUNNING\x10\x02\x12\x19\n\x15TRIAL_STATE_COMPLETED\x10\x03\x12\x16\n\x12TRIAL_STATE_FAILED\x10\x04\x12\x17\n\x13TRIAL_STATE_STOPPED\x10\x05*=\n\x0c\x45xportFormat\x12\x16\n\x12\x45XPORT_FORMAT_JSON\x10\x00\x12\x15\n\x11\x45XPORT_FORMAT_CSV\x10\x01\x32\x9d\x05\n\x10SearchController\x12>\n\x0b\x43reateStudy\x12\x1d.tgsage.v1.CreateStudyRequest\x1a\x10.tgsage.v1.Study\x12?\n\x08RunStudy\x12\x1a.tgsage.v1.RunStudyRequest\x1a\x15.tgsage.v1.StudyEvent0\x01\x12H\n\nWatchStudy\x12\x1c.tgsage.v1.WatchStudyRequest\x1a\x15.tgsage.v1.StudyEvent\"\x03\x90\x02\x01\x30\x01\x12=\n\x08GetStudy\x12\x1a.tgsage.v1.GetStudyRequest\x1a\x10.tgsage.v1.Study\"\x03\x90\x02\x01\x12Q\n\x0bListStudies\x12\x1d.tgsage.v1.ListStudiesRequest\x1a\x1e.tgsage.v1.ListStudiesResponse\"\x03\x90\x02\x01\x12?\n\tStopStudy\x12\x1b.tgsage.v1.StopStudyRequest\x1a\x10.tgsage.v1.Study\"\x03\x90\x02\x02\x12Q\n\x0b\x45xportStudy\x12\x1d.tgsage.v1.ExportStudyRequest\x1a\x1e.tgsage.v1.ExportStudyResponse\"\x03\x90\x02\x01\x12R\n\rSuggestTrials\x12\x1f.tgsage.v1.SuggestTrialsRequest\x1a .tgsage.v1.SuggestTrialsResponse\x12\x44\n\rCompleteTrial\x12\x1f.tgsage.v1.CompleteTrialRequest\x1a\x10.tgsage.v1.Trial(\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tgsage.v1.search_controller_pb2', globals())
@@ -36,14 +36,16 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SEARCHCONTROLLER.methods_by_name['StopStudy']._serialized_options = b'\220\002\002'
   _SEARCHCONTROLLER.methods_by_name['ExportStudy']._options = None
   _SEARCHCONTROLLER.methods_by_name['ExportStudy']._serialized_options = b'\220\002\001'
-  _SCOREKIND._serialized_start=3655
-  _SCOREKIND._serialized_end=3752
-  _STUDYSTATE._serialized_start=3755
-  _STUDYSTATE._serialized_end=3921
-  _TRIALSTATE._serialized_start=3924
-  _TRIALSTATE._serialized_end=4091
-  _EXPORTFORMAT._serialized_start=4093
-  _EXPORTFORMAT._serialized_end=4154
+  _SCOREKIND._serialized_start=3769
+  _SCOREKIND._serialized_end=3866
+  _TGKIND._serialized_start=3868
+  _TGKIND._serialized_end=3950
+  _STUDYSTATE._serialized_start=3953
+  _STUDYSTATE._serialized_end=4119
+  _TRIALSTATE._serialized_start=4122
+  _TRIALSTATE._serialized_end=4289
+  _EXPORTFORMAT._serialized_start=4291
+  _EXPORTFORMAT._serialized_end=4352
   _RANDOMSETTINGS._serialized_start=204
   _RANDOMSETTINGS._serialized_end=220
   _REINFORCESETTINGS._serialized_start=222
@@ -55,47 +57,47 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _MULTIFIDELITYCONFIG._serialized_start=581
   _MULTIFIDELITYCONFIG._serialized_end=666
   _STUDYCONFIG._serialized_start=669
-  _STUDYCONFIG._serialized_end=1154
-  _TRIAL._serialized_start=1157
-  _TRIAL._serialized_end=1779
-  _STUDY._serialized_start=1782
-  _STUDY._serialized_end=2025
-  _CREATESTUDYREQUEST._serialized_start=2027
-  _CREATESTUDYREQUEST._serialized_end=2105
-  _RUNSTUDYREQUEST._serialized_start=2107
-  _RUNSTUDYREQUEST._serialized_end=2182
-  _WATCHSTUDYREQUEST._serialized_start=2184
-  _WATCHSTUDYREQUEST._serialized_end=2221
-  _GETSTUDYREQUEST._serialized_start=2223
-  _GETSTUDYREQUEST._serialized_end=2258
-  _LISTSTUDIESREQUEST._serialized_start=2260
-  _LISTSTUDIESREQUEST._serialized_end=2280
-  _LISTSTUDIESRESPONSE._serialized_start=2282
-  _LISTSTUDIESRESPONSE._serialized_end=2338
-  _STOPSTUDYREQUEST._serialized_start=2340
-  _STOPSTUDYREQUEST._serialized_end=2376
-  _EXPORTSTUDYREQUEST._serialized_start=2378
-  _EXPORTSTUDYREQUEST._serialized_end=2457
-  _EXPORTSTUDYRESPONSE._serialized_start=2459
-  _EXPORTSTUDYRESPONSE._serialized_end=2519
-  _LEADERBOARDENTRY._serialized_start=2521
-  _LEADERBOARDENTRY._serialized_end=2625
-  _STUDYEVENT._serialized_start=2628
-  _STUDYEVENT._serialized_end=3029
-  _TRIALSTARTED._serialized_start=3031
-  _TRIALSTARTED._serialized_end=3112
-  _TRIALPROGRESS._serialized_start=3114
-  _TRIALPROGRESS._serialized_end=3194
-  _LEADERBOARD._serialized_start=3196
-  _LEADERBOARD._serialized_end=3255
-  _SUGGESTTRIALSREQUEST._serialized_start=3257
-  _SUGGESTTRIALSREQUEST._serialized_end=3331
-  _SUGGESTTRIALSRESPONSE._serialized_start=3333
-  _SUGGESTTRIALSRESPONSE._serialized_end=3390
-  _COMPLETETRIALHEADER._serialized_start=3393
-  _COMPLETETRIALHEADER._serialized_end=3528
-  _COMPLETETRIALREQUEST._serialized_start=3530
-  _COMPLETETRIALREQUEST._serialized_end=3653
-  _SEARCHCONTROLLER._serialized_start=4157
-  _SEARCHCONTROLLER._serialized_end=4826
+  _STUDYCONFIG._serialized_end=1190
+  _TRIAL._serialized_start=1193
+  _TRIAL._serialized_end=1893
+  _STUDY._serialized_start=1896
+  _STUDY._serialized_end=2139
+  _CREATESTUDYREQUEST._serialized_start=2141
+  _CREATESTUDYREQUEST._serialized_end=2219
+  _RUNSTUDYREQUEST._serialized_start=2221
+  _RUNSTUDYREQUEST._serialized_end=2296
+  _WATCHSTUDYREQUEST._serialized_start=2298
+  _WATCHSTUDYREQUEST._serialized_end=2335
+  _GETSTUDYREQUEST._serialized_start=2337
+  _GETSTUDYREQUEST._serialized_end=2372
+  _LISTSTUDIESREQUEST._serialized_start=2374
+  _LISTSTUDIESREQUEST._serialized_end=2394
+  _LISTSTUDIESRESPONSE._serialized_start=2396
+  _LISTSTUDIESRESPONSE._serialized_end=2452
+  _STOPSTUDYREQUEST._serialized_start=2454
+  _STOPSTUDYREQUEST._serialized_end=2490
+  _EXPORTSTUDYREQUEST._serialized_start=2492
+  _EXPORTSTUDYREQUEST._serialized_end=2571
+  _EXPORTSTUDYRESPONSE._serialized_start=2573
+  _EXPORTSTUDYRESPONSE._serialized_end=2633
+  _LEADERBOARDENTRY._serialized_start=2635
+  _LEADERBOARDENTRY._serialized_end=2739
+  _STUDYEVENT._serialized_start=2742
+  _STUDYEVENT._serialized_end=3143
+  _TRIALSTARTED._serialized_start=3145
+  _TRIALSTARTED._serialized_end=3226
+  _TRIALPROGRESS._serialized_start=3228
+  _TRIALPROGRESS._serialized_end=3308
+  _LEADERBOARD._serialized_start=3310
+  _LEADERBOARD._serialized_end=3369
+  _SUGGESTTRIALSREQUEST._serialized_start=3371
+  _SUGGESTTRIALSREQUEST._serialized_end=3445
+  _SUGGESTTRIALSRESPONSE._serialized_start=3447
+  _SUGGESTTRIALSRESPONSE._serialized_end=3504
+  _COMPLETETRIALHEADER._serialized_start=3507
+  _COMPLETETRIALHEADER._serialized_end=3642
+  _COMPLETETRIALREQUEST._serialized_start=3644
+  _COMPLETETRIALREQUEST._serialized_end=3767
+  _SEARCHCONTROLLER._serialized_start=4355
+  _SEARCHCONTROLLER._serialized_end=5024
 # @@protoc_insertion_point(module_scope)

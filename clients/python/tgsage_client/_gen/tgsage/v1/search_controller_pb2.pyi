@@ -23,6 +23,9 @@ STUDY_STATE_FINISHED: StudyState
 STUDY_STATE_RUNNING: StudyState
 STUDY_STATE_STOPPED: StudyState
 STUDY_STATE_UNSPECIFIED: StudyState
+TG_KIND_CEILING_NORMALIZED: TgKind
+TG_KIND_RAW: TgKind
+TG_KIND_UNSPECIFIED: TgKind
 TRIAL_STATE_COMPLETED: TrialState
 TRIAL_STATE_FAILED: TrialState
 TRIAL_STATE_PENDING: TrialState
@@ -197,7 +200,7 @@ class Study(_message.Message):
     def __init__(self, id: _Optional[str] = ..., config: _Optional[_Union[StudyConfig, _Mapping]] = ..., state: _Optional[_Union[StudyState, str]] = ..., trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_trials: _Optional[int] = ..., best_trial_id: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
 
 class StudyConfig(_message.Message):
-    __slots__ = ["alpha", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "training"]
+    __slots__ = ["alpha", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "tg_kind", "training"]
     ALPHA_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
@@ -212,6 +215,7 @@ class StudyConfig(_message.Message):
     STEPS_PER_TRIAL_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
+    TG_KIND_FIELD_NUMBER: _ClassVar[int]
     TRAINING_FIELD_NUMBER: _ClassVar[int]
     alpha: float
     comparator: _similarity_pb2.Comparator
@@ -227,8 +231,9 @@ class StudyConfig(_message.Message):
     steps_per_trial: int
     strategy: StrategyConfig
     teacher_id: str
+    tg_kind: TgKind
     training: _trainer_pb2.TrainingConfig
-    def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ..., tg_kind: _Optional[_Union[TgKind, str]] = ...) -> None: ...
 
 class StudyEvent(_message.Message):
     __slots__ = ["leaderboard", "snapshot", "study_finished", "study_id", "trial_completed", "trial_failed", "trial_progress", "trial_proposed", "trial_started"]
@@ -269,7 +274,7 @@ class SuggestTrialsResponse(_message.Message):
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
 
 class Trial(_message.Message):
-    __slots__ = ["attempts", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "wall_seconds"]
+    __slots__ = ["attempts", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "p", "parameter_count", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "state", "steps", "study_id", "tg", "tg_normalized", "tg_raw", "train_seconds", "trainer", "wall_seconds"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -290,6 +295,8 @@ class Trial(_message.Message):
     STEPS_FIELD_NUMBER: _ClassVar[int]
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
     TG_FIELD_NUMBER: _ClassVar[int]
+    TG_NORMALIZED_FIELD_NUMBER: _ClassVar[int]
+    TG_RAW_FIELD_NUMBER: _ClassVar[int]
     TRAINER_FIELD_NUMBER: _ClassVar[int]
     TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
     WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -313,10 +320,12 @@ class Trial(_message.Message):
     steps: int
     study_id: str
     tg: float
+    tg_normalized: float
+    tg_raw: float
     train_seconds: float
     trainer: str
     wall_seconds: float
-    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., tg_raw: _Optional[float] = ..., tg_normalized: _Optional[float] = ...) -> None: ...
 
 class TrialProgress(_message.Message):
     __slots__ = ["progress", "trial_id"]
@@ -345,6 +354,9 @@ class WatchStudyRequest(_message.Message):
     def __init__(self, study_id: _Optional[str] = ...) -> None: ...
 
 class ScoreKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class TgKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class StudyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
