@@ -27,6 +27,20 @@ export function similarityToProto(s: Similarity): SimilarityResult {
     tg: s.tg,
     numStimuli: s.numStimuli,
     computeSeconds: s.computeSeconds,
+    ceilings: s.ceilings ?? [],
+    normalizedSimilarity: s.normalizedSimilarity ?? [],
+    tgNormalized: s.tgNormalized,
+    bootstrap: s.bootstrap && {
+      resamples: s.bootstrap.resamples,
+      seed: s.bootstrap.seed,
+      confidence: s.bootstrap.confidence,
+      similarityLow: s.bootstrap.similarityLow,
+      similarityHigh: s.bootstrap.similarityHigh,
+      tgLow: s.bootstrap.tgLow,
+      tgHigh: s.bootstrap.tgHigh,
+      tgNormalizedLow: s.bootstrap.tgNormalizedLow,
+      tgNormalizedHigh: s.bootstrap.tgNormalizedHigh,
+    },
   };
 }
 
@@ -47,6 +61,8 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
               : rdmMethodFromProto(header.rdmMethod, 'header.rdm_method', 'correlation'),
           comparator: comparatorFromProto(header.comparator, 'header.comparator'),
           teacherLayers: header.teacherLayers,
+          bootstrap: header.bootstrap,
+          bootstrapSeed: header.bootstrapSeed,
         },
         signal,
       );
@@ -65,7 +81,7 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
         computing.catch(() => undefined); // surfaced by the next await
       }
       await computing;
-      return similarityToProto(session.finish());
+      return similarityToProto(await session.finish(signal));
     },
     async compareRdms(requests, { signal }) {
       const { header, pieces } = await splitHeader(requests);
@@ -75,6 +91,8 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
           teacherId: header.teacherId,
           comparator: comparatorFromProto(header.comparator, 'header.comparator'),
           numStimuli: header.numStimuli,
+          bootstrap: header.bootstrap,
+          bootstrapSeed: header.bootstrapSeed,
         },
         signal,
       );

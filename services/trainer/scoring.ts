@@ -30,7 +30,7 @@ export async function scoreLayers(args: ScoreArgs): Promise<ScoreOutcome> {
     yield {
       message: {
         $case: 'header',
-        value: { teacherId: args.teacherId, rdmMethod: RdmMethod.RDM_METHOD_UNSPECIFIED, comparator: args.comparator, teacherLayers: [] },
+        value: { teacherId: args.teacherId, rdmMethod: RdmMethod.RDM_METHOD_UNSPECIFIED, comparator: args.comparator, teacherLayers: [], bootstrap: 0, bootstrapSeed: 0 },
       },
     };
     for await (const layer of args.layers) {

@@ -77,10 +77,13 @@ export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0): Pr
             candidateLayers: ['c1'],
             teacherLayers: ['t1'],
             similarity: [tg],
-            best: [{ teacherLayer: 't1', candidateLayer: 'c1', similarity: tg }],
+            best: [{ teacherLayer: 't1', candidateLayer: 'c1', similarity: tg, normalizedSimilarity: NaN, pBest: NaN }],
             tg,
             numStimuli: 10,
             computeSeconds: 0,
+            ceilings: [],
+            normalizedSimilarity: [],
+            tgNormalized: NaN,
           },
       };
       yield { event: { $case: 'result', value: result } };

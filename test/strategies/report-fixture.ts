@@ -77,7 +77,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     strengths.forEach((s, i) => {
       if (Math.abs(s - teacherStrengths[k]!) < Math.abs(strengths[bi]! - teacherStrengths[k]!)) bi = i;
     });
-    return { teacherLayer, candidateLayer: candLayers[bi]!, similarity: best.tg! + 0.08 * (k - 1.5) };
+    return { teacherLayer, candidateLayer: candLayers[bi]!, similarity: best.tg! + 0.08 * (k - 1.5), normalizedSimilarity: NaN, pBest: NaN };
   });
   best.similarity = {
     teacherId: 'default',
@@ -90,6 +90,9 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     tg: best.tg!,
     numStimuli: 1000,
     computeSeconds: 0.2,
+    ceilings: [],
+    normalizedSimilarity: [],
+    tgNormalized: NaN,
   };
   const used = [...new Set(matches.map((m) => m.candidateLayer))];
   best.rdmPreviews = used.map((l) => syntheticRdm(l, strengths[candLayers.indexOf(l)]!, rng));
@@ -112,6 +115,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
       comparator: Comparator.COMPARATOR_SPEARMAN,
       multiFidelity: { enabled: false, minSteps: 0, eta: 0, rungs: 0 },
       maxAttempts: 3,
+      tgKind: 0,
     },
     state: StudyState.STUDY_STATE_RUNNING,
     trials,
