@@ -25,7 +25,7 @@ import {
 } from '../compute/types.ts';
 import { createRng } from '../spaces/rng.ts';
 
-export const DEFAULT_CEILING_SPLITS = 100;
+export const DEFAULT_CEILING_SPLITS = 50;
 export const MAX_CEILING_SPLITS = 10_000;
 
 export interface NoiseCeiling {

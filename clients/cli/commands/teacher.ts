@@ -34,7 +34,7 @@ export function teacherCommand(): Command {
         'the RDM is computed from the mean over repetitions and noise ceilings are measured',
     )
     .option('--missing-repetitions', 'with --repetitions-axis: NaN marks a missing repetition (otherwise NaN is an error)', false)
-    .option('--ceiling-splits <n>', 'random split-halves the noise ceiling averages over (default 100)', '0')
+    .option('--ceiling-splits <n>', 'random split-halves the noise ceiling averages over (default 50)', '0')
     .option('--ceiling-seed <n>', 'seed of the split-halves', '0')
     .action(
       action<PutOptions>(async (ctx, o) => {

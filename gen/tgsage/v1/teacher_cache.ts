@@ -92,7 +92,7 @@ export interface TeacherHeader {
    * every stimulus.
    */
   missingRepetitions: boolean;
-  /** Number of random split-halves of the repetitions the noise ceiling averages over (0 = 100; at most 10000). */
+  /** Number of random split-halves of the repetitions the noise ceiling averages over (0 = 50; at most 10000). */
   ceilingSplits: number;
   /** Seed of the random split-halves (the same seed and data give the same ceilings). */
   ceilingSeed: number;
