@@ -9,6 +9,11 @@
 //   - Kendall tau-a needs a weighted pair count per resample and is not offered.
 // Work is split into slices between which the event loop runs, so a long bootstrap neither blocks a server nor
 // ignores an abort.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { denseRanks, upperTriangle } from '../compute/ranks.ts';
 import type { ComparatorName } from '../compute/types.ts';
@@ -197,16 +202,101 @@ function interval(values: Float64Array): [number, number] {
   return [percentile(finite, a), percentile(finite, 1 - a)];
 }
 
-/** Row-major resamples x rows x cols similarities, one resample per draw. */
-export async function bootstrapSimilarities(input: BootstrapInput): Promise<Float64Array> {
+interface BootstrapAddon {
+  bootstrap(mode: number, n: number, rows: number, cols: number, threads: number, counts: Float64Array, out: Float64Array, ...arrays: ArrayBufferView[]): Promise<void>;
+}
+
+const ADDON_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'tgsage_bootstrap.node');
+let addon: BootstrapAddon | null | undefined;
+
+/** The native kernel (native/src/tgsage_bootstrap.c), or null when it is not built (the TypeScript loop runs then). */
+export function bootstrapAddon(): BootstrapAddon | null {
+  if (addon === undefined) {
+    try {
+      addon = existsSync(ADDON_PATH) ? (createRequire(import.meta.url)(ADDON_PATH) as BootstrapAddon) : null;
+    } catch {
+      addon = null;
+    }
+  }
+  return addon;
+}
+
+/** Resamples per native call: between calls progress is reported and an abort is seen. */
+const NATIVE_BATCH = 64;
+
+/**
+ * Row-major resamples x rows x cols similarities, one resample per draw: in the native kernel on every core when it
+ * is built (`native: 'off'` forces the TypeScript loop, which computes the same numbers), else in TypeScript.
+ */
+export async function bootstrapSimilarities(input: BootstrapInput & { native?: 'auto' | 'off' }): Promise<Float64Array> {
+  const native = input.native === 'off' ? null : bootstrapAddon();
+  return native ? bootstrapNative(native, input) : bootstrapTs(input);
+}
+
+async function bootstrapNative(native: BootstrapAddon, input: BootstrapInput): Promise<Float64Array> {
+  const { n, comparator, resamples, candidates, teachers } = input;
+  const rows = candidates.length;
+  const cols = teachers.length;
+  const m = (n * (n - 1)) / 2;
+  const { pairI, pairJ } = pairIndex(n);
+  const boot = [...candidates, ...teachers].map((r) => prepareBoot(r, n, comparator, pairI, pairJ));
+  const L = boot.length;
+  let arrays: ArrayBufferView[];
+  let mode: number;
+  if (comparator === 'spearman') {
+    mode = 0;
+    const group = new Int32Array(L * m);
+    const sortedI = new Uint32Array(L * m);
+    const sortedJ = new Uint32Array(L * m);
+    const groupOff = new Uint32Array(L + 1);
+    boot.forEach((b, l) => (groupOff[l + 1] = groupOff[l]! + b.groupEnd!.length));
+    const groupEnd = new Uint32Array(groupOff[L]!);
+    boot.forEach((b, l) => {
+      group.set(b.group!, l * m);
+      sortedI.set(b.sortedI!, l * m);
+      sortedJ.set(b.sortedJ!, l * m);
+      groupEnd.set(b.groupEnd!, groupOff[l]!);
+    });
+    arrays = [group, sortedI, sortedJ, groupEnd, groupOff];
+  } else {
+    mode = comparator === 'pearson' ? 1 : 2;
+    const values = new Float64Array(L * m);
+    boot.forEach((b, l) => values.set(b.values!, l * m));
+    arrays = [values];
+  }
+  const out = new Float64Array(resamples * rows * cols);
+  const threads = Math.max(1, Math.min(availableParallelism(), 16));
+  const draws = resampleDraws(n, resamples, input.seed);
+  for (let r0 = 0; r0 < resamples; r0 += NATIVE_BATCH) {
+    input.signal?.throwIfAborted();
+    const batch = Math.min(NATIVE_BATCH, resamples - r0);
+    const counts = new Float64Array(batch * n);
+    for (let b = 0; b < batch; b++) {
+      const draw = draws.next().value as Uint32Array;
+      for (let a = 0; a < n; a++) counts[b * n + draw[a]!]++;
+    }
+    await native.bootstrap(mode, n, rows, cols, threads, counts, out.subarray(r0 * rows * cols, (r0 + batch) * rows * cols), ...arrays);
+    input.onProgress?.(r0 + batch, resamples);
+  }
+  input.signal?.throwIfAborted();
+  return out;
+}
+
+function pairIndex(n: number): { pairI: Uint32Array; pairJ: Uint32Array } {
+  const m = (n * (n - 1)) / 2;
+  const pairI = new Uint32Array(m);
+  const pairJ = new Uint32Array(m);
+  for (let i = 0, k = 0; i < n; i++) for (let j = i + 1; j < n; j++, k++) (pairI[k] = i), (pairJ[k] = j);
+  return { pairI, pairJ };
+}
+
+async function bootstrapTs(input: BootstrapInput): Promise<Float64Array> {
   const { n, comparator, resamples, candidates, teachers } = input;
   const rows = candidates.length;
   const cols = teachers.length;
   const L = rows + cols;
   const m = (n * (n - 1)) / 2;
-  const pairI = new Uint32Array(m);
-  const pairJ = new Uint32Array(m);
-  for (let i = 0, k = 0; i < n; i++) for (let j = i + 1; j < n; j++, k++) (pairI[k] = i), (pairJ[k] = j);
+  const { pairI, pairJ } = pairIndex(n);
   const boot = [...candidates, ...teachers].map((r) => prepareBoot(r, n, comparator, pairI, pairJ));
   const spearman = comparator === 'spearman';
   const cosine = comparator === 'cosine';

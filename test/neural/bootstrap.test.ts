@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  bootstrapAddon,
   bootstrapSimilarities,
   checkBootstrap,
   resampleDraws,
@@ -51,12 +52,13 @@ describe('stimulus bootstrap', () => {
     ['pearson at a large offset', 'pearson', { offset: 1e4, scale: 1e-2 }],
     ['cosine', 'cosine', { scale: 1e6 }],
   ];
-  for (const [label, comparator, opts] of cases) {
-    it(`${label}: every resample, the intervals and p(best) match the reference`, async () => {
+  const paths = bootstrapAddon() ? (['auto', 'off'] as const) : (['off'] as const);
+  for (const [label, comparator, opts] of cases) for (const native of paths) {
+    it(`${label} (${native === 'off' ? 'TypeScript loop' : 'native kernel'}): every resample, the intervals and p(best) match the reference`, async () => {
       const candidates = [0.3, 0.8, 1.5].map((noise, k) => rdmLike(N, base, noise, 100 + k, opts));
       const teachers = [0.5, 1].map((noise, k) => rdmLike(N, base, noise, 200 + k, opts));
       const seed = 5;
-      const sims = await bootstrapSimilarities({ candidates, teachers, n: N, comparator, resamples: K, seed });
+      const sims = await bootstrapSimilarities({ candidates, teachers, n: N, comparator, resamples: K, seed, native });
       // the point estimate's best rows, from the reference's own full-sample comparison: use resample-free ranks
       const pointBest = [0, 0];
       const ref = await pythonReference<Ref>({
@@ -106,15 +108,17 @@ describe('stimulus bootstrap', () => {
     assert.ok(Math.abs(s.tgNormalizedLow - s.tgLow / 0.5) < 1e-12 && Math.abs(s.tgNormalizedHigh - s.tgHigh / 0.5) < 1e-12);
   });
 
-  it('is abortable between slices', async () => {
-    const c = [rdmLike(N, base, 0.5, 1)];
-    const controller = new AbortController();
-    controller.abort();
-    await assert.rejects(
-      bootstrapSimilarities({ candidates: c, teachers: c, n: N, comparator: 'spearman', resamples: 100_000, seed: 1, signal: controller.signal }),
-      { name: 'AbortError' },
-    );
-  });
+  for (const native of paths) {
+    it(`is abortable between slices (${native})`, async () => {
+      const c = [rdmLike(N, base, 0.5, 1)];
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 20);
+      await assert.rejects(
+        bootstrapSimilarities({ candidates: c, teachers: c, n: N, comparator: 'spearman', resamples: 100_000, seed: 1, signal: controller.signal, native }),
+        { name: 'AbortError' },
+      );
+    });
+  }
 
   it('rejects Kendall, CKA and out-of-range counts, naming the field', () => {
     for (const [k, c] of [[10, 'kendall'], [10, 'cka'], [-1, 'spearman'], [1e9, 'spearman'], [1.5, 'spearman']] as const) {
