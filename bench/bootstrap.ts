@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   console.log(`bootstrap: N = ${N}, 5 x 5 RDMs, Spearman, K = ${K} (${kernel}); numpy loop over ${NUMPY_K} of the same resamples`);
 
   const times: number[] = [];
-  let sims = new Float64Array(0);
+  let sims: Float64Array = new Float64Array(0);
   for (let r = 0; r < REPS; r++) {
     const t0 = performance.now();
     sims = await bootstrapSimilarities({ candidates, teachers, n: N, comparator: 'spearman', resamples: K, seed: SEED, native: NATIVE });
