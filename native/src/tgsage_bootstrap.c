@@ -10,7 +10,7 @@
 //   out: Float64Array B x rows x cols, the similarities. L = rows + cols, m = n (n - 1) / 2.
 // Runs on the libuv pool (napi async work); the caller keeps the arrays alive (references are held meanwhile).
 //
-// build: -O3 -pthread -lm
+// build: -O3 -fopenmp-simd -pthread -lm
 #include <math.h>
 #include <node_api.h>
 #include <pthread.h>
@@ -46,23 +46,67 @@ typedef struct {
   size_t b0, b1;
 } Slice;
 
-static void one_resample(const Job *j, const double *c, double *out, float *rank, uint32_t *present, double *s1, double *s2,
-                         double *sab, double *xs) {
+#define CLONES __attribute__((target_clones("avx2", "default")))
+
+// sum_p w[p] x[p] y[p] and friends over the compacted present pairs, vectorised
+CLONES static double dot3(const double *w, const double *x, const double *y, size_t P) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (size_t p = 0; p < P; p++) s += w[p] * x[p] * y[p];
+  return s;
+}
+
+CLONES static void moments(const double *w, const double *x, size_t P, double *s1, double *s2) {
+  double a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+  for (size_t p = 0; p < P; p++) {
+    double wx = w[p] * x[p];
+    a += wx;
+    b += wx * x[p];
+  }
+  *s1 = a;
+  *s2 = b;
+}
+
+// Per thread: ranks of every tie group, the present stimuli, the compacted weights / entries of the present pairs and
+// every layer's value there (layer-major, so each gather reads one layer's ranks at a time).
+typedef struct {
+  float *rank;
+  uint32_t *present;
+  double *w;
+  uint32_t *k;
+  double *x;
+  double *s1, *s2;
+} Buffers;
+
+static void one_resample(const Job *j, const double *c, double *out, Buffers *bf) {
   const size_t n = j->n, L = j->L, rows = j->rows, cols = j->cols, m = j->m;
   double sumC2 = 0;
   size_t np = 0;
   for (size_t i = 0; i < n; i++) {
     sumC2 += c[i] * c[i];
-    if (c[i] > 0) present[np++] = (uint32_t)i;
+    if (c[i] > 0) bf->present[np++] = (uint32_t)i;
   }
   const double M = ((double)n * (double)n - sumC2) / 2;
-  const int spearman = j->mode == 0;
-  if (spearman) {
+  // the pairs of different drawn stimuli, their weight c_i c_j and entry k
+  size_t P = 0;
+  for (size_t pi = 0; pi < np; pi++) {
+    const size_t i = bf->present[pi];
+    const double ci = c[i];
+    const size_t rowStart = i * n - (i * (i + 1)) / 2 - i - 1;
+    for (size_t pj = pi + 1; pj < np; pj++) {
+      const size_t jj = bf->present[pj];
+      bf->w[P] = ci * c[jj];
+      bf->k[P] = (uint32_t)(rowStart + jj);
+      P++;
+    }
+  }
+  if (j->mode == 0) {
     const double centre = (M + 1) / 2;
     for (size_t l = 0; l < L; l++) {
       const uint32_t off = j->groupOff[l], G = j->groupOff[l + 1] - off;
       const uint32_t *sI = j->sortedI + l * m, *sJ = j->sortedJ + l * m, *gE = j->groupEnd + off;
-      float *rk = rank + off;
+      float *rk = bf->rank + off;
       double cum = 0;
       size_t t = 0;
       for (uint32_t g = 0; g < G; g++) {
@@ -72,38 +116,25 @@ static void one_resample(const Job *j, const double *c, double *out, float *rank
         rk[g] = (float)(cum + (w + 1) / 2 - centre);
         cum += w;
       }
+      const int32_t *grp = j->group + l * m;
+      double *x = bf->x + l * P;
+      for (size_t p = 0; p < P; p++) x[p] = rk[grp[bf->k[p]]];
+    }
+  } else {
+    for (size_t l = 0; l < L; l++) {
+      const double *v = j->values + l * m;
+      double *x = bf->x + l * P;
+      for (size_t p = 0; p < P; p++) x[p] = v[bf->k[p]];
     }
   }
-  memset(s1, 0, L * sizeof(double));
-  memset(s2, 0, L * sizeof(double));
-  memset(sab, 0, rows * cols * sizeof(double));
-  for (size_t pi = 0; pi < np; pi++) {
-    const size_t i = present[pi];
-    const double ci = c[i];
-    const size_t rowStart = i * n - (i * (i + 1)) / 2 - i - 1;
-    for (size_t pj = pi + 1; pj < np; pj++) {
-      const size_t jj = present[pj];
-      const size_t k = rowStart + jj;
-      const double w = ci * c[jj];
-      for (size_t l = 0; l < L; l++) {
-        const double x = spearman ? (double)rank[j->groupOff[l] + (uint32_t)j->group[l * m + k]] : j->values[l * m + k];
-        xs[l] = x;
-        s1[l] += w * x;
-        s2[l] += w * x * x;
-      }
-      for (size_t a = 0; a < rows; a++) {
-        const double wa = w * xs[a];
-        double *acc = sab + a * cols;
-        for (size_t b = 0; b < cols; b++) acc[b] += wa * xs[rows + b];
-      }
-    }
-  }
+  for (size_t l = 0; l < L; l++) moments(bf->w, bf->x + l * P, P, &bf->s1[l], &bf->s2[l]);
+  const double *s1 = bf->s1, *s2 = bf->s2;
   for (size_t a = 0; a < rows; a++) {
     for (size_t b = 0; b < cols; b++) {
       const size_t t = rows + b;
-      out[a * cols + b] = j->mode == 2 ? sab[a * cols + b] / sqrt(s2[a] * s2[t])
-                                       : (M * sab[a * cols + b] - s1[a] * s1[t]) /
-                                             sqrt((M * s2[a] - s1[a] * s1[a]) * (M * s2[t] - s1[t] * s1[t]));
+      const double sab = dot3(bf->w, bf->x + a * P, bf->x + t * P, P);
+      out[a * cols + b] = j->mode == 2 ? sab / sqrt(s2[a] * s2[t])
+                                       : (M * sab - s1[a] * s1[t]) / sqrt((M * s2[a] - s1[a] * s1[a]) * (M * s2[t] - s1[t] * s1[t]));
     }
   }
 }
@@ -111,20 +142,25 @@ static void one_resample(const Job *j, const double *c, double *out, float *rank
 static void *run_slice(void *p) {
   Slice *s = p;
   Job *j = s->job;
-  float *rank = j->mode == 0 ? malloc(sizeof(float) * (j->groups ? j->groups : 1)) : NULL;
-  uint32_t *present = malloc(sizeof(uint32_t) * j->n);
-  double *buf = malloc(sizeof(double) * (3 * j->L + j->rows * j->cols));
-  if ((j->mode == 0 && !rank) || !present || !buf) {
+  Buffers bf = {0};
+  bf.rank = j->mode == 0 ? malloc(sizeof(float) * (j->groups ? j->groups : 1)) : NULL;
+  bf.present = malloc(sizeof(uint32_t) * j->n);
+  bf.w = malloc(sizeof(double) * j->m);
+  bf.k = malloc(sizeof(uint32_t) * j->m);
+  bf.x = malloc(sizeof(double) * j->m * j->L);
+  bf.s1 = malloc(sizeof(double) * 2 * j->L);
+  if ((j->mode == 0 && !bf.rank) || !bf.present || !bf.w || !bf.k || !bf.x || !bf.s1) {
     j->err = 1;
   } else {
-    double *s1 = buf, *s2 = buf + j->L, *xs = buf + 2 * j->L, *sab = buf + 3 * j->L;
-    for (size_t r = s->b0; r < s->b1; r++) {
-      one_resample(j, j->counts + r * j->n, j->out + r * j->rows * j->cols, rank, present, s1, s2, sab, xs);
-    }
+    bf.s2 = bf.s1 + j->L;
+    for (size_t r = s->b0; r < s->b1; r++) one_resample(j, j->counts + r * j->n, j->out + r * j->rows * j->cols, &bf);
   }
-  free(rank);
-  free(present);
-  free(buf);
+  free(bf.rank);
+  free(bf.present);
+  free(bf.w);
+  free(bf.k);
+  free(bf.x);
+  free(bf.s1);
   return NULL;
 }
 
