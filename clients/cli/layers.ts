@@ -84,3 +84,40 @@ export async function* layerChunks(
     progress.finish(`sent ${describeLayer(layer)}`);
   }
 }
+
+/**
+ * The layer with axis `axis` moved to the front (`--repetitions-axis`): [.., R, ..] -> [R, ..]. Axis 0 streams as it
+ * is; any other axis reads the file into memory once and reorders whole rows.
+ */
+export async function moveAxisToFront(layer: OpenedLayer, axis: number, itemSize: number): Promise<OpenedLayer> {
+  const shape = layer.header.shape;
+  if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length) {
+    throw new CliError(`--repetitions-axis: ${axis} is not an axis of ${layer.path} (shape ${shape.join('x')})`);
+  }
+  if (axis === 0) return layer;
+  const data = Buffer.alloc(layer.header.byteLength);
+  let at = 0;
+  for await (const piece of layer.chunks({})) {
+    piece.copy(data, at);
+    at += piece.length;
+  }
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const reps = shape[axis]!;
+  const block = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * itemSize;
+  const out = Buffer.alloc(data.length);
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < reps; r++) data.copy(out, (r * outer + o) * block, (o * reps + r) * block, (o * reps + r + 1) * block);
+  }
+  const moved = [reps, ...shape.slice(0, axis), ...shape.slice(axis + 1)];
+  return {
+    ...layer,
+    header: { ...layer.header, shape: moved },
+    async *chunks(options) {
+      const size = options.chunkBytes ?? MAX_CHUNK_BYTES;
+      for (let p = 0; p < out.length; p += size) {
+        options.signal?.throwIfAborted();
+        yield out.subarray(p, Math.min(p + size, out.length));
+      }
+    },
+  };
+}

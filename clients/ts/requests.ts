@@ -1,8 +1,7 @@
 // Request streams for the upload RPCs: the header, then every layer split into chunks of at most 1 MiB (views of the
 // caller's arrays, no copies).
-import type { CreateTeacherRequest, TeacherHeader } from '../../gen/tgsage/v1/teacher_cache.ts';
-import type { CompareRdmsHeader, CompareRdmsRequest, ScoreActivationsRequest, ScoreHeader } from '../../gen/tgsage/v1/scorer.ts';
-import { RdmSide } from '../../gen/tgsage/v1/scorer.ts';
+import { TeacherHeader, type CreateTeacherRequest } from '../../gen/tgsage/v1/teacher_cache.ts';
+import { CompareRdmsHeader, RdmSide, ScoreHeader, type CompareRdmsRequest, type ScoreActivationsRequest } from '../../gen/tgsage/v1/scorer.ts';
 import { encodeLayerChunks, encodeMatrixChunks, MAX_CHUNK_BYTES } from '../../services/common/chunks.ts';
 
 /** One layer to upload: shape[0] = stimuli, data row-major. */
@@ -39,7 +38,7 @@ export async function* createTeacherRequests(
   yield {
     message: {
       $case: 'header',
-      value: { description: '', stimulusIds: [], rdmMethod: 0, storeGram: false, ...header },
+      value: TeacherHeader.fromPartial(header),
     },
   };
   for (const chunk of layerChunks(layers, totalBytes(layers), options)) yield { message: { $case: 'chunk', value: chunk } };
@@ -50,7 +49,7 @@ export async function* scoreRequests(
   layers: readonly LayerInput[],
   options: RequestOptions = {},
 ): AsyncGenerator<ScoreActivationsRequest> {
-  yield { message: { $case: 'header', value: { rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [], ...header } } };
+  yield { message: { $case: 'header', value: ScoreHeader.fromPartial(header) } };
   for (const chunk of layerChunks(layers, totalBytes(layers), options)) yield { message: { $case: 'chunk', value: chunk } };
 }
 
@@ -66,7 +65,7 @@ export async function* compareRdmsRequests(
   rdms: readonly RdmInput[],
   options: RequestOptions = {},
 ): AsyncGenerator<CompareRdmsRequest> {
-  yield { message: { $case: 'header', value: { teacherId: '', comparator: 0, ...header } } };
+  yield { message: { $case: 'header', value: CompareRdmsHeader.fromPartial(header) } };
   for (const r of rdms) {
     const side = r.side === 'teacher' ? RdmSide.RDM_SIDE_TEACHER : RdmSide.RDM_SIDE_CANDIDATE;
     for (const chunk of encodeMatrixChunks(r.name, header.numStimuli, r.data, options.maxChunkBytes ?? MAX_CHUNK_BYTES)) {

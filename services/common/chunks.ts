@@ -18,6 +18,11 @@ export interface Layer {
   readonly shape: readonly number[];
   readonly n: number;
   readonly d: number;
+  /**
+   * Repeated measurements (brain recordings): shape is [repetitions, n, ...features] and data holds repetitions x n
+   * x d values, repetition-major. Undefined for a plain layer.
+   */
+  readonly repetitions?: number;
   readonly data: Float32Array;
 }
 
@@ -123,11 +128,11 @@ function firstNonFiniteAbove(x: Float32Array | Float64Array, size: number, from:
   return -1;
 }
 
-/** Index of the first NaN / Inf in x[from, to), or -1. */
-function firstNonFinite(x: Float32Array | Float64Array, from: number, to: number): number {
+/** Index of the first NaN / Inf (or only Inf, with allowNaN) in x[from, to), or -1. */
+function firstNonFinite(x: Float32Array | Float64Array, from: number, to: number, allowNaN = false): number {
   for (let i = from; i < to; i++) {
     const v = x[i]!;
-    if (v - v !== 0) return i;
+    if (v - v !== 0 && !(allowNaN && v !== v)) return i;
   }
   return -1;
 }
@@ -147,6 +152,10 @@ export interface LayerAssemblerOptions {
   maxTotalBytes?: number;
   /** Reject NaN / Inf (default true). */
   checkFinite?: boolean;
+  /** Layers are [repetitions, stimuli, ...features]; `expectedStimuli` then applies to shape[1]. */
+  repetitions?: boolean;
+  /** With checkFinite: NaN (a missing value) is allowed, Inf still is not. */
+  allowNaN?: boolean;
   /**
    * Storage for a layer of `length` elements (default: a new Float32Array). It may hold old values: the assembler
    * writes every element before it yields the layer.
@@ -174,6 +183,7 @@ interface Pending {
   shape: number[];
   n: number;
   d: number;
+  reps: number | undefined;
   total: number;
   received: number;
   data: Float32Array;
@@ -201,20 +211,31 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
     if (shape.some((s) => !(s > 0))) {
       throw new InvalidArgumentError(`${field}.shape`, `layer "${name}": every dimension must be > 0, got [${shape}]`);
     }
-    const n = shape[0]!;
+    const lead = options.repetitions ? 1 : 0;
+    if (options.repetitions && shape.length < 3) {
+      throw new InvalidArgumentError(
+        `${field}.shape`,
+        `layer "${name}" has shape [${shape}]; with repetitions it must be [repetitions, stimuli, ...features]`,
+      );
+    }
+    if (options.repetitions && shape[0]! < 2) {
+      throw new InvalidArgumentError(`${field}.shape[0]`, `layer "${name}" has ${shape[0]} repetition; at least 2 are needed`);
+    }
+    const n = shape[lead]!;
     if (options.expectedStimuli !== undefined && n !== options.expectedStimuli) {
       throw new InvalidArgumentError(
-        `${field}.shape[0]`,
+        `${field}.shape[${lead}]`,
         `layer "${name}" has ${n} stimuli (shape [${shape}]) but ${options.expectedStimuli} are expected`,
       );
     }
-    const d = shape.slice(1).reduce((a, b) => a * b, 1);
+    const reps = options.repetitions ? shape[0]! : undefined;
+    const d = shape.slice(lead + 1).reduce((a, b) => a * b, 1);
     if (options.maxFeaturesPerLayer !== undefined && d > options.maxFeaturesPerLayer) {
       throw new ResourceExhaustedError(
         `${field}.shape: layer "${name}" has ${d} features per stimulus, over the limit of ${options.maxFeaturesPerLayer}`,
       );
     }
-    const total = n * d;
+    const total = n * d * (reps ?? 1);
     if (totalBytes + total * size > maxTotal) {
       throw new ResourceExhaustedError(
         `${field}.shape: layer "${name}" (${total * size} bytes) takes the upload over the limit of ${maxTotal} bytes`,
@@ -224,7 +245,7 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
       throw new ResourceExhaustedError(`${field}.shape: layer "${name}" has ${total} elements, too many for one layer`);
     }
     options.memory?.reserve(total * 4, `${field}.shape: layer "${name}" [${shape}]`);
-    return { name, dtype: chunk.dtype, size, shape, n, d, total, received: 0, data: allocate(total) };
+    return { name, dtype: chunk.dtype, size, shape, n, d, reps, total, received: 0, data: allocate(total) };
   }
 
   function shortMessage(p: Pending, what: string): InvalidArgumentError {
@@ -273,12 +294,15 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
       }
       decodeInto(bytes, p.dtype, p.data, p.received);
       if (checkFinite) {
-        const bad = firstNonFinite(p.data, p.received, p.received + count);
+        const bad = firstNonFinite(p.data, p.received, p.received + count, options.allowNaN);
         if (bad >= 0) {
           const v = p.data[bad]!;
+          const row = Math.floor(bad / p.d);
+          const where = p.reps === undefined ? `row ${row}` : `repetition ${Math.floor(row / p.n)} row ${row % p.n}`;
+          const hint = p.reps !== undefined && Number.isNaN(v) ? ' (declare missing repetitions in the header to allow NaN)' : '';
           throw new InvalidArgumentError(
             `${field}.data`,
-            `layer "${p.name}" row ${Math.floor(bad / p.d)} (feature ${bad % p.d}) is ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf'}`,
+            `layer "${p.name}" ${where} (feature ${bad % p.d}) is ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf'}${hint}`,
           );
         }
       }
@@ -287,7 +311,9 @@ export function createLayerAssembler(options: LayerAssemblerOptions = {}): Layer
       pending = undefined;
       seen.add(p.name);
       names.push(p.name);
-      return { name: p.name, shape: p.shape, n: p.n, d: p.d, data: p.data };
+      return p.reps === undefined
+        ? { name: p.name, shape: p.shape, n: p.n, d: p.d, data: p.data }
+        : { name: p.name, shape: p.shape, n: p.n, d: p.d, repetitions: p.reps, data: p.data };
     },
     end() {
       if (pending) throw shortMessage(pending, 'the stream ended');

@@ -1,10 +1,10 @@
 // Study configuration: validated before any work, defaults filled in. Errors are InvalidArgumentError naming the
 // proto field (snake_case path), or NotFoundError for an unknown teacher.
 import type { StudyConfig } from '../../gen/tgsage/v1/search_controller.ts';
-import { ScoreKind } from '../../gen/tgsage/v1/search_controller.ts';
+import { ScoreKind, TgKind } from '../../gen/tgsage/v1/search_controller.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
-import { InvalidArgumentError } from '../common/errors.ts';
+import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
 import { plannedRungSizes, resolveHalvingConfig } from './halving.ts';
 import { createStrategyRegistry, type StrategyRegistry } from './strategies/registry.ts';
 
@@ -23,7 +23,7 @@ export interface ValidateDeps {
    * Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher); returns its number of stimuli,
    * which becomes the dataset's stimulus count when the config leaves it 0. Skipped for score = P.
    */
-  checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<{ numStimuli: number } | void>;
+  checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<{ numStimuli: number; repetitions?: boolean } | void>;
 }
 
 function intIn(field: string, value: number, min: number, max: number): number {
@@ -119,6 +119,10 @@ export function normalizeStudyConfig(
     }
     return a;
   });
+  if (c.tgKind === TgKind.TG_KIND_UNSPECIFIED || c.tgKind === undefined) c.tgKind = TgKind.TG_KIND_RAW;
+  if (c.tgKind !== TgKind.TG_KIND_RAW && c.tgKind !== TgKind.TG_KIND_CEILING_NORMALIZED) {
+    throw new InvalidArgumentError('tg_kind', `unknown TG kind ${c.tgKind}`);
+  }
   return c;
 }
 
@@ -143,6 +147,11 @@ export async function validateStudyConfig(
   if (c.score !== ScoreKind.SCORE_KIND_P && deps.checkTeacher) {
     const teacher = await deps.checkTeacher(c.teacherId, signal);
     if (teacher && c.dataset && !c.dataset.numStimuli) c.dataset.numStimuli = teacher.numStimuli;
+    if (teacher && c.tgKind === TgKind.TG_KIND_CEILING_NORMALIZED && !teacher.repetitions) {
+      throw new FailedPreconditionError(
+        `tg_kind: ceiling-normalised TG needs noise ceilings, and teacher "${c.teacherId}" was not uploaded with repetitions`,
+      );
+    }
   }
   return c;
 }

@@ -12,12 +12,13 @@ import {
   studyStateToJSON,
   TrialState,
   trialStateToJSON,
+  TgKind,
   type Study,
   type Trial,
 } from '../../gen/tgsage/v1/search_controller.ts';
 import { describeGenome, genomeDepth } from './report/genome-text.ts';
 import { decodePreview, heatmapPng, VIRIDIS } from './report/png.ts';
-import { chart, colorBar, escapeXml as esc, type ChartPoint } from './report/svg.ts';
+import { chart, colorBar, escapeXml as esc, type ChartPoint, type ChartSeries } from './report/svg.ts';
 import { DEFAULT_ALPHA, pTg, rankTrials } from './score.ts';
 import { originLabel } from './export.ts';
 
@@ -32,7 +33,19 @@ export interface ReportInput {
   generatedAt?: Date;
 }
 
-const COLORS = { p: '#2f6db5', tg: '#e07b1f', ptg: '#2a9d55' };
+const COLORS = { p: '#2f6db5', tg: '#e07b1f', ptg: '#2a9d55', ceiling: '#8a8a8a' };
+
+/**
+ * The noise ceiling of the TG plotted for a study, when its teacher has ceilings: TG is a mean over teacher layers of
+ * a best similarity, so its ceiling is the mean of the layers' ceilings; a ceiling-normalised TG's is 1.
+ */
+export function tgCeiling(study: Study): number | undefined {
+  const withCeilings = study.trials.find((t) => (t.similarity?.ceilings.length ?? 0) > 0);
+  if (!withCeilings) return undefined;
+  if (study.config?.tgKind === TgKind.TG_KIND_CEILING_NORMALIZED) return 1;
+  const c = withCeilings.similarity!.ceilings;
+  return c.reduce((s, v) => s + v, 0) / c.length;
+}
 
 const num = (v: number | undefined, digits = 3): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const enumText = (s: string, prefix: string): string => s.replace(prefix, '').toLowerCase();
@@ -51,6 +64,7 @@ function summary(study: Study, best: Trial | undefined): string {
     ['Strategy', strategy ? `${esc(strategy.$case)} <span class="muted">${esc(JSON.stringify(strategy.value))}</span>` : 'random'],
     ['Score', c ? `${esc(enumText(scoreKindToJSON(c.score), 'SCORE_KIND_'))} (alpha ${alpha})` : '–'],
     ['Comparator', c ? esc(enumText(comparatorToJSON(c.comparator), 'COMPARATOR_')) : '–'],
+    ['TG', c?.tgKind === TgKind.TG_KIND_CEILING_NORMALIZED ? 'ceiling-normalised (similarity / noise ceiling)' : 'raw similarity'],
     ['Steps per trial', String(c?.stepsPerTrial ?? '–')],
     ['Multi-fidelity', mf?.enabled ? `successive halving, eta ${mf.eta}, ${mf.rungs} rungs, min ${mf.minSteps} steps` : 'off'],
     ['Teacher', esc(c?.teacherId || 'default')],
@@ -88,6 +102,7 @@ function charts(study: Study): string {
       { name: 'P', color: COLORS.p, cls: 'p', kind: 'points', points: done.flatMap((t) => point(t, t.p, 'P')) },
       { name: 'TG', color: COLORS.tg, cls: 'tg', kind: 'points', points: done.flatMap((t) => point(t, t.tg, 'TG')) },
       { name: 'P+TG', color: COLORS.ptg, cls: 'ptg', kind: 'points', points: done.flatMap((t) => point(t, pTg(alpha, t.p, t.tg), 'P+TG')) },
+      ...ceilingSeries(study),
     ],
   });
   const bestSoFar = (value: (t: Trial) => number | undefined, what: string): ChartPoint[] => {
@@ -109,6 +124,13 @@ function charts(study: Study): string {
     ],
   });
   return `<section class="charts"><div class="card">${scatter}</div><div class="card">${curves}</div></section>`;
+}
+
+function ceilingSeries(study: Study): ChartSeries[] {
+  const c = tgCeiling(study);
+  if (c === undefined) return [];
+  const label = `TG noise ceiling ${c.toFixed(4)} (the teacher's split-half reliability${study.config?.tgKind === TgKind.TG_KIND_CEILING_NORMALIZED ? ', TG normalised by it' : ''})`;
+  return [{ name: 'TG ceiling', color: COLORS.ceiling, cls: 'ceiling', kind: 'hline', points: [{ x: 0, y: c, label }] }];
 }
 
 function topTable(study: Study, top: number): string {
@@ -145,9 +167,11 @@ function rdms(study: Study, best: Trial | undefined, teacher: RdmPreview[]): str
   for (const t of teacher) {
     const m = matches.find((b) => b.teacherLayer === t.layer);
     const c = m ? candidate.find((p) => p.layer === m.candidateLayer) : undefined;
+    const j = best?.similarity?.teacherLayers.indexOf(t.layer) ?? -1;
+    const ceiling = j >= 0 ? best?.similarity?.ceilings[j] : undefined;
     if (c) used.add(c.layer);
     pairs.push(`<div class="pair">${heatmapFigure(t, `teacher <b>${esc(t.layer)}</b>`)}
-<div class="link">${m ? `<div class="sim">${m.similarity.toFixed(3)}</div><div class="muted">${esc(comparator)}</div>` : '<div class="muted">no match</div>'}</div>
+<div class="link">${m ? `<div class="sim">${m.similarity.toFixed(3)}</div><div class="muted">${esc(comparator)}</div>${ceiling !== undefined ? `<div class="muted ceiling">ceiling ${ceiling.toFixed(3)}</div>` : ''}` : '<div class="muted">no match</div>'}</div>
 ${heatmapFigure(c, m ? `best trial <b>${esc(m.candidateLayer)}</b>` : 'best trial')}</div>`);
   }
   for (const c of candidate.filter((p) => !used.has(p.layer))) pairs.push(`<div class="pair">${heatmapFigure(c, `best trial <b>${esc(c.layer)}</b>`)}</div>`);

@@ -11,7 +11,7 @@ import { rungPlan, trainingSeedOf } from './config.ts';
 import type { EventHub } from './events.ts';
 import type { TrainerPool } from './pool.ts';
 import type { Proposer } from './proposer.ts';
-import { leaderboard, ranked, rewardOf, scoreOf } from './ranking.ts';
+import { leaderboard, ranked, rewardOf, scoreOf, trialTg } from './ranking.ts';
 import { isTerminal, type StudyStorage, toStudy } from './storage.ts';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -158,11 +158,13 @@ export async function recordResult(ctx: StudyContext, trial: Trial, fields: Resu
 /** recordResult for a caller that holds ctx.lock. */
 export async function recordResultLocked(ctx: StudyContext, trial: Trial, fields: ResultFields): Promise<Trial> {
   {
-    const tg = fields.similarity?.tg;
+    const { tg, tgRaw, tgNormalized } = trialTg(ctx.config, fields.similarity);
     const t: Trial = {
       ...trial,
       ...fields,
       tg,
+      tgRaw,
+      tgNormalized,
       score: scoreOf(ctx.config, fields.p, tg),
       state: TrialState.TRIAL_STATE_COMPLETED,
       error: '',

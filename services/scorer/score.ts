@@ -15,6 +15,13 @@ import {
   type RdmComparator,
   type RdmMethod,
 } from '../compute/types.ts';
+import {
+  MAX_BOOTSTRAP_ENTRIES,
+  bootstrapSimilarities,
+  checkBootstrap,
+  summariseBootstrap,
+  type BootstrapSummary,
+} from './bootstrap.ts';
 import type { PreparedCache } from './prepared-cache.ts';
 import type { TeacherSource, TeacherView } from './teacher-source.ts';
 
@@ -27,12 +34,29 @@ export interface Similarity {
   teacherLayers: string[];
   /** Row-major candidate x teacher. */
   similarity: number[];
-  best: Array<{ teacherLayer: string; candidateLayer: string; similarity: number }>;
+  best: BestMatch[];
   tg: number;
   numStimuli: number;
   computeSeconds: number;
   /** The same candidate under ScoreHeader.also_comparators, in that order (each with an empty `also`). */
   also: Similarity[];
+  /** Per teacher layer, the noise ceiling for this comparator (undefined when the teacher has none). */
+  ceilings?: number[];
+  /** Row-major similarity / ceiling (NaN where the ceiling is not positive). */
+  normalizedSimilarity?: number[];
+  /** Mean over teacher layers of the best similarity / ceiling (NaN without ceilings). */
+  tgNormalized: number;
+  bootstrap?: BootstrapSummary;
+}
+
+export interface BestMatch {
+  teacherLayer: string;
+  candidateLayer: string;
+  similarity: number;
+  /** similarity / the teacher layer's ceiling (NaN without one). */
+  normalizedSimilarity: number;
+  /** With a bootstrap: how often this candidate layer was the best; NaN without. */
+  pBest: number;
 }
 
 export interface ScorerDeps {
@@ -52,12 +76,15 @@ export interface ScoreHeaderInput {
   teacherLayers: string[];
   /** More comparators scored in the same pass (results in Similarity.also); each must differ from the others. */
   alsoComparators?: ComparatorName[];
+  /** Bootstrap resamples (0 / undefined = none). */
+  bootstrap?: number;
+  bootstrapSeed?: number;
 }
 
 export interface ScoreSession {
   readonly numStimuli: number;
   addLayer(layer: Layer): Promise<void>;
-  finish(): Similarity;
+  finish(signal?: AbortSignal): Promise<Similarity>;
 }
 
 type TeacherSide = { kind: 'rdm'; prepared: PreparedRdm[] } | { kind: 'gram'; grams: Float64Array[] };
@@ -73,19 +100,70 @@ async function named<T>(layer: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Picks each column's best row and TG from a row-major rows x cols matrix. */
+/** Row index of each column's best (first highest) value in a row-major rows x cols matrix. */
+export function bestRows(similarity: ArrayLike<number>, rows: number, cols: number): number[] {
+  return Array.from({ length: cols }, (_, j) => {
+    let bi = 0;
+    for (let i = 1; i < rows; i++) if (similarity[i * cols + j]! > similarity[bi * cols + j]!) bi = i;
+    return bi;
+  });
+}
+
+/** similarity / ceiling, NaN where the ceiling is not positive (a ceiling of 0 or below says nothing is reliable). */
+export function normalise(similarity: number, ceiling: number | undefined): number {
+  return ceiling !== undefined && ceiling > 0 ? similarity / ceiling : Number.NaN;
+}
+
+/**
+ * Each column's best row, TG and (with the teacher layers' ceilings) the ceiling-normalised similarities and TG.
+ * The best row is the same both ways: a column's values are divided by one positive number.
+ */
 export function summarise(
   similarity: number[],
   candidateLayers: string[],
   teacherLayers: string[],
-): Pick<Similarity, 'best' | 'tg'> {
+  ceilings?: readonly number[],
+  pBest?: readonly number[],
+): Pick<Similarity, 'best' | 'tg' | 'tgNormalized' | 'normalizedSimilarity' | 'ceilings'> {
   const cols = teacherLayers.length;
+  const rows = bestRows(similarity, candidateLayers.length, cols);
   const best = teacherLayers.map((teacherLayer, j) => {
-    let bi = 0;
-    for (let i = 1; i < candidateLayers.length; i++) if (similarity[i * cols + j]! > similarity[bi * cols + j]!) bi = i;
-    return { teacherLayer, candidateLayer: candidateLayers[bi]!, similarity: similarity[bi * cols + j]! };
+    const value = similarity[rows[j]! * cols + j]!;
+    return {
+      teacherLayer,
+      candidateLayer: candidateLayers[rows[j]!]!,
+      similarity: value,
+      normalizedSimilarity: normalise(value, ceilings?.[j]),
+      pBest: pBest?.[j] ?? Number.NaN,
+    };
   });
-  return { best, tg: best.reduce((s, b) => s + b.similarity, 0) / best.length };
+  return {
+    best,
+    tg: best.reduce((s, b) => s + b.similarity, 0) / best.length,
+    tgNormalized: ceilings ? best.reduce((s, b) => s + b.normalizedSimilarity, 0) / best.length : Number.NaN,
+    ...(ceilings ? { ceilings: [...ceilings], normalizedSimilarity: similarity.map((v, q) => normalise(v, ceilings[q % cols])) } : {}),
+  };
+}
+
+/** The teacher layers' ceilings for `comparator`, or undefined when the teacher has no ceilings (or lacks one). */
+export function ceilingsFor(teacher: TeacherView, layers: readonly string[], comparator: ComparatorName): number[] | undefined {
+  const out: number[] = [];
+  for (const name of layers) {
+    const c = teacher.layers.find((l) => l.name === name)?.ceilings?.find((x) => x.comparator === comparator);
+    if (!c) return undefined;
+    out.push(c.splitHalf);
+  }
+  return out;
+}
+
+/** Keeps RDMs for a bootstrap within a memory bound. */
+function checkBootstrapSize(layers: number, n: number, field: string): void {
+  const entries = (layers * n * (n - 1)) / 2;
+  if (entries > MAX_BOOTSTRAP_ENTRIES) {
+    throw new ResourceExhaustedError(
+      `${field}: a bootstrap over ${layers} RDMs of ${n} stimuli needs ${entries} entries held, over the limit of ${MAX_BOOTSTRAP_ENTRIES}`,
+    );
+  }
 }
 
 function checkSimilarity(value: number, candidate: string, teacherLayer: string, comparator: ComparatorName): number {
@@ -177,13 +255,20 @@ export async function beginScore(deps: ScorerDeps, header: ScoreHeaderInput, sig
   }
   const method = teacher.rdmMethod;
   const n = teacher.numStimuli;
+  const resamples = header.bootstrap ?? 0;
+  checkBootstrap(resamples, header.comparator, 'header.bootstrap');
   // One timing per comparator; the shared work (each layer's RDM or Gram matrix) counts toward the first.
   const timings = comparators.map(() => ({ seconds: 0 }));
   // Teacher matrices load while the first candidate layer arrives.
   const teacherSides = Promise.all(comparators.map((c, k) => loadTeacherSide(deps, teacher, teacherLayers, c, signal, timings[k]!)));
   teacherSides.catch(() => undefined);
+  // the bootstrap resamples the main comparator's RDMs
+  const teacherRdms = resamples > 0 ? Promise.all(teacherLayers.map((l) => deps.teachers.rdm(teacher.id, l, signal))) : undefined;
+  teacherRdms?.catch(() => undefined);
   const candidateLayers: string[] = [];
+  const candidateRdms: Float32Array[] = [];
   const similarities: number[][] = comparators.map(() => []);
+  const ceilings = comparators.map((c) => ceilingsFor(teacher, teacherLayers, c));
 
   return {
     numStimuli: n,
@@ -191,11 +276,13 @@ export async function beginScore(deps: ScorerDeps, header: ScoreHeaderInput, sig
       if (candidateLayers.length >= deps.maxLayers) {
         throw new ResourceExhaustedError(`chunk.layer: more than ${deps.maxLayers} candidate layers`);
       }
+      if (resamples > 0) checkBootstrapSize(candidateLayers.length + 1 + teacherLayers.length, n, 'header.bootstrap');
       const sides = await teacherSides;
       let t0 = performance.now();
       if (anyRdm) checkRows(layer, method);
       const rdm = anyRdm ? await named(layer.name, () => deps.compute.rdm(layer, method)) : undefined;
       const gram = anyGram ? await named(layer.name, () => deps.compute.centeredGram(layer)) : undefined;
+      if (resamples > 0 && rdm) candidateRdms.push(rdm);
       timings[0]!.seconds += seconds(t0);
       const rows: number[][] = [];
       for (const [k, comparator] of comparators.entries()) {
@@ -215,8 +302,14 @@ export async function beginScore(deps: ScorerDeps, header: ScoreHeaderInput, sig
       candidateLayers.push(layer.name);
       rows.forEach((row, k) => similarities[k]!.push(...row));
     },
-    finish() {
+    async finish(finishSignal = signal) {
       if (candidateLayers.length === 0) throw new InvalidArgumentError('chunk', 'no candidate layers were sent');
+      let bootstrap: BootstrapSummary | undefined;
+      if (teacherRdms) {
+        const t0 = performance.now();
+        bootstrap = await runBootstrap(candidateRdms, await teacherRdms, n, header.comparator, resamples, header.bootstrapSeed ?? 0, ceilings[0], similarities[0]!, finishSignal);
+        timings[0]!.seconds += seconds(t0);
+      }
       const results: Similarity[] = comparators.map((comparator, k) => ({
         teacherId: teacher.id,
         comparator,
@@ -224,14 +317,31 @@ export async function beginScore(deps: ScorerDeps, header: ScoreHeaderInput, sig
         candidateLayers,
         teacherLayers,
         similarity: similarities[k]!,
-        ...summarise(similarities[k]!, candidateLayers, teacherLayers),
+        ...summarise(similarities[k]!, candidateLayers, teacherLayers, ceilings[k], k === 0 ? bootstrap?.pBest : undefined),
         numStimuli: n,
         computeSeconds: timings[k]!.seconds,
         also: [],
+        ...(k === 0 && bootstrap ? { bootstrap } : {}),
       }));
       return { ...results[0]!, also: results.slice(1) };
     },
   };
+}
+
+async function runBootstrap(
+  candidates: ReadonlyArray<Float32Array | Float64Array>,
+  teachers: ReadonlyArray<Float32Array | Float64Array>,
+  n: number,
+  comparator: ComparatorName,
+  resamples: number,
+  seed: number,
+  ceilings: number[] | undefined,
+  similarity: number[],
+  signal: AbortSignal,
+): Promise<BootstrapSummary> {
+  const input = { candidates, teachers, n, comparator, resamples, seed, signal, ...(ceilings ? { ceilings } : {}) };
+  const sims = await bootstrapSimilarities(input);
+  return summariseBootstrap(sims, candidates.length, teachers.length, input, bestRows(similarity, candidates.length, teachers.length));
 }
 
 export interface CompareHeaderInput {
@@ -240,6 +350,8 @@ export interface CompareHeaderInput {
   comparator: ComparatorName;
   /** 0 = the teacher's (only with teacherId). */
   numStimuli: number;
+  bootstrap?: number;
+  bootstrapSeed?: number;
 }
 
 export type RdmSideName = 'candidate' | 'teacher';
@@ -270,11 +382,19 @@ export async function beginCompare(deps: ScorerDeps, header: CompareHeaderInput,
   } else if (n < 3) {
     throw new InvalidArgumentError('header.num_stimuli', `must be at least 3 without a teacher_id, got ${n}`);
   }
+  const resamples = header.bootstrap ?? 0;
+  checkBootstrap(resamples, comparator, 'header.bootstrap');
   const teacherSide = teacher
     ? loadTeacherSide(deps, teacher, teacher.layers.map((l) => l.name), comparator, signal, timing)
     : undefined;
   teacherSide?.catch(() => undefined);
-  const sides: Record<RdmSideName, Array<{ name: string; prepared: PreparedRdm }>> = { candidate: [], teacher: [] };
+  const teacherRdms =
+    teacher && resamples > 0 ? Promise.all(teacher.layers.map((l) => deps.teachers.rdm(teacher!.id, l.name, signal))) : undefined;
+  teacherRdms?.catch(() => undefined);
+  const sides: Record<RdmSideName, Array<{ name: string; prepared: PreparedRdm; rdm?: Float32Array | Float64Array }>> = {
+    candidate: [],
+    teacher: [],
+  };
 
   return {
     numStimuli: n,
@@ -289,8 +409,12 @@ export async function beginCompare(deps: ScorerDeps, header: CompareHeaderInput,
       if (sides.candidate.length + sides.teacher.length >= deps.maxLayers) {
         throw new ResourceExhaustedError(`rdm: more than ${deps.maxLayers} RDMs`);
       }
+      if (resamples > 0) {
+        checkBootstrapSize(sides.candidate.length + sides.teacher.length + 1 + (teacher?.layers.length ?? 0), n, 'header.bootstrap');
+      }
       const t0 = performance.now();
-      list.push({ name: matrix.name, prepared: await deps.compute.prepare(matrix.data, n, comparator) });
+      const prepared = await deps.compute.prepare(matrix.data, n, comparator);
+      list.push({ name: matrix.name, prepared, ...(resamples > 0 ? { rdm: matrix.data } : {}) });
       timing.seconds += seconds(t0);
     },
     async finish() {
@@ -303,8 +427,24 @@ export async function beginCompare(deps: ScorerDeps, header: CompareHeaderInput,
       for (const c of sides.candidate) {
         teacherPrepared.forEach((tp, j) => similarity.push(checkSimilarity(deps.compute.compare(c.prepared, tp), c.name, teacherLayers[j]!, comparator)));
       }
-      timing.seconds += seconds(t0);
       const candidateLayers = sides.candidate.map((r) => r.name);
+      const ceilings = teacher ? ceilingsFor(teacher, teacherLayers, comparator) : undefined;
+      let bootstrap: BootstrapSummary | undefined;
+      if (resamples > 0) {
+        const tRdms = teacherRdms ? await teacherRdms : sides.teacher.map((r) => r.rdm!);
+        bootstrap = await runBootstrap(
+          sides.candidate.map((r) => r.rdm!),
+          tRdms,
+          n,
+          comparator,
+          resamples,
+          header.bootstrapSeed ?? 0,
+          ceilings,
+          similarity,
+          signal,
+        );
+      }
+      timing.seconds += seconds(t0);
       return {
         teacherId: teacher?.id ?? '',
         comparator,
@@ -312,10 +452,11 @@ export async function beginCompare(deps: ScorerDeps, header: CompareHeaderInput,
         candidateLayers,
         teacherLayers,
         similarity,
-        ...summarise(similarity, candidateLayers, teacherLayers),
+        ...summarise(similarity, candidateLayers, teacherLayers, ceilings, bootstrap?.pBest),
         numStimuli: n,
         computeSeconds: timing.seconds,
         also: [],
+        ...(bootstrap ? { bootstrap } : {}),
       };
     },
   };

@@ -33,6 +33,20 @@ export function similarityToProto(s: Similarity): SimilarityResult {
     numStimuli: s.numStimuli,
     computeSeconds: s.computeSeconds,
     also: s.also.map(similarityToProto),
+    ceilings: s.ceilings ?? [],
+    normalizedSimilarity: s.normalizedSimilarity ?? [],
+    tgNormalized: s.tgNormalized,
+    bootstrap: s.bootstrap && {
+      resamples: s.bootstrap.resamples,
+      seed: s.bootstrap.seed,
+      confidence: s.bootstrap.confidence,
+      similarityLow: s.bootstrap.similarityLow,
+      similarityHigh: s.bootstrap.similarityHigh,
+      tgLow: s.bootstrap.tgLow,
+      tgHigh: s.bootstrap.tgHigh,
+      tgNormalizedLow: s.bootstrap.tgNormalizedLow,
+      tgNormalizedHigh: s.bootstrap.tgNormalizedHigh,
+    },
   };
 }
 
@@ -77,6 +91,8 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
         comparator: comparatorFromProto(header.comparator, 'header.comparator'),
         teacherLayers: header.teacherLayers,
         alsoComparators: header.alsoComparators.map((c, i) => comparatorFromProto(c, `header.also_comparators[${i}]`)),
+        bootstrap: header.bootstrap,
+        bootstrapSeed: header.bootstrapSeed,
       },
       signal,
     );
@@ -99,7 +115,7 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
       computing.catch(() => undefined); // surfaced by the next await
     }
     await computing;
-    return similarityToProto(session.finish());
+    return similarityToProto(await session.finish(signal));
   }
 
   async function compareRdms(
@@ -117,6 +133,8 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
         teacherId: header.teacherId,
         comparator: comparatorFromProto(header.comparator, 'header.comparator'),
         numStimuli: header.numStimuli,
+        bootstrap: header.bootstrap,
+        bootstrapSeed: header.bootstrapSeed,
       },
       signal,
     );

@@ -12,14 +12,20 @@ import {
   ResourceExhaustedError,
   UnavailableError,
 } from '../common/errors.ts';
-import type { RdmMethod } from '../compute/types.ts';
+import type { ComparatorName, RdmMethod } from '../compute/types.ts';
+import { comparatorFromProto } from '../common/convert.ts';
 import type { TeacherMeta, TeacherStore } from '../teacher-cache/store.ts';
 
 export interface TeacherView {
   readonly id: string;
   readonly numStimuli: number;
   readonly rdmMethod: RdmMethod;
-  readonly layers: ReadonlyArray<{ readonly name: string; readonly hasGram: boolean }>;
+  readonly layers: ReadonlyArray<{
+    readonly name: string;
+    readonly hasGram: boolean;
+    /** Noise ceilings (teachers with repetitions only). */
+    readonly ceilings?: ReadonlyArray<{ readonly comparator: ComparatorName; readonly splitHalf: number }>;
+  }>;
   /** Changes whenever the teacher is deleted and created again (creation time and checksums). */
   readonly version: string;
 }
@@ -42,7 +48,7 @@ export function localTeacherSource(store: TeacherStore): TeacherSource {
     id: t.id,
     numStimuli: t.numStimuli,
     rdmMethod: t.rdmMethod,
-    layers: t.layers.map((l) => ({ name: l.name, hasGram: l.gramFile !== undefined })),
+    layers: t.layers.map((l) => ({ name: l.name, hasGram: l.gramFile !== undefined, ...(l.ceilings ? { ceilings: l.ceilings } : {}) })),
     version: version(t.createdAt, t.layers.map((l) => l.rdmSha256)),
   });
   return {
@@ -76,7 +82,13 @@ export function grpcTeacherSource(client: TeacherCacheClient, address: string): 
     id: t.id,
     numStimuli: t.numStimuli,
     rdmMethod: rdmMethodFromProto(t.rdmMethod, 'teacher.rdm_method', 'correlation'),
-    layers: t.layers.map((l) => ({ name: l.name, hasGram: l.hasGram })),
+    layers: t.layers.map((l) => ({
+      name: l.name,
+      hasGram: l.hasGram,
+      ...(l.ceilings.length > 0
+        ? { ceilings: l.ceilings.map((c) => ({ comparator: comparatorFromProto(c.comparator, 'teacher.ceilings.comparator'), splitHalf: c.splitHalf })) }
+        : {}),
+    })),
     version: version(t.createdAt?.toISOString() ?? '', t.layers.map((l) => l.rdmSha256)),
   });
   async function matrix(stream: AsyncIterable<import('../../gen/tgsage/v1/tensor.ts').MatrixChunk>, output: 'float32' | 'float64') {

@@ -7,7 +7,7 @@ import {
   type TeacherHeader,
 } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { assembleLayers, encodeMatrixChunks, type Layer } from '../common/chunks.ts';
-import { rdmMethodFromProto, rdmMethodToProto } from '../common/convert.ts';
+import { comparatorToProto, rdmMethodFromProto, rdmMethodToProto } from '../common/convert.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { createMemoryBudget, type CallMemory, type MemoryBudget } from '../common/memory-budget.ts';
 import { paginate } from '../common/pages.ts';
@@ -28,11 +28,25 @@ export function teacherToProto(t: TeacherMeta): Teacher {
       numFeatures: l.numFeatures,
       rdmSha256: l.rdmSha256,
       hasGram: l.gramFile !== undefined,
+      repetitions: l.repetitions ?? 0,
+      missingValues: l.missingValues ?? 0,
+      ceilings: (l.ceilings ?? []).map((c) => ({
+        comparator: comparatorToProto(c.comparator),
+        splitHalf: c.splitHalf,
+        splitHalfUncorrected: c.splitHalfUncorrected,
+        splitHalfSd: c.splitHalfSd,
+        splits: c.splits,
+        hasBounds: c.lower !== undefined && c.upper !== undefined,
+        lower: c.lower ?? 0,
+        upper: c.upper ?? 0,
+      })),
     })),
     createdAt: new Date(t.createdAt),
     storedBytes: t.storedBytes,
     source: t.source === 'computed' ? TeacherSource.TEACHER_SOURCE_COMPUTED : TeacherSource.TEACHER_SOURCE_UPLOADED,
     dataset: t.dataset,
+    repetitions: t.repetitions ?? false,
+    ceilingSeed: t.ceilingSeed ?? 0,
   };
 }
 
@@ -45,6 +59,10 @@ export function headerFromProto(h: TeacherHeader): TeacherHeaderInput {
     rdmMethod: rdmMethodFromProto(h.rdmMethod, 'header.rdm_method', 'correlation'),
     storeGram: h.storeGram,
     source: 'uploaded',
+    repetitions: h.repetitions,
+    missingRepetitions: h.missingRepetitions,
+    ceilingSplits: h.ceilingSplits,
+    ceilingSeed: h.ceilingSeed,
   };
 }
 
@@ -71,6 +89,8 @@ export function teacherCacheService(
           maxFeaturesPerLayer: store.limits.maxFeaturesPerLayer,
           maxTotalBytes: store.limits.maxUploadBytes,
           memory,
+          repetitions: input.repetitions === true,
+          allowNaN: input.missingRepetitions === true,
         });
         return teacherToProto(await store.create(input, freeingEach(layers, memory), context.signal));
       } finally {

@@ -17,7 +17,17 @@ import {
 } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { checkRows } from '../common/rows.ts';
-import { ComputeInputError, type Compute, type RdmMethod } from '../compute/types.ts';
+import { RDM_COMPARATORS } from '../compute/comparators.ts';
+import { ComputeInputError, type ComparatorName, type Compute, type RdmMethod } from '../compute/types.ts';
+import {
+  DEFAULT_CEILING_SPLITS,
+  MAX_CEILING_SPLITS,
+  countMissing,
+  meanLayer,
+  noiseCeilings,
+  type NoiseCeiling,
+  type RepeatedLayer,
+} from './ceiling.ts';
 
 export type TeacherOrigin = 'uploaded' | 'computed';
 
@@ -31,6 +41,13 @@ export interface TeacherHeaderInput {
   source?: TeacherOrigin;
   /** For computed teachers: the dataset of the stimulus set. */
   dataset?: string;
+  /** Layers are [repetitions, stimuli, ...features] (brain recordings); each gets noise ceilings. */
+  repetitions?: boolean;
+  /** With repetitions: NaN marks a missing repetition. */
+  missingRepetitions?: boolean;
+  /** Random split-halves per ceiling (0 / undefined = DEFAULT_CEILING_SPLITS). */
+  ceilingSplits?: number;
+  ceilingSeed?: number;
 }
 
 export interface TeacherLayerMeta {
@@ -41,6 +58,12 @@ export interface TeacherLayerMeta {
   rdmSha256: string;
   gramFile?: string;
   gramSha256?: string;
+  /** Repetitions uploaded (absent for a teacher without repetitions). */
+  repetitions?: number;
+  /** NaN values in the upload. */
+  missingValues?: number;
+  /** Noise ceilings, one per comparator usable with the layer. */
+  ceilings?: NoiseCeiling[];
 }
 
 export interface TeacherMeta {
@@ -57,6 +80,9 @@ export interface TeacherMeta {
   storedBytes: number;
   source: TeacherOrigin;
   dataset: string;
+  /** Uploaded with repetitions (absent in teachers stored before repetitions existed). */
+  repetitions?: boolean;
+  ceilingSeed?: number;
 }
 
 export interface TeacherLimits {
@@ -203,6 +229,15 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
         `has ${h.stimulusIds.length} entries; give none or exactly num_stimuli (${h.numStimuli})`,
       );
     }
+    if (h.missingRepetitions && !h.repetitions) {
+      throw new InvalidArgumentError('header.missing_repetitions', 'needs header.repetitions (layers shaped [repetitions, stimuli, ...])');
+    }
+    if (h.ceilingSplits && !h.repetitions) {
+      throw new InvalidArgumentError('header.ceiling_splits', 'needs header.repetitions: noise ceilings come from repetitions');
+    }
+    if (h.ceilingSplits !== undefined && (!Number.isInteger(h.ceilingSplits) || h.ceilingSplits < 0 || h.ceilingSplits > MAX_CEILING_SPLITS)) {
+      throw new InvalidArgumentError('header.ceiling_splits', `must be 0 (default ${DEFAULT_CEILING_SPLITS}) to ${MAX_CEILING_SPLITS}, got ${h.ceilingSplits}`);
+    }
     if (teachers.has(h.id) || corrupt.has(h.id)) throw new AlreadyExistsError(`teacher "${h.id}" already exists`);
     if (creating.has(h.id)) throw new AlreadyExistsError(`teacher "${h.id}" is being uploaded by another call`);
   }
@@ -223,15 +258,40 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
       await mkdir(tmp);
       const metas: TeacherLayerMeta[] = [];
       let storedBytes = 0;
-      const store = async (layer: Layer, k: string): Promise<void> => {
+      const comparators: ComparatorName[] = [...RDM_COMPARATORS, ...(h.storeGram ? (['cka', 'cka_unbiased'] as const) : [])];
+      const store = async (uploaded: Layer, k: string): Promise<void> => {
+        const repeated = uploaded.repetitions === undefined ? undefined : (uploaded as RepeatedLayer);
+        const layer = repeated ? meanLayer(repeated) : uploaded;
+        if (repeated) checkRows(layer, h.rdmMethod);
         const rdm = await withLayerName(layer.name, () => compute.rdm(layer, h.rdmMethod));
         const meta: TeacherLayerMeta = {
           name: layer.name,
-          shape: [...layer.shape],
+          shape: [...uploaded.shape],
           numFeatures: layer.d,
           rdmFile: `layer-${k}.rdm.f32`,
           rdmSha256: await layerFile(join(tmp, `layer-${k}.rdm.f32`), rdm),
         };
+        if (repeated) {
+          const t0 = performance.now();
+          meta.repetitions = repeated.repetitions;
+          meta.missingValues = countMissing(repeated);
+          meta.ceilings = await withLayerName(layer.name, () =>
+            noiseCeilings(compute, repeated, {
+              method: h.rdmMethod,
+              comparators,
+              splits: h.ceilingSplits || DEFAULT_CEILING_SPLITS,
+              seed: h.ceilingSeed ?? 0,
+              signal,
+            }),
+          );
+          logger.info('noise ceilings computed', {
+            teacher: h.id,
+            layer: layer.name,
+            repetitions: repeated.repetitions,
+            seconds: Math.round((performance.now() - t0) / 10) / 100,
+            spearman: meta.ceilings.find((c) => c.comparator === 'spearman')?.splitHalf,
+          });
+        }
         storedBytes += rdm.byteLength;
         if (h.storeGram) {
           const gram = await withLayerName(layer.name, () => compute.centeredGram(layer));
@@ -248,7 +308,7 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
         if (count >= limits.maxLayers) {
           throw new ResourceExhaustedError(`chunk.layer: more than ${limits.maxLayers} layers in one upload`);
         }
-        checkRows(layer, h.rdmMethod);
+        if (layer.repetitions === undefined) checkRows(layer, h.rdmMethod);
         await storing;
         storing = store(layer, String(count++).padStart(3, '0'));
         storing.catch(() => undefined); // surfaced by the next await
@@ -269,6 +329,7 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
         storedBytes: 0,
         source: h.source ?? 'uploaded',
         dataset: h.dataset ?? '',
+        ...(h.repetitions ? { repetitions: true, ceilingSeed: h.ceilingSeed ?? 0 } : {}),
       };
       // stored bytes: the matrices plus the metadata file (its size taken before this number is written in)
       teacher.storedBytes = storedBytes + Buffer.byteLength(JSON.stringify(teacher, null, 1));

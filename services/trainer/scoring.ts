@@ -32,7 +32,15 @@ export async function scoreLayers(args: ScoreArgs): Promise<ScoreOutcome> {
     yield {
       message: {
         $case: 'header',
-        value: { teacherId: args.teacherId, rdmMethod: RdmMethod.RDM_METHOD_UNSPECIFIED, comparator: args.comparator, teacherLayers: [], alsoComparators: [...(args.alsoComparators ?? [])] },
+        value: {
+          teacherId: args.teacherId,
+          rdmMethod: RdmMethod.RDM_METHOD_UNSPECIFIED,
+          comparator: args.comparator,
+          teacherLayers: [],
+          alsoComparators: [...(args.alsoComparators ?? [])],
+          bootstrap: 0,
+          bootstrapSeed: 0,
+        },
       },
     };
     for await (const layer of args.layers) {

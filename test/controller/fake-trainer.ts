@@ -84,11 +84,14 @@ export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0, hos
             candidateLayers: ['c1'],
             teacherLayers: ['t1'],
             similarity: [tg],
-            best: [{ teacherLayer: 't1', candidateLayer: 'c1', similarity: tg }],
+            best: [{ teacherLayer: 't1', candidateLayer: 'c1', similarity: tg, normalizedSimilarity: NaN, pBest: NaN }],
             tg,
             numStimuli: 10,
             computeSeconds: 0,
             also: [],
+            ceilings: [],
+            normalizedSimilarity: [],
+            tgNormalized: NaN,
           },
       };
       results.push(req);

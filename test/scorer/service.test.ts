@@ -107,7 +107,7 @@ test('float16 and float64 candidate chunks score like float32', async () => {
   const bytes = Buffer.alloc(vals.length * 2);
   vals.forEach((v, i) => bytes.writeUInt16LE(half(v), 2 * i));
   async function* req(): AsyncGenerator<ScoreActivationsRequest> {
-    yield { message: { $case: 'header', value: { teacherId: 'ventral', rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [] } } };
+    yield { message: { $case: 'header', value: { teacherId: 'ventral', rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [], bootstrap: 0, bootstrapSeed: 0 } } };
     yield { message: { $case: 'chunk', value: { layer: 'h', dtype: DType.DTYPE_FLOAT16, shape: [n, 6], data: bytes } } };
   }
   const res16 = await scorer.clients.scorer.scoreActivations(req());
@@ -223,7 +223,7 @@ test('header problems: missing, repeated, method mismatch, unknown teacher layer
   await expectStatus(scorer.clients.scorer.scoreActivations(noHeader()), Status.INVALID_ARGUMENT, /^header: missing/);
   await stillServes();
   async function* twoHeaders(): AsyncGenerator<ScoreActivationsRequest> {
-    const header = { teacherId: 'ventral', rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [] };
+    const header = { teacherId: 'ventral', rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [], bootstrap: 0, bootstrapSeed: 0 };
     yield { message: { $case: 'header', value: header } };
     yield { message: { $case: 'header', value: header } };
   }

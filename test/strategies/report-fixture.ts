@@ -80,7 +80,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     strengths.forEach((s, i) => {
       if (Math.abs(s - teacherStrengths[k]!) < Math.abs(strengths[bi]! - teacherStrengths[k]!)) bi = i;
     });
-    return { teacherLayer, candidateLayer: candLayers[bi]!, similarity: best.tg! + 0.08 * (k - 1.5) };
+    return { teacherLayer, candidateLayer: candLayers[bi]!, similarity: best.tg! + 0.08 * (k - 1.5), normalizedSimilarity: NaN, pBest: NaN };
   });
   best.similarity = {
     teacherId: 'default',
@@ -94,6 +94,9 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     numStimuli: 1000,
     computeSeconds: 0.2,
     also: [],
+    ceilings: [],
+    normalizedSimilarity: [],
+    tgNormalized: NaN,
   };
   const used = [...new Set(matches.map((m) => m.candidateLayer))];
   best.rdmPreviews = used.map((l) => syntheticRdm(l, strengths[candLayers.indexOf(l)]!, rng));
@@ -117,6 +120,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
       multiFidelity: { enabled: false, minSteps: 0, eta: 0, rungs: 0 },
       maxAttempts: 3,
       alsoComparators: [],
+      tgKind: 0,
     },
     state: StudyState.STUDY_STATE_RUNNING,
     trials,

@@ -56,7 +56,8 @@ const fakeScorer = {
     return {
       teacherId: 'default', comparator: Comparator.COMPARATOR_SPEARMAN, rdmMethod: RdmMethod.RDM_METHOD_CORRELATION,
       candidateLayers: layers, teacherLayers: ['t'], similarity: layers.map(() => 0.5),
-      best: [{ teacherLayer: 't', candidateLayer: layers[0]!, similarity: 0.5 }], tg: 0.5, numStimuli: 100, computeSeconds: 0, also: [],
+      best: [{ teacherLayer: 't', candidateLayer: layers[0]!, similarity: 0.5, normalizedSimilarity: NaN, pBest: NaN }], tg: 0.5, numStimuli: 100, computeSeconds: 0,
+      ceilings: [], normalizedSimilarity: [], tgNormalized: NaN, also: [],
     };
   },
 } as unknown as Client<ScorerDefinition>;

@@ -11,13 +11,15 @@ import { MAX_CHUNK_BYTES, NPY_TO_DTYPE, collectLayer, openLayers, type LayerSpec
 import { NPY_ITEM_SIZE } from '../npy.ts';
 import { printJson, printText } from '../output.ts';
 import { createProgress, type Progress } from '../progress.ts';
-import { describeScore, scoreJson } from './score.ts';
+import { describeScore, parseCount, scoreJson } from './score.ts';
 
 interface CompareOptions {
   rdm?: LayerSpec[];
   teacher?: string;
   teacherRdm?: LayerSpec[];
   comparator: string;
+  bootstrap: string;
+  seed: string;
 }
 
 const RDM_COMPARATORS = Object.fromEntries(Object.entries(COMPARATORS).filter(([name]) => !name.startsWith('cka')));
@@ -29,6 +31,8 @@ export function compareCommand(): Command {
     .option('--teacher <id>', 'cached teacher to compare with')
     .option('--teacher-rdm <name=file.npy>', 'a teacher RDM, N x N (repeatable; instead of --teacher)', collectLayer)
     .addOption(new Option('--comparator <name>', 'how RDMs are compared').choices(Object.keys(RDM_COMPARATORS)).default('spearman'))
+    .option('--bootstrap <K>', 'resample the stimuli K times for 95% intervals and p(best) (0 = none)', '0')
+    .option('--seed <n>', 'seed of the bootstrap resamples', '0')
     .action(
       action<CompareOptions>(async (ctx, o) => {
         if ((o.teacher === undefined) === (o.teacherRdm === undefined)) {
@@ -49,7 +53,13 @@ export function compareCommand(): Command {
           yield {
             message: {
               $case: 'header',
-              value: { teacherId: o.teacher ?? '', comparator: parseEnum('--comparator', COMPARATORS, o.comparator), numStimuli: n },
+              value: {
+                teacherId: o.teacher ?? '',
+                comparator: parseEnum('--comparator', COMPARATORS, o.comparator),
+                numStimuli: n,
+                bootstrap: parseCount('--bootstrap', o.bootstrap),
+                bootstrapSeed: parseCount('--seed', o.seed),
+              },
             },
           };
           for (const [side, rdms] of [[RdmSide.RDM_SIDE_CANDIDATE, candidate], [RdmSide.RDM_SIDE_TEACHER, teacher]] as const) {

@@ -8,6 +8,7 @@ import { action } from '../action.ts';
 import { CliError } from '../errors.ts';
 import { writeNpy } from '../npy.ts';
 import { printJson, printText } from '../output.ts';
+import { synthNeuralCommand } from './synth-neural.ts';
 
 interface ExportOptions {
   split: 'stimuli' | 'train' | 'validation';
@@ -52,5 +53,6 @@ export function dataCommand(): Command {
         else printText(`wrote ${summary.out}: ${o.split} of ${spec.name}, float32 [${shape.join(', ')}]${o.labels ? `, labels ${summary.labels}` : ''}`);
       }),
     );
+  data.addCommand(synthNeuralCommand());
   return data;
 }

@@ -10,6 +10,7 @@ import { matrixTable } from '../format.ts';
 import { collectLayer, layerChunks, openLayers, type LayerSpec } from '../layers.ts';
 import { printJson, printText } from '../output.ts';
 import { createProgress } from '../progress.ts';
+import { CliError } from '../errors.ts';
 
 interface ScoreOptions {
   teacher: string;
@@ -17,7 +18,18 @@ interface ScoreOptions {
   comparator: string;
   rdmMethod?: string;
   teacherLayers?: string;
+  bootstrap: string;
+  seed: string;
 }
+
+/** A non-negative integer option. */
+export function parseCount(flag: string, value: string): number {
+  const v = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v)) throw new CliError(`${flag}: expected a non-negative integer, got '${value}'`);
+  return v;
+}
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 export function scoreCommand(): Command {
   return new Command('score')
@@ -27,6 +39,8 @@ export function scoreCommand(): Command {
     .addOption(new Option('--comparator <name>', 'how RDMs (or, for CKA, activations) are compared').choices(Object.keys(COMPARATORS)).default('spearman'))
     .addOption(new Option('--rdm-method <method>', "RDM method for the candidate (default: the teacher's)").choices(Object.keys(RDM_METHODS)))
     .option('--teacher-layers <names>', 'comma-separated teacher layers to compare with (default: all)')
+    .option('--bootstrap <K>', 'resample the stimuli K times for 95% intervals and p(best) (0 = none; RDM comparators but Kendall)', '0')
+    .option('--seed <n>', 'seed of the bootstrap resamples', '0')
     .action(
       action<ScoreOptions>(async (ctx, o) => {
         const layers = await openLayers(o.layer ?? []);
@@ -45,6 +59,8 @@ export function scoreCommand(): Command {
                 comparator: parseEnum('--comparator', COMPARATORS, o.comparator),
                 teacherLayers: o.teacherLayers?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? [],
                 alsoComparators: [],
+                bootstrap: parseCount('--bootstrap', o.bootstrap),
+                bootstrapSeed: parseCount('--seed', o.seed),
               },
             },
           };
@@ -71,15 +87,37 @@ export function scoreJson(r: SimilarityResult) {
     rdmMethod: rdmMethodName(r.rdmMethod),
     numStimuli: r.numStimuli,
     tg: r.tg,
-    best: r.best.map((b) => ({ teacherLayer: b.teacherLayer, candidateLayer: b.candidateLayer, similarity: b.similarity })),
+    tgNormalized: finite(r.tgNormalized),
+    best: r.best.map((b) => ({
+      teacherLayer: b.teacherLayer,
+      candidateLayer: b.candidateLayer,
+      similarity: b.similarity,
+      normalizedSimilarity: finite(b.normalizedSimilarity),
+      ...(r.bootstrap ? { pBest: b.pBest } : {}),
+    })),
     candidateLayers: r.candidateLayers,
     teacherLayers: r.teacherLayers,
     matrix: r.candidateLayers.map((_, i) => r.similarity.slice(i * cols, (i + 1) * cols)),
+    ceilings: r.ceilings.length > 0 ? r.ceilings : null,
+    normalizedMatrix:
+      r.normalizedSimilarity.length > 0 ? r.candidateLayers.map((_, i) => r.normalizedSimilarity.slice(i * cols, (i + 1) * cols).map(finite)) : null,
+    bootstrap: r.bootstrap
+      ? {
+          resamples: r.bootstrap.resamples,
+          seed: r.bootstrap.seed,
+          confidence: r.bootstrap.confidence,
+          matrixLow: r.candidateLayers.map((_, i) => r.bootstrap!.similarityLow.slice(i * cols, (i + 1) * cols).map(finite)),
+          matrixHigh: r.candidateLayers.map((_, i) => r.bootstrap!.similarityHigh.slice(i * cols, (i + 1) * cols).map(finite)),
+          tg: [finite(r.bootstrap.tgLow), finite(r.bootstrap.tgHigh)],
+          tgNormalized: [finite(r.bootstrap.tgNormalizedLow), finite(r.bootstrap.tgNormalizedHigh)],
+        }
+      : null,
     computeSeconds: r.computeSeconds,
   };
 }
 
 export function describeScore(r: SimilarityResult): string {
+  const cols = r.teacherLayers.length;
   const marked = r.teacherLayers.map((t) => {
     const best = r.best.find((b) => b.teacherLayer === t);
     return best === undefined ? -1 : r.candidateLayers.indexOf(best.candidateLayer);
@@ -90,8 +128,17 @@ export function describeScore(r: SimilarityResult): string {
     matrixTable({ rows: r.candidateLayers, columns: r.teacherLayers, values: r.similarity, marked }),
     '(* = best candidate layer for that teacher layer)',
     '',
-    ...r.best.map((b) => `best for ${b.teacherLayer}: ${b.candidateLayer} (${b.similarity.toFixed(4)})`),
+    ...r.best.map((b, j) => {
+      const q = r.candidateLayers.indexOf(b.candidateLayer) * cols + j;
+      const ci = r.bootstrap ? ` [${r.bootstrap.similarityLow[q]!.toFixed(4)}, ${r.bootstrap.similarityHigh[q]!.toFixed(4)}], p(best) ${b.pBest.toFixed(3)}` : '';
+      const ceiling = r.ceilings.length > 0 ? `; ceiling ${r.ceilings[j]!.toFixed(4)}, normalised ${b.normalizedSimilarity.toFixed(4)}` : '';
+      return `best for ${b.teacherLayer}: ${b.candidateLayer} (${b.similarity.toFixed(4)}${ci}${ceiling})`;
+    }),
     '',
-    `TG = ${r.tg.toFixed(4)}`,
+    `TG = ${r.tg.toFixed(4)}${r.bootstrap ? ` [${r.bootstrap.tgLow.toFixed(4)}, ${r.bootstrap.tgHigh.toFixed(4)}]` : ''}`,
+    ...(r.ceilings.length > 0
+      ? [`TG (ceiling-normalised) = ${r.tgNormalized.toFixed(4)}${r.bootstrap ? ` [${r.bootstrap.tgNormalizedLow.toFixed(4)}, ${r.bootstrap.tgNormalizedHigh.toFixed(4)}]` : ''}`]
+      : []),
+    ...(r.bootstrap ? [`(${Math.round(r.bootstrap.confidence * 100)}% bootstrap intervals over ${r.bootstrap.resamples} resamples of the stimuli, seed ${r.bootstrap.seed})`] : []),
   ].join('\n');
 }

@@ -12,6 +12,7 @@ import {
   StudyConfig,
   type StudyEvent,
   StudyState,
+  TgKind,
   type Trial,
   TrialState,
 } from '../../../gen/tgsage/v1/search_controller.ts';
@@ -49,6 +50,7 @@ interface RunOptions {
   batchSize?: string;
   maxAttempts?: string;
   name?: string;
+  tg?: 'raw' | 'normalized';
 }
 
 const SCORES = { p: ScoreKind.SCORE_KIND_P, tg: ScoreKind.SCORE_KIND_TG, ptg: ScoreKind.SCORE_KIND_P_TG } as const;
@@ -93,6 +95,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
         }
       : undefined,
     maxAttempts: int('--max-attempts', o.maxAttempts),
+    tgKind: o.tg === 'normalized' ? TgKind.TG_KIND_CEILING_NORMALIZED : o.tg === 'raw' ? TgKind.TG_KIND_RAW : TgKind.TG_KIND_UNSPECIFIED,
   });
 }
 
@@ -107,6 +110,8 @@ export function leaderboardJson(trials: readonly Trial[]): Record<string, unknow
     score: t.score,
     p: t.p ?? null,
     tg: t.tg ?? null,
+    tgRaw: t.tgRaw ?? null,
+    tgNormalized: t.tgNormalized ?? null,
     steps: t.steps,
     rung: t.rung,
     parameterCount: t.parameterCount,
@@ -293,6 +298,11 @@ export function searchCommand(): Command {
     .option('--batch-size <n>', 'training batch size')
     .option('--max-attempts <n>', 'attempts per trial on trainer failures (default 3)')
     .option('--name <name>', 'display name')
+    .addOption(
+      new Option('--tg <kind>', 'TG the search scores with: raw similarity, or divided by the teacher\'s noise ceiling (teachers with repetitions)')
+        .choices(['raw', 'normalized'])
+        .default('raw'),
+    )
     .action(
       action<RunOptions>(async (ctx, o) => {
         const client = ctx.clients.controller;

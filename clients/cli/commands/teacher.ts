@@ -6,11 +6,12 @@ import { DType } from '../../../gen/tgsage/v1/tensor.ts';
 import type { CreateTeacherRequest, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
 import { action } from '../action.ts';
 import type { CliContext } from '../context.ts';
-import { RDM_METHODS, parseEnum, rdmMethodName, sourceName } from '../enums.ts';
+import { RDM_METHODS, comparatorName, parseEnum, rdmMethodName, sourceName } from '../enums.ts';
 import { CliError } from '../errors.ts';
 import { formatBytes, table } from '../format.ts';
-import { collectLayer, layerChunks, openLayers, type LayerSpec } from '../layers.ts';
-import { encodeNpy } from '../npy.ts';
+import { collectLayer, layerChunks, moveAxisToFront, openLayers, type LayerSpec } from '../layers.ts';
+import { NPY_ITEM_SIZE, encodeNpy } from '../npy.ts';
+import { parseCount } from './score.ts';
 import { printJson, printText } from '../output.ts';
 import { teacherComputeCommand, teacherTrainCommand } from './teacher-train.ts';
 import { createProgress } from '../progress.ts';
@@ -28,6 +29,14 @@ export function teacherCommand(): Command {
     .option('--gram', 'also store centred Gram matrices, so that CKA comparators can be used', false)
     .option('--layer <name=file.npy>', 'a layer: its activations [stimuli, ...features] (repeatable, in order)', collectLayer)
     .option('--stimulus-ids <file>', 'text file with one stimulus id per line, in row order')
+    .option(
+      '--repetitions-axis <axis>',
+      'the layers hold repeated measurements (brain recordings) along this axis, e.g. 0 for [repetitions, stimuli, sites]; ' +
+        'the RDM is computed from the mean over repetitions and noise ceilings are measured',
+    )
+    .option('--missing-repetitions', 'with --repetitions-axis: NaN marks a missing repetition (otherwise NaN is an error)', false)
+    .option('--ceiling-splits <n>', 'random split-halves the noise ceiling averages over (default 50)', '0')
+    .option('--ceiling-seed <n>', 'seed of the split-halves', '0')
     .action(
       action<PutOptions>(async (ctx, o) => {
         const result = await putTeacher(ctx, o);
@@ -67,7 +76,7 @@ export function teacherCommand(): Command {
         }
         printText(
           table(
-            ['id', 'stimuli', 'layers', 'rdm', 'source', 'size', 'created', 'description'],
+            ['id', 'stimuli', 'layers', 'rdm', 'source', 'size', 'created', 'ceiling', 'description'],
             teachers.map((t) => [
               t.id,
               String(t.numStimuli),
@@ -76,9 +85,10 @@ export function teacherCommand(): Command {
               sourceName(t.source),
               formatBytes(t.storedBytes),
               t.createdAt?.toISOString().slice(0, 19).replace('T', ' ') ?? '',
+              ceilingSummary(t),
               t.description,
             ]),
-            ['l', 'r', 'r', 'l', 'l', 'r', 'l', 'l'],
+            ['l', 'r', 'r', 'l', 'l', 'r', 'l', 'l', 'l'],
           ),
         );
       }),
@@ -123,11 +133,20 @@ interface PutOptions {
   gram: boolean;
   layer?: LayerSpec[];
   stimulusIds?: string;
+  repetitionsAxis?: string;
+  missingRepetitions: boolean;
+  ceilingSplits: string;
+  ceilingSeed: string;
 }
 
 async function putTeacher(ctx: CliContext, o: PutOptions): Promise<Teacher> {
-  const layers = await openLayers(o.layer ?? []);
-  const numStimuli = layers[0]!.header.shape[0]!;
+  const repeated = o.repetitionsAxis !== undefined;
+  if (!repeated && o.missingRepetitions) throw new CliError('--missing-repetitions needs --repetitions-axis');
+  const axis = repeated ? parseCount('--repetitions-axis', o.repetitionsAxis!) : 0;
+  const layers = await Promise.all(
+    (await openLayers(o.layer ?? [])).map((l) => (repeated ? moveAxisToFront(l, axis, NPY_ITEM_SIZE[l.header.dtype]) : l)),
+  );
+  const numStimuli = layers[0]!.header.shape[repeated ? 1 : 0]!;
   const stimulusIds = o.stimulusIds === undefined ? [] : await readStimulusIds(o.stimulusIds);
   const totalBytes = layers.reduce((s, l) => s + l.header.byteLength, 0);
   const progress = createProgress(totalBytes, process.stderr, `teacher ${o.id}`);
@@ -142,6 +161,10 @@ async function putTeacher(ctx: CliContext, o: PutOptions): Promise<Teacher> {
           stimulusIds,
           rdmMethod: parseEnum('--rdm-method', RDM_METHODS, o.rdmMethod),
           storeGram: o.gram,
+          repetitions: repeated,
+          missingRepetitions: o.missingRepetitions,
+          ceilingSplits: parseCount('--ceiling-splits', o.ceilingSplits),
+          ceilingSeed: parseCount('--ceiling-seed', o.ceilingSeed),
         },
       },
     };
@@ -206,8 +229,31 @@ export function teacherJson(t: Teacher) {
       numFeatures: l.numFeatures,
       hasGram: l.hasGram,
       rdmSha256: l.rdmSha256,
+      repetitions: l.repetitions,
+      missingValues: l.missingValues,
+      ceilings: l.ceilings.map((c) => ({
+        comparator: comparatorName(c.comparator),
+        splitHalf: c.splitHalf,
+        splitHalfUncorrected: c.splitHalfUncorrected,
+        splitHalfSd: c.splitHalfSd,
+        splits: c.splits,
+        lower: c.hasBounds ? c.lower : null,
+        upper: c.hasBounds ? c.upper : null,
+      })),
     })),
+    repetitions: t.repetitions,
   };
+}
+
+/** Spearman ceilings of a teacher's layers for listings ("-" without repetitions). */
+function ceilingSummary(t: Teacher): string {
+  if (!t.repetitions) return '-';
+  return t.layers
+    .map((l) => {
+      const c = l.ceilings.find((x) => comparatorName(x.comparator) === 'spearman');
+      return `${l.name} ${c ? c.splitHalf.toFixed(3) : '?'}`;
+    })
+    .join(', ');
 }
 
 function describeTeacher(t: Teacher): string {
@@ -226,5 +272,29 @@ function describeTeacher(t: Teacher): string {
       ['l', 'l', 'r', 'l', 'l'],
     ),
   ];
+  if (t.repetitions) {
+    lines.push(
+      '',
+      `noise ceilings (split-half reliability of the mean RDM over repetitions, Spearman-Brown corrected; rsatoolbox bounds):`,
+      table(
+        ['layer', 'reps', 'missing', 'comparator', 'ceiling', 'uncorrected', 'sd', 'splits', 'lower', 'upper'],
+        t.layers.flatMap((l) =>
+          l.ceilings.map((c) => [
+            l.name,
+            String(l.repetitions),
+            String(l.missingValues),
+            comparatorName(c.comparator),
+            c.splitHalf.toFixed(4),
+            c.splitHalfUncorrected.toFixed(4),
+            c.splitHalfSd.toFixed(4),
+            String(c.splits),
+            c.hasBounds ? c.lower.toFixed(4) : '-',
+            c.hasBounds ? c.upper.toFixed(4) : '-',
+          ]),
+        ),
+        ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
+  }
   return lines.join('\n');
 }

@@ -63,12 +63,20 @@ class TeacherCacheClient(_Client):
         stimulus_ids: Sequence[str] | None = None,
         chunk_bytes: int = MAX_CHUNK_BYTES,
         upload_timeout: float | None = None,
+        repetitions: bool = False,
+        missing_repetitions: bool = False,
+        ceiling_splits: int = 0,
+        ceiling_seed: int = 0,
     ) -> teacher_cache_pb2.Teacher:
         """Uploads a teacher: `layers` maps layer names (in order) to activations [stimuli, ...features],
-        float16/32/64. Returns the stored Teacher (ALREADY_EXISTS if the id is taken)."""
+        float16/32/64. Returns the stored Teacher (ALREADY_EXISTS if the id is taken).
+
+        Brain recordings: with `repetitions=True` every layer is [repetitions, stimuli, ...sites]; the RDM is computed
+        from the mean over repetitions and each layer gets noise ceilings (Teacher.layers[i].ceilings). With
+        `missing_repetitions=True`, NaN marks a missing repetition (otherwise NaN is an error)."""
         if not layers:
             raise ValueError("layers: give at least one layer")
-        num_stimuli = int(np.shape(next(iter(layers.values())))[0])
+        num_stimuli = int(np.shape(next(iter(layers.values())))[1 if repetitions else 0])
 
         def requests() -> Iterator[teacher_cache_pb2.CreateTeacherRequest]:
             yield teacher_cache_pb2.CreateTeacherRequest(
@@ -79,6 +87,10 @@ class TeacherCacheClient(_Client):
                     stimulus_ids=list(stimulus_ids or []),
                     rdm_method=_lookup(RDM_METHODS, "rdm_method", rdm_method),
                     store_gram=store_gram,
+                    repetitions=repetitions,
+                    missing_repetitions=missing_repetitions,
+                    ceiling_splits=ceiling_splits,
+                    ceiling_seed=ceiling_seed,
                 )
             )
             for name, array in layers.items():
@@ -139,6 +151,10 @@ class ScoreResult:
     num_stimuli: int
     compute_seconds: float = 0.0
     raw: similarity_pb2.SimilarityResult | None = field(default=None, repr=False, compare=False)
+    # teachers with repetitions: each teacher layer's noise ceiling, similarity / ceiling, and TG over those
+    ceilings: np.ndarray | None = None
+    normalized: np.ndarray | None = None
+    tg_normalized: float = float("nan")
 
     @classmethod
     def from_proto(cls, r: similarity_pb2.SimilarityResult) -> "ScoreResult":
@@ -155,6 +171,9 @@ class ScoreResult:
             num_stimuli=r.num_stimuli,
             compute_seconds=r.compute_seconds,
             raw=r,
+            ceilings=np.array(r.ceilings, dtype=np.float64) if r.ceilings else None,
+            normalized=np.array(r.normalized_similarity, dtype=np.float64).reshape(rows, cols) if r.normalized_similarity else None,
+            tg_normalized=r.tg_normalized,
         )
 
     def to_dict(self) -> dict:
@@ -196,6 +215,8 @@ class ScorerClient(_Client):
         teacher_layers: Sequence[str] | None = None,
         chunk_bytes: int = MAX_CHUNK_BYTES,
         upload_timeout: float | None = None,
+        bootstrap: int = 0,
+        seed: int = 0,
     ) -> ScoreResult:
         """Streams the candidate's activations (name -> [stimuli, ...features]) and returns the similarity matrix,
         the best candidate layer per teacher layer and TG."""
@@ -207,6 +228,8 @@ class ScorerClient(_Client):
                     rdm_method=0 if rdm_method is None else _lookup(RDM_METHODS, "rdm_method", rdm_method),
                     comparator=_lookup(COMPARATORS, "comparator", comparator),
                     teacher_layers=list(teacher_layers or []),
+                    bootstrap=bootstrap,
+                    bootstrap_seed=seed,
                 )
             )
             for name, array in layers.items():
@@ -222,6 +245,8 @@ class ScorerClient(_Client):
         *,
         comparator: str = "spearman",
         upload_timeout: float | None = None,
+        bootstrap: int = 0,
+        seed: int = 0,
     ) -> ScoreResult:
         """Compares RDMs you bring ((N, N) each): with a cached teacher (give its id) or with your own teacher RDMs."""
         first = next(iter(candidate.values()))
@@ -254,6 +279,8 @@ class ScorerClient(_Client):
                     teacher_id=teacher if isinstance(teacher, str) else "",
                     comparator=_lookup(COMPARATORS, "comparator", comparator),
                     num_stimuli=n,
+                    bootstrap=bootstrap,
+                    bootstrap_seed=seed,
                 )
             )
             yield from rdm_messages(scorer_pb2.RDM_SIDE_CANDIDATE, candidate)

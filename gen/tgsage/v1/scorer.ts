@@ -81,6 +81,13 @@ export interface ScoreHeader {
    * order. Must not repeat `comparator` or each other; CKA comparators need a teacher stored with Gram matrices.
    */
   alsoComparators: Comparator[];
+  /**
+   * Number of bootstrap resamples of the stimuli for confidence intervals (0 = none; at most 100000; RDM
+   * comparators only).
+   */
+  bootstrap: number;
+  /** Seed of the bootstrap resamples. */
+  bootstrapSeed: number;
 }
 
 /** One message of a ScoreActivations stream: exactly one header first, then layer chunks. */
@@ -103,6 +110,10 @@ export interface CompareRdmsHeader {
   comparator: Comparator;
   /** Size N of every RDM (N x N). */
   numStimuli: number;
+  /** Number of bootstrap resamples of the stimuli for confidence intervals (0 = none; at most 100000). */
+  bootstrap: number;
+  /** Seed of the bootstrap resamples. */
+  bootstrapSeed: number;
 }
 
 /** One piece of an RDM in CompareRdms. */
@@ -129,7 +140,15 @@ export interface CompareRdmsRequest {
 }
 
 function createBaseScoreHeader(): ScoreHeader {
-  return { teacherId: "", rdmMethod: 0, comparator: 0, teacherLayers: [], alsoComparators: [] };
+  return {
+    teacherId: "",
+    rdmMethod: 0,
+    comparator: 0,
+    teacherLayers: [],
+    alsoComparators: [],
+    bootstrap: 0,
+    bootstrapSeed: 0,
+  };
 }
 
 export const ScoreHeader: MessageFns<ScoreHeader> = {
@@ -152,6 +171,12 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    if (message.bootstrap !== 0) {
+      writer.uint32(56).uint32(message.bootstrap);
+    }
+    if (message.bootstrapSeed !== 0) {
+      writer.uint32(64).uint64(message.bootstrapSeed);
     }
     return writer;
   },
@@ -219,6 +244,22 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
 
             break;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.bootstrap = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.bootstrapSeed = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -254,6 +295,12 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
         : globalThis.Array.isArray(object?.also_comparators)
         ? object.also_comparators.map((e: any) => comparatorFromJSON(e))
         : [],
+      bootstrap: isSet(object.bootstrap) ? globalThis.Number(object.bootstrap) : 0,
+      bootstrapSeed: isSet(object.bootstrapSeed)
+        ? globalThis.Number(object.bootstrapSeed)
+        : isSet(object.bootstrap_seed)
+        ? globalThis.Number(object.bootstrap_seed)
+        : 0,
     };
   },
 
@@ -274,6 +321,12 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
     if (message.alsoComparators?.length) {
       obj.alsoComparators = message.alsoComparators.map((e) => comparatorToJSON(e));
     }
+    if (message.bootstrap !== 0) {
+      obj.bootstrap = Math.round(message.bootstrap);
+    }
+    if (message.bootstrapSeed !== 0) {
+      obj.bootstrapSeed = Math.round(message.bootstrapSeed);
+    }
     return obj;
   },
 
@@ -287,6 +340,8 @@ export const ScoreHeader: MessageFns<ScoreHeader> = {
     message.comparator = object.comparator ?? 0;
     message.teacherLayers = object.teacherLayers?.map((e) => e) || [];
     message.alsoComparators = object.alsoComparators?.map((e) => e) || [];
+    message.bootstrap = object.bootstrap ?? 0;
+    message.bootstrapSeed = object.bootstrapSeed ?? 0;
     return message;
   },
 };
@@ -393,7 +448,7 @@ export const ScoreActivationsRequest: MessageFns<ScoreActivationsRequest> = {
 };
 
 function createBaseCompareRdmsHeader(): CompareRdmsHeader {
-  return { teacherId: "", comparator: 0, numStimuli: 0 };
+  return { teacherId: "", comparator: 0, numStimuli: 0, bootstrap: 0, bootstrapSeed: 0 };
 }
 
 export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
@@ -406,6 +461,12 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     }
     if (message.numStimuli !== 0) {
       writer.uint32(24).uint32(message.numStimuli);
+    }
+    if (message.bootstrap !== 0) {
+      writer.uint32(32).uint32(message.bootstrap);
+    }
+    if (message.bootstrapSeed !== 0) {
+      writer.uint32(40).uint64(message.bootstrapSeed);
     }
     return writer;
   },
@@ -447,6 +508,22 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
             message.numStimuli = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bootstrap = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.bootstrapSeed = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -472,6 +549,12 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
         : isSet(object.num_stimuli)
         ? globalThis.Number(object.num_stimuli)
         : 0,
+      bootstrap: isSet(object.bootstrap) ? globalThis.Number(object.bootstrap) : 0,
+      bootstrapSeed: isSet(object.bootstrapSeed)
+        ? globalThis.Number(object.bootstrapSeed)
+        : isSet(object.bootstrap_seed)
+        ? globalThis.Number(object.bootstrap_seed)
+        : 0,
     };
   },
 
@@ -486,6 +569,12 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     if (message.numStimuli !== 0) {
       obj.numStimuli = Math.round(message.numStimuli);
     }
+    if (message.bootstrap !== 0) {
+      obj.bootstrap = Math.round(message.bootstrap);
+    }
+    if (message.bootstrapSeed !== 0) {
+      obj.bootstrapSeed = Math.round(message.bootstrapSeed);
+    }
     return obj;
   },
 
@@ -497,6 +586,8 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     message.teacherId = object.teacherId ?? "";
     message.comparator = object.comparator ?? 0;
     message.numStimuli = object.numStimuli ?? 0;
+    message.bootstrap = object.bootstrap ?? 0;
+    message.bootstrapSeed = object.bootstrapSeed ?? 0;
     return message;
   },
 };
@@ -762,6 +853,17 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

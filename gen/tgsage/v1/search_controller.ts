@@ -68,6 +68,49 @@ export function scoreKindToJSON(object: ScoreKind): string {
   }
 }
 
+/** Which TG a study uses. */
+export enum TgKind {
+  /** TG_KIND_UNSPECIFIED - Raw (the default). */
+  TG_KIND_UNSPECIFIED = 0,
+  /** TG_KIND_RAW - Mean over teacher layers of the best raw similarity. */
+  TG_KIND_RAW = 1,
+  /** TG_KIND_CEILING_NORMALIZED - Mean over teacher layers of the best similarity divided by the layer's noise ceiling. */
+  TG_KIND_CEILING_NORMALIZED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function tgKindFromJSON(object: any): TgKind {
+  switch (object) {
+    case 0:
+    case "TG_KIND_UNSPECIFIED":
+      return TgKind.TG_KIND_UNSPECIFIED;
+    case 1:
+    case "TG_KIND_RAW":
+      return TgKind.TG_KIND_RAW;
+    case 2:
+    case "TG_KIND_CEILING_NORMALIZED":
+      return TgKind.TG_KIND_CEILING_NORMALIZED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TgKind.UNRECOGNIZED;
+  }
+}
+
+export function tgKindToJSON(object: TgKind): string {
+  switch (object) {
+    case TgKind.TG_KIND_UNSPECIFIED:
+      return "TG_KIND_UNSPECIFIED";
+    case TgKind.TG_KIND_RAW:
+      return "TG_KIND_RAW";
+    case TgKind.TG_KIND_CEILING_NORMALIZED:
+      return "TG_KIND_CEILING_NORMALIZED";
+    case TgKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Study lifecycle. */
 export enum StudyState {
   /** STUDY_STATE_UNSPECIFIED - Not set. */
@@ -413,6 +456,11 @@ export interface StudyConfig {
    * results are in each similarity's `also`. Ranking uses `comparator` only.
    */
   alsoComparators: Comparator[];
+  /**
+   * Which TG the search scores trials with: raw similarity (default) or similarity divided by the teacher's noise
+   * ceiling (needs a teacher uploaded with repetitions).
+   */
+  tgKind: TgKind;
 }
 
 /** One candidate evaluated in a study. */
@@ -433,7 +481,7 @@ export interface Trial {
   p?:
     | number
     | undefined;
-  /** TG: similarity to the teacher (when known). */
+  /** TG: similarity to the teacher (when known); ceiling-normalised when the study's tg_kind says so. */
   tg?:
     | number
     | undefined;
@@ -509,6 +557,12 @@ export interface Trial {
   origin: TrialOrigin;
   /** For imported trials: the caller's label of where the result comes from (e.g. "optuna-2024-run3"); else "". */
   source: string;
+  /** Raw TG (mean best similarity), whichever TG the study scores with (`tg` holds that one). */
+  tgRaw?:
+    | number
+    | undefined;
+  /** Ceiling-normalised TG, when the teacher has noise ceilings. */
+  tgNormalized?: number | undefined;
 }
 
 /** A study. */
@@ -1483,6 +1537,7 @@ function createBaseStudyConfig(): StudyConfig {
     multiFidelity: undefined,
     maxAttempts: 0,
     alsoComparators: [],
+    tgKind: 0,
   };
 }
 
@@ -1539,6 +1594,9 @@ export const StudyConfig: MessageFns<StudyConfig> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    if (message.tgKind !== 0) {
+      writer.uint32(192).int32(message.tgKind);
     }
     return writer;
   },
@@ -1694,6 +1752,14 @@ export const StudyConfig: MessageFns<StudyConfig> = {
 
             break;
           }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.tgKind = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1748,6 +1814,11 @@ export const StudyConfig: MessageFns<StudyConfig> = {
         : globalThis.Array.isArray(object?.also_comparators)
         ? object.also_comparators.map((e: any) => comparatorFromJSON(e))
         : [],
+      tgKind: isSet(object.tgKind)
+        ? tgKindFromJSON(object.tgKind)
+        : isSet(object.tg_kind)
+        ? tgKindFromJSON(object.tg_kind)
+        : 0,
     };
   },
 
@@ -1801,6 +1872,9 @@ export const StudyConfig: MessageFns<StudyConfig> = {
     if (message.alsoComparators?.length) {
       obj.alsoComparators = message.alsoComparators.map((e) => comparatorToJSON(e));
     }
+    if (message.tgKind !== 0) {
+      obj.tgKind = tgKindToJSON(message.tgKind);
+    }
     return obj;
   },
 
@@ -1833,6 +1907,7 @@ export const StudyConfig: MessageFns<StudyConfig> = {
       : undefined;
     message.maxAttempts = object.maxAttempts ?? 0;
     message.alsoComparators = object.alsoComparators?.map((e) => e) || [];
+    message.tgKind = object.tgKind ?? 0;
     return message;
   },
 };
@@ -1868,6 +1943,8 @@ function createBaseTrial(): Trial {
     trainingSeed: undefined,
     origin: 0,
     source: "",
+    tgRaw: undefined,
+    tgNormalized: undefined,
   };
 }
 
@@ -1959,6 +2036,12 @@ export const Trial: MessageFns<Trial> = {
     }
     if (message.source !== "") {
       writer.uint32(250).string(message.source);
+    }
+    if (message.tgRaw !== undefined) {
+      writer.uint32(281).double(message.tgRaw);
+    }
+    if (message.tgNormalized !== undefined) {
+      writer.uint32(289).double(message.tgNormalized);
     }
     return writer;
   },
@@ -2208,6 +2291,22 @@ export const Trial: MessageFns<Trial> = {
             message.source = reader.string();
             continue;
           }
+          case 35: {
+            if (tag !== 281) {
+              break;
+            }
+
+            message.tgRaw = reader.double();
+            continue;
+          }
+          case 36: {
+            if (tag !== 289) {
+              break;
+            }
+
+            message.tgNormalized = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2305,6 +2404,16 @@ export const Trial: MessageFns<Trial> = {
         : undefined,
       origin: isSet(object.origin) ? trialOriginFromJSON(object.origin) : 0,
       source: isSet(object.source) ? globalThis.String(object.source) : "",
+      tgRaw: isSet(object.tgRaw)
+        ? globalThis.Number(object.tgRaw)
+        : isSet(object.tg_raw)
+        ? globalThis.Number(object.tg_raw)
+        : undefined,
+      tgNormalized: isSet(object.tgNormalized)
+        ? globalThis.Number(object.tgNormalized)
+        : isSet(object.tg_normalized)
+        ? globalThis.Number(object.tg_normalized)
+        : undefined,
     };
   },
 
@@ -2397,6 +2506,12 @@ export const Trial: MessageFns<Trial> = {
     if (message.source !== "") {
       obj.source = message.source;
     }
+    if (message.tgRaw !== undefined) {
+      obj.tgRaw = floatToJson(message.tgRaw);
+    }
+    if (message.tgNormalized !== undefined) {
+      obj.tgNormalized = floatToJson(message.tgNormalized);
+    }
     return obj;
   },
 
@@ -2438,6 +2553,8 @@ export const Trial: MessageFns<Trial> = {
     message.trainingSeed = object.trainingSeed ?? undefined;
     message.origin = object.origin ?? 0;
     message.source = object.source ?? "";
+    message.tgRaw = object.tgRaw ?? undefined;
+    message.tgNormalized = object.tgNormalized ?? undefined;
     return message;
   },
 };

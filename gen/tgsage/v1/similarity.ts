@@ -140,6 +140,38 @@ export interface BestMatch {
   candidateLayer: string;
   /** That similarity. */
   similarity: number;
+  /**
+   * That similarity divided by the teacher layer's noise ceiling (NaN when the teacher has no ceilings or the
+   * ceiling is not positive).
+   */
+  normalizedSimilarity: number;
+  /** With a bootstrap: the fraction of resamples in which this candidate layer is the best for this teacher layer. */
+  pBest: number;
+}
+
+/**
+ * Bootstrap over stimuli: each resample draws N stimuli with replacement and compares the RDM entries between the
+ * drawn stimuli (pairs of a stimulus with its own duplicate dropped). Intervals are percentile intervals.
+ */
+export interface Bootstrap {
+  /** Number of resamples. */
+  resamples: number;
+  /** Seed of the resamples. */
+  seed: number;
+  /** Coverage of the intervals (0.95). */
+  confidence: number;
+  /** Row-major candidate x teacher lower ends of the similarities' intervals. */
+  similarityLow: number[];
+  /** Row-major candidate x teacher upper ends of the similarities' intervals. */
+  similarityHigh: number[];
+  /** Interval of TG. */
+  tgLow: number;
+  /** Upper end of TG's interval. */
+  tgHigh: number;
+  /** Interval of the ceiling-normalised TG (the ceilings held fixed; NaN without ceilings). */
+  tgNormalizedLow: number;
+  /** Upper end of the ceiling-normalised TG's interval. */
+  tgNormalizedHigh: number;
 }
 
 /** Result of comparing a candidate's layers with a teacher's layers. */
@@ -165,6 +197,25 @@ export interface SimilarityResult {
   /** Seconds the scorer spent computing (RDMs, ranks, comparisons), excluding transfer. */
   computeSeconds: number;
   /**
+   * Noise ceiling of each teacher layer (in `teacher_layers` order) for this comparator; empty when the teacher has
+   * no repetitions.
+   */
+  ceilings: number[];
+  /**
+   * Row-major candidate x teacher similarities divided by the teacher layer's ceiling (empty without ceilings; NaN
+   * where a ceiling is not positive).
+   */
+  normalizedSimilarity: number[];
+  /**
+   * Ceiling-normalised TG: mean over teacher layers of the best similarity divided by the layer's ceiling (NaN
+   * without ceilings).
+   */
+  tgNormalized: number;
+  /** Bootstrap intervals, when asked for. */
+  bootstrap?:
+    | Bootstrap
+    | undefined;
+  /**
    * The same candidate scored under each of the request's also_comparators, in that order (each result's own `also`
    * is empty). The shared work (RDMs, Gram matrices) is counted in the first result's compute_seconds.
    */
@@ -185,7 +236,7 @@ export interface RdmPreview {
 }
 
 function createBaseBestMatch(): BestMatch {
-  return { teacherLayer: "", candidateLayer: "", similarity: 0 };
+  return { teacherLayer: "", candidateLayer: "", similarity: 0, normalizedSimilarity: 0, pBest: 0 };
 }
 
 export const BestMatch: MessageFns<BestMatch> = {
@@ -198,6 +249,12 @@ export const BestMatch: MessageFns<BestMatch> = {
     }
     if (message.similarity !== 0) {
       writer.uint32(25).double(message.similarity);
+    }
+    if (message.normalizedSimilarity !== 0) {
+      writer.uint32(33).double(message.normalizedSimilarity);
+    }
+    if (message.pBest !== 0) {
+      writer.uint32(41).double(message.pBest);
     }
     return writer;
   },
@@ -239,6 +296,22 @@ export const BestMatch: MessageFns<BestMatch> = {
             message.similarity = reader.double();
             continue;
           }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.normalizedSimilarity = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.pBest = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -264,6 +337,16 @@ export const BestMatch: MessageFns<BestMatch> = {
         ? globalThis.String(object.candidate_layer)
         : "",
       similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
+      normalizedSimilarity: isSet(object.normalizedSimilarity)
+        ? globalThis.Number(object.normalizedSimilarity)
+        : isSet(object.normalized_similarity)
+        ? globalThis.Number(object.normalized_similarity)
+        : 0,
+      pBest: isSet(object.pBest)
+        ? globalThis.Number(object.pBest)
+        : isSet(object.p_best)
+        ? globalThis.Number(object.p_best)
+        : 0,
     };
   },
 
@@ -278,6 +361,12 @@ export const BestMatch: MessageFns<BestMatch> = {
     if (message.similarity !== 0) {
       obj.similarity = floatToJson(message.similarity);
     }
+    if (message.normalizedSimilarity !== 0) {
+      obj.normalizedSimilarity = floatToJson(message.normalizedSimilarity);
+    }
+    if (message.pBest !== 0) {
+      obj.pBest = floatToJson(message.pBest);
+    }
     return obj;
   },
 
@@ -289,6 +378,267 @@ export const BestMatch: MessageFns<BestMatch> = {
     message.teacherLayer = object.teacherLayer ?? "";
     message.candidateLayer = object.candidateLayer ?? "";
     message.similarity = object.similarity ?? 0;
+    message.normalizedSimilarity = object.normalizedSimilarity ?? 0;
+    message.pBest = object.pBest ?? 0;
+    return message;
+  },
+};
+
+function createBaseBootstrap(): Bootstrap {
+  return {
+    resamples: 0,
+    seed: 0,
+    confidence: 0,
+    similarityLow: [],
+    similarityHigh: [],
+    tgLow: 0,
+    tgHigh: 0,
+    tgNormalizedLow: 0,
+    tgNormalizedHigh: 0,
+  };
+}
+
+export const Bootstrap: MessageFns<Bootstrap> = {
+  encode(message: Bootstrap, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resamples !== 0) {
+      writer.uint32(8).uint32(message.resamples);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(16).uint64(message.seed);
+    }
+    if (message.confidence !== 0) {
+      writer.uint32(25).double(message.confidence);
+    }
+    if (message.similarityLow.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.similarityLow) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.similarityHigh.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.similarityHigh) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.tgLow !== 0) {
+      writer.uint32(49).double(message.tgLow);
+    }
+    if (message.tgHigh !== 0) {
+      writer.uint32(57).double(message.tgHigh);
+    }
+    if (message.tgNormalizedLow !== 0) {
+      writer.uint32(65).double(message.tgNormalizedLow);
+    }
+    if (message.tgNormalizedHigh !== 0) {
+      writer.uint32(73).double(message.tgNormalizedHigh);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Bootstrap {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBootstrap();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.resamples = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.seed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.confidence = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag === 33) {
+              message.similarityLow.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.similarityLow.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag === 41) {
+              message.similarityHigh.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.similarityHigh.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.tgLow = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.tgHigh = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.tgNormalizedLow = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.tgNormalizedHigh = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Bootstrap {
+    return {
+      resamples: isSet(object.resamples) ? globalThis.Number(object.resamples) : 0,
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+      confidence: isSet(object.confidence) ? globalThis.Number(object.confidence) : 0,
+      similarityLow: globalThis.Array.isArray(object?.similarityLow)
+        ? object.similarityLow.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.similarity_low)
+        ? object.similarity_low.map((e: any) => globalThis.Number(e))
+        : [],
+      similarityHigh: globalThis.Array.isArray(object?.similarityHigh)
+        ? object.similarityHigh.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.similarity_high)
+        ? object.similarity_high.map((e: any) => globalThis.Number(e))
+        : [],
+      tgLow: isSet(object.tgLow)
+        ? globalThis.Number(object.tgLow)
+        : isSet(object.tg_low)
+        ? globalThis.Number(object.tg_low)
+        : 0,
+      tgHigh: isSet(object.tgHigh)
+        ? globalThis.Number(object.tgHigh)
+        : isSet(object.tg_high)
+        ? globalThis.Number(object.tg_high)
+        : 0,
+      tgNormalizedLow: isSet(object.tgNormalizedLow)
+        ? globalThis.Number(object.tgNormalizedLow)
+        : isSet(object.tg_normalized_low)
+        ? globalThis.Number(object.tg_normalized_low)
+        : 0,
+      tgNormalizedHigh: isSet(object.tgNormalizedHigh)
+        ? globalThis.Number(object.tgNormalizedHigh)
+        : isSet(object.tg_normalized_high)
+        ? globalThis.Number(object.tg_normalized_high)
+        : 0,
+    };
+  },
+
+  toJSON(message: Bootstrap): unknown {
+    const obj: any = {};
+    if (message.resamples !== 0) {
+      obj.resamples = Math.round(message.resamples);
+    }
+    if (message.seed !== 0) {
+      obj.seed = Math.round(message.seed);
+    }
+    if (message.confidence !== 0) {
+      obj.confidence = floatToJson(message.confidence);
+    }
+    if (message.similarityLow?.length) {
+      obj.similarityLow = message.similarityLow.map((e) => floatToJson(e));
+    }
+    if (message.similarityHigh?.length) {
+      obj.similarityHigh = message.similarityHigh.map((e) => floatToJson(e));
+    }
+    if (message.tgLow !== 0) {
+      obj.tgLow = floatToJson(message.tgLow);
+    }
+    if (message.tgHigh !== 0) {
+      obj.tgHigh = floatToJson(message.tgHigh);
+    }
+    if (message.tgNormalizedLow !== 0) {
+      obj.tgNormalizedLow = floatToJson(message.tgNormalizedLow);
+    }
+    if (message.tgNormalizedHigh !== 0) {
+      obj.tgNormalizedHigh = floatToJson(message.tgNormalizedHigh);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Bootstrap>): Bootstrap {
+    return Bootstrap.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Bootstrap>): Bootstrap {
+    const message = createBaseBootstrap();
+    message.resamples = object.resamples ?? 0;
+    message.seed = object.seed ?? 0;
+    message.confidence = object.confidence ?? 0;
+    message.similarityLow = object.similarityLow?.map((e) => e) || [];
+    message.similarityHigh = object.similarityHigh?.map((e) => e) || [];
+    message.tgLow = object.tgLow ?? 0;
+    message.tgHigh = object.tgHigh ?? 0;
+    message.tgNormalizedLow = object.tgNormalizedLow ?? 0;
+    message.tgNormalizedHigh = object.tgNormalizedHigh ?? 0;
     return message;
   },
 };
@@ -305,6 +655,10 @@ function createBaseSimilarityResult(): SimilarityResult {
     tg: 0,
     numStimuli: 0,
     computeSeconds: 0,
+    ceilings: [],
+    normalizedSimilarity: [],
+    tgNormalized: 0,
+    bootstrap: undefined,
     also: [],
   };
 }
@@ -344,6 +698,26 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     }
     if (message.computeSeconds !== 0) {
       writer.uint32(81).double(message.computeSeconds);
+    }
+    if (message.ceilings.length !== 0) {
+      writer.uint32(90).fork();
+      for (const v of message.ceilings) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.normalizedSimilarity.length !== 0) {
+      writer.uint32(98).fork();
+      for (const v of message.normalizedSimilarity) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.tgNormalized !== 0) {
+      writer.uint32(105).double(message.tgNormalized);
+    }
+    if (message.bootstrap !== undefined) {
+      Bootstrap.encode(message.bootstrap, writer.uint32(114).fork()).join();
     }
     for (const v of message.also) {
       SimilarityResult.encode(v!, writer.uint32(130).fork()).join();
@@ -454,6 +828,58 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
             message.computeSeconds = reader.double();
             continue;
           }
+          case 11: {
+            if (tag === 89) {
+              message.ceilings.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 90) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.ceilings.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 12: {
+            if (tag === 97) {
+              message.normalizedSimilarity.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 98) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.normalizedSimilarity.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.tgNormalized = reader.double();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.bootstrap = Bootstrap.decode(reader, reader.uint32());
+            continue;
+          }
           case 16: {
             if (tag !== 130) {
               break;
@@ -512,6 +938,20 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
         : isSet(object.compute_seconds)
         ? globalThis.Number(object.compute_seconds)
         : 0,
+      ceilings: globalThis.Array.isArray(object?.ceilings)
+        ? object.ceilings.map((e: any) => globalThis.Number(e))
+        : [],
+      normalizedSimilarity: globalThis.Array.isArray(object?.normalizedSimilarity)
+        ? object.normalizedSimilarity.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.normalized_similarity)
+        ? object.normalized_similarity.map((e: any) => globalThis.Number(e))
+        : [],
+      tgNormalized: isSet(object.tgNormalized)
+        ? globalThis.Number(object.tgNormalized)
+        : isSet(object.tg_normalized)
+        ? globalThis.Number(object.tg_normalized)
+        : 0,
+      bootstrap: isSet(object.bootstrap) ? Bootstrap.fromJSON(object.bootstrap) : undefined,
       also: globalThis.Array.isArray(object?.also)
         ? object.also.map((e: any) => SimilarityResult.fromJSON(e))
         : [],
@@ -550,6 +990,18 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     if (message.computeSeconds !== 0) {
       obj.computeSeconds = floatToJson(message.computeSeconds);
     }
+    if (message.ceilings?.length) {
+      obj.ceilings = message.ceilings.map((e) => floatToJson(e));
+    }
+    if (message.normalizedSimilarity?.length) {
+      obj.normalizedSimilarity = message.normalizedSimilarity.map((e) => floatToJson(e));
+    }
+    if (message.tgNormalized !== 0) {
+      obj.tgNormalized = floatToJson(message.tgNormalized);
+    }
+    if (message.bootstrap !== undefined) {
+      obj.bootstrap = Bootstrap.toJSON(message.bootstrap);
+    }
     if (message.also?.length) {
       obj.also = message.also.map((e) => SimilarityResult.toJSON(e));
     }
@@ -571,6 +1023,12 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     message.tg = object.tg ?? 0;
     message.numStimuli = object.numStimuli ?? 0;
     message.computeSeconds = object.computeSeconds ?? 0;
+    message.ceilings = object.ceilings?.map((e) => e) || [];
+    message.normalizedSimilarity = object.normalizedSimilarity?.map((e) => e) || [];
+    message.tgNormalized = object.tgNormalized ?? 0;
+    message.bootstrap = (object.bootstrap !== undefined && object.bootstrap !== null)
+      ? Bootstrap.fromPartial(object.bootstrap)
+      : undefined;
     message.also = object.also?.map((e) => SimilarityResult.fromPartial(e)) || [];
     return message;
   },
@@ -697,6 +1155,17 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

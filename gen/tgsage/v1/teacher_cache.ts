@@ -9,7 +9,14 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { CallContext, CallOptions } from "nice-grpc-common";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
 import { DatasetSpec } from "./data.js";
-import { RdmMethod, rdmMethodFromJSON, rdmMethodToJSON } from "./similarity.js";
+import {
+  Comparator,
+  comparatorFromJSON,
+  comparatorToJSON,
+  RdmMethod,
+  rdmMethodFromJSON,
+  rdmMethodToJSON,
+} from "./similarity.js";
 import { LayerChunk, MatrixChunk } from "./tensor.js";
 
 export const protobufPackage = "tgsage.v1";
@@ -73,6 +80,22 @@ export interface TeacherHeader {
   rdmMethod: RdmMethod;
   /** Whether to also store each layer's centred Gram matrix (N x N float64), so CKA comparators can be used. */
   storeGram: boolean;
+  /**
+   * Whether every layer holds repeated measurements (brain recordings): shape [repetitions, stimuli, ...features]
+   * instead of [stimuli, ...features]. The stored RDM is computed from the mean over repetitions, and a noise ceiling
+   * is computed per layer from the repetitions (at least 2 are needed).
+   */
+  repetitions: boolean;
+  /**
+   * With repetitions only: NaN marks a missing repetition of one site (feature) for one stimulus, and means skip
+   * missing values. Without it, NaN is an error as everywhere else. A site must have at least one repetition for
+   * every stimulus.
+   */
+  missingRepetitions: boolean;
+  /** Number of random split-halves of the repetitions the noise ceiling averages over (0 = 50; at most 10000). */
+  ceilingSplits: number;
+  /** Seed of the random split-halves (the same seed and data give the same ceilings). */
+  ceilingSeed: number;
 }
 
 /** One message of a CreateTeacher stream: exactly one header first, then layer chunks. */
@@ -99,6 +122,41 @@ export interface TeacherLayer {
   rdmSha256: string;
   /** Whether a Gram matrix is stored for this layer. */
   hasGram: boolean;
+  /** Number of repetitions uploaded for this layer (0 for a teacher without repetitions). */
+  repetitions: number;
+  /** Noise ceilings of this layer, one per comparator that can be used with it (empty without repetitions). */
+  ceilings: NoiseCeiling[];
+  /** Number of missing (NaN) values in the upload (sites x stimuli x repetitions). */
+  missingValues: number;
+}
+
+/** How reliable one teacher layer's RDM is, measured from its repetitions, for one comparator. */
+export interface NoiseCeiling {
+  /** The comparator the reliabilities are measured with. */
+  comparator: Comparator;
+  /**
+   * The ceiling: the split-half reliability (mean over random splits of the similarity between the two halves'
+   * mean-RDMs), Spearman-Brown corrected to the full number of repetitions. Scores are divided by it.
+   */
+  splitHalf: number;
+  /** The mean split-half similarity before the Spearman-Brown correction. */
+  splitHalfUncorrected: number;
+  /** Standard deviation over splits of the uncorrected split-half similarity. */
+  splitHalfSd: number;
+  /** Number of random splits averaged. */
+  splits: number;
+  /** Whether lower and upper are set: they need at least 3 complete repetitions. */
+  hasBounds: boolean;
+  /**
+   * rsatoolbox's lower bound (leave-one-out): the mean over repetitions of the similarity between one repetition's
+   * RDM and the mean RDM of the others.
+   */
+  lower: number;
+  /**
+   * rsatoolbox's upper bound: the mean over repetitions of the similarity between one repetition's RDM and the mean
+   * RDM of all repetitions.
+   */
+  upper: number;
 }
 
 /** A complete, verified teacher. */
@@ -125,6 +183,10 @@ export interface Teacher {
   source: TeacherSource;
   /** For computed teachers: the dataset whose stimulus set was used (for example "mnist" or "fashion-mnist"). */
   dataset: string;
+  /** Whether the layers were uploaded with repetitions (and have noise ceilings). */
+  repetitions: boolean;
+  /** Seed of the noise ceilings' random split-halves. */
+  ceilingSeed: number;
 }
 
 /** Request for GetTeacher. */
@@ -212,7 +274,18 @@ export interface ComputeProgress {
 }
 
 function createBaseTeacherHeader(): TeacherHeader {
-  return { id: "", description: "", numStimuli: 0, stimulusIds: [], rdmMethod: 0, storeGram: false };
+  return {
+    id: "",
+    description: "",
+    numStimuli: 0,
+    stimulusIds: [],
+    rdmMethod: 0,
+    storeGram: false,
+    repetitions: false,
+    missingRepetitions: false,
+    ceilingSplits: 0,
+    ceilingSeed: 0,
+  };
 }
 
 export const TeacherHeader: MessageFns<TeacherHeader> = {
@@ -234,6 +307,18 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
     }
     if (message.storeGram !== false) {
       writer.uint32(48).bool(message.storeGram);
+    }
+    if (message.repetitions !== false) {
+      writer.uint32(160).bool(message.repetitions);
+    }
+    if (message.missingRepetitions !== false) {
+      writer.uint32(168).bool(message.missingRepetitions);
+    }
+    if (message.ceilingSplits !== 0) {
+      writer.uint32(176).uint32(message.ceilingSplits);
+    }
+    if (message.ceilingSeed !== 0) {
+      writer.uint32(184).uint64(message.ceilingSeed);
     }
     return writer;
   },
@@ -299,6 +384,38 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
             message.storeGram = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.repetitions = reader.bool();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.missingRepetitions = reader.bool();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.ceilingSplits = reader.uint32();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.ceilingSeed = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -335,6 +452,22 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
         : isSet(object.store_gram)
         ? globalThis.Boolean(object.store_gram)
         : false,
+      repetitions: isSet(object.repetitions) ? globalThis.Boolean(object.repetitions) : false,
+      missingRepetitions: isSet(object.missingRepetitions)
+        ? globalThis.Boolean(object.missingRepetitions)
+        : isSet(object.missing_repetitions)
+        ? globalThis.Boolean(object.missing_repetitions)
+        : false,
+      ceilingSplits: isSet(object.ceilingSplits)
+        ? globalThis.Number(object.ceilingSplits)
+        : isSet(object.ceiling_splits)
+        ? globalThis.Number(object.ceiling_splits)
+        : 0,
+      ceilingSeed: isSet(object.ceilingSeed)
+        ? globalThis.Number(object.ceilingSeed)
+        : isSet(object.ceiling_seed)
+        ? globalThis.Number(object.ceiling_seed)
+        : 0,
     };
   },
 
@@ -358,6 +491,18 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
     if (message.storeGram !== false) {
       obj.storeGram = message.storeGram;
     }
+    if (message.repetitions !== false) {
+      obj.repetitions = message.repetitions;
+    }
+    if (message.missingRepetitions !== false) {
+      obj.missingRepetitions = message.missingRepetitions;
+    }
+    if (message.ceilingSplits !== 0) {
+      obj.ceilingSplits = Math.round(message.ceilingSplits);
+    }
+    if (message.ceilingSeed !== 0) {
+      obj.ceilingSeed = Math.round(message.ceilingSeed);
+    }
     return obj;
   },
 
@@ -372,6 +517,10 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
     message.stimulusIds = object.stimulusIds?.map((e) => e) || [];
     message.rdmMethod = object.rdmMethod ?? 0;
     message.storeGram = object.storeGram ?? false;
+    message.repetitions = object.repetitions ?? false;
+    message.missingRepetitions = object.missingRepetitions ?? false;
+    message.ceilingSplits = object.ceilingSplits ?? 0;
+    message.ceilingSeed = object.ceilingSeed ?? 0;
     return message;
   },
 };
@@ -478,7 +627,16 @@ export const CreateTeacherRequest: MessageFns<CreateTeacherRequest> = {
 };
 
 function createBaseTeacherLayer(): TeacherLayer {
-  return { name: "", shape: [], numFeatures: 0, rdmSha256: "", hasGram: false };
+  return {
+    name: "",
+    shape: [],
+    numFeatures: 0,
+    rdmSha256: "",
+    hasGram: false,
+    repetitions: 0,
+    ceilings: [],
+    missingValues: 0,
+  };
 }
 
 export const TeacherLayer: MessageFns<TeacherLayer> = {
@@ -501,6 +659,15 @@ export const TeacherLayer: MessageFns<TeacherLayer> = {
     }
     if (message.hasGram !== false) {
       writer.uint32(40).bool(message.hasGram);
+    }
+    if (message.repetitions !== 0) {
+      writer.uint32(160).uint32(message.repetitions);
+    }
+    for (const v of message.ceilings) {
+      NoiseCeiling.encode(v!, writer.uint32(170).fork()).join();
+    }
+    if (message.missingValues !== 0) {
+      writer.uint32(176).uint64(message.missingValues);
     }
     return writer;
   },
@@ -568,6 +735,30 @@ export const TeacherLayer: MessageFns<TeacherLayer> = {
             message.hasGram = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.repetitions = reader.uint32();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.ceilings.push(NoiseCeiling.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.missingValues = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -599,6 +790,15 @@ export const TeacherLayer: MessageFns<TeacherLayer> = {
         : isSet(object.has_gram)
         ? globalThis.Boolean(object.has_gram)
         : false,
+      repetitions: isSet(object.repetitions) ? globalThis.Number(object.repetitions) : 0,
+      ceilings: globalThis.Array.isArray(object?.ceilings)
+        ? object.ceilings.map((e: any) => NoiseCeiling.fromJSON(e))
+        : [],
+      missingValues: isSet(object.missingValues)
+        ? globalThis.Number(object.missingValues)
+        : isSet(object.missing_values)
+        ? globalThis.Number(object.missing_values)
+        : 0,
     };
   },
 
@@ -619,6 +819,15 @@ export const TeacherLayer: MessageFns<TeacherLayer> = {
     if (message.hasGram !== false) {
       obj.hasGram = message.hasGram;
     }
+    if (message.repetitions !== 0) {
+      obj.repetitions = Math.round(message.repetitions);
+    }
+    if (message.ceilings?.length) {
+      obj.ceilings = message.ceilings.map((e) => NoiseCeiling.toJSON(e));
+    }
+    if (message.missingValues !== 0) {
+      obj.missingValues = Math.round(message.missingValues);
+    }
     return obj;
   },
 
@@ -632,6 +841,215 @@ export const TeacherLayer: MessageFns<TeacherLayer> = {
     message.numFeatures = object.numFeatures ?? 0;
     message.rdmSha256 = object.rdmSha256 ?? "";
     message.hasGram = object.hasGram ?? false;
+    message.repetitions = object.repetitions ?? 0;
+    message.ceilings = object.ceilings?.map((e) => NoiseCeiling.fromPartial(e)) || [];
+    message.missingValues = object.missingValues ?? 0;
+    return message;
+  },
+};
+
+function createBaseNoiseCeiling(): NoiseCeiling {
+  return {
+    comparator: 0,
+    splitHalf: 0,
+    splitHalfUncorrected: 0,
+    splitHalfSd: 0,
+    splits: 0,
+    hasBounds: false,
+    lower: 0,
+    upper: 0,
+  };
+}
+
+export const NoiseCeiling: MessageFns<NoiseCeiling> = {
+  encode(message: NoiseCeiling, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.comparator !== 0) {
+      writer.uint32(8).int32(message.comparator);
+    }
+    if (message.splitHalf !== 0) {
+      writer.uint32(17).double(message.splitHalf);
+    }
+    if (message.splitHalfUncorrected !== 0) {
+      writer.uint32(25).double(message.splitHalfUncorrected);
+    }
+    if (message.splitHalfSd !== 0) {
+      writer.uint32(33).double(message.splitHalfSd);
+    }
+    if (message.splits !== 0) {
+      writer.uint32(40).uint32(message.splits);
+    }
+    if (message.hasBounds !== false) {
+      writer.uint32(48).bool(message.hasBounds);
+    }
+    if (message.lower !== 0) {
+      writer.uint32(57).double(message.lower);
+    }
+    if (message.upper !== 0) {
+      writer.uint32(65).double(message.upper);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NoiseCeiling {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNoiseCeiling();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.comparator = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.splitHalf = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.splitHalfUncorrected = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.splitHalfSd = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.splits = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.hasBounds = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.lower = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.upper = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NoiseCeiling {
+    return {
+      comparator: isSet(object.comparator) ? comparatorFromJSON(object.comparator) : 0,
+      splitHalf: isSet(object.splitHalf)
+        ? globalThis.Number(object.splitHalf)
+        : isSet(object.split_half)
+        ? globalThis.Number(object.split_half)
+        : 0,
+      splitHalfUncorrected: isSet(object.splitHalfUncorrected)
+        ? globalThis.Number(object.splitHalfUncorrected)
+        : isSet(object.split_half_uncorrected)
+        ? globalThis.Number(object.split_half_uncorrected)
+        : 0,
+      splitHalfSd: isSet(object.splitHalfSd)
+        ? globalThis.Number(object.splitHalfSd)
+        : isSet(object.split_half_sd)
+        ? globalThis.Number(object.split_half_sd)
+        : 0,
+      splits: isSet(object.splits) ? globalThis.Number(object.splits) : 0,
+      hasBounds: isSet(object.hasBounds)
+        ? globalThis.Boolean(object.hasBounds)
+        : isSet(object.has_bounds)
+        ? globalThis.Boolean(object.has_bounds)
+        : false,
+      lower: isSet(object.lower) ? globalThis.Number(object.lower) : 0,
+      upper: isSet(object.upper) ? globalThis.Number(object.upper) : 0,
+    };
+  },
+
+  toJSON(message: NoiseCeiling): unknown {
+    const obj: any = {};
+    if (message.comparator !== 0) {
+      obj.comparator = comparatorToJSON(message.comparator);
+    }
+    if (message.splitHalf !== 0) {
+      obj.splitHalf = floatToJson(message.splitHalf);
+    }
+    if (message.splitHalfUncorrected !== 0) {
+      obj.splitHalfUncorrected = floatToJson(message.splitHalfUncorrected);
+    }
+    if (message.splitHalfSd !== 0) {
+      obj.splitHalfSd = floatToJson(message.splitHalfSd);
+    }
+    if (message.splits !== 0) {
+      obj.splits = Math.round(message.splits);
+    }
+    if (message.hasBounds !== false) {
+      obj.hasBounds = message.hasBounds;
+    }
+    if (message.lower !== 0) {
+      obj.lower = floatToJson(message.lower);
+    }
+    if (message.upper !== 0) {
+      obj.upper = floatToJson(message.upper);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NoiseCeiling>): NoiseCeiling {
+    return NoiseCeiling.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NoiseCeiling>): NoiseCeiling {
+    const message = createBaseNoiseCeiling();
+    message.comparator = object.comparator ?? 0;
+    message.splitHalf = object.splitHalf ?? 0;
+    message.splitHalfUncorrected = object.splitHalfUncorrected ?? 0;
+    message.splitHalfSd = object.splitHalfSd ?? 0;
+    message.splits = object.splits ?? 0;
+    message.hasBounds = object.hasBounds ?? false;
+    message.lower = object.lower ?? 0;
+    message.upper = object.upper ?? 0;
     return message;
   },
 };
@@ -648,6 +1066,8 @@ function createBaseTeacher(): Teacher {
     storedBytes: 0,
     source: 0,
     dataset: "",
+    repetitions: false,
+    ceilingSeed: 0,
   };
 }
 
@@ -682,6 +1102,12 @@ export const Teacher: MessageFns<Teacher> = {
     }
     if (message.dataset !== "") {
       writer.uint32(82).string(message.dataset);
+    }
+    if (message.repetitions !== false) {
+      writer.uint32(160).bool(message.repetitions);
+    }
+    if (message.ceilingSeed !== 0) {
+      writer.uint32(168).uint64(message.ceilingSeed);
     }
     return writer;
   },
@@ -779,6 +1205,22 @@ export const Teacher: MessageFns<Teacher> = {
             message.dataset = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.repetitions = reader.bool();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.ceilingSeed = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -823,6 +1265,12 @@ export const Teacher: MessageFns<Teacher> = {
         : 0,
       source: isSet(object.source) ? teacherSourceFromJSON(object.source) : 0,
       dataset: isSet(object.dataset) ? globalThis.String(object.dataset) : "",
+      repetitions: isSet(object.repetitions) ? globalThis.Boolean(object.repetitions) : false,
+      ceilingSeed: isSet(object.ceilingSeed)
+        ? globalThis.Number(object.ceilingSeed)
+        : isSet(object.ceiling_seed)
+        ? globalThis.Number(object.ceiling_seed)
+        : 0,
     };
   },
 
@@ -858,6 +1306,12 @@ export const Teacher: MessageFns<Teacher> = {
     if (message.dataset !== "") {
       obj.dataset = message.dataset;
     }
+    if (message.repetitions !== false) {
+      obj.repetitions = message.repetitions;
+    }
+    if (message.ceilingSeed !== 0) {
+      obj.ceilingSeed = Math.round(message.ceilingSeed);
+    }
     return obj;
   },
 
@@ -876,6 +1330,8 @@ export const Teacher: MessageFns<Teacher> = {
     message.storedBytes = object.storedBytes ?? 0;
     message.source = object.source ?? 0;
     message.dataset = object.dataset ?? "";
+    message.repetitions = object.repetitions ?? false;
+    message.ceilingSeed = object.ceilingSeed ?? 0;
     return message;
   },
 };
@@ -1902,6 +2358,10 @@ export interface TeacherCacheClient<CallOptionsExt = {}> {
     request: DeepPartial<ComputeTeacherRequest>,
     options?: CallOptions & CallOptionsExt,
   ): AsyncIterable<ComputeTeacherEvent>;
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

@@ -13,7 +13,8 @@ export interface ChartSeries {
   color: string;
   /** CSS class for the marks (also lets tests count them). */
   cls: string;
-  kind: 'points' | 'step';
+  /** 'hline': a dashed horizontal line across the plot at points[0].y (a reference level, e.g. a noise ceiling). */
+  kind: 'points' | 'step' | 'hline';
   points: ChartPoint[];
 }
 
@@ -58,7 +59,7 @@ export function chart(o: ChartOptions): string {
   const H = o.height ?? 300;
   const m = { l: 52, r: 14, t: 34, b: 40 };
   const all = o.series.flatMap((s) => s.points);
-  const [x0, x1] = range(all.map((p) => p.x), 0.02, 0);
+  const [x0, x1] = range(o.series.filter((s) => s.kind !== 'hline').flatMap((s) => s.points).map((p) => p.x), 0.02, 0);
   const [y0, y1] = range(all.map((p) => p.y), 0.05, 0.05);
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
@@ -84,10 +85,21 @@ export function chart(o: ChartOptions): string {
     const mark =
       s.kind === 'points'
         ? `<circle cx="${lx + 5}" cy="12" r="4" fill="${s.color}"/>`
+        : s.kind === 'hline'
+        ? `<line x1="${lx}" x2="${lx + 12}" y1="12" y2="12" stroke="${s.color}" stroke-width="2" stroke-dasharray="4 3"/>`
         : `<line x1="${lx}" x2="${lx + 12}" y1="12" y2="12" stroke="${s.color}" stroke-width="2.5"/>`;
     out.push(`<g class="legend">${mark}<text x="${lx + 15}" y="16">${escapeXml(s.name)}</text></g>`);
   }
   for (const s of o.series) {
+    if (s.kind === 'hline') {
+      for (const p of s.points.slice(0, 1)) {
+        const y = sy(p.y).toFixed(1);
+        out.push(
+          `<line class="hline ${s.cls}" x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="2" stroke-dasharray="6 4"><title>${escapeXml(p.label)}</title></line>`,
+        );
+      }
+      continue;
+    }
     if (s.kind === 'step' && s.points.length > 0) {
       const pts = [...s.points].sort((a, b) => a.x - b.x);
       let d = `M${sx(pts[0]!.x).toFixed(1)},${sy(pts[0]!.y).toFixed(1)}`;

@@ -12,14 +12,18 @@ RDM_SIDE_TEACHER: RdmSide
 RDM_SIDE_UNSPECIFIED: RdmSide
 
 class CompareRdmsHeader(_message.Message):
-    __slots__ = ["comparator", "num_stimuli", "teacher_id"]
+    __slots__ = ["bootstrap", "bootstrap_seed", "comparator", "num_stimuli", "teacher_id"]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_SEED_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
     NUM_STIMULI_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
+    bootstrap: int
+    bootstrap_seed: int
     comparator: _similarity_pb2.Comparator
     num_stimuli: int
     teacher_id: str
-    def __init__(self, teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., num_stimuli: _Optional[int] = ...) -> None: ...
+    def __init__(self, teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., num_stimuli: _Optional[int] = ..., bootstrap: _Optional[int] = ..., bootstrap_seed: _Optional[int] = ...) -> None: ...
 
 class CompareRdmsRequest(_message.Message):
     __slots__ = ["header", "rdm"]
@@ -46,18 +50,22 @@ class ScoreActivationsRequest(_message.Message):
     def __init__(self, header: _Optional[_Union[ScoreHeader, _Mapping]] = ..., chunk: _Optional[_Union[_tensor_pb2.LayerChunk, _Mapping]] = ...) -> None: ...
 
 class ScoreHeader(_message.Message):
-    __slots__ = ["also_comparators", "comparator", "rdm_method", "teacher_id", "teacher_layers"]
+    __slots__ = ["also_comparators", "bootstrap", "bootstrap_seed", "comparator", "rdm_method", "teacher_id", "teacher_layers"]
     ALSO_COMPARATORS_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_SEED_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
     RDM_METHOD_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
     TEACHER_LAYERS_FIELD_NUMBER: _ClassVar[int]
     also_comparators: _containers.RepeatedScalarFieldContainer[_similarity_pb2.Comparator]
+    bootstrap: int
+    bootstrap_seed: int
     comparator: _similarity_pb2.Comparator
     rdm_method: _similarity_pb2.RdmMethod
     teacher_id: str
     teacher_layers: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, teacher_id: _Optional[str] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., teacher_layers: _Optional[_Iterable[str]] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ...) -> None: ...
+    def __init__(self, teacher_id: _Optional[str] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., teacher_layers: _Optional[_Iterable[str]] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ..., bootstrap: _Optional[int] = ..., bootstrap_seed: _Optional[int] = ...) -> None: ...
 
 class RdmSide(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

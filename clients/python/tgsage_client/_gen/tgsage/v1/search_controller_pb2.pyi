@@ -23,6 +23,9 @@ STUDY_STATE_FINISHED: StudyState
 STUDY_STATE_RUNNING: StudyState
 STUDY_STATE_STOPPED: StudyState
 STUDY_STATE_UNSPECIFIED: StudyState
+TG_KIND_CEILING_NORMALIZED: TgKind
+TG_KIND_RAW: TgKind
+TG_KIND_UNSPECIFIED: TgKind
 TRIAL_ORIGIN_IMPORTED: TrialOrigin
 TRIAL_ORIGIN_PROMOTED: TrialOrigin
 TRIAL_ORIGIN_STRATEGY: TrialOrigin
@@ -233,7 +236,7 @@ class Study(_message.Message):
     def __init__(self, id: _Optional[str] = ..., config: _Optional[_Union[StudyConfig, _Mapping]] = ..., state: _Optional[_Union[StudyState, str]] = ..., trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_trials: _Optional[int] = ..., best_trial_id: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
 
 class StudyConfig(_message.Message):
-    __slots__ = ["alpha", "also_comparators", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "training"]
+    __slots__ = ["alpha", "also_comparators", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "tg_kind", "training"]
     ALPHA_FIELD_NUMBER: _ClassVar[int]
     ALSO_COMPARATORS_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
@@ -249,6 +252,7 @@ class StudyConfig(_message.Message):
     STEPS_PER_TRIAL_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
+    TG_KIND_FIELD_NUMBER: _ClassVar[int]
     TRAINING_FIELD_NUMBER: _ClassVar[int]
     alpha: float
     also_comparators: _containers.RepeatedScalarFieldContainer[_similarity_pb2.Comparator]
@@ -265,8 +269,9 @@ class StudyConfig(_message.Message):
     steps_per_trial: int
     strategy: StrategyConfig
     teacher_id: str
+    tg_kind: TgKind
     training: _trainer_pb2.TrainingConfig
-    def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ..., tg_kind: _Optional[_Union[TgKind, str]] = ...) -> None: ...
 
 class StudyEvent(_message.Message):
     __slots__ = ["leaderboard", "snapshot", "study_finished", "study_id", "trial_completed", "trial_failed", "trial_progress", "trial_proposed", "trial_started"]
@@ -307,7 +312,7 @@ class SuggestTrialsResponse(_message.Message):
     def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
 
 class Trial(_message.Message):
-    __slots__ = ["attempts", "checkpoint_note", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "origin", "p", "parameter_count", "promoted_from", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "source", "start_step", "state", "steps", "study_id", "tg", "train_seconds", "trainer", "training_seed", "wall_seconds"]
+    __slots__ = ["attempts", "checkpoint_note", "client_id", "created_at", "curve", "error", "finished_at", "genome", "id", "number", "origin", "p", "parameter_count", "promoted_from", "queue_seconds", "rdm_previews", "rung", "score", "similarity", "source", "start_step", "state", "steps", "study_id", "tg", "tg_normalized", "tg_raw", "train_seconds", "trainer", "training_seed", "wall_seconds"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_NOTE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -333,6 +338,8 @@ class Trial(_message.Message):
     STEPS_FIELD_NUMBER: _ClassVar[int]
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
     TG_FIELD_NUMBER: _ClassVar[int]
+    TG_NORMALIZED_FIELD_NUMBER: _ClassVar[int]
+    TG_RAW_FIELD_NUMBER: _ClassVar[int]
     TRAINER_FIELD_NUMBER: _ClassVar[int]
     TRAINING_SEED_FIELD_NUMBER: _ClassVar[int]
     TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -362,11 +369,13 @@ class Trial(_message.Message):
     steps: int
     study_id: str
     tg: float
+    tg_normalized: float
+    tg_raw: float
     train_seconds: float
     trainer: str
     training_seed: int
     wall_seconds: float
-    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., promoted_from: _Optional[str] = ..., start_step: _Optional[int] = ..., checkpoint_note: _Optional[str] = ..., training_seed: _Optional[int] = ..., origin: _Optional[_Union[TrialOrigin, str]] = ..., source: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., study_id: _Optional[str] = ..., number: _Optional[int] = ..., genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., state: _Optional[_Union[TrialState, str]] = ..., p: _Optional[float] = ..., tg: _Optional[float] = ..., score: _Optional[float] = ..., similarity: _Optional[_Union[_similarity_pb2.SimilarityResult, _Mapping]] = ..., trainer: _Optional[str] = ..., steps: _Optional[int] = ..., rung: _Optional[int] = ..., client_id: _Optional[str] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., parameter_count: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rdm_previews: _Optional[_Iterable[_Union[_similarity_pb2.RdmPreview, _Mapping]]] = ..., curve: _Optional[_Iterable[_Union[_trainer_pb2.CurvePoint, _Mapping]]] = ..., queue_seconds: _Optional[float] = ..., train_seconds: _Optional[float] = ..., promoted_from: _Optional[str] = ..., start_step: _Optional[int] = ..., checkpoint_note: _Optional[str] = ..., training_seed: _Optional[int] = ..., origin: _Optional[_Union[TrialOrigin, str]] = ..., source: _Optional[str] = ..., tg_raw: _Optional[float] = ..., tg_normalized: _Optional[float] = ...) -> None: ...
 
 class TrialProgress(_message.Message):
     __slots__ = ["curve_point", "progress", "trial_id"]
@@ -397,6 +406,9 @@ class WatchStudyRequest(_message.Message):
     def __init__(self, study_id: _Optional[str] = ...) -> None: ...
 
 class ScoreKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class TgKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class StudyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

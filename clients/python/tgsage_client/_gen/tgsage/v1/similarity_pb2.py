@@ -13,21 +13,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atgsage/v1/similarity.proto\x12\ttgsage.v1\"O\n\tBestMatch\x12\x15\n\rteacher_layer\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x61ndidate_layer\x18\x02 \x01(\t\x12\x12\n\nsimilarity\x18\x03 \x01(\x01\"\xca\x02\n\x10SimilarityResult\x12\x12\n\nteacher_id\x18\x01 \x01(\t\x12)\n\ncomparator\x18\x02 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12(\n\nrdm_method\x18\x03 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12\x18\n\x10\x63\x61ndidate_layers\x18\x04 \x03(\t\x12\x16\n\x0eteacher_layers\x18\x05 \x03(\t\x12\x12\n\nsimilarity\x18\x06 \x03(\x01\x12\"\n\x04\x62\x65st\x18\x07 \x03(\x0b\x32\x14.tgsage.v1.BestMatch\x12\n\n\x02tg\x18\x08 \x01(\x01\x12\x13\n\x0bnum_stimuli\x18\t \x01(\r\x12\x17\n\x0f\x63ompute_seconds\x18\n \x01(\x01\x12)\n\x04\x61lso\x18\x10 \x03(\x0b\x32\x1b.tgsage.v1.SimilarityResult\"7\n\nRdmPreview\x12\r\n\x05layer\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c*t\n\tRdmMethod\x12\x1a\n\x16RDM_METHOD_UNSPECIFIED\x10\x00\x12\x1a\n\x16RDM_METHOD_CORRELATION\x10\x01\x12\x15\n\x11RDM_METHOD_COSINE\x10\x02\x12\x18\n\x14RDM_METHOD_EUCLIDEAN\x10\x03*\xcd\x01\n\nComparator\x12\x1a\n\x16\x43OMPARATOR_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43OMPARATOR_SPEARMAN\x10\x01\x12\x16\n\x12\x43OMPARATOR_PEARSON\x10\x02\x12\x1c\n\x18\x43OMPARATOR_KENDALL_TAU_A\x10\x03\x12\x15\n\x11\x43OMPARATOR_COSINE\x10\x04\x12\x19\n\x15\x43OMPARATOR_CKA_LINEAR\x10\x05\x12\"\n\x1e\x43OMPARATOR_CKA_LINEAR_UNBIASED\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atgsage/v1/similarity.proto\x12\ttgsage.v1\"~\n\tBestMatch\x12\x15\n\rteacher_layer\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x61ndidate_layer\x18\x02 \x01(\t\x12\x12\n\nsimilarity\x18\x03 \x01(\x01\x12\x1d\n\x15normalized_similarity\x18\x04 \x01(\x01\x12\x0e\n\x06p_best\x18\x05 \x01(\x01\"\xc9\x01\n\tBootstrap\x12\x11\n\tresamples\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x04\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x16\n\x0esimilarity_low\x18\x04 \x03(\x01\x12\x17\n\x0fsimilarity_high\x18\x05 \x03(\x01\x12\x0e\n\x06tg_low\x18\x06 \x01(\x01\x12\x0f\n\x07tg_high\x18\x07 \x01(\x01\x12\x19\n\x11tg_normalized_low\x18\x08 \x01(\x01\x12\x1a\n\x12tg_normalized_high\x18\t \x01(\x01\"\xbb\x03\n\x10SimilarityResult\x12\x12\n\nteacher_id\x18\x01 \x01(\t\x12)\n\ncomparator\x18\x02 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12(\n\nrdm_method\x18\x03 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12\x18\n\x10\x63\x61ndidate_layers\x18\x04 \x03(\t\x12\x16\n\x0eteacher_layers\x18\x05 \x03(\t\x12\x12\n\nsimilarity\x18\x06 \x03(\x01\x12\"\n\x04\x62\x65st\x18\x07 \x03(\x0b\x32\x14.tgsage.v1.BestMatch\x12\n\n\x02tg\x18\x08 \x01(\x01\x12\x13\n\x0bnum_stimuli\x18\t \x01(\r\x12\x17\n\x0f\x63ompute_seconds\x18\n \x01(\x01\x12\x10\n\x08\x63\x65ilings\x18\x0b \x03(\x01\x12\x1d\n\x15normalized_similarity\x18\x0c \x03(\x01\x12\x15\n\rtg_normalized\x18\r \x01(\x01\x12\'\n\tbootstrap\x18\x0e \x01(\x0b\x32\x14.tgsage.v1.Bootstrap\x12)\n\x04\x61lso\x18\x10 \x03(\x0b\x32\x1b.tgsage.v1.SimilarityResult\"7\n\nRdmPreview\x12\r\n\x05layer\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c*t\n\tRdmMethod\x12\x1a\n\x16RDM_METHOD_UNSPECIFIED\x10\x00\x12\x1a\n\x16RDM_METHOD_CORRELATION\x10\x01\x12\x15\n\x11RDM_METHOD_COSINE\x10\x02\x12\x18\n\x14RDM_METHOD_EUCLIDEAN\x10\x03*\xcd\x01\n\nComparator\x12\x1a\n\x16\x43OMPARATOR_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43OMPARATOR_SPEARMAN\x10\x01\x12\x16\n\x12\x43OMPARATOR_PEARSON\x10\x02\x12\x1c\n\x18\x43OMPARATOR_KENDALL_TAU_A\x10\x03\x12\x15\n\x11\x43OMPARATOR_COSINE\x10\x04\x12\x19\n\x15\x43OMPARATOR_CKA_LINEAR\x10\x05\x12\"\n\x1e\x43OMPARATOR_CKA_LINEAR_UNBIASED\x10\x06\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tgsage.v1.similarity_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _RDMMETHOD._serialized_start=512
-  _RDMMETHOD._serialized_end=628
-  _COMPARATOR._serialized_start=631
-  _COMPARATOR._serialized_end=836
+  _RDMMETHOD._serialized_start=876
+  _RDMMETHOD._serialized_end=992
+  _COMPARATOR._serialized_start=995
+  _COMPARATOR._serialized_end=1200
   _BESTMATCH._serialized_start=41
-  _BESTMATCH._serialized_end=120
-  _SIMILARITYRESULT._serialized_start=123
-  _SIMILARITYRESULT._serialized_end=453
-  _RDMPREVIEW._serialized_start=455
-  _RDMPREVIEW._serialized_end=510
+  _BESTMATCH._serialized_end=167
+  _BOOTSTRAP._serialized_start=170
+  _BOOTSTRAP._serialized_end=371
+  _SIMILARITYRESULT._serialized_start=374
+  _SIMILARITYRESULT._serialized_end=817
+  _RDMPREVIEW._serialized_start=819
+  _RDMPREVIEW._serialized_end=874
 # @@protoc_insertion_point(module_scope)

@@ -99,8 +99,29 @@ class ListTeachersResponse(_message.Message):
     teachers: _containers.RepeatedCompositeFieldContainer[Teacher]
     def __init__(self, teachers: _Optional[_Iterable[_Union[Teacher, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class NoiseCeiling(_message.Message):
+    __slots__ = ["comparator", "has_bounds", "lower", "split_half", "split_half_sd", "split_half_uncorrected", "splits", "upper"]
+    COMPARATOR_FIELD_NUMBER: _ClassVar[int]
+    HAS_BOUNDS_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    SPLITS_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_HALF_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_HALF_SD_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_HALF_UNCORRECTED_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    comparator: _similarity_pb2.Comparator
+    has_bounds: bool
+    lower: float
+    split_half: float
+    split_half_sd: float
+    split_half_uncorrected: float
+    splits: int
+    upper: float
+    def __init__(self, comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., split_half: _Optional[float] = ..., split_half_uncorrected: _Optional[float] = ..., split_half_sd: _Optional[float] = ..., splits: _Optional[int] = ..., has_bounds: bool = ..., lower: _Optional[float] = ..., upper: _Optional[float] = ...) -> None: ...
+
 class Teacher(_message.Message):
-    __slots__ = ["created_at", "dataset", "description", "id", "layers", "num_stimuli", "rdm_method", "source", "stimulus_ids", "stored_bytes"]
+    __slots__ = ["ceiling_seed", "created_at", "dataset", "description", "id", "layers", "num_stimuli", "rdm_method", "repetitions", "source", "stimulus_ids", "stored_bytes"]
+    CEILING_SEED_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -108,9 +129,11 @@ class Teacher(_message.Message):
     LAYERS_FIELD_NUMBER: _ClassVar[int]
     NUM_STIMULI_FIELD_NUMBER: _ClassVar[int]
     RDM_METHOD_FIELD_NUMBER: _ClassVar[int]
+    REPETITIONS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     STIMULUS_IDS_FIELD_NUMBER: _ClassVar[int]
     STORED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    ceiling_seed: int
     created_at: _timestamp_pb2.Timestamp
     dataset: str
     description: str
@@ -118,40 +141,55 @@ class Teacher(_message.Message):
     layers: _containers.RepeatedCompositeFieldContainer[TeacherLayer]
     num_stimuli: int
     rdm_method: _similarity_pb2.RdmMethod
+    repetitions: bool
     source: TeacherSource
     stimulus_ids: _containers.RepeatedScalarFieldContainer[str]
     stored_bytes: int
-    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., layers: _Optional[_Iterable[_Union[TeacherLayer, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., stored_bytes: _Optional[int] = ..., source: _Optional[_Union[TeacherSource, str]] = ..., dataset: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., layers: _Optional[_Iterable[_Union[TeacherLayer, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., stored_bytes: _Optional[int] = ..., source: _Optional[_Union[TeacherSource, str]] = ..., dataset: _Optional[str] = ..., repetitions: bool = ..., ceiling_seed: _Optional[int] = ...) -> None: ...
 
 class TeacherHeader(_message.Message):
-    __slots__ = ["description", "id", "num_stimuli", "rdm_method", "stimulus_ids", "store_gram"]
+    __slots__ = ["ceiling_seed", "ceiling_splits", "description", "id", "missing_repetitions", "num_stimuli", "rdm_method", "repetitions", "stimulus_ids", "store_gram"]
+    CEILING_SEED_FIELD_NUMBER: _ClassVar[int]
+    CEILING_SPLITS_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    MISSING_REPETITIONS_FIELD_NUMBER: _ClassVar[int]
     NUM_STIMULI_FIELD_NUMBER: _ClassVar[int]
     RDM_METHOD_FIELD_NUMBER: _ClassVar[int]
+    REPETITIONS_FIELD_NUMBER: _ClassVar[int]
     STIMULUS_IDS_FIELD_NUMBER: _ClassVar[int]
     STORE_GRAM_FIELD_NUMBER: _ClassVar[int]
+    ceiling_seed: int
+    ceiling_splits: int
     description: str
     id: str
+    missing_repetitions: bool
     num_stimuli: int
     rdm_method: _similarity_pb2.RdmMethod
+    repetitions: bool
     stimulus_ids: _containers.RepeatedScalarFieldContainer[str]
     store_gram: bool
-    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., store_gram: bool = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., store_gram: bool = ..., repetitions: bool = ..., missing_repetitions: bool = ..., ceiling_splits: _Optional[int] = ..., ceiling_seed: _Optional[int] = ...) -> None: ...
 
 class TeacherLayer(_message.Message):
-    __slots__ = ["has_gram", "name", "num_features", "rdm_sha256", "shape"]
+    __slots__ = ["ceilings", "has_gram", "missing_values", "name", "num_features", "rdm_sha256", "repetitions", "shape"]
+    CEILINGS_FIELD_NUMBER: _ClassVar[int]
     HAS_GRAM_FIELD_NUMBER: _ClassVar[int]
+    MISSING_VALUES_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     NUM_FEATURES_FIELD_NUMBER: _ClassVar[int]
     RDM_SHA256_FIELD_NUMBER: _ClassVar[int]
+    REPETITIONS_FIELD_NUMBER: _ClassVar[int]
     SHAPE_FIELD_NUMBER: _ClassVar[int]
+    ceilings: _containers.RepeatedCompositeFieldContainer[NoiseCeiling]
     has_gram: bool
+    missing_values: int
     name: str
     num_features: int
     rdm_sha256: str
+    repetitions: int
     shape: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, name: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., num_features: _Optional[int] = ..., rdm_sha256: _Optional[str] = ..., has_gram: bool = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., num_features: _Optional[int] = ..., rdm_sha256: _Optional[str] = ..., has_gram: bool = ..., repetitions: _Optional[int] = ..., ceilings: _Optional[_Iterable[_Union[NoiseCeiling, _Mapping]]] = ..., missing_values: _Optional[int] = ...) -> None: ...
 
 class TeacherSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
