@@ -9,15 +9,8 @@ import { ClientError, createChannel, createClient, Status } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { SearchControllerDefinition } from '../../gen/tgsage/v1/search_controller.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
-import {
-  AbortedError,
-  DomainError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  ResourceExhaustedError,
-  UnavailableError,
-} from '../common/errors.ts';
+import { NotFoundError } from '../common/errors.ts';
+import { fromClientError } from '../common/failures.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { buildServer, serviceEntry, type TgsageServer } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
@@ -53,21 +46,6 @@ export interface ControllerModule extends ServiceModule {
 /** "a:1,b:2" or "dns:///host:port" -> targets. */
 export function parseTrainers(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-/** A downstream call's failure as the domain error with the same meaning (so the one middleware maps it). */
-export function fromClientError(e: unknown, what: string): unknown {
-  if (!(e instanceof ClientError)) return e;
-  const msg = `${what}: ${e.details}`;
-  const map: Partial<Record<Status, new (m: string) => DomainError>> = {
-    [Status.NOT_FOUND]: NotFoundError,
-    [Status.FAILED_PRECONDITION]: FailedPreconditionError,
-    [Status.RESOURCE_EXHAUSTED]: ResourceExhaustedError,
-    [Status.ABORTED]: AbortedError,
-  };
-  if (e.code === Status.INVALID_ARGUMENT) return new InvalidArgumentError('chunk', msg);
-  const C = map[e.code];
-  return C ? new C(msg) : new UnavailableError(msg);
 }
 
 export async function createSearchControllerModule(o: ControllerOptions): Promise<ControllerModule> {

@@ -1,10 +1,13 @@
-// Trainer pool: trains a candidate on one of several trainers, retrying on another healthy trainer when one fails
-// (UNAVAILABLE, DEADLINE_EXCEEDED, a broken stream, a trainer gone silent), up to `maxAttempts`; then the trial fails
-// with the reason. Trainers are a list of addresses (one slot each by default: a trainer trains one candidate at a
-// time), or one `dns:///host:port` name balanced by grpc-js round_robin over every address it resolves to. Each
+// Trainer pool: trains a candidate on one of several trainers, retrying on another healthy trainer when a failure is
+// transient by the failure table (common/failures.ts: UNAVAILABLE, DEADLINE_EXCEEDED, a broken stream, a trainer gone
+// silent, a full queue), up to `maxAttempts`; a deterministic failure (bad input, a diverged training, a dead layer's
+// constant rows) fails the trial at once with its reason. A trainer is marked unhealthy only when it failed itself,
+// not when it reported a failure of its own dependency (trailer tgsage-failure-source). Trainers are a list of
+// addresses (one slot each by default: a trainer trains one candidate at a time), or one `dns:///host:port` name balanced by grpc-js round_robin over every address it resolves to. Each
 // trainer is health-checked (grpc.health.v1) periodically. Every wait is abortable.
-import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
+import { ClientError, createChannel, createClient, Status, type Channel, type Metadata } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
+import { FAILURE_SOURCE_TRAILER, isRetryable } from '../common/failures.ts';
 import {
   type TrainCandidateRequest,
   TrainerDefinition,
@@ -62,17 +65,6 @@ export interface PoolOptions {
   /** Pause before a retry, times the attempt number (default 200 ms). */
   retryBackoffMs?: number;
 }
-
-/** Codes after which another trainer (or the same one later) may well succeed. */
-const RETRYABLE = new Set<Status>([
-  Status.UNAVAILABLE,
-  Status.DEADLINE_EXCEEDED,
-  Status.CANCELLED,
-  Status.INTERNAL,
-  Status.UNKNOWN,
-  Status.RESOURCE_EXHAUSTED,
-  Status.ABORTED,
-]);
 
 interface Member {
   address: string;
@@ -158,7 +150,12 @@ export function trainerPool(options: PoolOptions): TrainerPool {
     notify();
   };
 
-  async function attempt(m: Member, request: TrainCandidateRequest, o: TrainOptions): Promise<TrainingResult> {
+  async function attempt(
+    m: Member,
+    request: TrainCandidateRequest,
+    o: TrainOptions,
+    onTrailer: (trailer: Metadata) => void,
+  ): Promise<TrainingResult> {
     const local = new AbortController();
     const onAbort = (): void => local.abort(o.signal.reason);
     o.signal.addEventListener('abort', onAbort, { once: true });
@@ -173,7 +170,7 @@ export function trainerPool(options: PoolOptions): TrainerPool {
     };
     arm();
     try {
-      for await (const e of m.trainer.trainCandidate(request, { signal: local.signal })) {
+      for await (const e of m.trainer.trainCandidate(request, { signal: local.signal, onTrailer })) {
         arm();
         if (e.event?.$case === 'progress') o.onProgress?.(e.event.value);
         else if (e.event?.$case === 'result') return e.event.value;
@@ -204,21 +201,23 @@ export function trainerPool(options: PoolOptions): TrainerPool {
         const m = await acquire(tried, o.signal);
         tried.add(m.address);
         lastTrainer = m.address;
+        let source: string | undefined;
         try {
           o.onStarted?.(m.address, n);
-          const result = await attempt(m, request, o);
+          const result = await attempt(m, request, o, (t) => (source = t.get(FAILURE_SOURCE_TRAILER)));
           return { result, trainer: m.address, attempts: n };
         } catch (e) {
           o.signal.throwIfAborted();
           const code = e instanceof ClientError ? e.code : Status.UNKNOWN;
           last = `${m.address}: ${Status[code]}: ${e instanceof ClientError ? e.details : String(e)}`;
-          if (code === Status.UNAVAILABLE || code === Status.DEADLINE_EXCEEDED) {
+          // the trainer answered that one of its dependencies failed: it is itself healthy
+          if ((code === Status.UNAVAILABLE || code === Status.DEADLINE_EXCEEDED) && source === undefined) {
             if (!dns && m.healthy) {
               m.healthy = false;
               notify();
             }
           }
-          if (!RETRYABLE.has(code)) throw new TrialFailedError(last, n, m.address);
+          if (!isRetryable(code)) throw new TrialFailedError(last, n, m.address);
         } finally {
           release(m);
         }

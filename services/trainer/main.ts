@@ -4,7 +4,8 @@ import { ClientError, createChannel, createClient, Status, type Channel, type Cl
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition } from '../../gen/tgsage/v1/trainer.ts';
-import { NotFoundError, UnavailableError } from '../common/errors.ts';
+import { NotFoundError } from '../common/errors.ts';
+import { fromClientError } from '../common/failures.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../registry.ts';
 import { initTrainingBackend } from './backend.ts';
@@ -14,7 +15,7 @@ import { TrainerService } from './service.ts';
 import { createSlots } from './slots.ts';
 import { buildCandidate } from './candidates.ts';
 
-/** Looks a teacher up in the teacher cache: NotFoundError / UnavailableError in domain terms. */
+/** Looks a teacher up in the teacher cache: NotFoundError with a hint, other failures as the failure table says. */
 export function teacherLookup(client: Client<TeacherCacheDefinition>, address: string) {
   return async (id: string, signal?: AbortSignal): Promise<TeacherInfo> => {
     try {
@@ -24,10 +25,7 @@ export function teacherLookup(client: Client<TeacherCacheDefinition>, address: s
       if (error instanceof ClientError && error.code === Status.NOT_FOUND) {
         throw new NotFoundError(`unknown teacher ${id}: list teachers with \`tgsage teacher list\``);
       }
-      if (error instanceof ClientError && error.code === Status.UNAVAILABLE) {
-        throw new UnavailableError(`teacher cache at ${address} unavailable: ${error.details}`);
-      }
-      throw error;
+      throw fromClientError(error, `teacher cache at ${address}`);
     }
   };
 }
