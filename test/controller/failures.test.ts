@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { Activation, Downsample, Head, type ConvLayerGene } from '../../gen/tgsage/v1/genome.ts';
+import { Activation, Downsample, Head, SearchSpace, type ConvLayerGene } from '../../gen/tgsage/v1/genome.ts';
 import { TrainCandidateRequest } from '../../gen/tgsage/v1/trainer.ts';
 import { createLogger } from '../../services/common/log.ts';
 import { resolveConfig } from '../../services/config.ts';
@@ -15,7 +15,9 @@ import { runServices, type RunningServices } from '../../services/registry.ts';
 import { buildCandidate } from '../../services/trainer/candidates.ts';
 import { createTrainerModule } from '../../services/trainer/main.ts';
 import { buildServer, type TgsageServer } from '../../services/common/server.ts';
-import { startRealServices, TINY_STIMULI, type RealServices } from './real-services.ts';
+import { SMALL_GENOMES_SEED, startRealServices, TINY_STIMULI, type RealServices } from './real-services.ts';
+import { createTgsageClients } from '../../clients/ts/index.ts';
+import { ScoreKind, StudyConfig, StudyState, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 
 const logger = createLogger({ service: 'test', level: process.env['TGSAGE_TEST_VERBOSE'] ? 'info' : 'silent' });
 let real: RealServices;
@@ -107,6 +109,49 @@ describe('deterministic failures fail the trial at once; the trainer stays healt
     assert.equal(e.trainer, diverging.address);
     assert.match(e.message, /FAILED_PRECONDITION: training diverged at step \d+ \(loss NaN\)/);
     assert.deepEqual(p.status().map((s) => s.healthy), [true, true]);
+  });
+
+  it('through the controller: the trial is FAILED after one attempt with the reason, the study goes on', async () => {
+    const config = resolveConfig({
+      dataDir: `${real.dir}/controller`,
+      logLevel: 'silent',
+      teacherCacheAddress: real.address['teacher-cache'],
+      scorerAddress: real.address.scorer,
+      trainerAddress: diverging.address,
+    });
+    const controller = await runServices(['search-controller'], config, { logger, signals: false, port: 0 });
+    extra.push(controller);
+    const clients = createTgsageClients({ controller: controller.services[0]!.address });
+    try {
+      let studyId = '';
+      const started: number[] = [];
+      const studyConfig = StudyConfig.fromPartial({
+        space: SearchSpace.SEARCH_SPACE_CONVNET,
+        score: ScoreKind.SCORE_KIND_P_TG,
+        teacherId: 'tiny',
+        seed: SMALL_GENOMES_SEED,
+        numTrials: 2,
+        stepsPerTrial: 3,
+        maxAttempts: 3,
+        dataset: { name: 'mnist', numValidation: 50, numStimuli: TINY_STIMULI },
+        training: { batchSize: 8 },
+      });
+      for await (const e of clients.controller.runStudy({ config: studyConfig })) {
+        studyId = e.studyId;
+        if (e.event?.$case === 'trialStarted') started.push(e.event.value.attempt);
+      }
+      const study = await clients.controller.getStudy({ studyId });
+      assert.deepEqual(started, [1, 1], 'each trial started once');
+      assert.equal(study.trials.length, 2);
+      for (const t of study.trials) {
+        assert.equal(t.state, TrialState.TRIAL_STATE_FAILED);
+        assert.equal(t.attempts, 1);
+        assert.match(t.error, /FAILED_PRECONDITION: training diverged at step \d+ \(loss NaN\)/);
+      }
+      assert.equal(study.state, StudyState.STUDY_STATE_FAILED);
+    } finally {
+      clients.close();
+    }
   });
 
   it("a trainer whose scorer is gone: retried, named, and the trainer is not marked unhealthy", async () => {
