@@ -1,22 +1,20 @@
-// Successive halving over training-step budgets (Jamieson & Talwalkar 2016; Li et al. 2017), as a pure scheduler
-// the controller drives one result at a time.
+// Successive halving over training-step budgets (Jamieson & Talwalkar 2016; Li et al. 2017): the schedule. The
+// runner (runner.ts, runStudyLoop and promote) runs it.
 //
 // Rungs r = 0 .. R-1 train for min_steps * eta^r steps (the last rung for exactly steps_per_trial). All num_trials
-// proposals run at rung 0. When every trial of rung r has reported, the best floor(n_r / eta) of them (at least one)
-// by the study's score are promoted to rung r + 1 and the others are pruned; ties go to the lower trial number,
-// failed trials are never promoted. The halving is synchronous: rung r + 1 starts when rung r is complete, so each
-// cut compares every candidate of the rung, and "exactly the top 1/eta" holds.
+// proposals run at rung 0; n_{r+1} = max(1, floor(n_r / eta)). When every trial of rung r has ended, the runner
+// promotes the best n_{r+1} completed ones by the study's score (ties to the lower trial number; failed trials are
+// never promoted) as new trials of rung r + 1. The halving is synchronous: rung r + 1 starts when rung r is complete,
+// so each cut compares every candidate of the rung. It is a pure function of the stored trials, so it resumes after
+// a restart.
 //
-// Teacher guidance: the controller ranks each rung by the study's score, so with P+TG the early, cheap rungs are
-// ranked by (1 - alpha) P + alpha TG. After a few hundred steps P is close to chance and noisy, while a candidate's
+// Teacher guidance: the runner ranks each rung by the study's score, so with P+TG the early, cheap rungs are ranked
+// by (1 - alpha) P + alpha TG. After a few hundred steps P is close to chance and noisy, while a candidate's
 // representational similarity to the teacher (TG) already separates architectures (the TG-SAGE paper's point), so
 // TG keeps promising candidates alive through the low-budget cuts where P alone would prune them at random. The
 // strategy learns from rung-0 scores, the only budget every trial is evaluated at.
-//
-// Restart: the schedule is a pure function of the completed (trial, rung, score) records, so `createHalving(config,
-// completed)` replays them (in any order) and `pending()` lists exactly the promoted runs still to do.
 
-import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
 import type { MultiFidelityConfig } from '../../gen/tgsage/v1/search_controller.ts';
 
 export interface HalvingConfig {
@@ -60,116 +58,6 @@ export function resolveHalvingConfig(
     }
   }
   return { numTrials, eta, rungs, budgets };
-}
-
-export interface HalvingRecord {
-  trial: number;
-  rung: number;
-  /** The study's score at that rung; null (or not finite) when the run failed. */
-  score: number | null;
-}
-
-export interface HalvingJob {
-  trial: number;
-  rung: number;
-  steps: number;
-}
-
-/** What a `record` call decided: when it completed a rung, who moves up and who is pruned. */
-export interface HalvingDecision {
-  /** The rung this record completed, if it did. */
-  closedRung?: number;
-  /** Trials promoted to closedRung + 1, best first. */
-  promoted: number[];
-  /** Trials of closedRung with a score that were not promoted (failed ones are not listed). */
-  pruned: number[];
-}
-
-export type TrialStage = 'running' | 'waiting' | 'promoted' | 'pruned' | 'failed' | 'done';
-
-export interface Halving {
-  readonly config: HalvingConfig;
-  /** Records a finished run. Throws FailedPreconditionError on a run the schedule did not ask for. */
-  record(trial: number, rung: number, score: number | null): HalvingDecision;
-  /** Promoted runs not yet recorded (rung >= 1), by rung then trial. Rung-0 runs are the controller's proposals. */
-  pending(): HalvingJob[];
-  /** Where a trial stands: highest rung reached, and its stage there. */
-  status(trial: number): { rung: number; stage: TrialStage } | undefined;
-  /** Trials at each rung: [rung][trial] = score (null = failed). */
-  records(): Array<Map<number, number | null>>;
-  /** Rungs whose cut has been made (or, for the last, that are complete). */
-  closedRungs(): number;
-  /** All rungs complete. */
-  finished(): boolean;
-}
-
-export function createHalving(config: HalvingConfig, completed: Iterable<HalvingRecord> = []): Halving {
-  const { numTrials, eta, rungs, budgets } = config;
-  const scores: Array<Map<number, number | null>> = Array.from({ length: rungs }, () => new Map());
-  const entrants: Array<Set<number> | undefined> = Array.from({ length: rungs }, () => undefined); // rung >= 1
-  let closed = 0;
-
-  const expected = (r: number): number => (r === 0 ? numTrials : entrants[r]!.size);
-  const complete = (r: number): boolean => (r === 0 || entrants[r] !== undefined) && scores[r]!.size === expected(r);
-
-  const closeRung = (r: number): HalvingDecision => {
-    closed = r + 1;
-    if (r === rungs - 1) return { closedRung: r, promoted: [], pruned: [] };
-    const ranked = [...scores[r]!.entries()]
-      .filter((e): e is [number, number] => e[1] !== null && Number.isFinite(e[1]))
-      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-      .map(([trial]) => trial);
-    const keep = Math.max(1, Math.floor(scores[r]!.size / eta));
-    const promoted = ranked.slice(0, keep);
-    entrants[r + 1] = new Set(promoted);
-    const decision: HalvingDecision = { closedRung: r, promoted, pruned: ranked.slice(keep) };
-    // Everyone failed: the next rung is empty, hence already complete.
-    if (promoted.length === 0) closeRung(r + 1);
-    return decision;
-  };
-
-  const halving: Halving = {
-    config,
-    record(trial, rung, score) {
-      if (!Number.isInteger(rung) || rung < 0 || rung >= rungs) throw new FailedPreconditionError(`halving: no rung ${rung}`);
-      const at = scores[rung]!;
-      if (at.has(trial)) throw new FailedPreconditionError(`halving: trial ${trial} already recorded at rung ${rung}`);
-      if (rung === 0 ? at.size >= numTrials : !entrants[rung]?.has(trial)) {
-        throw new FailedPreconditionError(`halving: trial ${trial} was not scheduled at rung ${rung}`);
-      }
-      at.set(trial, score !== null && Number.isFinite(score) ? score : null);
-      return rung === closed && complete(rung) ? closeRung(rung) : { promoted: [], pruned: [] };
-    },
-    pending() {
-      const jobs: HalvingJob[] = [];
-      for (let r = 1; r < rungs; r++) {
-        for (const trial of [...(entrants[r] ?? [])].sort((a, b) => a - b)) {
-          if (!scores[r]!.has(trial)) jobs.push({ trial, rung: r, steps: budgets[r]! });
-        }
-      }
-      return jobs;
-    },
-    status(trial) {
-      for (let r = rungs - 1; r >= 0; r--) {
-        const inRung = r === 0 ? scores[0]!.has(trial) : entrants[r]?.has(trial);
-        if (!inRung) continue;
-        if (!scores[r]!.has(trial)) return { rung: r, stage: 'running' };
-        const s = scores[r]!.get(trial);
-        if (s === null) return { rung: r, stage: 'failed' };
-        if (r === rungs - 1) return { rung: r, stage: 'done' };
-        if (closed <= r) return { rung: r, stage: 'waiting' };
-        return { rung: r, stage: entrants[r + 1]!.has(trial) ? 'promoted' : 'pruned' };
-      }
-      return undefined;
-    },
-    records: () => scores.map((m) => new Map(m)),
-    closedRungs: () => closed,
-    finished: () => closed === rungs,
-  };
-
-  const replay = [...completed].sort((a, b) => a.rung - b.rung || a.trial - b.trial);
-  for (const rec of replay) halving.record(rec.trial, rec.rung, rec.score);
-  return halving;
 }
 
 /** Rung sizes when no trial fails: n_0 = num_trials, n_{r+1} = max(1, floor(n_r / eta)). */
