@@ -1,9 +1,11 @@
 // createCompute: picks the backend by name. 'auto' takes the native BLAS addon when it loads, else tfjs wasm, else
-// tfjs cpu; an explicit name that cannot be used throws BackendUnavailableError with the reason.
+// tfjs cpu; an explicit name that cannot be used throws BackendUnavailableError with the reason. tfjs is imported
+// only when a tfjs backend is asked for, so a process computing on BLAS (a scorer, a teacher cache) never loads it.
 import { createBlasCompute } from './blas.ts';
-import { BackendUnavailableError } from './tfjs-backend.ts';
-import { createTfjsCompute } from './tfjs-compute.ts';
-import type { BackendName, Compute } from './types.ts';
+import { BackendUnavailableError, type BackendName, type Compute } from './types.ts';
+
+const createTfjsCompute: typeof import('./tfjs-compute.ts').createTfjsCompute = async (...args) =>
+  (await import('./tfjs-compute.ts')).createTfjsCompute(...args);
 
 export interface ComputeOptions {
   readonly backend?: BackendName;
@@ -50,6 +52,6 @@ export async function createCompute(options: ComputeOptions = {}): Promise<Compu
   }
 }
 
-export { BackendUnavailableError } from './tfjs-backend.ts';
+export { BackendUnavailableError } from './types.ts';
 export { ComputeInputError } from './types.ts';
 export type * from './types.ts';

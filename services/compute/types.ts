@@ -53,6 +53,11 @@ export interface Compute {
   dispose(): Promise<void>;
 }
 
+/** Thrown when a backend cannot be used here (package missing, no GPU, addon not built); the message says why. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
+
 /** Bad numbers in the input (NaN / Inf, a constant row): the caller maps it to INVALID_ARGUMENT. */
 export class ComputeInputError extends Error {
   override readonly name = 'ComputeInputError';

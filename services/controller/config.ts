@@ -107,17 +107,4 @@ export async function validateStudyConfig(
   return c;
 }
 
-/** One rung of successive halving (a single rung without multi-fidelity). */
-export interface Rung {
-  steps: number;
-  /** Trials in this rung. */
-  count: number;
-}
-
-/** The rung plan of a normalized config (halving.ts): budgets grow by eta, counts shrink by eta, the last is full. */
-export function rungPlan(c: StudyConfig): Rung[] {
-  const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
-  if (!h) return [{ steps: c.stepsPerTrial, count: c.numTrials }];
-  const sizes = plannedRungSizes(h);
-  return h.budgets.map((steps, r) => ({ steps, count: sizes[r]! }));
-}
+export { rungPlan, type Rung } from './halving.ts';

@@ -15,7 +15,7 @@
 // strategy learns from rung-0 scores, the only budget every trial is evaluated at.
 
 import { InvalidArgumentError } from '../common/errors.ts';
-import type { MultiFidelityConfig } from '../../gen/tgsage/v1/search_controller.ts';
+import type { MultiFidelityConfig, StudyConfig } from '../../gen/tgsage/v1/search_controller.ts';
 
 export interface HalvingConfig {
   /** Trials at rung 0. */
@@ -65,4 +65,19 @@ export function plannedRungSizes(config: HalvingConfig): number[] {
   const sizes = [config.numTrials];
   for (let r = 1; r < config.rungs; r++) sizes.push(Math.max(1, Math.floor(sizes[r - 1]! / config.eta)));
   return sizes;
+}
+
+/** One rung of successive halving (a single rung without multi-fidelity). */
+export interface Rung {
+  steps: number;
+  /** Trials in this rung. */
+  count: number;
+}
+
+/** The rung plan of a normalized config (the runner's schedule): budgets grow by eta, counts shrink by eta, the last is full. */
+export function rungPlan(c: StudyConfig): Rung[] {
+  const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
+  if (!h) return [{ steps: c.stepsPerTrial, count: c.numTrials }];
+  const sizes = plannedRungSizes(h);
+  return h.budgets.map((steps, r) => ({ steps, count: sizes[r]! }));
 }

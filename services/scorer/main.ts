@@ -6,15 +6,15 @@ import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { withFastCodecs } from '../common/fast-codec.ts';
 import { HTTP2_WINDOW_BYTES } from '../common/http2-window.ts';
 import { serviceEntry } from '../common/server.ts';
-import type { ServiceDeps, ServiceModule } from '../registry.ts';
-import { sharedTeacherStore } from '../teacher-cache/main.ts';
+import type { ServiceDeps, ServiceModule } from '../service-module.ts';
+import { TEACHER_STORE } from '../teacher-cache/shared.ts';
 import { createPreparedCache } from './prepared-cache.ts';
 import { scorerService } from './service.ts';
 import { grpcTeacherSource, localTeacherSource, type TeacherSource } from './teacher-source.ts';
 
 export async function createScorerModule(deps: ServiceDeps): Promise<ServiceModule> {
   const { config, logger } = deps;
-  const store = sharedTeacherStore(deps);
+  const store = deps.shared.get(TEACHER_STORE);
   let teachers: TeacherSource;
   let close: (() => Promise<void>) | undefined;
   if (store) {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ComputeTeacherEvent } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { rdmMethodFromProto } from '../common/convert.ts';
 import { NotFoundError } from '../common/errors.ts';
-import type { ServiceDeps } from '../registry.ts';
+import type { ServiceDeps } from '../service-module.ts';
 import { computeTeacher, type ComputeTeacherDeps } from '../teachers/compute.ts';
 import { initTrainingBackend } from '../trainer/backend.ts';
 import { eventStream } from '../trainer/channel.ts';

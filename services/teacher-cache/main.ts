@@ -1,13 +1,11 @@
 // Wiring of the teacher cache: open the store in the data dir, serve it. Shares the store with an in-process scorer.
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { serviceEntry } from '../common/server.ts';
-import type { ServiceDeps, ServiceModule } from '../registry.ts';
+import type { ServiceDeps, ServiceModule } from '../service-module.ts';
 import { computeTeacherHandler, ensureDefaultTeacher } from './compute-teacher.ts';
 import { teacherCacheService } from './service.ts';
-import { openTeacherStore, type TeacherStore } from './store.ts';
-
-/** Key of the store in ServiceDeps.shared. */
-export const TEACHER_STORE_KEY = 'teacher-cache/store';
+import { TEACHER_STORE } from './shared.ts';
+import { openTeacherStore } from './store.ts';
 
 export async function createTeacherCacheModule(deps: ServiceDeps): Promise<ServiceModule> {
   const { config, logger } = deps;
@@ -22,14 +20,10 @@ export async function createTeacherCacheModule(deps: ServiceDeps): Promise<Servi
     },
     logger,
   });
-  deps.shared.set(TEACHER_STORE_KEY, store);
+  deps.shared.set(TEACHER_STORE, store);
   if (config.installDefaultTeacher) void ensureDefaultTeacher(store, deps);
   return {
     services: [serviceEntry(TeacherCacheDefinition, teacherCacheService(store, computeTeacherHandler(store, deps)))],
     usesCompute: true,
   };
-}
-
-export function sharedTeacherStore(deps: ServiceDeps): TeacherStore | undefined {
-  return deps.shared.get(TEACHER_STORE_KEY) as TeacherStore | undefined;
 }

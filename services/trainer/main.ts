@@ -7,7 +7,7 @@ import { TrainerDefinition } from '../../gen/tgsage/v1/trainer.ts';
 import { NotFoundError } from '../common/errors.ts';
 import { fromClientError } from '../common/failures.ts';
 import { serviceEntry } from '../common/server.ts';
-import type { ServiceDeps, ServiceModule } from '../registry.ts';
+import type { ServiceDeps, ServiceModule } from '../service-module.ts';
 import { initTrainingBackend } from './backend.ts';
 import { createDatasetCache } from './datasets.ts';
 import type { PipelineDeps, TeacherInfo } from './pipeline.ts';
@@ -68,4 +68,3 @@ export async function createTrainerModule(
   };
 }
 
-export const trainerModule = (deps: ServiceDeps): Promise<ServiceModule> => createTrainerModule(deps);

@@ -15,15 +15,14 @@ import type { CreateTeacherRequest } from '../../gen/tgsage/v1/teacher_cache.ts'
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
 import { createLogger } from '../../services/common/log.ts';
 import { resolveConfig } from '../../services/config.ts';
-import { startSearchController, type RunningController } from '../../services/controller/main.ts';
 import { runServices, type RunningServices } from '../../services/registry.ts';
-import { SMALL_GENOMES_SEED } from './real-services.ts';
+import { SMALL_GENOMES_SEED, startController, type StartedController } from './real-services.ts';
 
 const N = 40;
 let dir: string;
 const services: RunningServices[] = [];
 const trainers: Array<{ child: ChildProcess; address: string }> = [];
-let controller: RunningController;
+let controller: StartedController;
 let clients: TgsageClients;
 
 async function startTrainer(teacherCache: string, scorer: string): Promise<{ child: ChildProcess; address: string }> {
@@ -56,14 +55,7 @@ before(async () => {
   services.push(sc);
   const scAddr = sc.services[0]!.address;
   trainers.push(...(await Promise.all([startTrainer(tcAddr, scAddr), startTrainer(tcAddr, scAddr)])));
-  controller = await startSearchController({
-    port: 0,
-    trainers: trainers.map((t) => t.address),
-    scorer: scAddr,
-    teacherCache: tcAddr,
-    pool: { healthIntervalMs: 500, retryBackoffMs: 100 },
-    logger,
-  });
+  controller = await startController({ trainers: trainers.map((t) => t.address), scorer: scAddr, teacherCache: tcAddr });
   clients = createTgsageClients({ teacherCache: tcAddr, controller: `127.0.0.1:${controller.port}` });
   const acts = Float32Array.from({ length: N * 8 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
   await clients.teacherCache.createTeacher(

@@ -15,7 +15,7 @@ import {
   type Trial,
   TrialState,
 } from '../../../gen/tgsage/v1/search_controller.ts';
-import { rungPlan } from '../../../services/controller/config.ts';
+import { rungPlan } from '../../../services/controller/halving.ts';
 import { ranked } from '../../../services/controller/ranking.ts';
 import { genomeToJsonValue } from '../../../services/spaces/json.ts';
 import { action } from '../action.ts';
