@@ -1,5 +1,5 @@
 // Wiring of the trainer service: tfjs backend, datasets, model builder, the teacher cache and scorer clients, the
-// slots. `trainerModule` is the registry's factory; `createTrainerModule` lets tests inject any part.
+// slots. `createTrainerModule` is the registry's factory; tests may inject any part of the pipeline through `overrides`.
 import { ClientError, createChannel, createClient, Status, type Channel, type Client } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
