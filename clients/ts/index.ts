@@ -1,6 +1,6 @@
 // Typed clients for every tgsage service. Unary calls get a default deadline; retries happen only on methods the
 // proto marks idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT (the retry middleware reads the generated options).
-import { createChannel, createClientFactory, type Channel, type Client } from 'nice-grpc';
+import { createClientFactory, type Channel, type Client } from 'nice-grpc';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { HealthDefinition } from 'nice-grpc-server-health';
@@ -10,7 +10,7 @@ import { SearchControllerDefinition, type SearchControllerClient } from '../../g
 import { TeacherCacheDefinition, type TeacherCacheClient } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition, type TrainerClient } from '../../gen/tgsage/v1/trainer.ts';
 import { withFastCodecs } from '../../services/common/fast-codec.ts';
-import { HTTP2_WINDOW_BYTES } from '../../services/common/http2-window.ts';
+import { dial } from '../../services/common/dial.ts';
 
 export interface TgsageAddresses {
   teacherCache?: string;
@@ -87,13 +87,7 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
   const channel = (address: string) => {
     let c = channels.get(address);
     if (!c) {
-      c = createChannel(address, undefined, {
-        'grpc.max_receive_message_length': 8 * 1024 * 1024,
-        'grpc.max_send_message_length': 8 * 1024 * 1024,
-        // downloads (RDMs, Grams, results) stream in without 64 KiB flow-control stalls; uploads are governed by the
-        // server's window (services/common/http2-window.ts)
-        'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES,
-      });
+      c = dial(address);
       channels.set(address, c);
     }
     return c;

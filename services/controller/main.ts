@@ -2,7 +2,9 @@
 // cache. `createSearchControllerModule` is the registry's factory ('search-controller'): `tgsage serve
 // search-controller`, `tgsage start` and tests all start it through the registry.
 import { join } from 'node:path';
-import { ClientError, createChannel, createClient, Status } from 'nice-grpc';
+import { ClientError, createClient, Status } from 'nice-grpc';
+import { dial } from '../common/dial.ts';
+import { withFastCodecs } from '../common/fast-codec.ts';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { SearchControllerDefinition } from '../../gen/tgsage/v1/search_controller.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
@@ -38,9 +40,9 @@ export async function createSearchControllerModule(deps: ServiceDeps): Promise<C
   const log: Log = (level, msg, fields) => logger[level](msg, fields);
   const storage = sqliteStorage(join(config.dataDir, 'controller.sqlite'));
   const pool = trainerPool({ targets: parseTrainers(config.trainerAddress) });
-  const scorerChannel = createChannel(config.scorerAddress);
-  const cacheChannel = createChannel(config.teacherCacheAddress);
-  const scorer = createClient(ScorerDefinition, scorerChannel);
+  const scorerChannel = dial(config.scorerAddress);
+  const cacheChannel = dial(config.teacherCacheAddress);
+  const scorer = createClient(withFastCodecs(ScorerDefinition), scorerChannel);
   const cache = createClient(TeacherCacheDefinition, cacheChannel);
 
   const checkTeacher = async (id: string, signal?: AbortSignal): Promise<{ numStimuli: number }> => {

@@ -5,7 +5,8 @@
 // not when it reported a failure of its own dependency (trailer tgsage-failure-source). Trainers are a list of
 // addresses (one slot each by default: a trainer trains one candidate at a time), or one `dns:///host:port` name balanced by grpc-js round_robin over every address it resolves to. Each
 // trainer is health-checked (grpc.health.v1) periodically. Every wait is abortable.
-import { ClientError, createChannel, createClient, Status, type Channel, type Metadata } from 'nice-grpc';
+import { ClientError, createClient, Status, type Channel, type Metadata } from 'nice-grpc';
+import { dial } from '../common/dial.ts';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { FAILURE_SOURCE_TRAILER, isRetryable } from '../common/failures.ts';
 import {
@@ -76,13 +77,11 @@ interface Member {
   slots: number;
 }
 
-const ROUND_ROBIN = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
-
 export function trainerPool(options: PoolOptions): TrainerPool {
   if (options.targets.length === 0) throw new Error('trainer pool: no trainer addresses');
   const dns = options.targets.length === 1 && options.targets[0]!.startsWith('dns:');
   const members: Member[] = options.targets.map((address) => {
-    const channel = createChannel(address, undefined, dns ? { 'grpc.service_config': ROUND_ROBIN } : {});
+    const channel = dial(address);
     return {
       address,
       channel,

@@ -1,10 +1,10 @@
 // Wiring of the scorer: compute, a teacher source (the store of an in-process teacher cache if there is one,
 // otherwise the teacher-cache service at config.teacherCacheAddress) and a bounded cache of prepared teacher RDMs.
-import { createChannel, createClient } from 'nice-grpc';
+import { createClient } from 'nice-grpc';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { withFastCodecs } from '../common/fast-codec.ts';
-import { HTTP2_WINDOW_BYTES } from '../common/http2-window.ts';
+import { dial } from '../common/dial.ts';
 import { serviceEntry } from '../common/server.ts';
 import type { ServiceDeps, ServiceModule } from '../service-module.ts';
 import { TEACHER_STORE } from '../teacher-cache/shared.ts';
@@ -20,10 +20,7 @@ export async function createScorerModule(deps: ServiceDeps): Promise<ServiceModu
   if (store) {
     teachers = localTeacherSource(store);
   } else {
-    const channel = createChannel(config.teacherCacheAddress, undefined, {
-      'grpc.max_receive_message_length': 8 * 1024 * 1024,
-      'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES, // RDMs stream in: see http2-window.ts
-    });
+    const channel = dial(config.teacherCacheAddress);
     teachers = grpcTeacherSource(createClient(withFastCodecs(TeacherCacheDefinition), channel), config.teacherCacheAddress);
     close = async () => channel.close();
   }

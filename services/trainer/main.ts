@@ -1,6 +1,8 @@
 // Wiring of the trainer service: tfjs backend, datasets, model builder, the teacher cache and scorer clients, the
 // slots. `createTrainerModule` is the registry's factory; tests may inject any part of the pipeline through `overrides`.
-import { ClientError, createChannel, createClient, Status, type Channel, type Client } from 'nice-grpc';
+import { ClientError, createClient, Status, type Channel, type Client } from 'nice-grpc';
+import { dial } from '../common/dial.ts';
+import { withFastCodecs } from '../common/fast-codec.ts';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition } from '../../gen/tgsage/v1/trainer.ts';
@@ -37,10 +39,7 @@ export async function createTrainerModule(
   const { config, logger } = deps;
   const channels: Channel[] = [];
   const channel = (address: string) => {
-    const c = createChannel(address, undefined, {
-      'grpc.max_send_message_length': 8 * 1024 * 1024,
-      'grpc.max_receive_message_length': 8 * 1024 * 1024,
-    });
+    const c = dial(address);
     channels.push(c);
     return c;
   };
@@ -52,8 +51,8 @@ export async function createTrainerModule(
     buildModel: overrides.buildModel ?? buildCandidate,
     getTeacher:
       overrides.getTeacher ??
-      teacherLookup(createClient(TeacherCacheDefinition, channel(config.teacherCacheAddress)), config.teacherCacheAddress),
-    scorer: overrides.scorer ?? createClient(ScorerDefinition, channel(config.scorerAddress)),
+      teacherLookup(createClient(withFastCodecs(TeacherCacheDefinition), channel(config.teacherCacheAddress)), config.teacherCacheAddress),
+    scorer: overrides.scorer ?? createClient(withFastCodecs(ScorerDefinition), channel(config.scorerAddress)), // the hot path: fast codecs
     slots: overrides.slots ?? createSlots({ concurrency: config.trainer.concurrency, maxQueue: config.trainer.maxQueue }),
     backend: overrides.backend ?? (() => backend.backend),
     log: (message, fields) => logger.info(message, fields),
