@@ -16,11 +16,12 @@ import { teacherCommand } from './commands/teacher.ts';
 import { trainCommand } from './commands/train.ts';
 import { dataCommand } from './commands/data.ts';
 import { describeError } from './errors.ts';
+import { tgsageVersion } from '../../services/common/version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('tgsage')
     .description('Teacher-Guided Architecture Search (TG-SAGE): teacher cache, scorer, trainer and search controller')
-    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .version(tgsageVersion())
     .showHelpAfterError()
     .option('--json', 'print one JSON object instead of tables', false)
     .option('--timeout <seconds>', 'deadline for each call (default: 30 s for short calls, none for uploads; 0 = none)');

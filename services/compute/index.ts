@@ -2,7 +2,9 @@
 // tfjs cpu; an explicit name that cannot be used throws BackendUnavailableError with the reason. tfjs is imported
 // only when a tfjs backend is asked for, so a process computing on BLAS (a scorer, a teacher cache) never loads it.
 import { createBlasCompute } from './blas.ts';
-import { BackendUnavailableError, type BackendName, type Compute } from './types.ts';
+import { BACKENDS, BackendUnavailableError, type BackendName, type Compute } from './types.ts';
+
+export { BACKENDS };
 
 const createTfjsCompute: typeof import('./tfjs-compute.ts').createTfjsCompute = async (...args) =>
   (await import('./tfjs-compute.ts')).createTfjsCompute(...args);
@@ -15,7 +17,6 @@ export interface ComputeOptions {
   readonly log?: (line: string) => void;
 }
 
-export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
 
 export async function createCompute(options: ComputeOptions = {}): Promise<Compute> {
   const backend = options.backend ?? 'auto';

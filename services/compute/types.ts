@@ -15,6 +15,9 @@ export type ComparatorName = RdmComparator | GramComparator;
 /** Names a user may ask for; 'auto' picks the fastest that loads (blas, then wasm, then cpu). */
 export type BackendName = 'auto' | 'blas' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
 
+/** Every compute backend name, 'auto' first. */
+export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
+
 /** One layer's activations: n rows (stimuli) x d features, row-major float32. */
 export interface Activations {
   readonly data: Float32Array;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ComputeTeacherEvent } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { rdmMethodFromProto } from '../common/convert.ts';
 import { NotFoundError } from '../common/errors.ts';
+import { DEFAULT_TEACHER_ID } from '../common/ids.ts';
 import type { ServiceDeps } from '../service-module.ts';
 import { computeTeacher, type ComputeTeacherDeps } from '../teachers/compute.ts';
 import { initTrainingBackend } from '../trainer/backend.ts';
@@ -19,7 +20,7 @@ import type { TeacherStore } from './store.ts';
 
 /** The teacher shipped in the repository, computed as `default` on start when missing. */
 export const SHIPPED_TEACHER_DIR = fileURLToPath(new URL('../../teachers/default/', import.meta.url));
-export const DEFAULT_TEACHER_ID = 'default';
+export { DEFAULT_TEACHER_ID };
 
 function computeDeps(store: TeacherStore, deps: ServiceDeps): ComputeTeacherDeps {
   // Stimulus sets stay on the backend once loaded (1000 28x28 images: 3 MB each).

@@ -11,6 +11,7 @@ import {
   type TrainingConfig as TrainingConfigProto,
 } from '../../gen/tgsage/v1/trainer.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { DEFAULT_TEACHER_ID } from '../common/ids.ts';
 import { resolveDatasetSpec } from '../data/dataset.ts';
 import { DEFAULT_MODEL_SHAPE, describeGenome } from '../spaces/describe.ts';
 import { sampleGenome } from '../spaces/decisions.ts';
@@ -19,8 +20,6 @@ import { validateGenome } from '../spaces/validate.ts';
 import { eventStream } from './channel.ts';
 import { runTraining, type DatasetRequest, type PipelineDeps, type TrainRequest } from './pipeline.ts';
 import { DEFAULT_TRAINING, type TrainingConfig } from './types.ts';
-
-export const DEFAULT_TEACHER = 'default';
 
 /** The proto's DatasetSpec with defaults filled in and checked (InvalidArgumentError naming `field`). */
 export function datasetRequest(spec: DatasetSpec | undefined, field = 'dataset'): DatasetRequest {
@@ -62,7 +61,7 @@ export function TrainerService(deps: TrainerServiceDeps): TrainerServiceImplemen
         genome: request.genome ?? ({} as Genome),
         training: trainingConfig(request.training),
         dataset: datasetRequest(request.training?.dataset, 'training.dataset'),
-        teacherId: request.teacherId || DEFAULT_TEACHER,
+        teacherId: request.teacherId || DEFAULT_TEACHER_ID,
         comparator: request.comparator || Comparator.COMPARATOR_SPEARMAN,
         skipScoring: request.skipScoring,
         trialId: request.trialId,
