@@ -104,8 +104,15 @@ export type ConfigOverrides = Partial<Omit<TgsageConfig, 'ports' | 'limits' | 'c
   compute?: Partial<TgsageConfig['compute']>;
 };
 
+/** Where services listen, and where clients look for them, unless told otherwise. */
+export const DEFAULT_HOST = '127.0.0.1';
+
+export function defaultAddress(service: ServiceName): string {
+  return `${DEFAULT_HOST}:${DEFAULT_PORTS[service]}`;
+}
+
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfig {
-  const host = '127.0.0.1';
+  const host = DEFAULT_HOST;
   return {
     host,
     ports: { ...DEFAULT_PORTS },

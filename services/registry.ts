@@ -3,32 +3,12 @@
 // one process (each on its own port) sharing in-process state, e.g. the scorer reads the teacher store directly.
 import type { Compute } from './compute/types.ts';
 import { createLogger, type Logger } from './common/log.ts';
-import { buildServer, type ServiceEntry, type TgsageServer } from './common/server.ts';
+import { buildServer, type TgsageServer } from './common/server.ts';
+import { sharedState, type SharedState } from './common/shared-state.ts';
 import { SERVICE_NAMES, type ServiceName, type TgsageConfig } from './config.ts';
+import type { ServiceFactory, ServiceModule } from './service-module.ts';
 
-/** What a factory gets. */
-export interface ServiceDeps {
-  readonly config: TgsageConfig;
-  readonly logger: Logger;
-  /** The compute layer, created once per process on first use. */
-  compute(): Promise<Compute>;
-  /** Aborted when the process shuts down; pass it to long waits. */
-  readonly shutdownSignal: AbortSignal;
-  /** State shared by services running in the same process (e.g. the teacher store), keyed by owner. */
-  readonly shared: Map<string, unknown>;
-}
-
-/** What a factory returns: the gRPC services, and what to release after the server stopped. */
-export interface ServiceModule {
-  readonly services: ServiceEntry[];
-  /** Whether Info should report the compute backend. */
-  readonly usesCompute?: boolean;
-  /** What Info reports for a service that computes on its own backend (the trainer's tfjs) instead. */
-  readonly computeInfo?: { readonly backend: string; readonly details: string };
-  close?(): Promise<void>;
-}
-
-export type ServiceFactory = (deps: ServiceDeps) => Promise<ServiceModule>;
+export type { ServiceDeps, ServiceFactory, ServiceModule } from './service-module.ts';
 
 /**
  * The registry. Entries import their modules lazily so that one service's dependencies (tfjs for the trainer, ...)
@@ -37,8 +17,8 @@ export type ServiceFactory = (deps: ServiceDeps) => Promise<ServiceModule>;
 export const serviceFactories: Partial<Record<ServiceName, ServiceFactory>> = {
   'teacher-cache': async (deps) => (await import('./teacher-cache/main.ts')).createTeacherCacheModule(deps),
   scorer: async (deps) => (await import('./scorer/main.ts')).createScorerModule(deps),
-  trainer: async (deps) => (await import('./trainer/main.ts')).trainerModule(deps),
-  'search-controller': async (deps) => (await import('./controller/main.ts')).searchControllerFactory(deps),
+  trainer: async (deps) => (await import('./trainer/main.ts')).createTrainerModule(deps),
+  'search-controller': async (deps) => (await import('./controller/main.ts')).createSearchControllerModule(deps),
 };
 
 export function registeredServices(): ServiceName[] {
@@ -61,6 +41,8 @@ export interface RunOptions {
   signals?: boolean;
   /** Override the port of each service (e.g. 0 in tests). */
   port?: number;
+  /** In-process state the services start with (tests put injected parts here under typed keys). */
+  shared?: SharedState;
 }
 
 export interface RunningService {
@@ -84,7 +66,7 @@ export async function runServices(
 ): Promise<RunningServices> {
   const baseLogger = options.logger ?? createLogger({ service: 'tgsage', level: config.logLevel });
   const shutdownController = new AbortController();
-  const shared = new Map<string, unknown>();
+  const shared = options.shared ?? sharedState();
   let computePromise: Promise<Compute> | undefined;
   const computeFactory = options.createCompute ?? defaultComputeFactory;
   const compute = () => (computePromise ??= computeFactory(config, baseLogger));

@@ -1,14 +1,9 @@
 // Where the CLI finds the services: flags, then TGSAGE_*_ADDR environment variables, then the local default ports.
 
-export const SERVICE_NAMES = ['teacher-cache', 'scorer', 'trainer', 'search-controller'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+// Service names, default ports and addresses are services/config.ts's.
+import type { ServiceName } from '../../services/config.ts';
 
-export const DEFAULT_PORTS: Record<ServiceName, number> = {
-  'teacher-cache': 50051,
-  scorer: 50052,
-  trainer: 50053,
-  'search-controller': 50054,
-};
+export { DEFAULT_PORTS, SERVICE_NAMES, defaultAddress, type ServiceName } from '../../services/config.ts';
 
 /** The global flag (without dashes) and environment variable naming each service's address. */
 export const ADDRESS_OPTIONS: Record<ServiceName, { flag: string; env: string }> = {
@@ -17,7 +12,3 @@ export const ADDRESS_OPTIONS: Record<ServiceName, { flag: string; env: string }>
   trainer: { flag: 'trainer', env: 'TGSAGE_TRAINER_ADDR' },
   'search-controller': { flag: 'controller', env: 'TGSAGE_CONTROLLER_ADDR' },
 };
-
-export function defaultAddress(service: ServiceName): string {
-  return `127.0.0.1:${DEFAULT_PORTS[service]}`;
-}

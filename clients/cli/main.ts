@@ -20,11 +20,12 @@ import { describeCommand } from './commands/describe.ts';
 import { experimentCommand } from './commands/experiment.ts';
 import { describeError } from './errors.ts';
 import { addSecurityOptions } from './security.ts';
+import { tgsageVersion } from '../../services/common/version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('tgsage')
     .description('Teacher-Guided Architecture Search (TG-SAGE): teacher cache, scorer, trainer and search controller')
-    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .version(tgsageVersion())
     .showHelpAfterError()
     .option('--json', 'print one JSON object instead of tables', false)
     .option('--timeout <seconds>', 'deadline for each call (default: 30 s for short calls, none for uploads; 0 = none)');

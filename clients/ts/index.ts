@@ -1,6 +1,6 @@
 // Typed clients for every tgsage service. Unary calls get a default deadline; retries happen only on methods the
 // proto marks idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT (the retry middleware reads the generated options).
-import type { Channel, Client } from 'nice-grpc';
+import { type Channel, type Client } from 'nice-grpc';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { HealthDefinition } from 'nice-grpc-server-health';
@@ -11,8 +11,8 @@ import { SearchSpacesDefinition, type SearchSpacesClient } from '../../gen/tgsag
 import { TeacherCacheDefinition, type TeacherCacheClient } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition, type TrainerClient } from '../../gen/tgsage/v1/trainer.ts';
 import { withFastCodecs } from '../../services/common/fast-codec.ts';
-import { HTTP2_WINDOW_BYTES } from '../../services/common/http2-window.ts';
-import { dial, securedClientFactory, type Security } from '../../services/common/security.ts';
+import { dial } from '../../services/common/dial.ts';
+import { securedClientFactory, type Security } from '../../services/common/security.ts';
 
 export interface TgsageAddresses {
   teacherCache?: string;
@@ -95,15 +95,7 @@ export function createTgsageClients(addresses: TgsageAddresses = {}, options: Cl
   const channel = (address: string) => {
     let c = channels.get(address);
     if (!c) {
-      c = dial(address, options.security, {
-        options: {
-          'grpc.max_receive_message_length': 8 * 1024 * 1024,
-          'grpc.max_send_message_length': 8 * 1024 * 1024,
-          // downloads (RDMs, Grams, results) stream in without 64 KiB flow-control stalls; uploads are governed by
-          // the server's window (services/common/http2-window.ts)
-          'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES,
-        },
-      });
+      c = dial(address, options.security);
       channels.set(address, c);
     }
     return c;

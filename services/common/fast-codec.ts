@@ -140,6 +140,13 @@ function skip(c: Cursor, wire: number, end: number): void {
   if (c.pos > end) throw new Malformed('truncated field');
 }
 
+/** A length-delimited field's length, checked against the message that encloses it (`end`). */
+function readLength(c: Cursor, end: number): number {
+  const len = readVarint(c, end);
+  if (len > end - c.pos) throw new Malformed(`length ${len} overruns its message (${end - c.pos} bytes left)`);
+  return len;
+}
+
 function asBuffer(input: Uint8Array): Buffer {
   return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 }
@@ -151,19 +158,19 @@ function readLayerChunk(c: Cursor, end: number): LayerChunk {
     const field = tag >>> 3;
     const wire = tag & 7;
     if (field === 1 && wire === 2) {
-      const len = readVarint(c, end);
+      const len = readLength(c, end);
       out.layer = c.buf.toString('utf8', c.pos, c.pos + len);
       c.pos += len;
     } else if (field === 2 && wire === 0) {
       out.dtype = readVarint(c, end);
     } else if (field === 3 && wire === 2) {
-      const len = readVarint(c, end); // read first: `c.pos + readVarint(...)` would add the position before the length
+      const len = readLength(c, end); // read first: `c.pos + readLength(...)` would add the position before the length
       const stop = c.pos + len;
       while (c.pos < stop) out.shape.push(readVarint(c, stop));
     } else if (field === 3 && wire === 0) {
       out.shape.push(readVarint(c, end));
     } else if (field === 4 && wire === 2) {
-      const len = readVarint(c, end);
+      const len = readLength(c, end);
       out.data = c.buf.subarray(c.pos, c.pos + len);
       c.pos += len;
     } else {
@@ -181,14 +188,14 @@ function readMatrixChunk(c: Cursor, end: number): MatrixChunk {
     const field = tag >>> 3;
     const wire = tag & 7;
     if (field === 1 && wire === 2) {
-      const len = readVarint(c, end);
+      const len = readLength(c, end);
       out.layer = c.buf.toString('utf8', c.pos, c.pos + len);
       c.pos += len;
     } else if (field === 2 && wire === 0) out.dtype = readVarint(c, end);
     else if (field === 3 && wire === 0) out.size = readVarint(c, end);
     else if (field === 4 && wire === 0) out.offset = readVarint(c, end);
     else if (field === 5 && wire === 2) {
-      const len = readVarint(c, end);
+      const len = readLength(c, end);
       out.data = c.buf.subarray(c.pos, c.pos + len);
       c.pos += len;
     } else skip(c, wire, end);
@@ -290,9 +297,8 @@ function rdmUploadCodec(generated: Fns<CompareRdmsRequest>): Fns<CompareRdmsRequ
           const tag = readVarint(c, sole.end);
           if (tag === 0x08) side = readVarint(c, sole.end);
           else if (tag === 0x12) {
-            const len = readVarint(c, sole.end);
-            const stop = c.pos + len;
-            chunk = readMatrixChunk(c, stop);
+            const len = readLength(c, sole.end);
+            chunk = readMatrixChunk(c, c.pos + len);
           } else skip(c, tag & 7, sole.end);
         }
         return { message: { $case: 'rdm', value: { side, chunk } } };

@@ -2,6 +2,7 @@
 // (shapes, matrix sizes), reserved BEFORE anything is allocated and answered RESOURCE_EXHAUSTED when over either
 // limit. A call frees what it reserved as it lets go of buffers, and everything when it ends.
 import { ResourceExhaustedError } from './errors.ts';
+import { stateKey, type SharedState } from './shared-state.ts';
 
 export interface MemoryBudget {
   readonly callBytes: number;
@@ -65,14 +66,14 @@ export function createMemoryBudget(limits: { callBytes: number; processBytes: nu
   };
 }
 
-const KEY = 'tgsage.memory-budget';
+const KEY = stateKey<MemoryBudget>('tgsage.memory-budget');
 
 /** The budget of this process, shared by the services running in it (made on first use). */
 export function processMemoryBudget(
-  shared: Map<string, unknown>,
+  shared: SharedState,
   limits: { maxCallBytes: number; memoryBudgetBytes: number },
 ): MemoryBudget {
-  let budget = shared.get(KEY) as MemoryBudget | undefined;
+  let budget = shared.get(KEY);
   if (!budget) {
     budget = createMemoryBudget({ callBytes: limits.maxCallBytes, processBytes: limits.memoryBudgetBytes });
     shared.set(KEY, budget);

@@ -2,9 +2,9 @@
 // turn it into server credentials, channels and client factories. The default is none of it: plaintext on
 // 127.0.0.1 for the one-machine quick start.
 import { readFileSync } from 'node:fs';
-import { createChannel, createClientFactory, type Channel, type ChannelOptions, type ClientFactory } from 'nice-grpc';
+import { createClientFactory, type ClientFactory } from 'nice-grpc';
 import { authMiddleware, bearerTokenMiddleware } from './auth.ts';
-import { channelCredentials, checkTlsFiles, tlsChannelOptions, tlsEnabled, type TlsFiles } from './tls.ts';
+import { checkTlsFiles, tlsEnabled, type TlsFiles } from './tls.ts';
 import { parseClientToken, parseTokenTable, watchedFile } from './tokens.ts';
 import type { ServerMiddleware } from 'nice-grpc-common';
 
@@ -32,11 +32,8 @@ export function securityFromEnv(env: NodeJS.ProcessEnv = process.env): Security 
   return { tls, authFile: v('TGSAGE_AUTH_FILE'), tokenFile: v('TGSAGE_TOKEN_FILE') };
 }
 
-/** A channel to `address` with this process's TLS settings; `serverName` is the name the certificate must carry. */
-export function dial(address: string, security: Security | undefined, o: { serverName?: string; options?: ChannelOptions } = {}): Channel {
-  const credentials = channelCredentials(security?.tls);
-  return createChannel(address, credentials, { ...o.options, ...(credentials ? tlsChannelOptions(o.serverName) : {}) });
-}
+/** The one dial helper (dial.ts), re-exported for callers that also need tokens. */
+export { dial } from './dial.ts';
 
 /** A client factory that presents this process's token (if it has one) on every call. */
 export function securedClientFactory(security: Security | undefined): ClientFactory {

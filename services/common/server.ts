@@ -1,7 +1,7 @@
 // Builds a tgsage gRPC server (no listening): the given services plus gRPC health, server reflection and
-// tgsage.v1.Info, behind the middleware chain metrics -> call log -> [token check] -> terminator -> errors. `listen`
-// binds it (TLS when configured, and a plaintext health-only port when asked), `shutdown` drains it,
-// `signalHandlers` wires SIGTERM / SIGINT.
+// tgsage.v1.Info, behind the middleware chain metrics -> call log -> [token check] -> terminator -> errors -> input
+// guard. `listen` binds it (TLS when configured, and a plaintext health-only port when asked), `shutdown` drains it
+// (the registry wires SIGTERM / SIGINT to it).
 import { readFileSync } from 'node:fs';
 import { createServer, type CompatServiceDefinition, type ServiceImplementation } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
@@ -19,6 +19,8 @@ import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMet
 import { checkServerSecurity, exposureWarning, serverAuth, type Security } from './security.ts';
 import { terminatorMiddleware } from './terminator.ts';
 import { serverCredentials } from './tls.ts';
+import { tgsageVersion } from './version.ts';
+
 
 /** A service definition with its implementation. Make one with `serviceEntry` so the pair is type-checked. */
 export interface ServiceEntry {
@@ -48,8 +50,6 @@ export interface BuildServerOptions {
   compute?: ComputeInfo;
   /** Port of the HTTP /metrics endpoint; 0 or undefined = no endpoint. */
   metricsPort?: number;
-  /** Host of the /metrics endpoint (default: the gRPC host). */
-  metricsHost?: string;
   /** How long shutdown waits for in-flight calls before cancelling them (default 10 s). */
   drainTimeoutMs?: number;
   /** Aborted when shutdown starts; services pass it to long waits. Default: a new one. */
@@ -80,23 +80,6 @@ export interface TgsageServer {
   healthPort(): number | undefined;
   /** Graceful: health NOT_SERVING, stop accepting, drain in-flight calls up to the timeout, then cancel them. */
   shutdown(options?: { timeoutMs?: number }): Promise<void>;
-  /** SIGTERM / SIGINT -> shutdown, then process exit. Returns a function that removes the handlers. */
-  signalHandlers(options?: { exit?: (code: number) => void }): () => void;
-}
-
-let cachedVersion: string | undefined;
-export function tgsageVersion(): string {
-  if (cachedVersion === undefined) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-        version?: string;
-      };
-      cachedVersion = pkg.version ?? '0.0.0';
-    } catch {
-      cachedVersion = '0.0.0';
-    }
-  }
-  return cachedVersion;
 }
 
 /** gen/descriptor.binpb (tgsage's protos) plus grpc.health.v1. */
@@ -211,7 +194,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
       listening = true;
       setAll('healthy');
       if (options.metricsPort) {
-        endpoint = await serveMetrics(metrics.registry, options.metricsHost ?? host, options.metricsPort);
+        endpoint = await serveMetrics(metrics.registry, host, options.metricsPort);
       }
       return bound;
     },
@@ -220,25 +203,6 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     shutdown(opts) {
       shuttingDown ??= drain(opts?.timeoutMs ?? drainTimeoutMs);
       return shuttingDown;
-    },
-    signalHandlers(opts) {
-      const exit = opts?.exit ?? ((code: number) => process.exit(code));
-      const onSignal = (signal: NodeJS.Signals) => {
-        logger.info('signal received', { signal });
-        api.shutdown().then(
-          () => exit(0),
-          (error: unknown) => {
-            logger.error('shutdown failed', { error });
-            exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-      return () => {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-      };
     },
   };
   return api;

@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { checkShape } from './activations.ts';
 import { compareRdms, linearCka, prepareRdm } from './comparators.ts';
 import type { FloatArray } from './ranks.ts';
-import { BackendUnavailableError } from './tfjs-backend.ts';
-import { ComputeInputError, type Activations, type Compute, type RdmMethod } from './types.ts';
+import { BackendUnavailableError, ComputeInputError, type Activations, type Compute, type RdmMethod } from './types.ts';
 
 interface BlasAddon {
   rdm(x: Float32Array, n: number, d: number, method: number, out: Float32Array): Promise<void>;

@@ -1,10 +1,14 @@
 // createCompute: picks the backend by name. 'auto' takes the native BLAS addon when it loads, else tfjs wasm, else
-// tfjs cpu; an explicit name that cannot be used throws BackendUnavailableError with the reason.
+// tfjs cpu; an explicit name that cannot be used throws BackendUnavailableError with the reason. tfjs is imported
+// only when a tfjs backend is asked for, so a process computing on BLAS (a scorer, a teacher cache) never loads it.
 import { createBlasCompute } from './blas.ts';
 import { withEdgeSafety } from './edge-safe.ts';
-import { BackendUnavailableError } from './tfjs-backend.ts';
-import { createTfjsCompute } from './tfjs-compute.ts';
-import type { BackendName, Compute } from './types.ts';
+import { BACKENDS, BackendUnavailableError, type BackendName, type Compute } from './types.ts';
+
+export { BACKENDS };
+
+const createTfjsCompute: typeof import('./tfjs-compute.ts').createTfjsCompute = async (...args) =>
+  (await import('./tfjs-compute.ts')).createTfjsCompute(...args);
 
 export interface ComputeOptions {
   readonly backend?: BackendName;
@@ -14,7 +18,6 @@ export interface ComputeOptions {
   readonly log?: (line: string) => void;
 }
 
-export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
 
 /** The backend by name, wrapped for exact ties and scale-safe euclidean RDMs (edge-safe.ts). */
 export async function createCompute(options: ComputeOptions = {}): Promise<Compute> {
@@ -56,6 +59,6 @@ async function createBackend(options: ComputeOptions): Promise<Compute> {
   }
 }
 
-export { BackendUnavailableError } from './tfjs-backend.ts';
+export { BackendUnavailableError } from './types.ts';
 export { ComputeInputError } from './types.ts';
 export type * from './types.ts';

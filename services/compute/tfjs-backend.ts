@@ -6,6 +6,7 @@
 //   webgpu      Dawn's `webgpu` package + @tensorflow/tfjs-backend-webgpu (optional; needs a GPU adapter)
 //   tensorflow  @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (optional; not installable everywhere)
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendUnavailableError } from './types.ts';
 
 export type TfjsBackendName = 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
 
@@ -28,10 +29,7 @@ export interface TfjsOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Thrown when a backend cannot be used here (package missing, no GPU); the message says why. */
-export class BackendUnavailableError extends Error {
-  override readonly name = 'BackendUnavailableError';
-}
+export { BackendUnavailableError };
 
 function reason(err: unknown): string {
   return err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -15,6 +15,9 @@ export type ComparatorName = RdmComparator | GramComparator;
 /** Names a user may ask for; 'auto' picks the fastest that loads (blas, then wasm, then cpu). */
 export type BackendName = 'auto' | 'blas' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
 
+/** Every compute backend name, 'auto' first. */
+export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
+
 /** One layer's activations: n rows (stimuli) x d features, row-major float32. */
 export interface Activations {
   readonly data: Float32Array;
@@ -51,6 +54,11 @@ export interface Compute {
   cka(kc: Float64Array, lc: Float64Array, n: number, unbiased: boolean): number;
   /** Frees backend resources. */
   dispose(): Promise<void>;
+}
+
+/** Thrown when a backend cannot be used here (package missing, no GPU, addon not built); the message says why. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
 }
 
 /** Bad numbers in the input (NaN / Inf, a constant row): the caller maps it to INVALID_ARGUMENT. */

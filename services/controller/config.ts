@@ -5,11 +5,15 @@ import { ScoreKind, TgKind } from '../../gen/tgsage/v1/search_controller.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
+import { DEFAULT_TEACHER_ID, isValidId } from '../common/ids.ts';
+import { TRAINING_LIMITS } from '../common/limits.ts';
+import { DATASET_NAMES } from '../data/dataset.ts';
 import { plannedRungSizes, resolveHalvingConfig } from './halving.ts';
+import { DEFAULT_ALPHA } from './score.ts';
 import { createStrategyRegistry, type StrategyRegistry } from './strategies/registry.ts';
 
 export const LIMITS = {
-  maxStepsPerTrial: 100_000,
+  maxStepsPerTrial: TRAINING_LIMITS.maxSteps,
   maxTrials: 10_000,
   maxParallelism: 64,
   maxAttempts: 20,
@@ -69,25 +73,25 @@ export function normalizeStudyConfig(
   if (![ScoreKind.SCORE_KIND_P, ScoreKind.SCORE_KIND_TG, ScoreKind.SCORE_KIND_P_TG].includes(c.score)) {
     throw new InvalidArgumentError('score', `unknown score kind ${c.score}`);
   }
-  c.alpha = realIn('alpha', c.alpha ?? 0.5, 0, 1);
+  c.alpha = realIn('alpha', c.alpha ?? DEFAULT_ALPHA, 0, 1);
   c.stepsPerTrial = intIn('steps_per_trial', c.stepsPerTrial, 1, LIMITS.maxStepsPerTrial);
   c.numTrials = intIn('num_trials', c.numTrials, 1, LIMITS.maxTrials);
   c.parallelism = intIn('parallelism', c.parallelism || 1, 1, LIMITS.maxParallelism);
-  c.teacherId = c.teacherId || 'default';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(c.teacherId)) {
+  c.teacherId = c.teacherId || DEFAULT_TEACHER_ID;
+  if (!isValidId(c.teacherId)) {
     throw new InvalidArgumentError('teacher_id', `${JSON.stringify(c.teacherId)} is not a valid teacher id`);
   }
   const d = c.dataset ?? { name: '', directory: '', numStimuli: 0, numValidation: 0, splitSeed: 0 };
   d.name = d.name || 'mnist';
-  if (!['mnist', 'fashion-mnist', 'idx'].includes(d.name)) {
-    throw new InvalidArgumentError('dataset.name', `must be mnist, fashion-mnist or idx, got ${JSON.stringify(d.name)}`);
+  if (!(DATASET_NAMES as readonly string[]).includes(d.name)) {
+    throw new InvalidArgumentError('dataset.name', `must be one of ${DATASET_NAMES.join(', ')}, got ${JSON.stringify(d.name)}`);
   }
   if (d.name === 'idx' && !d.directory) throw new InvalidArgumentError('dataset.directory', 'is required for idx');
   if (d.numStimuli) intIn('dataset.num_stimuli', d.numStimuli, 4, 100_000);
   c.dataset = d;
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new InvalidArgumentError('seed', 'must be a safe integer >= 0');
   if (c.training) {
-    if (c.training.batchSize) intIn('training.batch_size', c.training.batchSize, 1, 1024);
+    if (c.training.batchSize) intIn('training.batch_size', c.training.batchSize, 1, TRAINING_LIMITS.maxBatchSize);
     if (c.training.learningRate) realIn('training.learning_rate', c.training.learningRate, 1e-9, 10);
     const budgets = c.training.evalSteps;
     if (budgets.length > 64) throw new InvalidArgumentError('training.eval_steps', `at most 64 budgets (got ${budgets.length})`);
@@ -156,17 +160,4 @@ export async function validateStudyConfig(
   return c;
 }
 
-/** One rung of successive halving (a single rung without multi-fidelity). */
-export interface Rung {
-  steps: number;
-  /** Trials in this rung. */
-  count: number;
-}
-
-/** The rung plan of a normalized config (halving.ts): budgets grow by eta, counts shrink by eta, the last is full. */
-export function rungPlan(c: StudyConfig): Rung[] {
-  const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
-  if (!h) return [{ steps: c.stepsPerTrial, count: c.numTrials }];
-  const sizes = plannedRungSizes(h);
-  return h.budgets.map((steps, r) => ({ steps, count: sizes[r]! }));
-}
+export { rungPlan, type Rung } from './halving.ts';

@@ -7,6 +7,7 @@ import type { Genome } from '../../gen/tgsage/v1/genome.ts';
 import type { Comparator, SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import type { LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
 import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
+import { isValidId } from '../common/ids.ts';
 import { type ValidateDeps, validateStudyConfig } from './config.ts';
 import { eventHub } from './events.ts';
 import { studyToCsv, studyToJson } from './export.ts';
@@ -177,7 +178,7 @@ export function createController(deps: ControllerDeps): Controller {
   }
 
   async function createStudy(config: StudyConfig | undefined, studyId = '', signal?: AbortSignal): Promise<Study> {
-    if (studyId && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(studyId)) {
+    if (studyId && !isValidId(studyId)) {
       throw new InvalidArgumentError('study_id', `${JSON.stringify(studyId)} is not a valid id`);
     }
     const full = await validateStudyConfig(config, { checkTeacher: deps.checkTeacher, registry: deps.registry }, signal);

@@ -1,23 +1,22 @@
-// Successive halving over training-step budgets (Jamieson & Talwalkar 2016; Li et al. 2017), as a pure scheduler
-// the controller drives one result at a time.
+// Successive halving over training-step budgets (Jamieson & Talwalkar 2016; Li et al. 2017): the schedule. The
+// runner (runner.ts, runStudyLoop and promote) runs it.
 //
 // Rungs r = 0 .. R-1 train for min_steps * eta^r steps (the last rung for exactly steps_per_trial). All num_trials
-// proposals run at rung 0. When every trial of rung r has reported, the best floor(n_r / eta) of them (at least one)
-// by the study's score are promoted to rung r + 1 and the others are pruned; ties go to the lower trial number,
-// failed trials are never promoted. The halving is synchronous: rung r + 1 starts when rung r is complete, so each
-// cut compares every candidate of the rung, and "exactly the top 1/eta" holds.
+// proposals run at rung 0; n_{r+1} = max(1, floor(n_r / eta)). When every trial of rung r has ended, the runner
+// promotes the best n_{r+1} completed ones by the study's score (ties to the lower trial number; failed trials are
+// never promoted) as new trials of rung r + 1. The halving is synchronous: rung r + 1 starts when rung r is complete,
+// so each cut compares every candidate of the rung. It is a pure function of the stored trials, so it resumes after
+// a restart.
 //
-// Teacher guidance: the controller ranks each rung by the study's score, so with P+TG the early, cheap rungs are
-// ranked by (1 - alpha) P + alpha TG. After a few hundred steps P is close to chance and noisy, while a candidate's
+// Teacher guidance: the runner ranks each rung by the study's score, so with P+TG the early, cheap rungs are ranked
+// by (1 - alpha) P + alpha TG. After a few hundred steps P is close to chance and noisy, while a candidate's
 // representational similarity to the teacher (TG) already separates architectures (the TG-SAGE paper's point), so
 // TG keeps promising candidates alive through the low-budget cuts where P alone would prune them at random. The
 // strategy learns from rung-0 scores, the only budget every trial is evaluated at.
-//
-// Restart: the schedule is a pure function of the completed (trial, rung, score) records, so `createHalving(config,
-// completed)` replays them (in any order) and `pending()` lists exactly the promoted runs still to do.
 
-import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
-import type { MultiFidelityConfig } from '../../gen/tgsage/v1/search_controller.ts';
+import { FailedPreconditionError } from '../common/errors.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
+import type { MultiFidelityConfig, StudyConfig } from '../../gen/tgsage/v1/search_controller.ts';
 
 export interface HalvingConfig {
   /** Trials at rung 0. */
@@ -62,6 +61,8 @@ export function resolveHalvingConfig(
   return { numTrials, eta, rungs, budgets };
 }
 
+// The scheduler of successive halving over abstract trials, for replays on a benchmark table (services/experiment/
+// replay.ts); the controller's runner promotes through storage (runner.ts promote) with the same rung plan.
 export interface HalvingRecord {
   trial: number;
   rung: number;
@@ -173,8 +174,25 @@ export function createHalving(config: HalvingConfig, completed: Iterable<Halving
 }
 
 /** Rung sizes when no trial fails: n_0 = num_trials, n_{r+1} = max(1, floor(n_r / eta)). */
+
+/** Rung sizes when no trial fails: n_0 = num_trials, n_{r+1} = max(1, floor(n_r / eta)). */
 export function plannedRungSizes(config: HalvingConfig): number[] {
   const sizes = [config.numTrials];
   for (let r = 1; r < config.rungs; r++) sizes.push(Math.max(1, Math.floor(sizes[r - 1]! / config.eta)));
   return sizes;
+}
+
+/** One rung of successive halving (a single rung without multi-fidelity). */
+export interface Rung {
+  steps: number;
+  /** Trials in this rung. */
+  count: number;
+}
+
+/** The rung plan of a normalized config (the runner's schedule): budgets grow by eta, counts shrink by eta, the last is full. */
+export function rungPlan(c: StudyConfig): Rung[] {
+  const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
+  if (!h) return [{ steps: c.stepsPerTrial, count: c.numTrials }];
+  const sizes = plannedRungSizes(h);
+  return h.budgets.map((steps, r) => ({ steps, count: sizes[r]! }));
 }

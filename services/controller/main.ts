@@ -1,101 +1,69 @@
-// Wiring of the search controller: storage in the data dir, the trainer pool, clients of the scorer and the teacher
-// cache. `searchControllerFactory` is the registry entry ('search-controller'); `startSearchController` builds and
-// listens on its own (tests, and `node --import tsx services/controller/main.ts --port 0 ...`, which prints
-// "listening on PORT" on stdout).
+// Wiring of the search controller: storage in the data dir, the trainer pool (trainers discovered from the config's
+// addresses), clients of the scorer and the teacher cache (TLS and tokens when configured), successive-halving
+// checkpoints next to the SQLite file. `createSearchControllerModule` is the registry's factory ('search-controller'):
+// `tgsage serve search-controller`, `tgsage start` and tests all start it through the registry.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import { ClientError, Status } from 'nice-grpc';
+import { withFastCodecs } from '../common/fast-codec.ts';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { SearchControllerDefinition } from '../../gen/tgsage/v1/search_controller.ts';
 import { SearchSpacesDefinition } from '../../gen/tgsage/v1/space.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
-import {
-  AbortedError,
-  DomainError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  ResourceExhaustedError,
-  UnavailableError,
-} from '../common/errors.ts';
-import { createLogger, type Logger } from '../common/log.ts';
-import { dial, securedClientFactory, type Security } from '../common/security.ts';
-import { buildServer, serviceEntry, type TgsageServer } from '../common/server.ts';
+import { NotFoundError } from '../common/errors.ts';
+import { fromClientError } from '../common/failures.ts';
+import { dial, securedClientFactory } from '../common/security.ts';
+import { stateKey } from '../common/shared-state.ts';
+import { serviceEntry } from '../common/server.ts';
 import { searchSpacesService } from '../spaces/service.ts';
-import type { ServiceDeps, ServiceModule } from '../registry.ts';
+import type { ServiceDeps, ServiceModule } from '../service-module.ts';
+import { fileCheckpointStore } from './checkpoints.ts';
 import { createController, type Controller, type ScoreActivationsFn } from './controller.ts';
 import { trainerPool, type PoolOptions, type TrainerPool } from './pool.ts';
-import type { ProposerFactory } from './proposer.ts';
 import type { Log } from './runner.ts';
 import { searchControllerService } from './service.ts';
-import { fileCheckpointStore, memoryCheckpointStore, type CheckpointStoreLimits } from './checkpoints.ts';
 import { sqliteStorage } from './sqlite-storage.ts';
-import { memoryStorage, type StudyStorage } from './storage.ts';
+import type { StudyStorage } from './storage.ts';
 import { strategyProposers } from './strategy-proposer.ts';
-
-export interface ControllerOptions {
-  /** Trainer targets: host:port, and/or dns:///name:port (resolved by the pool). */
-  trainers: readonly string[];
-  scorer: string;
-  teacherCache: string;
-  /** Data directory (controller.sqlite inside); undefined = in memory. */
-  dataDir?: string;
-  pool?: Omit<PoolOptions, 'targets'>;
-  /** Successive-halving checkpoints: largest one, and all at once (defaults 64 MiB and 1 GiB). */
-  checkpointLimits?: Partial<CheckpointStoreLimits>;
-  proposers?: ProposerFactory;
-  /** TLS and the token for calls to the trainers, the scorer and the teacher cache (default: plaintext, no token). */
-  security?: Security;
-  logger: Logger;
-}
 
 export interface ControllerModule extends ServiceModule {
   controller: Controller;
   pool: TrainerPool;
   storage: StudyStorage;
-  /** Resumes studies left running by an earlier process; call once the server listens. */
-  resume(): Promise<string[]>;
 }
+
+/** Pool settings a test may inject (e.g. a resolve function for dns:/// names, the health-check interval). */
+export const TRAINER_POOL_OVERRIDES = stateKey<Partial<Omit<PoolOptions, 'targets'>>>('tgsage.controller.pool-overrides');
 
 /** "a:1,b:2" or "dns:///host:port" -> targets. */
 export function parseTrainers(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/** A downstream call's failure as the domain error with the same meaning (so the one middleware maps it). */
-export function fromClientError(e: unknown, what: string): unknown {
-  if (!(e instanceof ClientError)) return e;
-  const msg = `${what}: ${e.details}`;
-  const map: Partial<Record<Status, new (m: string) => DomainError>> = {
-    [Status.NOT_FOUND]: NotFoundError,
-    [Status.FAILED_PRECONDITION]: FailedPreconditionError,
-    [Status.RESOURCE_EXHAUSTED]: ResourceExhaustedError,
-    [Status.ABORTED]: AbortedError,
-  };
-  if (e.code === Status.INVALID_ARGUMENT) return new InvalidArgumentError('chunk', msg);
-  const C = map[e.code];
-  return C ? new C(msg) : new UnavailableError(msg);
-}
-
-export async function createSearchControllerModule(o: ControllerOptions): Promise<ControllerModule> {
-  const logger = o.logger;
+/**
+ * The registry entry: addresses and data dir from the shared config (the trainer address may list several, and/or
+ * dns:/// names the pool resolves itself). Studies left running by an earlier process resume on the next tick, once
+ * the server listens.
+ */
+export async function createSearchControllerModule(deps: ServiceDeps): Promise<ControllerModule> {
+  const { config, logger } = deps;
   const log: Log = (level, msg, fields) => logger[level](msg, fields);
-  const storage = o.dataDir ? sqliteStorage(join(o.dataDir, 'controller.sqlite')) : memoryStorage();
-  const clients = securedClientFactory(o.security);
+  const storage = sqliteStorage(join(config.dataDir, 'controller.sqlite'));
+  const clients = securedClientFactory(config.security);
   const pool = trainerPool({
-    targets: o.trainers,
-    log: (level, msg, fields) => logger[level](msg, fields),
-    channel: (address, serverName) => dial(address, o.security, { serverName }),
+    targets: parseTrainers(config.trainerAddress),
+    log,
+    channel: (address, serverName) => dial(address, config.security, { serverName }),
     clientFactory: clients,
-    ...o.pool,
+    resolveIntervalMs: config.trainerResolveIntervalMs,
+    ...deps.shared.get(TRAINER_POOL_OVERRIDES),
   });
-  const checkpoints = o.dataDir
-    ? fileCheckpointStore(join(o.dataDir, 'checkpoints'), o.checkpointLimits)
-    : memoryCheckpointStore(o.checkpointLimits);
-  const scorerChannel = dial(o.scorer, o.security);
-  const cacheChannel = dial(o.teacherCache, o.security);
-  const scorer = clients.create(ScorerDefinition, scorerChannel);
+  const checkpoints = fileCheckpointStore(join(config.dataDir, 'checkpoints'), {
+    maxBytes: config.trainer.maxCheckpointBytes,
+    maxTotalBytes: config.maxCheckpointStoreBytes,
+  });
+  const scorerChannel = dial(config.scorerAddress, config.security);
+  const cacheChannel = dial(config.teacherCacheAddress, config.security);
+  const scorer = clients.create(withFastCodecs(ScorerDefinition), scorerChannel);
   const cache = clients.create(TeacherCacheDefinition, cacheChannel);
 
   const checkTeacher = async (id: string, signal?: AbortSignal): Promise<{ numStimuli: number }> => {
@@ -105,7 +73,7 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
       if (e instanceof ClientError && e.code === Status.NOT_FOUND) {
         throw new NotFoundError(`teacher_id: teacher ${JSON.stringify(id)} not found in the teacher cache`);
       }
-      throw fromClientError(e, `teacher cache at ${o.teacherCache}`);
+      throw fromClientError(e, `teacher cache at ${config.teacherCacheAddress}`);
     }
   };
   const scoreActivations: ScoreActivationsFn = async (teacherId, comparator, chunks, signal) => {
@@ -118,19 +86,13 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
         { signal },
       );
     } catch (e) {
-      throw fromClientError(e, `scorer at ${o.scorer}`);
+      throw fromClientError(e, `scorer at ${config.scorerAddress}`);
     }
   };
 
-  const controller = createController({
-    storage,
-    pool,
-    proposers: o.proposers ?? strategyProposers(),
-    checkTeacher,
-    scoreActivations,
-    checkpoints,
-    log,
-  });
+  const controller = createController({ storage, pool, proposers: strategyProposers(), checkTeacher, scoreActivations, checkpoints, log });
+  // runners start on the next tick: the server is listening by then, and they need nothing from it
+  setImmediate(() => void controller.resumeAll().catch((error: unknown) => logger.error('resume failed', { error })));
   return {
     services: [
       serviceEntry(SearchControllerDefinition, searchControllerService(controller)),
@@ -139,7 +101,6 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
     controller,
     pool,
     storage,
-    resume: () => controller.resumeAll(),
     async close() {
       await controller.close();
       pool.close();
@@ -148,79 +109,4 @@ export async function createSearchControllerModule(o: ControllerOptions): Promis
       storage.close();
     },
   };
-}
-
-/** The registry entry: addresses and data dir from the shared config (trainer address may list several, or dns:///). */
-export async function searchControllerFactory(deps: ServiceDeps): Promise<ServiceModule> {
-  const m = await createSearchControllerModule({
-    trainers: parseTrainers(deps.config.trainerAddress),
-    scorer: deps.config.scorerAddress,
-    teacherCache: deps.config.teacherCacheAddress,
-    dataDir: deps.config.dataDir,
-    checkpointLimits: { maxBytes: deps.config.trainer.maxCheckpointBytes, maxTotalBytes: deps.config.maxCheckpointStoreBytes },
-    pool: { resolveIntervalMs: deps.config.trainerResolveIntervalMs },
-    security: deps.config.security,
-    logger: deps.logger,
-  });
-  // runners start on the next tick: the server is listening by then, and they need nothing from it
-  setImmediate(() => void m.resume().catch((error: unknown) => deps.logger.error('resume failed', { error })));
-  return m;
-}
-
-export interface RunningController extends ControllerModule {
-  port: number;
-  server: TgsageServer;
-  close(): Promise<void>;
-}
-
-/** Builds, listens (127.0.0.1 by default) and resumes studies. `close` shuts the server down, then the module. */
-export async function startSearchController(
-  o: ControllerOptions & { host?: string; port?: number; serverSecurity?: Security },
-): Promise<RunningController> {
-  const m = await createSearchControllerModule(o);
-  const server = buildServer({ name: 'search-controller', services: m.services, logger: o.logger, defaultMetrics: false, security: o.serverSecurity });
-  const port = await server.listen(o.host ?? '127.0.0.1', o.port ?? 50054);
-  await m.resume();
-  let closing: Promise<void> | undefined;
-  return {
-    ...m,
-    port,
-    server,
-    close: () =>
-      (closing ??= (async () => {
-        await m.controller.close(); // runners first, so watch streams end and the drain is quick
-        await server.shutdown({ timeoutMs: 2000 });
-        await m.close?.();
-      })()),
-  };
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '50054' },
-      trainers: { type: 'string', default: '127.0.0.1:50053' },
-      scorer: { type: 'string', default: '127.0.0.1:50052' },
-      'teacher-cache': { type: 'string', default: '127.0.0.1:50051' },
-      'data-dir': { type: 'string', default: process.env['TGSAGE_DATA_DIR'] || 'data' },
-      'health-interval-ms': { type: 'string', default: '5000' },
-      'log-level': { type: 'string', default: 'info' },
-    },
-  });
-  const logger = createLogger({ service: 'search-controller', level: values['log-level'] as 'info' });
-  const running = await startSearchController({
-    host: values.host,
-    port: Number(values.port),
-    trainers: parseTrainers(values.trainers),
-    scorer: values.scorer,
-    teacherCache: values['teacher-cache'],
-    dataDir: values['data-dir'],
-    pool: { healthIntervalMs: Number(values['health-interval-ms']) },
-    logger,
-  });
-  process.stdout.write(`listening on ${running.port}\n`);
-  const stop = (): void => void running.close().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
 }

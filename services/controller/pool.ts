@@ -1,11 +1,16 @@
-// Trainer pool: trains a candidate on one of several trainers, retrying on another healthy trainer when one fails
-// (UNAVAILABLE, DEADLINE_EXCEEDED, a broken stream, a trainer gone silent), up to `maxAttempts`; then the trial fails
-// with the reason. The trainers come from discovery.ts: fixed `host:port` entries, and `dns:///host:port` names the
-// controller resolves itself, again every few seconds — one member per address, each with its own slots (one by
-// default: a trainer trains one candidate at a time), health checks (grpc.health.v1) and failure count. A member
-// whose address disappears takes no new trial, finishes the ones it has, and leaves. Every wait is abortable.
-import { ClientError, createChannel, createClient, createClientFactory, Status, type Channel, type ClientFactory } from 'nice-grpc';
+// Trainer pool: trains a candidate on one of several trainers, retrying on another healthy trainer when a failure is
+// transient by the failure table (common/failures.ts: UNAVAILABLE, DEADLINE_EXCEEDED, a broken stream, a trainer gone
+// silent, a full queue), up to `maxAttempts`; a deterministic failure (bad input, a diverged training, a dead layer's
+// constant rows) fails the trial at once with its reason. A trainer is marked unhealthy only when it failed itself,
+// not when it reported a failure of its own dependency (trailer tgsage-failure-source). The trainers come from
+// discovery.ts: fixed `host:port` entries, and `dns:///host:port` names the controller resolves itself, again every
+// few seconds — one member per address, each with its own slots (one by default: a trainer trains one candidate at a
+// time), health checks (grpc.health.v1) and failure count. A member whose address disappears takes no new trial,
+// finishes the ones it has, and leaves. Every wait is abortable.
+import { ClientError, createClient, createClientFactory, Status, type Channel, type ClientFactory, type Metadata } from 'nice-grpc';
+import { dial } from '../common/dial.ts';
 import { HealthDefinition } from 'nice-grpc-server-health';
+import { FAILURE_SOURCE_TRAILER, isRetryable } from '../common/failures.ts';
 import {
   type CurvePoint,
   type ContinueCandidateRequest,
@@ -93,17 +98,6 @@ export interface PoolOptions {
   retryBackoffMs?: number;
 }
 
-/** Codes after which another trainer (or the same one later) may well succeed. */
-const RETRYABLE = new Set<Status>([
-  Status.UNAVAILABLE,
-  Status.DEADLINE_EXCEEDED,
-  Status.CANCELLED,
-  Status.INTERNAL,
-  Status.UNKNOWN,
-  Status.RESOURCE_EXHAUSTED,
-  Status.ABORTED,
-]);
-
 interface Member {
   address: string;
   channel: Channel;
@@ -118,7 +112,7 @@ interface Member {
 
 export function trainerPool(options: PoolOptions): TrainerPool {
   const targets = parseTrainerTargets(options.targets);
-  const makeChannel: TrainerChannelFactory = options.channel ?? ((address) => createChannel(address));
+  const makeChannel: TrainerChannelFactory = options.channel ?? ((address) => dial(address));
   const clients = options.clientFactory ?? createClientFactory();
   const members: Member[] = [];
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
@@ -238,6 +232,7 @@ export function trainerPool(options: PoolOptions): TrainerPool {
     m: Member,
     request: TrainCandidateRequest,
     o: TrainOptions,
+    onTrailer: (trailer: Metadata) => void,
   ): Promise<{ result: TrainingResult; checkpoint?: Uint8Array }> {
     const local = new AbortController();
     const onAbort = (): void => local.abort(o.signal.reason);
@@ -254,8 +249,8 @@ export function trainerPool(options: PoolOptions): TrainerPool {
     arm();
     try {
       const events = o.checkpoint
-        ? m.trainer.continueCandidate(continueRequests(request, o.checkpoint), { signal: local.signal })
-        : m.trainer.trainCandidate(request, { signal: local.signal });
+        ? m.trainer.continueCandidate(continueRequests(request, o.checkpoint), { signal: local.signal, onTrailer })
+        : m.trainer.trainCandidate(request, { signal: local.signal, onTrailer });
       const limit = Number(request.maxCheckpointBytes) || Infinity;
       const pieces: Uint8Array[] = [];
       let received = 0;
@@ -298,9 +293,10 @@ export function trainerPool(options: PoolOptions): TrainerPool {
         const m = await acquire(tried, o.signal);
         tried.add(m.address);
         lastTrainer = m.address;
+        let source: string | undefined;
         try {
           o.onStarted?.(m.address, n);
-          const { result, checkpoint } = await attempt(m, request, o);
+          const { result, checkpoint } = await attempt(m, request, o, (t) => (source = t.get(FAILURE_SOURCE_TRAILER)));
           m.failures = 0;
           return { result, checkpoint, trainer: m.address, attempts: n };
         } catch (e) {
@@ -308,13 +304,14 @@ export function trainerPool(options: PoolOptions): TrainerPool {
           const code = e instanceof ClientError ? e.code : Status.UNKNOWN;
           last = `${m.address}: ${Status[code]}: ${e instanceof ClientError ? e.details : String(e)}`;
           m.failures++;
-          if (code === Status.UNAVAILABLE || code === Status.DEADLINE_EXCEEDED) {
+          // the trainer answered that one of its dependencies failed: it is itself healthy
+          if ((code === Status.UNAVAILABLE || code === Status.DEADLINE_EXCEEDED) && source === undefined) {
             if (m.healthy) {
               m.healthy = false;
               notify();
             }
           }
-          if (!RETRYABLE.has(code)) throw new TrialFailedError(last, n, m.address);
+          if (!isRetryable(code)) throw new TrialFailedError(last, n, m.address);
         } finally {
           release(m);
         }

@@ -21,6 +21,7 @@ import { decodePreview, heatmapPng, VIRIDIS } from './report/png.ts';
 import { chart, colorBar, escapeXml as esc, type ChartPoint, type ChartSeries } from './report/svg.ts';
 import { DEFAULT_ALPHA, pTg, rankTrials } from './score.ts';
 import { originLabel } from './export.ts';
+import { DEFAULT_TEACHER_ID } from '../common/ids.ts';
 
 export interface ReportInput {
   /** The study with its trials (as GetStudy returns it). */
@@ -67,7 +68,7 @@ function summary(study: Study, best: Trial | undefined): string {
     ['TG', c?.tgKind === TgKind.TG_KIND_CEILING_NORMALIZED ? 'ceiling-normalised (similarity / noise ceiling)' : 'raw similarity'],
     ['Steps per trial', String(c?.stepsPerTrial ?? '–')],
     ['Multi-fidelity', mf?.enabled ? `successive halving, eta ${mf.eta}, ${mf.rungs} rungs, min ${mf.minSteps} steps` : 'off'],
-    ['Teacher', esc(c?.teacherId || 'default')],
+    ['Teacher', esc(c?.teacherId || DEFAULT_TEACHER_ID)],
     ['Dataset', esc(c?.dataset?.name || 'mnist') + (c?.dataset?.numStimuli ? ` (${c.dataset.numStimuli} stimuli)` : '')],
     ['Seed / parallelism', `${c?.seed ?? 0} / ${c?.parallelism ?? 1}`],
   ];

@@ -7,6 +7,7 @@ import type {
 import type { LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { paginate } from '../common/pages.ts';
+import { splitHeader } from '../common/upload.ts';
 import type { Controller } from './controller.ts';
 
 export function searchControllerService(controller: Controller): SearchControllerServiceImplementation {
@@ -44,24 +45,18 @@ function required(field: string, value: string): string {
 
 /** Reads the header, then hands the remaining chunks on as a stream (never buffered here). */
 async function completeTrial(controller: Controller, requests: AsyncIterable<CompleteTrialRequest>, ctx: CallContext) {
-  const it = requests[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done || first.value.message?.$case !== 'header') {
-    throw new InvalidArgumentError('header', 'the first message must be the header');
-  }
-  const h = first.value.message.value;
+  const { header: h, pieces } = await splitHeader(requests);
   if (!h.studyId) throw new InvalidArgumentError('header.study_id', 'is required');
-  const second = await it.next();
+  // no trial id: an import of an outside result (the controller checks the header's genome)
+  const it = pieces[Symbol.asyncIterator]();
+  const first = await it.next();
   let chunks: AsyncIterable<LayerChunk> | undefined;
-  if (!second.done) {
+  if (!first.done) {
     if (h.trainHere || h.failure) {
       throw new InvalidArgumentError('chunk', 'activations cannot come with train_here or failure');
     }
     chunks = (async function* () {
-      for (let m: IteratorResult<CompleteTrialRequest> = second; !m.done; m = await it.next()) {
-        if (m.value.message?.$case !== 'chunk') throw new InvalidArgumentError('header', 'must appear once, first');
-        yield m.value.message.value;
-      }
+      for (let m: IteratorResult<LayerChunk> = first; !m.done; m = await it.next()) yield m.value;
     })();
   }
   return controller.completeTrial(h, chunks, ctx.signal);

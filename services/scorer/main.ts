@@ -3,30 +3,24 @@
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { withFastCodecs } from '../common/fast-codec.ts';
-import { HTTP2_WINDOW_BYTES } from '../common/http2-window.ts';
 import { processMemoryBudget } from '../common/memory-budget.ts';
 import { dial, securedClientFactory } from '../common/security.ts';
 import { serviceEntry } from '../common/server.ts';
-import type { ServiceDeps, ServiceModule } from '../registry.ts';
-import { sharedTeacherStore } from '../teacher-cache/main.ts';
+import type { ServiceDeps, ServiceModule } from '../service-module.ts';
+import { TEACHER_STORE } from '../teacher-cache/shared.ts';
 import { createPreparedCache } from './prepared-cache.ts';
 import { scorerService } from './service.ts';
 import { grpcTeacherSource, localTeacherSource, type TeacherSource } from './teacher-source.ts';
 
 export async function createScorerModule(deps: ServiceDeps): Promise<ServiceModule> {
   const { config, logger } = deps;
-  const store = sharedTeacherStore(deps);
+  const store = deps.shared.get(TEACHER_STORE);
   let teachers: TeacherSource;
   let close: (() => Promise<void>) | undefined;
   if (store) {
     teachers = localTeacherSource(store);
   } else {
-    const channel = dial(config.teacherCacheAddress, config.security, {
-      options: {
-        'grpc.max_receive_message_length': 8 * 1024 * 1024,
-        'grpc-node.flow_control_window': HTTP2_WINDOW_BYTES, // RDMs stream in: see http2-window.ts
-      },
-    });
+    const channel = dial(config.teacherCacheAddress, config.security);
     const client = securedClientFactory(config.security).create(withFastCodecs(TeacherCacheDefinition), channel);
     teachers = grpcTeacherSource(client, config.teacherCacheAddress);
     close = async () => channel.close();

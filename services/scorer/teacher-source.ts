@@ -1,17 +1,11 @@
 // Where the scorer gets teachers from: an interface with two implementations, the teacher store in this process or
 // the teacher-cache service over gRPC. The scorer does not know which one it has.
 import { createHash } from 'node:crypto';
-import { ClientError, Status } from 'nice-grpc';
 import type { Teacher, TeacherCacheClient } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { decodeMatrixChunks } from '../common/chunks.ts';
 import { rdmMethodFromProto } from '../common/convert.ts';
-import {
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  ResourceExhaustedError,
-  UnavailableError,
-} from '../common/errors.ts';
+import { UnavailableError } from '../common/errors.ts';
+import { fromClientError } from '../common/failures.ts';
 import type { ComparatorName, RdmMethod } from '../compute/types.ts';
 import { comparatorFromProto } from '../common/convert.ts';
 import type { TeacherMeta, TeacherStore } from '../teacher-cache/store.ts';
@@ -59,23 +53,6 @@ export function localTeacherSource(store: TeacherStore): TeacherSource {
   };
 }
 
-/** gRPC failures of the teacher cache as domain errors the scorer's clients understand. */
-function fromClientError(error: unknown, address: string): unknown {
-  if (!(error instanceof ClientError)) return error;
-  switch (error.code) {
-    case Status.NOT_FOUND:
-      return new NotFoundError(error.details);
-    case Status.FAILED_PRECONDITION:
-      return new FailedPreconditionError(error.details);
-    case Status.INVALID_ARGUMENT:
-      return new InvalidArgumentError('header.teacher_id', error.details);
-    case Status.RESOURCE_EXHAUSTED:
-      return new ResourceExhaustedError(error.details);
-    default:
-      return new UnavailableError(`teacher cache at ${address}: ${Status[error.code]}: ${error.details}`);
-  }
-}
-
 /** Reads teachers from the teacher-cache service. */
 export function grpcTeacherSource(client: TeacherCacheClient, address: string): TeacherSource {
   const view = (t: Teacher): TeacherView => ({
@@ -95,7 +72,7 @@ export function grpcTeacherSource(client: TeacherCacheClient, address: string): 
     try {
       for await (const m of decodeMatrixChunks(stream, { output, field: 'teacher_cache.chunk' })) return m.data;
     } catch (error: unknown) {
-      throw fromClientError(error, address);
+      throw fromClientError(error, `teacher cache at ${address}`);
     }
     throw new UnavailableError(`teacher cache at ${address} sent no matrix`);
   }
@@ -105,7 +82,7 @@ export function grpcTeacherSource(client: TeacherCacheClient, address: string): 
       try {
         return view(await client.getTeacher({ id }, { signal }));
       } catch (error: unknown) {
-        throw fromClientError(error, address);
+        throw fromClientError(error, `teacher cache at ${address}`);
       }
     },
     rdm: async (id, layer, signal) => (await matrix(client.getRdm({ teacherId: id, layer }, { signal }), 'float32')) as Float32Array,

@@ -4,11 +4,12 @@
 // start when the cache lacks them, one after another; the service serves meanwhile and each appears once done.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ComputeTeacherEvent } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { rdmMethodFromProto } from '../common/convert.ts';
 import { NotFoundError } from '../common/errors.ts';
-import type { ServiceDeps } from '../registry.ts';
+import { DEFAULT_TEACHER_ID } from '../common/ids.ts';
+import { SHIPPED_TEACHER_DIR, SHIPPED_TEACHERS_ROOT } from '../teachers/shipped.ts';
+import type { ServiceDeps } from '../service-module.ts';
 import { computeTeacher, type ComputeTeacherDeps } from '../teachers/compute.ts';
 import { modelsDir, resolveModelPath } from '../teachers/model-area.ts';
 import { initTrainingBackend } from '../trainer/backend.ts';
@@ -19,11 +20,8 @@ import type { ComputeTeacherHandler } from './service.ts';
 import { teacherToProto } from './service.ts';
 import type { TeacherStore } from './store.ts';
 
-/** Where the repository's teachers live: one directory per teacher id, each a tfjs model plus teacher.json. */
-export const SHIPPED_TEACHERS_ROOT = fileURLToPath(new URL('../../teachers/', import.meta.url));
-/** The teacher shipped in the repository, computed as `default` on start when missing. */
-export const SHIPPED_TEACHER_DIR = join(SHIPPED_TEACHERS_ROOT, 'default');
-export const DEFAULT_TEACHER_ID = 'default';
+export { SHIPPED_TEACHER_DIR, SHIPPED_TEACHERS_ROOT };
+export { DEFAULT_TEACHER_ID };
 
 function computeDeps(store: TeacherStore, deps: ServiceDeps): ComputeTeacherDeps {
   // Stimulus sets stay on the backend once loaded (1000 28x28 images: 3 MB each).

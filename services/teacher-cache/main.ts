@@ -2,13 +2,11 @@
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { processMemoryBudget } from '../common/memory-budget.ts';
 import { serviceEntry } from '../common/server.ts';
-import type { ServiceDeps, ServiceModule } from '../registry.ts';
+import type { ServiceDeps, ServiceModule } from '../service-module.ts';
 import { computeTeacherHandler, ensureShippedTeachers } from './compute-teacher.ts';
 import { teacherCacheService } from './service.ts';
-import { openTeacherStore, type TeacherStore } from './store.ts';
-
-/** Key of the store in ServiceDeps.shared. */
-export const TEACHER_STORE_KEY = 'teacher-cache/store';
+import { TEACHER_STORE } from './shared.ts';
+import { openTeacherStore } from './store.ts';
 
 export async function createTeacherCacheModule(deps: ServiceDeps): Promise<ServiceModule> {
   const { config, logger } = deps;
@@ -23,7 +21,7 @@ export async function createTeacherCacheModule(deps: ServiceDeps): Promise<Servi
     },
     logger,
   });
-  deps.shared.set(TEACHER_STORE_KEY, store);
+  deps.shared.set(TEACHER_STORE, store);
   if (config.installDefaultTeacher) void ensureShippedTeachers(store, deps);
   return {
     services: [
@@ -34,8 +32,4 @@ export async function createTeacherCacheModule(deps: ServiceDeps): Promise<Servi
     ],
     usesCompute: true,
   };
-}
-
-export function sharedTeacherStore(deps: ServiceDeps): TeacherStore | undefined {
-  return deps.shared.get(TEACHER_STORE_KEY) as TeacherStore | undefined;
 }

@@ -16,6 +16,7 @@ import {
   ResourceExhaustedError,
 } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
+import { isValidId } from '../common/ids.ts';
 import { checkRows } from '../common/rows.ts';
 import { RDM_COMPARATORS } from '../compute/comparators.ts';
 import { ComputeInputError, type ComparatorName, type Compute, type RdmMethod } from '../compute/types.ts';
@@ -115,13 +116,12 @@ export interface TeacherStoreOptions {
   logger: Logger;
 }
 
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const META = 'teacher.json';
 const TMP_PREFIX = '.tmp-';
 const DEL_PREFIX = '.del-';
 
 export function validateTeacherId(id: string, field = 'header.id'): void {
-  if (!ID_RE.test(id)) {
+  if (!isValidId(id)) {
     throw new InvalidArgumentError(
       field,
       `${JSON.stringify(id)} is not a valid teacher id (1-64 characters from [A-Za-z0-9._-], starting with a letter or digit)`,

@@ -1,15 +1,17 @@
 // Wiring of the trainer service: tfjs backend, datasets, model builder, the teacher cache and scorer clients, the
-// slots. `trainerModule` is the registry's factory; `createTrainerModule` lets tests inject any part.
+// slots. `createTrainerModule` is the registry's factory; tests may inject any part of the pipeline through `overrides`.
 import { ClientError, Status, type Channel, type Client } from 'nice-grpc';
+import { withFastCodecs } from '../common/fast-codec.ts';
 import { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { TrainerDefinition } from '../../gen/tgsage/v1/trainer.ts';
 import { SearchSpacesDefinition } from '../../gen/tgsage/v1/space.ts';
-import { NotFoundError, UnavailableError } from '../common/errors.ts';
+import { NotFoundError } from '../common/errors.ts';
+import { fromClientError } from '../common/failures.ts';
 import { dial, securedClientFactory } from '../common/security.ts';
 import { serviceEntry } from '../common/server.ts';
 import { searchSpacesService } from '../spaces/service.ts';
-import type { ServiceDeps, ServiceModule } from '../registry.ts';
+import type { ServiceDeps, ServiceModule } from '../service-module.ts';
 import { initTrainingBackend } from './backend.ts';
 import { createDatasetCache } from './datasets.ts';
 import type { PipelineDeps, TeacherInfo } from './pipeline.ts';
@@ -17,7 +19,7 @@ import { TrainerService } from './service.ts';
 import { createSlots } from './slots.ts';
 import { buildCandidate } from './candidates.ts';
 
-/** Looks a teacher up in the teacher cache: NotFoundError / UnavailableError in domain terms. */
+/** Looks a teacher up in the teacher cache: NotFoundError with a hint, other failures as the failure table says. */
 export function teacherLookup(client: Client<TeacherCacheDefinition>, address: string) {
   return async (id: string, signal?: AbortSignal): Promise<TeacherInfo> => {
     try {
@@ -27,10 +29,7 @@ export function teacherLookup(client: Client<TeacherCacheDefinition>, address: s
       if (error instanceof ClientError && error.code === Status.NOT_FOUND) {
         throw new NotFoundError(`unknown teacher ${id}: list teachers with \`tgsage teacher list\``);
       }
-      if (error instanceof ClientError && error.code === Status.UNAVAILABLE) {
-        throw new UnavailableError(`teacher cache at ${address} unavailable: ${error.details}`);
-      }
-      throw error;
+      throw fromClientError(error, `teacher cache at ${address}`);
     }
   };
 }
@@ -42,9 +41,7 @@ export async function createTrainerModule(
   const { config, logger } = deps;
   const channels: Channel[] = [];
   const channel = (address: string) => {
-    const c = dial(address, config.security, {
-      options: { 'grpc.max_send_message_length': 8 * 1024 * 1024, 'grpc.max_receive_message_length': 8 * 1024 * 1024 },
-    });
+    const c = dial(address, config.security);
     channels.push(c);
     return c;
   };
@@ -57,8 +54,8 @@ export async function createTrainerModule(
     buildModel: overrides.buildModel ?? buildCandidate,
     getTeacher:
       overrides.getTeacher ??
-      teacherLookup(clients.create(TeacherCacheDefinition, channel(config.teacherCacheAddress)), config.teacherCacheAddress),
-    scorer: overrides.scorer ?? clients.create(ScorerDefinition, channel(config.scorerAddress)),
+      teacherLookup(clients.create(withFastCodecs(TeacherCacheDefinition), channel(config.teacherCacheAddress)), config.teacherCacheAddress),
+    scorer: overrides.scorer ?? clients.create(withFastCodecs(ScorerDefinition), channel(config.scorerAddress)), // the hot path: fast codecs
     slots: overrides.slots ?? createSlots({ concurrency: config.trainer.concurrency, maxQueue: config.trainer.maxQueue }),
     backend: overrides.backend ?? (() => backend.backend),
     maxCheckpointBytes: overrides.maxCheckpointBytes ?? config.trainer.maxCheckpointBytes,
@@ -74,4 +71,3 @@ export async function createTrainerModule(
   };
 }
 
-export const trainerModule = (deps: ServiceDeps): Promise<ServiceModule> => createTrainerModule(deps);

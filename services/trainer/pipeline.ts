@@ -8,6 +8,7 @@ import type { Genome } from '../../gen/tgsage/v1/genome.ts';
 import type { ScorerDefinition } from '../../gen/tgsage/v1/scorer.ts';
 import type { Comparator, RdmPreview, SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
+import { TRAINING_LIMITS } from '../common/limits.ts';
 import type { ResolvedDatasetSpec } from '../data/dataset.ts';
 import { validateGenome } from '../spaces/validate.ts';
 import { layerActivations } from './activations.ts';
@@ -125,7 +126,7 @@ export interface PipelineResult {
   readonly startStep?: number;
 }
 
-export const LIMITS = { maxSteps: 100_000, maxBatchSize: 1024, maxEvalSteps: 64 } as const;
+export const LIMITS = TRAINING_LIMITS;
 
 /** Throws InvalidArgumentError for a budget or schedule out of range. */
 export function validateTraining(t: TrainingConfig): void {

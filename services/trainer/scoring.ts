@@ -5,6 +5,7 @@ import type { Client } from 'nice-grpc';
 import { Comparator, RdmMethod, type RdmPreview, type SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import type { ScorerDefinition, ScoreActivationsRequest } from '../../gen/tgsage/v1/scorer.ts';
 import { encodeLayerChunks } from '../common/chunks.ts';
+import { fromClientError } from '../common/failures.ts';
 import type { RdmMethod as RdmMethodName } from '../compute/types.ts';
 import type { LayerActivations } from './activations.ts';
 import { PREVIEW_SIZE, previewRows, smallRdm } from './previews.ts';
@@ -49,7 +50,12 @@ export async function scoreLayers(args: ScoreArgs): Promise<ScoreOutcome> {
       args.onLayer?.(layer.name);
     }
   }
-  const similarity = await args.scorer.scoreActivations(requests(), { signal: args.signal });
+  let similarity: SimilarityResult;
+  try {
+    similarity = await args.scorer.scoreActivations(requests(), { signal: args.signal });
+  } catch (error) {
+    throw fromClientError(error, 'scorer'); // e.g. a dead layer's constant rows: INVALID_ARGUMENT, kept as such
+  }
   const method = rdmMethodName(similarity.rdmMethod);
   const best = [...new Set(similarity.best.map((b) => b.candidateLayer))];
   const previews = best.flatMap((layer) => {

@@ -16,6 +16,7 @@ import {
 import { comparatorFromProto } from '../common/convert.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { splitHeader } from '../common/upload.ts';
+import { DEFAULT_TEACHER_ID } from '../common/ids.ts';
 import { resolveDatasetSpec } from '../data/dataset.ts';
 import { DEFAULT_MODEL_SHAPE, describeGenome } from '../spaces/describe.ts';
 import { sampleGenome } from '../spaces/decisions.ts';
@@ -32,8 +33,6 @@ import {
   type TrainRequest,
 } from './pipeline.ts';
 import { DEFAULT_TRAINING, type TrainingConfig } from './types.ts';
-
-export const DEFAULT_TEACHER = 'default';
 
 /** The proto's DatasetSpec with defaults filled in and checked (InvalidArgumentError naming `field`). */
 export function datasetRequest(spec: DatasetSpec | undefined, field = 'dataset'): DatasetRequest {
@@ -80,7 +79,7 @@ function trainRequest(request: TrainCandidateRequest): TrainRequest {
     genome: request.genome ?? ({} as Genome),
     training: trainingConfig(request.training),
     dataset: datasetRequest(request.training?.dataset, 'training.dataset'),
-    teacherId: request.teacherId || DEFAULT_TEACHER,
+    teacherId: request.teacherId || DEFAULT_TEACHER_ID,
     comparator: request.comparator || Comparator.COMPARATOR_SPEARMAN,
     skipScoring: request.skipScoring,
     trialId: request.trialId,

@@ -11,6 +11,7 @@
 // The caller owns `model` (it built it) and disposes it; the loop disposes everything it created, also on abort.
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { DomainError } from '../common/errors.ts';
 import { batchOrder } from './batch-order.ts';
 import { learningRateAt, scheduleSpan } from './schedule.ts';
 import {
@@ -141,14 +142,18 @@ export async function trainCandidate(args: TrainCandidateArgs): Promise<Training
   }
 }
 
-/** The loss went to NaN or Inf (a learning rate too high for this genome). */
-export class TrainingDivergedError extends Error {
+/**
+ * The loss went to NaN or Inf (a learning rate too high for this genome): deterministic, so the failure table's kind
+ * "diverged" (FAILED_PRECONDITION, never retried).
+ */
+export class TrainingDivergedError extends DomainError {
+  readonly code = 'FAILED_PRECONDITION';
   override readonly name = 'TrainingDivergedError';
   constructor(
     readonly step: number,
     readonly loss: number,
   ) {
-    super(`training diverged at step ${step} (loss ${loss})`);
+    super(`training diverged at step ${step} (loss ${loss}): lower training.learning_rate for this candidate`);
   }
 }
 
@@ -195,7 +200,10 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.
 /** Mean categorical cross-entropy of softmax outputs `p` against one-hot `y`. */
 function crossEntropy(p: tf.Tensor, y: tf.Tensor): tf.Scalar {
   const eps = 1e-7;
-  return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, eps, 1 - eps))), -1))) as tf.Scalar;
+  const loss = tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, eps, 1 - eps))), -1)));
+  // clipByValue turns NaN predictions into a finite loss: 0 * sum(p) is NaN exactly when a prediction is not finite,
+  // so a model whose weights blew up is reported as diverged instead of training on
+  return tf.add(loss, tf.mul(tf.sum(p), 0)) as tf.Scalar;
 }
 
 function makeOptimizer(config: TrainingConfig): tf.Optimizer {

@@ -89,3 +89,15 @@ test('encoded bulk messages reach grpc-js without a copy: Buffer.from views them
   assert.equal(handedOn.byteLength, encoded.byteLength);
   assert.deepEqual(handedOn, Buffer.from(ScoreActivationsRequest.encode(m).finish()));
 });
+
+test('hostile nested lengths: a field longer than its enclosing message is refused, never read past it', () => {
+  // packed shape claiming 10 bytes of a 2-byte remainder; data claiming 65535 bytes of 3
+  assert.throws(() => fastLayerChunk.decode(Buffer.from([0x1a, 0x0a, 0x01, 0x02])), /length \d+ overruns its message/);
+  assert.throws(() => fastLayerChunk.decode(Buffer.from([0x22, 0xff, 0xff, 0x03, 1, 2, 3])), /length \d+ overruns its message/);
+  assert.throws(() => fastLayerChunk.decode(Buffer.from([0x0a, 0x05, 0x61])), /length \d+ overruns its message/);
+  // an RDM upload whose chunk claims 5 bytes but the upload holds 2 more, followed by bytes of another field: the
+  // fast path refuses it, and the generated decoder (the fallback) rejects the truncated message too
+  const upload = [0x08, 0x01, 0x12, 0x05, 0x08, 0x01];
+  const bytes = Buffer.from([0x12, upload.length, ...upload]);
+  assert.throws(() => fast.compare.decode(bytes));
+});

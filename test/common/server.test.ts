@@ -1,7 +1,7 @@
 // buildServer on 127.0.0.1:0: error mapping, health, reflection, Info, metrics, graceful shutdown.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientError, createChannel, createClient, Status } from 'nice-grpc';
+import { ClientError, createChannel, createClient, Status, type Metadata } from 'nice-grpc';
 import { delay } from 'abort-controller-x';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { ServerReflectionService } from 'nice-grpc-server-reflection';
@@ -12,6 +12,7 @@ import { buildServer, serviceEntry } from '../../services/common/server.ts';
 import { serveMetrics } from '../../services/common/metrics.ts';
 import { createLogger } from '../../services/common/log.ts';
 import { NotFoundError } from '../../services/common/errors.ts';
+import { FAILURE_SOURCE_TRAILER, fromClientError } from '../../services/common/failures.ts';
 import { ComputeInputError } from '../../services/compute/types.ts';
 import { expectStatus } from '../support/grpc.ts';
 
@@ -27,6 +28,7 @@ const fake: TeacherCacheServiceImplementation = {
     if (id === 'boom') throw new Error('secret internals at /srv/x.ts:12');
     if (id === 'nan') throw new ComputeInputError('row 3 is constant');
     if (id === 'dep') throw new ClientError('/tgsage.v1.Scorer/ScoreActivations', Status.NOT_FOUND, 'nope');
+    if (id === 'dep-down') throw fromClientError(new ClientError('/tgsage.v1.Scorer/ScoreActivations', Status.INTERNAL, 'oops'), 'scorer at 127.0.0.1:9');
     if (id.startsWith('slow')) await delay(signal, Number(id.slice(4)));
     return { id, description: 'ok' };
   },
@@ -67,10 +69,16 @@ test('domain errors keep their message, unknown errors become INTERNAL without d
     assert.equal(internal.details, 'internal error (see server log)');
     assert.ok(lines.some((l) => l.includes('secret internals') && JSON.parse(l).level === 'error'), 'cause logged');
     await expectStatus(client.getTeacher({ id: 'nan' }), Status.INVALID_ARGUMENT, /row 3 is constant/);
-    await expectStatus(client.getTeacher({ id: 'dep' }), Status.UNAVAILABLE, /^\/tgsage.v1.Scorer\/ScoreActivations failed: NOT_FOUND: nope$/);
+    // a dependency's answer about the request keeps its status; its own failure becomes UNAVAILABLE; both name it
+    let source: string | undefined;
+    const onTrailer = (t: Metadata) => (source = t.get(FAILURE_SOURCE_TRAILER));
+    await expectStatus(client.getTeacher({ id: 'dep' }, { onTrailer }), Status.NOT_FOUND, /^\/tgsage.v1.Scorer\/ScoreActivations: nope$/);
+    assert.equal(source, '/tgsage.v1.Scorer/ScoreActivations');
+    await expectStatus(client.getTeacher({ id: 'dep-down' }, { onTrailer }), Status.UNAVAILABLE, /^scorer at 127\.0\.0\.1:9 failed: INTERNAL: oops$/);
+    assert.equal(source, 'scorer at 127.0.0.1:9');
     assert.equal((await client.getTeacher({ id: 'fine' })).description, 'ok');
     const text = await server.metrics.registry.metrics();
-    assert.match(text, /tgsage_grpc_calls_total\{method="\/tgsage.v1.TeacherCache\/GetTeacher",code="NOT_FOUND",service="test"\} 1/);
+    assert.match(text, /tgsage_grpc_calls_total\{method="\/tgsage.v1.TeacherCache\/GetTeacher",code="NOT_FOUND",service="test"\} 2/);
     assert.match(text, /tgsage_grpc_errors_total\{method="\/tgsage.v1.TeacherCache\/GetTeacher",code="INTERNAL",service="test"\} 1/);
     assert.match(text, /tgsage_grpc_calls_total\{method="\/tgsage.v1.TeacherCache\/GetTeacher",code="OK",service="test"\} 1/);
     const endpoint = await serveMetrics(server.metrics.registry, '127.0.0.1', 0);

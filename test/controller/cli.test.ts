@@ -3,27 +3,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { silentLogger } from '../../services/common/log.ts';
-import { startSearchController, type RunningController } from '../../services/controller/main.ts';
+import { startController, type StartedController } from './real-services.ts';
 import { fakeScores, startFakeTrainer, type FakeTrainer } from './fake-trainer.ts';
 import { startFakeScoring, type FakeScoring } from './fake-scoring.ts';
 import { genomeFromJson } from '../../services/spaces/json.ts';
 
 let trainer: FakeTrainer;
 let scoring: FakeScoring;
-let running: RunningController;
+let running: StartedController;
 
 before(async () => {
   trainer = await startFakeTrainer();
   scoring = await startFakeScoring();
-  running = await startSearchController({
-    port: 0,
-    trainers: [trainer.address],
-    scorer: scoring.scorerAddress,
-    teacherCache: scoring.cacheAddress,
-    pool: { healthIntervalMs: 0 },
-    logger: silentLogger(),
-  });
+  running = await startController({ trainers: [trainer.address], scorer: scoring.scorerAddress, teacherCache: scoring.cacheAddress });
 });
 after(async () => {
   await running.close();

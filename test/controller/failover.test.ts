@@ -2,11 +2,10 @@
 // process: one trainer is killed (SIGKILL) mid-trial and its trial is retried on the other, the study completes;
 // then with both trainers dead a trial fails everywhere and is marked FAILED with the reason.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
@@ -15,35 +14,19 @@ import type { CreateTeacherRequest } from '../../gen/tgsage/v1/teacher_cache.ts'
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
 import { createLogger } from '../../services/common/log.ts';
 import { resolveConfig } from '../../services/config.ts';
-import { startSearchController, type RunningController } from '../../services/controller/main.ts';
 import { runServices, type RunningServices } from '../../services/registry.ts';
-import { SMALL_GENOMES_SEED } from './real-services.ts';
+import { serveChild } from '../support/serve-child.ts';
+import { SMALL_GENOMES_SEED, startController, type StartedController } from './real-services.ts';
 
 const N = 40;
 let dir: string;
 const services: RunningServices[] = [];
 const trainers: Array<{ child: ChildProcess; address: string }> = [];
-let controller: RunningController;
+let controller: StartedController;
 let clients: TgsageClients;
 
 async function startTrainer(teacherCache: string, scorer: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'clients/cli/main.ts', '--teacher-cache', teacherCache, '--scorer', scorer, 'serve', 'trainer', '--port', '0', '--log-level', 'info'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  for await (const line of createInterface({ input: child.stderr! })) {
-    try {
-      const rec = JSON.parse(line) as { msg?: string; address?: string };
-      if (rec.msg === 'listening' && rec.address) {
-        child.stderr!.resume();
-        return { child, address: rec.address };
-      }
-    } catch {
-      // not a log line
-    }
-  }
-  throw new Error('trainer exited before listening');
+  return serveChild('trainer', ['--teacher-cache', teacherCache, '--scorer', scorer]);
 }
 
 before(async () => {
@@ -56,14 +39,7 @@ before(async () => {
   services.push(sc);
   const scAddr = sc.services[0]!.address;
   trainers.push(...(await Promise.all([startTrainer(tcAddr, scAddr), startTrainer(tcAddr, scAddr)])));
-  controller = await startSearchController({
-    port: 0,
-    trainers: trainers.map((t) => t.address),
-    scorer: scAddr,
-    teacherCache: tcAddr,
-    pool: { healthIntervalMs: 500, retryBackoffMs: 100 },
-    logger,
-  });
+  controller = await startController({ trainers: trainers.map((t) => t.address), scorer: scAddr, teacherCache: tcAddr });
   clients = createTgsageClients({ teacherCache: tcAddr, controller: `127.0.0.1:${controller.port}` });
   const acts = Float32Array.from({ length: N * 8 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
   await clients.teacherCache.createTeacher(

@@ -20,7 +20,11 @@ import {
 } from '../../gen/tgsage/v1/search_controller.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
 import { silentLogger } from '../../services/common/log.ts';
-import { startSearchController, type RunningController } from '../../services/controller/main.ts';
+import { TRAINER_POOL_OVERRIDES } from '../../services/controller/main.ts';
+import { sqliteStorage } from '../../services/controller/sqlite-storage.ts';
+import { resolveConfig } from '../../services/config.ts';
+import { sharedState } from '../../services/common/shared-state.ts';
+import { runServices, type RunningServices } from '../../services/registry.ts';
 import { CONVNET_SPACE, decode, encode, NASNET_SPACE, sampleDecisions } from '../../services/spaces/decisions.ts';
 import { createRng } from '../../services/spaces/rng.ts';
 import { runCliInProcess } from '../support/cli.ts';
@@ -33,27 +37,36 @@ import { startFakeScoring, type FakeScoring } from './fake-scoring.ts';
 
 let trainer: FakeTrainer;
 let scoring: FakeScoring;
-let running: RunningController;
+let running: RunningServices;
+let dataDir: string;
 let channel: Channel;
 let client: SearchControllerClient;
 
 before(async () => {
   trainer = await startFakeTrainer({ msPerStep: 1 });
   scoring = await startFakeScoring(['default']);
-  running = await startSearchController({
-    port: 0,
-    trainers: [trainer.address],
-    scorer: scoring.scorerAddress,
-    teacherCache: scoring.cacheAddress,
-    pool: { healthIntervalMs: 0 },
-    logger: silentLogger(),
-  });
-  channel = createChannel(`127.0.0.1:${running.port}`);
+  dataDir = await mkdtemp(join(tmpdir(), 'tgsage-import-'));
+  const shared = sharedState();
+  shared.set(TRAINER_POOL_OVERRIDES, { healthIntervalMs: 0 });
+  running = await runServices(
+    ['search-controller'],
+    resolveConfig({
+      dataDir,
+      logLevel: 'silent',
+      drainTimeoutMs: 2000,
+      trainerAddress: trainer.address,
+      scorerAddress: scoring.scorerAddress,
+      teacherCacheAddress: scoring.cacheAddress,
+    }),
+    { logger: silentLogger(), signals: false, port: 0, shared },
+  );
+  channel = createChannel(running.services[0]!.address);
   client = createClient(SearchControllerDefinition, channel);
 });
 after(async () => {
   channel.close();
   await running.close();
+  await rm(dataDir, { recursive: true, force: true });
   await trainer.close();
   await scoring.close();
 });
@@ -160,7 +173,15 @@ describe('imported trials', () => {
 
   it('REINFORCE takes an update step per imported result', async () => {
     const s = await client.createStudy({ config: config({ score: ScoreKind.SCORE_KIND_P, strategy: { strategy: { $case: 'reinforce', value: { hiddenUnits: 8, learningRate: 0, baselineDecay: 0, entropyWeight: 0 } } } }) });
-    const steps = () => (JSON.parse(running.storage.getStrategyState(s.id)!) as { strategy: { adamStep: number } }).strategy.adamStep;
+    // the controller's own SQLite file, read through a second connection
+    const steps = () => {
+      const db = sqliteStorage(join(dataDir, 'controller.sqlite'));
+      try {
+        return (JSON.parse(db.getStrategyState(s.id)!) as { strategy: { adamStep: number } }).strategy.adamStep;
+      } finally {
+        db.close();
+      }
+    };
     await importing({ studyId: s.id, genome: convnet(), p: 0.3 });
     assert.equal(steps(), 1);
     await importing({ studyId: s.id, genome: convnet(), p: 0.6 });
@@ -174,7 +195,7 @@ describe('imported trials', () => {
       const file = join(dir, 'history.jsonl');
       const line = (g: Genome, p: number) => JSON.stringify({ genome: Genome.toJSON(g), p });
       await writeFile(file, [line(convnet(), 0.25), '', line(convnet(), 0.75)].join('\n') + '\n');
-      const addr = ['--controller', `127.0.0.1:${running.port}`];
+      const addr = ['--controller', running.services[0]!.address];
       const ok = await runCliInProcess([...addr, '--json', 'search', 'import', s.id, file, '--source', 'lab-2024']);
       assert.equal(ok.code, 0, ok.stderr);
       assert.deepEqual((JSON.parse(ok.stdout) as { imported: { p: number }[] }).imported.map((t) => t.p), [0.25, 0.75]);

@@ -80,3 +80,32 @@ export async function startRealServices(
     },
   };
 }
+
+export interface StartedController {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** A search controller as `tgsage serve search-controller` starts it (the registry), on 127.0.0.1:0, in a temp dir. */
+export async function startController(a: { trainers: readonly string[]; scorer: string; teacherCache: string }): Promise<StartedController> {
+  const dir = await mkdtemp(join(tmpdir(), 'tgsage-ctl-'));
+  const config = resolveConfig({
+    dataDir: dir,
+    logLevel: 'silent',
+    drainTimeoutMs: 2000,
+    trainerAddress: a.trainers.join(','),
+    scorerAddress: a.scorer,
+    teacherCacheAddress: a.teacherCache,
+  });
+  const running = await runServices(['search-controller'], config, { logger: createLogger({ service: 'test', level: 'silent' }), signals: false, port: 0 });
+  const { address, port } = running.services[0]!;
+  return {
+    address,
+    port,
+    async close() {
+      await running.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

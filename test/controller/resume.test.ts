@@ -2,11 +2,10 @@
 // least one completed trial, restarted on the same dir, and must finish the study with every trial number exactly
 // once and the trials completed before the kill unchanged. Trainer: a FAKE trainer (test double) in this process.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { createChannel, createClient } from 'nice-grpc';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
@@ -19,6 +18,7 @@ import {
   type Trial,
 } from '../../gen/tgsage/v1/search_controller.ts';
 import { toArray } from '../support/grpc.ts';
+import { serveChild } from '../support/serve-child.ts';
 import { startFakeTrainer } from './fake-trainer.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tgsage-resume-'));
@@ -28,21 +28,11 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Starts the controller's serve entry as a child; resolves with its port once it listens. */
+/** `tgsage serve search-controller` as a child; resolves with its port once it listens. */
 async function startChild(trainer: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'services/controller/main.ts', '--port', '0', '--trainers', trainer, '--scorer', '127.0.0.1:1',
-      '--teacher-cache', '127.0.0.1:1', '--data-dir', dataDir, '--health-interval-ms', '0', '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  children.push(child);
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const m = /^listening on (\d+)/.exec(line);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error(`controller exited (${child.exitCode}) before listening`);
+  const served = await serveChild('search-controller', ['--trainer', trainer, '--scorer', '127.0.0.1:1', '--teacher-cache', '127.0.0.1:1'], ['--data-dir', dataDir]);
+  children.push(served.child);
+  return served;
 }
 
 describe('kill -9 and resume', () => {

@@ -144,6 +144,43 @@ describe('runner', () => {
     assert.equal(a.requests.at(-1)!.training?.steps, 27);
   });
 
+  it('halving: a rung starts once the one before has ended; failed trials are never promoted, nor retried', async () => {
+    // the first two trainings fail deterministically (FAILED_PRECONDITION): one attempt each, then the cut
+    const a = await startFakeTrainer({
+      hook: (_r, n) => {
+        if (n <= 2) throw new ServerError(Status.FAILED_PRECONDITION, 'training diverged at step 2 (loss NaN)');
+      },
+    });
+    const b = await startFakeTrainer();
+    cleanups.push(a.close, b.close);
+    const { controller } = await setup([a, b]);
+    const id = await controller.runStudy(
+      '',
+      config({ numTrials: 6, stepsPerTrial: 8, parallelism: 2, score: ScoreKind.SCORE_KIND_TG, multiFidelity: { enabled: true, eta: 2, rungs: 2, minSteps: 0 } }),
+    );
+    await events(controller.watch(id));
+    const trials = controller.getStudy(id).trials;
+    const rung0 = trials.filter((t) => t.rung === 0);
+    const failed = rung0.filter((t) => t.state === TrialState.TRIAL_STATE_FAILED);
+    assert.equal(failed.length, 2);
+    for (const t of failed) {
+      assert.equal(t.attempts, 1);
+      assert.match(t.error, /FAILED_PRECONDITION: training diverged/);
+    }
+    const best = rung0.filter((t) => t.state === TrialState.TRIAL_STATE_COMPLETED).sort((x, y) => y.score! - x.score! || x.number - y.number);
+    assert.equal(best.length, 4);
+    const rung1 = trials.filter((t) => t.rung === 1);
+    assert.deepEqual(rung1.map((t) => t.genome), best.slice(0, 3).map((t) => t.genome)); // floor(6 / 2) planned
+    assert.ok(rung1.every((t) => t.state === TrialState.TRIAL_STATE_COMPLETED && t.steps === 8));
+    const steps = [...a.requests, ...b.requests].map((r) => r.training?.steps);
+    assert.equal(steps.filter((s) => s === 4).length, 6);
+    // every rung-0 training was requested before any rung-1 training, on each trainer
+    for (const t of [a, b]) {
+      const s = t.requests.map((r) => r.training?.steps);
+      assert.deepEqual(s, [...s].sort((x, y) => x! - y!));
+    }
+  });
+
   it('retries a trial on another trainer when its trainer dies mid-trial', async () => {
     const a = await startFakeTrainer({ msPerStep: 20, hook: (_r, n) => (n === 1 ? 'hang' : undefined) });
     const b = await startFakeTrainer();

@@ -17,7 +17,8 @@ import { DType } from '../../gen/tgsage/v1/tensor.ts';
 import { createLogger } from '../../services/common/log.ts';
 import type { Security } from '../../services/common/security.ts';
 import { resolveConfig, type ServiceName } from '../../services/config.ts';
-import { startSearchController, type RunningController } from '../../services/controller/main.ts';
+import { TRAINER_POOL_OVERRIDES } from '../../services/controller/main.ts';
+import { sharedState } from '../../services/common/shared-state.ts';
 import { runServices, type RunningServices } from '../../services/registry.ts';
 import { makeCa, makeLeaf, type Pem } from '../support/certs.ts';
 import { activations, SMALL_GENOMES_SEED, TINY_STIMULI } from './real-services.ts';
@@ -29,7 +30,7 @@ const logger = createLogger({ service: 'test', level: 'silent' });
 let dir: string;
 let ca: Pem;
 const running: RunningServices[] = [];
-let controller: RunningController;
+let controller: { port: number };
 const open: TgsageClients[] = [];
 
 before(async () => {
@@ -62,16 +63,24 @@ before(async () => {
   }
   const trainerPort = Number(address.trainer!.split(':')[1]);
   const ctl = makeLeaf(dir, 'controller', ca);
-  controller = await startSearchController({
-    port: 0,
-    trainers: [`dns:///tgsage-trainer:${trainerPort}`],
-    scorer: address.scorer!,
-    teacherCache: address['teacher-cache']!,
-    pool: { resolve: async (host) => (host === 'tgsage-trainer' ? ['127.0.0.1'] : []), healthIntervalMs: 500 },
-    security: security(ctl),
-    serverSecurity: security(ctl),
-    logger,
-  });
+  // the production start path, with the DNS answer injected
+  const shared = sharedState();
+  shared.set(TRAINER_POOL_OVERRIDES, { resolve: async (host: string) => (host === 'tgsage-trainer' ? ['127.0.0.1'] : []), healthIntervalMs: 500 });
+  const ctlRun = await runServices(
+    ['search-controller'],
+    resolveConfig({
+      dataDir: join(dir, 'controller-data'),
+      logLevel: 'silent',
+      drainTimeoutMs: 2000,
+      trainerAddress: `dns:///tgsage-trainer:${trainerPort}`,
+      scorerAddress: address.scorer!,
+      teacherCacheAddress: address['teacher-cache']!,
+      security: security(ctl),
+    }),
+    { logger, signals: false, port: 0, shared },
+  );
+  running.push(ctlRun);
+  controller = { port: ctlRun.services[0]!.port };
   const user = makeLeaf(dir, 'user', ca);
   const writer = createTgsageClients(
     { teacherCache: address['teacher-cache'], controller: `127.0.0.1:${controller.port}` },
@@ -89,7 +98,6 @@ before(async () => {
 
 after(async () => {
   for (const c of open) c.close();
-  await controller?.close();
   for (const r of running.reverse()) await r.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

@@ -15,29 +15,21 @@ import {
   TrialState,
 } from '../../gen/tgsage/v1/search_controller.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
-import { silentLogger } from '../../services/common/log.ts';
-import { startSearchController, type RunningController } from '../../services/controller/main.ts';
+import { startController, type StartedController } from './real-services.ts';
 import { expectStatus, toArray } from '../support/grpc.ts';
 import { fakeScores, startFakeTrainer, type FakeTrainer } from './fake-trainer.ts';
 import { startFakeScoring, type FakeScoring } from './fake-scoring.ts';
 
 let trainer: FakeTrainer;
 let scoring: FakeScoring;
-let running: RunningController;
+let running: StartedController;
 let channel: Channel;
 let client: SearchControllerClient;
 
 before(async () => {
   trainer = await startFakeTrainer({ msPerStep: 3 });
   scoring = await startFakeScoring(['default', 'tiny']);
-  running = await startSearchController({
-    port: 0,
-    trainers: [trainer.address],
-    scorer: scoring.scorerAddress,
-    teacherCache: scoring.cacheAddress,
-    pool: { healthIntervalMs: 0 },
-    logger: silentLogger(),
-  });
+  running = await startController({ trainers: [trainer.address], scorer: scoring.scorerAddress, teacherCache: scoring.cacheAddress });
   channel = createChannel(`127.0.0.1:${running.port}`);
   client = createClient(SearchControllerDefinition, channel);
 });

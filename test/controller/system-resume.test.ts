@@ -2,14 +2,14 @@
 // child process (its serve entry) on a SQLite data dir, killed with SIGKILL after >= 1 completed trial and restarted
 // on the same dir; the study finishes with every trial number once and the completed-before-kill trials unchanged.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
 import { ScoreKind, StudyConfig, StudyState, TrialState, type Trial } from '../../gen/tgsage/v1/search_controller.ts';
 import { toArray } from '../support/grpc.ts';
+import { serveChild } from '../support/serve-child.ts';
 import { SMALL_GENOMES_SEED, startRealServices, type RealServices } from './real-services.ts';
 
 let services: RealServices;
@@ -25,18 +25,13 @@ after(async () => {
 
 async function startController(): Promise<{ child: ChildProcess; clients: TgsageClients }> {
   const a = services.address;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'services/controller/main.ts', '--port', '0', '--trainers', a.trainer!, '--scorer', a.scorer!,
-      '--teacher-cache', a['teacher-cache']!, '--data-dir', join(services.dir, 'controller'), '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  const { child, address } = await serveChild(
+    'search-controller',
+    ['--trainer', a.trainer!, '--scorer', a.scorer!, '--teacher-cache', a['teacher-cache']!],
+    ['--data-dir', join(services.dir, 'controller')],
   );
   children.push(child);
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const m = /^listening on (\d+)/.exec(line);
-    if (m) return { child, clients: createTgsageClients({ controller: `127.0.0.1:${m[1]}` }) };
-  }
-  throw new Error('controller exited before listening');
+  return { child, clients: createTgsageClients({ controller: address }) };
 }
 
 describe('kill -9 and resume (real services)', () => {

@@ -6,13 +6,12 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
-import { analyzeTable, type Analysis } from '../../../services/experiment/analyze.ts';
-import { analysisPng, renderAnalysisHtml, renderReplayHtml, replayPng } from '../../../services/experiment/analysis-report.ts';
-import { chosenGuidance, defaultHalvingBudgets, defaultSettings, replayTable, type Guidance, type ReplayReport } from '../../../services/experiment/replay.ts';
-import { defaultScatterBudget } from '../../../services/experiment/analyze.ts';
-import { readTable } from '../../../services/experiment/table-read.ts';
+// The analysis and the replays (with the strategies, REINFORCE's tfjs among them) load inside the actions, so that
+// other commands of the CLI do not load them.
+import type { Analysis } from '../../../services/experiment/analyze.ts';
+import type { Guidance, ReplayReport } from '../../../services/experiment/replay.ts';
 import type { TableComparator } from '../../../services/experiment/table.ts';
-import { createStrategyRegistry, defaultStrategyDefinitions, type StrategyDefinition } from '../../../services/controller/strategies/registry.ts';
+import type { StrategyDefinition } from '../../../services/controller/strategies/registry.ts';
 import { action } from '../action.ts';
 import { CliError } from '../errors.ts';
 import { table as textTable } from '../format.ts';
@@ -98,6 +97,9 @@ export function analyzeCommand(): Command {
     .option('--scatter-budget <steps>', 'budget of the early-vs-final scatter (default: closest to final / 10)')
     .action(
       action<Record<string, string | undefined>>(async (ctx, o, tablePath) => {
+        const { readTable } = await import('../../../services/experiment/table-read.ts');
+        const { analyzeTable } = await import('../../../services/experiment/analyze.ts');
+        const { analysisPng, renderAnalysisHtml } = await import('../../../services/experiment/analysis-report.ts');
         const table = await readTable(tablePath);
         const scatter = int('--scatter-budget', o['scatterBudget'], 1);
         const alphas = list('--alphas', o['alphas']);
@@ -171,6 +173,11 @@ export function replayCommand(): Command {
     .action(
       action<Record<string, string | boolean | undefined>>(async (ctx, o, tablePath) => {
         const s = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+        const { readTable } = await import('../../../services/experiment/table-read.ts');
+        const { defaultScatterBudget } = await import('../../../services/experiment/analyze.ts');
+        const { renderReplayHtml, replayPng } = await import('../../../services/experiment/analysis-report.ts');
+        const { chosenGuidance, defaultHalvingBudgets, defaultSettings, replayTable } = await import('../../../services/experiment/replay.ts');
+        const { createStrategyRegistry, defaultStrategyDefinitions } = await import('../../../services/controller/strategies/registry.ts');
         const table = await readTable(tablePath);
         const registry = createStrategyRegistry({ ...defaultStrategyDefinitions(), ...(await loadStrategies(s('strategyModule'))) });
         const strategies = s('strategies')!.split(',').map((x) => x.trim()).filter(Boolean);

@@ -16,7 +16,8 @@ import {
   type Trial,
   TrialState,
 } from '../../../gen/tgsage/v1/search_controller.ts';
-import { rungPlan } from '../../../services/controller/config.ts';
+import { DEFAULT_TEACHER_ID } from '../../../services/common/ids.ts';
+import { rungPlan } from '../../../services/controller/halving.ts';
 import { ranked } from '../../../services/controller/ranking.ts';
 import { originLabel, originName } from '../../../services/controller/export.ts';
 import { genomeToJsonValue } from '../../../services/spaces/json.ts';
@@ -284,7 +285,7 @@ export function searchCommand(): Command {
     .addOption(new Option('--score <kind>', 'ranking score: P, TG or P+TG').choices(['p', 'tg', 'ptg']).default('ptg'))
     .option('--alpha <a>', 'weight of TG in P+TG = (1 - a) P + a TG (default 0.5)')
     .option('--parallelism <p>', 'trials in flight at once', '1')
-    .option('--teacher <id>', 'teacher id', 'default')
+    .option('--teacher <id>', 'teacher id', DEFAULT_TEACHER_ID)
     .option('--seed <s>', 'seed of the strategy and of training', '0')
     .option('--multi-fidelity', 'successive halving over step budgets', false)
     .option('--eta <n>', 'successive halving: keep 1/eta per rung (default 3)')

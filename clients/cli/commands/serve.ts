@@ -3,12 +3,11 @@
 
 import { Command, Option } from 'commander';
 import { resolveConfig, SERVICE_NAMES, type ServiceName } from '../../../services/config.ts';
-import type { BackendName } from '../../../services/compute/types.ts';
+import { BACKENDS, type BackendName } from '../../../services/compute/types.ts';
 import type { LogLevel } from '../../../services/common/log.ts';
 import { CliError } from '../errors.ts';
 import { addServingSecurityOptions, securityOf } from '../security.ts';
 
-export const BACKENDS: readonly BackendName[] = ['auto', 'blas', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Options shared by `serve` and `start`. */

@@ -7,9 +7,6 @@ import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import type { ComputeProgress, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
 import { resolveDatasetSpec } from '../../../services/data/dataset.ts';
-import { trainTeacher } from '../../../services/teachers/train-teacher.ts';
-import { initTrainingBackend } from '../../../services/trainer/backend.ts';
-import { loadTrainingDataset } from '../../../services/trainer/data-adapter.ts';
 import { action } from '../action.ts';
 import { RDM_METHODS, parseEnum } from '../enums.ts';
 import { CliError } from '../errors.ts';
@@ -64,6 +61,12 @@ export function teacherTrainCommand(): Command {
           numStimuli: int('--stimuli', o.stimuli, 3),
           numValidation: o.numValidation === undefined ? 0 : int('--num-validation', o.numValidation, 1),
         }, '--dataset');
+        // tfjs loads here, not when the CLI starts (`tgsage serve scorer` must not load it)
+        const [{ trainTeacher }, { initTrainingBackend }, { loadTrainingDataset }] = await Promise.all([
+          import('../../../services/teachers/train-teacher.ts'),
+          import('../../../services/trainer/backend.ts'),
+          import('../../../services/trainer/data-adapter.ts'),
+        ]);
         await initTrainingBackend(o.trainBackend);
         const data = await loadTrainingDataset(spec);
         const steps = int('--steps', o.steps, 1);
