@@ -28,7 +28,7 @@ const samples: Record<keyof typeof fast, unknown[]> = {
     { message: { $case: 'chunk', value: { layer: 'conv1 ü', dtype: 1, shape: [1000, 3, 300000], data } } },
     { message: { $case: 'chunk', value: { layer: '', dtype: 0, shape: [], data } } },
     { message: { $case: 'chunk', value: { layer: 'x', dtype: 2, shape: [2], data: Buffer.alloc(0) } } },
-    { message: { $case: 'header', value: { teacherId: 't', rdmMethod: 1, comparator: 3, teacherLayers: ['a', 'b'], bootstrap: 100, bootstrapSeed: 7 } } },
+    { message: { $case: 'header', value: { teacherId: 't', rdmMethod: 1, comparator: 3, teacherLayers: ['a', 'b'], alsoComparators: [5], bootstrap: 100, bootstrapSeed: 7 } } },
   ],
   create: [
     { message: { $case: 'chunk', value: { layer: 'IT', dtype: 3, shape: [5, 128], data: Buffer.alloc(300, 7) } } },
