@@ -4,11 +4,10 @@
 // bounded); and a controller killed with SIGKILL mid-study (a child process) that resumes, continuing from the
 // checkpoints on disk and falling back to step 0 (noted) for one that was corrupted while it was down.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { createChannel, createClient } from 'nice-grpc';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
@@ -32,6 +31,7 @@ import { validateGenome } from '../../services/spaces/validate.ts';
 import { encodeCheckpoint } from '../../services/trainer/checkpoint-format.ts';
 import type { LoadedDataset, PipelineDeps } from '../../services/trainer/pipeline.ts';
 import { toArray } from '../support/grpc.ts';
+import { serveChild } from '../support/serve-child.ts';
 import { disposeData, imageSet, smallMnist, tinyMlp } from '../trainer/fixtures.ts';
 import { startTrainer, type RunningTrainer } from '../trainer/harness.ts';
 
@@ -194,21 +194,15 @@ describe('successive halving with checkpoints, real trainers', () => {
   });
 });
 
-/** The controller's serve entry as a child process on `dataDir`; resolves with its port once it listens. */
+/** `tgsage serve search-controller` as a child process on `dataDir` (the production start path). */
 async function startChild(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'services/controller/main.ts', '--port', '0', '--trainers', `${a.address},${b.address}`,
-      '--scorer', '127.0.0.1:1', '--teacher-cache', '127.0.0.1:1', '--data-dir', dataDir, '--health-interval-ms', '0',
-      '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  const served = await serveChild(
+    'search-controller',
+    ['--trainer', `${a.address},${b.address}`, '--scorer', '127.0.0.1:1', '--teacher-cache', '127.0.0.1:1'],
+    ['--data-dir', dataDir],
   );
-  children.push(child);
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const m = /^listening on (\d+)/.exec(line);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error(`controller exited (${child.exitCode}) before listening`);
+  children.push(served.child);
+  return served;
 }
 
 describe('kill -9 mid-study', () => {
