@@ -2,7 +2,7 @@
 // `tgsage teacher compute` (the shipped teacher on a 100-stimulus set), `tgsage train --json` and its errors.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJson, runCli } from '../support/cli.ts';
 import { startServices, tempDir, type TestServices } from '../support/services.ts';
@@ -43,7 +43,9 @@ test('data export writes the stimulus set as .npy (class-ordered labels)', async
 });
 
 test('teacher compute, then train --json against it; errors exit 1 with the status', async () => {
-  const c = await runCli([...addr, '--json', 'teacher', 'compute', '--id', 'shipped100', '--model', 'teachers/default/model.json', '--stimuli', '100'], { timeoutMs: 120_000 });
+  // the teacher cache loads models only from its data directory's models area
+  cpSync('teachers/default', join(dir.path, 'data', 'models', 'shipped'), { recursive: true });
+  const c = await runCli([...addr, '--json', 'teacher', 'compute', '--id', 'shipped100', '--model', 'shipped', '--stimuli', '100'], { timeoutMs: 120_000 });
   assert.equal(c.code, 0, c.stderr);
   assert.deepEqual(parseJson(c).layers.map((l: { name: string }) => l.name), ['stem', 's1b1', 's2b1', 's3b1', 'pool']);
   const genome = join(dir.path, 'g.json');
