@@ -36,7 +36,8 @@ export interface TrainingConfig {
   readonly clipNorm: number;
   /**
    * Evaluation budgets: steps (strictly increasing, each 1 to `steps`) at which the loop measures P and calls its
-   * budget hook; the final budget `steps` is always one, listed or not. The schedule stays the final budget's.
+   * budget hook; the final budget `steps` is always one, listed or not. The learning rate follows one schedule over
+   * `scheduleSteps` (default `steps`) whatever the budgets: evaluating does not change training.
    */
   readonly evalSteps: readonly number[];
   /** Steps the learning-rate schedule spans (unset or 0 = `steps`); see scheduleSpan in schedule.ts. */

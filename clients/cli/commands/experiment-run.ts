@@ -10,7 +10,7 @@ import { TableError } from '../../../services/experiment/table-io.ts';
 import { ExperimentError, runExperiment, type ExperimentProgress, type OptimizerName, type ScheduleName } from '../../../services/experiment/run.ts';
 import { MAX_EXPERIMENT_SEED, SamplingError } from '../../../services/experiment/plan.ts';
 import type { TableComparator } from '../../../services/experiment/table.ts';
-import { DEFAULT_TRAINING } from '../../../services/trainer/types.ts'; // types only at run time: no tfjs
+import { DEFAULT_TRAINING } from '../../../services/trainer/types.ts'; // a module of types and defaults: loads no tfjs
 import { action } from '../action.ts';
 import { COMPARATORS, parseEnum } from '../enums.ts';
 import { CliError } from '../errors.ts';
