@@ -26,9 +26,8 @@ import { createRng, type Rng } from '../controller/strategies/rng.ts';
 import type { DecisionSpace } from '../controller/strategies/space.ts';
 import { decisionSpace, decode, encode } from '../spaces/decisions.ts';
 import { genomeFromJson } from '../spaces/json.ts';
-import { architectures, pointAt, type Architecture } from './table-read.ts';
 import { quantileSorted } from './stats.ts';
-import { tgOf, type BenchmarkTable, type TableComparator } from './table.ts';
+import { architectures, pointAt, tgOf, type Architecture, type BenchmarkTable, type TableComparator } from './table.ts';
 
 export const REPLAY_FORMAT = 'tgsage-replay/1';
 

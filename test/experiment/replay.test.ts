@@ -9,7 +9,7 @@ import { createStrategyRegistry, defaultStrategyDefinitions } from '../../servic
 import { strategies as example } from '../../services/experiment/examples/hill-climb.ts';
 import { chosenGuidance, defaultHalvingBudgets, defaultSettings, guidanceScore, replayTable, type ReplaySetting } from '../../services/experiment/replay.ts';
 import { spearman, zscore } from '../../services/experiment/stats.ts';
-import { architectures } from '../../services/experiment/table-read.ts';
+import { architectures } from '../../services/experiment/table.ts';
 import { syntheticTable } from './synthetic-table.ts';
 
 const evalSteps = [10, 30, 100, 300];
