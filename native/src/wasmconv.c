@@ -273,6 +273,14 @@ static int64_t size4(args_t* A, const char* what, int64_t d0, int64_t d1, int64_
   return mul(A, what, mul(A, what, mul(A, what, d0, d1), d2), d3);
 }
 
+// The tensors of a convolution inside the heap: activations (x or dx) [n, h, w, ci] at a[act], outputs (y or dy)
+// [n, oh, ow, out_channels] at a[out] and filters [kh, kw, ci, co] at a[filter]; -1 = not an argument.
+static void conv_regions(args_t* A, const conv_t* c, int act, int out, int filter, int64_t out_channels) {
+  if (act >= 0) region(A, (size_t)act, size4(A, A->names[act], c->n, c->h, c->w, c->ci));
+  if (out >= 0) region(A, (size_t)out, size4(A, A->names[out], c->n, c->oh, c->ow, out_channels));
+  if (filter >= 0) region(A, (size_t)filter, size4(A, A->names[filter], c->kh, c->kw, c->ci, c->co));
+}
+
 static int is_pointwise(const conv_t* c) {
   return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pt == 0 && c->pl == 0 && c->oh == c->h &&
          c->ow == c->w;
@@ -393,6 +401,21 @@ static void conv2d_part(void* p, int tid, int nt) {
   }
 }
 
+// Reads (heap, a0, a1, a2, geometry) into t (x, w, out = a0, a1, a2), checking a0..a2 in their roles (conv_regions;
+// a depthwise convolution's outputs have ci * co channels).
+static int conv_task_args(napi_env env, napi_callback_info info, args_t* A, conv_task* t, int act, int out,
+                          int filter, int depthwise) {
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, A, 1, 18, argv)) return 0;
+  conv_args(A, 3, &t->c);
+  conv_regions(A, &t->c, act, out, filter, depthwise ? mul(A, A->names[out], t->c.ci, t->c.co) : t->c.co);
+  if (!A->ok) return 0;
+  t->x = (const float*)(A->heap + A->a[0]);
+  t->w = (const float*)(A->heap + A->a[1]);
+  t->out = (float*)(A->heap + A->a[2]);
+  return 1;
+}
+
 // conv2d(heap, x, w, y, bias(-1 = none), act(0 linear, 1 relu), n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl)
 static const char* const CONV2D_ARGS[] = {"x", "w", "y", "bias", "relu", GEOMETRY};
 static napi_value Conv2d(napi_env env, napi_callback_info info) {
@@ -403,9 +426,7 @@ static napi_value Conv2d(napi_env env, napi_callback_info info) {
   const conv_t* c = &t.c;
   conv_args(&A, 5, &t.c);
   range(&A, 4, 1, 0, 1);
-  region(&A, 0, size4(&A, "x", c->n, c->h, c->w, c->ci));
-  region(&A, 1, size4(&A, "w", c->kh, c->kw, c->ci, c->co));
-  region(&A, 2, size4(&A, "y", c->n, c->oh, c->ow, c->co));
+  conv_regions(&A, c, 0, 2, 1, c->co);
   if (A.a[3] != -1) region(&A, 3, c->co);
   if (!A.ok) return NULL;
   t.x = F(0);
@@ -452,18 +473,8 @@ static void filter_grad_part(void* p, int tid, int nt) {
 static const char* const FILTER_GRAD_ARGS[] = {"x", "dy", "dw", GEOMETRY};
 static napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
   args_t A = {.fn = "conv2dFilterGrad", .names = FILTER_GRAD_ARGS};
-  napi_value argv[MAX_ARGS];
-  if (!read_args(env, info, &A, 1, 18, argv)) return NULL;
   conv_task t = {0};
-  const conv_t* c = &t.c;
-  conv_args(&A, 3, &t.c);
-  region(&A, 0, size4(&A, "x", c->n, c->h, c->w, c->ci));
-  region(&A, 1, size4(&A, "dy", c->n, c->oh, c->ow, c->co));
-  region(&A, 2, size4(&A, "dw", c->kh, c->kw, c->ci, c->co));
-  if (!A.ok) return NULL;
-  t.x = F(0);
-  t.w = F(1);
-  t.out = F(2);
+  if (!conv_task_args(env, info, &A, &t, 0, 1, 2, 0)) return NULL;
   const int nt = pool_run(filter_grad_part, &t, t.c.n);
   if (t.failed) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
   const int64_t kcols = t.c.kh * t.c.kw * t.c.ci, wsize = kcols * t.c.co;
@@ -511,18 +522,8 @@ static void input_grad_part(void* p, int tid, int nt) {
 static const char* const INPUT_GRAD_ARGS[] = {"dy", "w", "dx", GEOMETRY};
 static napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
   args_t A = {.fn = "conv2dInputGrad", .names = INPUT_GRAD_ARGS};
-  napi_value argv[MAX_ARGS];
-  if (!read_args(env, info, &A, 1, 18, argv)) return NULL;
   conv_task t = {0};
-  const conv_t* c = &t.c;
-  conv_args(&A, 3, &t.c);
-  region(&A, 0, size4(&A, "dy", c->n, c->oh, c->ow, c->co));
-  region(&A, 1, size4(&A, "w", c->kh, c->kw, c->ci, c->co));
-  region(&A, 2, size4(&A, "dx", c->n, c->h, c->w, c->ci));
-  if (!A.ok) return NULL;
-  t.x = F(0);
-  t.w = F(1);
-  t.out = F(2);
+  if (!conv_task_args(env, info, &A, &t, 2, 0, 1, 0)) return NULL;
   pool_run(input_grad_part, &t, t.c.n);
   if (t.failed) napi_throw_error(env, NULL, "wasmconv: out of memory");
   return NULL;
@@ -532,18 +533,12 @@ static napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
 // depthwiseFilterGrad(heap, x, dy, dw, n,h,w,C,kh,kw,M,oh,ow,sh,sw,dh,dw,pt,pl)
 static napi_value DepthwiseFilterGrad(napi_env env, napi_callback_info info) {
   args_t A = {.fn = "depthwiseFilterGrad", .names = FILTER_GRAD_ARGS};
-  napi_value argv[MAX_ARGS];
-  if (!read_args(env, info, &A, 1, 18, argv)) return NULL;
-  conv_t c;
-  conv_args(&A, 3, &c);
-  const int64_t cm = mul(&A, "dy", c.ci, c.co);
-  region(&A, 0, size4(&A, "x", c.n, c.h, c.w, c.ci));
-  region(&A, 1, size4(&A, "dy", c.n, c.oh, c.ow, cm));
-  region(&A, 2, size4(&A, "dw", c.kh, c.kw, c.ci, c.co));
-  if (!A.ok) return NULL;
-  const float* x = F(0);
-  const float* dy = F(1);
-  float* dw = F(2);
+  conv_task t = {0};
+  if (!conv_task_args(env, info, &A, &t, 0, 1, 2, 1)) return NULL;
+  const conv_t c = t.c;
+  const float* x = t.x;
+  const float* dy = t.w;
+  float* dw = t.out;
   const int64_t C = c.ci, M = c.co, CM = C * M;
   memset(dw, 0, (size_t)(c.kh * c.kw * CM) * sizeof(float));
   for (int64_t n = 0; n < c.n; n++)
@@ -573,18 +568,12 @@ static napi_value DepthwiseFilterGrad(napi_env env, napi_callback_info info) {
 // depthwiseInputGrad(heap, dy, w, dx, n,h,w,C,kh,kw,M,oh,ow,sh,sw,dh,dw,pt,pl)
 static napi_value DepthwiseInputGrad(napi_env env, napi_callback_info info) {
   args_t A = {.fn = "depthwiseInputGrad", .names = INPUT_GRAD_ARGS};
-  napi_value argv[MAX_ARGS];
-  if (!read_args(env, info, &A, 1, 18, argv)) return NULL;
-  conv_t c;
-  conv_args(&A, 3, &c);
-  const int64_t cm = mul(&A, "dy", c.ci, c.co);
-  region(&A, 0, size4(&A, "dy", c.n, c.oh, c.ow, cm));
-  region(&A, 1, size4(&A, "w", c.kh, c.kw, c.ci, c.co));
-  region(&A, 2, size4(&A, "dx", c.n, c.h, c.w, c.ci));
-  if (!A.ok) return NULL;
-  const float* dy = F(0);
-  const float* w = F(1);
-  float* dx = F(2);
+  conv_task t = {0};
+  if (!conv_task_args(env, info, &A, &t, 2, 0, 1, 1)) return NULL;
+  const conv_t c = t.c;
+  const float* dy = t.x;
+  const float* w = t.w;
+  float* dx = t.out;
   const int64_t C = c.ci, M = c.co, CM = C * M;
   memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
   for (int64_t n = 0; n < c.n; n++)
@@ -787,9 +776,8 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   pool_grad_task t = {0};
   const conv_t* c = &t.c;
   conv_args(&A, 3, &t.c);
-  region(&A, 0, size4(&A, "x", c->n, c->h, c->w, c->ci));
-  region(&A, 1, size4(&A, "dy", c->n, c->oh, c->ow, c->ci));
-  region(&A, 2, size4(&A, "dx", c->n, c->h, c->w, c->ci));
+  conv_regions(&A, c, 0, 1, -1, c->ci);
+  conv_regions(&A, c, 2, -1, -1, 0);
   if (!A.ok) return NULL;
   t.x = F(0);
   t.dy = F(1);
@@ -808,8 +796,7 @@ static napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
   if (!read_args(env, info, &A, 1, 17, argv)) return NULL;
   conv_t c;
   conv_args(&A, 2, &c);
-  region(&A, 0, size4(&A, "dy", c.n, c.oh, c.ow, c.ci));
-  region(&A, 1, size4(&A, "dx", c.n, c.h, c.w, c.ci));
+  conv_regions(&A, &c, 1, 0, -1, c.ci);
   if (!A.ok) return NULL;
   const float* dy = F(0);
   float* dx = F(1);
