@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { BackendName } from './compute/types.ts';
 import type { LogLevel } from './common/log.ts';
+import { KEEPALIVE_TIME_MS, KEEPALIVE_TIMEOUT_MS, MIN_CLIENT_PING_INTERVAL_MS } from './common/keepalive.ts';
 import { securityFromEnv, type Security } from './common/security.ts';
 
 export type ServiceName = 'teacher-cache' | 'scorer' | 'trainer' | 'search-controller';
@@ -37,6 +38,8 @@ export interface TransportConfig {
   /** Interval of keepalive pings to clients (ms); a client that does not answer in keepaliveTimeoutMs is dropped. */
   keepaliveTimeMs: number;
   keepaliveTimeoutMs: number;
+  /** Clients may ping this often without calls before a ping counts as abuse (ms; see common/keepalive.ts). */
+  minClientPingIntervalMs: number;
   /** Most concurrent streams (calls) per HTTP/2 connection. */
   maxConcurrentStreams: number;
   /** A client stream that sends no message for this long is cancelled with DEADLINE_EXCEEDED (0 = never). */
@@ -138,7 +141,13 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): TgsageConfi
     installDefaultTeacher: false,
     trainer: { backend: 'wasm', concurrency: 1, maxQueue: 8, maxCheckpointBytes: 64 * 1024 ** 2 },
     maxCheckpointStoreBytes: 1024 ** 3,
-    transport: { keepaliveTimeMs: 60_000, keepaliveTimeoutMs: 20_000, maxConcurrentStreams: 100, streamIdleTimeoutMs: 120_000 },
+    transport: {
+      keepaliveTimeMs: KEEPALIVE_TIME_MS,
+      keepaliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+      minClientPingIntervalMs: MIN_CLIENT_PING_INTERVAL_MS,
+      maxConcurrentStreams: 100,
+      streamIdleTimeoutMs: 120_000,
+    },
     security: securityFromEnv(env),
   };
 }

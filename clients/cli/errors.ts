@@ -12,7 +12,7 @@ export function describeError(error: unknown): string {
   if (error instanceof Error && error.name === 'AbortError') return 'error: CANCELLED: interrupted';
   if (error instanceof Error) {
     // Our own errors and file errors carry messages written for people; anything else gets its name too.
-    const known = ['CliError', 'NpyError'].includes(error.name) || 'code' in error;
+    const known = ['CliError', 'NpyError', 'TableError'].includes(error.name) || 'code' in error;
     return known ? `error: ${error.message}` : `error: ${error.name}: ${error.message}`;
   }
   return `error: ${String(error)}`;

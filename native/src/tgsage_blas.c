@@ -432,8 +432,21 @@ static napi_value start(napi_env env, napi_callback_info info, int gram) {
   CHECK(napi_get_value_int64(env, argv[1], &n));
   CHECK(napi_get_value_int64(env, argv[2], &d));
   if (!gram) CHECK(napi_get_value_int64(env, argv[3], &method));
-  if (n < 1 || d < 1 || (size_t)(n * d) != xlen || (size_t)(n * n) != outlen || method < 0 || method > 3) {
-    napi_throw_range_error(env, NULL, "tgsage_blas: bad shape or method");
+  // Overflow-checked: n d and n n must be the arrays' lengths exactly, or the work would read / write past them.
+  int64_t nd, nn;
+  char msg[160] = "";
+  if (n < 1 || d < 1 || n > INT32_MAX || d > INT32_MAX)
+    snprintf(msg, sizeof msg, "n and d must be in [1, %d] (got %lld, %lld)", INT32_MAX, (long long)n, (long long)d);
+  else if (__builtin_mul_overflow(n, d, &nd) || (uint64_t)nd != xlen)
+    snprintf(msg, sizeof msg, "x has %zu elements, n d = %lld x %lld expected", xlen, (long long)n, (long long)d);
+  else if (__builtin_mul_overflow(n, n, &nn) || (uint64_t)nn != outlen)
+    snprintf(msg, sizeof msg, "out has %zu elements, n n = %lld x %lld expected", outlen, (long long)n, (long long)n);
+  else if (!gram && (method < 0 || method > 2))  // 3 (M_GRAM) writes float64: only through gram()
+    snprintf(msg, sizeof msg, "method must be 0, 1 or 2 (got %lld)", (long long)method);
+  if (msg[0]) {
+    char full[200];
+    snprintf(full, sizeof full, "tgsage_blas.%s: %s", gram ? "gram" : "rdm", msg);
+    napi_throw_range_error(env, NULL, full);
     return NULL;
   }
   Job *job = calloc(1, sizeof(Job));
@@ -534,6 +547,10 @@ static napi_value js_rank_average(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint64_t *keys = malloc(sizeof(uint64_t) * (m ? m : 1));
+  if (!keys) {
+    napi_throw_error(env, NULL, "tgsage_blas: out of memory");
+    return NULL;
+  }
   int bits = 32;
   if (t == napi_float32_array) {
     const float *v = in;

@@ -2,7 +2,8 @@
 //
 // Every function takes the wasm heap as a Float32Array (HEAPF32) plus byte offsets of the tensors inside it, so no
 // data is copied between the wasm backend and this addon. Layout is NHWC for activations and [KH, KW, CI, CO] for
-// filters (tfjs's). Convolutions are im2col + sgemm; depthwise convolutions are direct loops.
+// filters (tfjs's). Convolutions are im2col + sgemm; depthwise convolutions are direct loops. Offsets and dims are
+// checked against the heap before any work (see "Arguments and their bounds"): a bad one throws a RangeError.
 //
 // JS side: services/compute/kernels/native.ts. Built by native/build.mjs (links -lopenblas).
 //
@@ -16,41 +17,132 @@
 #endif
 #include <node_api.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define MAX_ARGS 32
 
-// Reads argv[0] as a typed array (the heap) and argv[1..] as int64 numbers.
-static int read_args(napi_env env, napi_callback_info info, size_t want, char** heap, int64_t* out) {
-  size_t argc = MAX_ARGS;
-  napi_value argv[MAX_ARGS];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want + 1) {
-    napi_throw_error(env, NULL, "wasmconv: wrong number of arguments");
-    return 0;
-  }
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value ab;
-  size_t byte_offset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &byte_offset) != napi_ok) {
-    napi_throw_type_error(env, NULL, "wasmconv: first argument must be a typed array (the wasm heap)");
-    return 0;
-  }
-  *heap = (char*)data;
-  for (size_t i = 0; i < want; i++) {
-    if (napi_get_value_int64(env, argv[i + 1], &out[i]) != napi_ok) {
-      napi_throw_type_error(env, NULL, "wasmconv: numeric arguments expected");
-      return 0;
-    }
-  }
-  return 1;
+// ---- Arguments and their bounds ------------------------------------------------------------------------------------
+// The offsets come from JS, so a bug there would otherwise write over the wasm heap (or the process) silently. Every
+// entry point reads its arguments through read_args and then, before any work, checks each dimension (range, dims)
+// and that each region it will read or write lies inside the heap (region), its size computed from the given dims in
+// overflow-checked int64 (mul). The first failed check throws a RangeError that names the argument, and the entry
+// point returns without touching memory.
+
+// Dimensions, strides, dilations and pads are tfjs shapes (int32); beyond that the index arithmetic could overflow.
+#define MAX_DIM INT32_MAX
+// Integers a JS number holds exactly.
+#define MAX_SAFE_INT 9007199254740991.0
+
+typedef struct {
+  napi_env env;
+  const char* fn;            // the entry point, for messages
+  const char* const* names;  // names of the numeric arguments a[i], for messages
+  char* heap;
+  int64_t heap_bytes;
+  int64_t a[MAX_ARGS];
+  int ok;                    // cleared by the first failed check, which has thrown
+} args_t;
+
+typedef napi_status (*thrower_t)(napi_env, const char*, const char*);
+
+static void fail(args_t* A, thrower_t thrower, const char* fmt, ...) {
+  if (!A->ok) return;
+  char msg[256];
+  int used = snprintf(msg, sizeof msg, "wasmconv.%s: ", A->fn);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg + used, sizeof msg - (size_t)used, fmt, ap);
+  va_end(ap);
+  thrower(A->env, NULL, msg);
+  A->ok = 0;
 }
 
-#define F(off) ((float*)(heap + (off)))
+// A typed array argument of the given type: its data and length in elements.
+static void typed_array(args_t* A, napi_value v, napi_typedarray_type want, const char* name, void** data,
+                        size_t* length) {
+  if (!A->ok) return;
+  bool is = false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t byte_offset;
+  if (napi_is_typedarray(A->env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(A->env, v, &type, length, data, &ab, &byte_offset) != napi_ok || type != want) {
+    fail(A, napi_throw_type_error, "%s must be a %s", name, want == napi_float64_array ? "Float64Array" : "Float32Array");
+  }
+}
+
+// Reads the heap (a Float32Array: HEAPF32) from argv[0] and `want` integers into A->a from argv[first..]; argv gets
+// every argument.
+static int read_args(napi_env env, napi_callback_info info, args_t* A, size_t first, size_t want, napi_value* argv) {
+  A->env = env;
+  A->ok = 1;
+  size_t argc = MAX_ARGS;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < first + want) {
+    fail(A, napi_throw_type_error, "%zu arguments expected", first + want);
+    return 0;
+  }
+  void* data = NULL;
+  size_t length = 0;
+  typed_array(A, argv[0], napi_float32_array, "heap", &data, &length);
+  A->heap = (char*)data;
+  A->heap_bytes = (int64_t)length * 4;
+  for (size_t i = 0; i < want && A->ok; i++) {
+    double v;
+    if (napi_get_value_double(env, argv[first + i], &v) != napi_ok) {
+      fail(A, napi_throw_type_error, "%s must be a number", A->names[i]);
+    } else if (!(v == floor(v) && fabs(v) <= MAX_SAFE_INT)) {
+      fail(A, napi_throw_range_error, "%s must be an integer (got %g)", A->names[i], v);
+    } else {
+      A->a[i] = (int64_t)v;
+    }
+  }
+  return A->ok;
+}
+
+// a[i] for i in [from, from + count) each within [lo, hi].
+static void range(args_t* A, size_t from, size_t count, int64_t lo, int64_t hi) {
+  for (size_t i = from; i < from + count && A->ok; i++) {
+    if (A->a[i] < lo || A->a[i] > hi)
+      fail(A, napi_throw_range_error, "%s must be in [%lld, %lld] (got %lld)", A->names[i], (long long)lo,
+           (long long)hi, (long long)A->a[i]);
+  }
+}
+
+#define dims(A, from, count) range(A, from, count, 1, MAX_DIM)
+
+// x * y for the size of `what` (both >= 0), or a RangeError when it overflows int64.
+static int64_t mul(args_t* A, const char* what, int64_t x, int64_t y) {
+  int64_t r;
+  if (__builtin_mul_overflow(x, y, &r)) {
+    fail(A, napi_throw_range_error, "the size of %s overflows", what);
+    return 0;
+  }
+  return r;
+}
+
+// The region of `floats` 4-byte elements at byte offset a[i] lies inside the heap (and is 4-byte aligned).
+static void region(args_t* A, size_t i, int64_t floats) {
+  if (!A->ok) return;
+  const char* name = A->names[i];
+  const int64_t off = A->a[i];
+  const int64_t bytes = mul(A, name, floats, 4);
+  if (!A->ok) return;
+  if (off < 0) {
+    fail(A, napi_throw_range_error, "%s: offset %lld is negative", name, (long long)off);
+  } else if (off % 4 != 0) {
+    fail(A, napi_throw_range_error, "%s: offset %lld is not a multiple of 4", name, (long long)off);
+  } else if (off > A->heap_bytes || bytes > A->heap_bytes - off) {
+    fail(A, napi_throw_range_error, "%s: bytes [%lld, %lld + %lld) lie outside the heap (%lld bytes)", name,
+         (long long)off, (long long)off, (long long)bytes, (long long)A->heap_bytes);
+  }
+}
+
+#define F(i) ((float*)(A.heap + A.a[i]))
 
 // ---- A small persistent thread pool -------------------------------------------------------------------------------
 // The convolutions split their work by images over `pool_threads` threads (the caller is thread 0), each calling a
@@ -165,6 +257,28 @@ static void conv_from(const int64_t* a, conv_t* c) {
   c->n = a[0]; c->h = a[1]; c->w = a[2]; c->ci = a[3]; c->kh = a[4]; c->kw = a[5]; c->co = a[6];
   c->oh = a[7]; c->ow = a[8]; c->sh = a[9]; c->sw = a[10]; c->dh = a[11]; c->dw = a[12]; c->pt = a[13];
   c->pl = a[14];
+}
+
+#define GEOMETRY "g.n", "g.h", "g.w", "g.ci", "g.kh", "g.kw", "g.co", "g.oh", "g.ow", "g.sh", "g.sw", "g.dh", "g.dw", "g.pt", "g.pl"
+
+// The geometry at a[from..from + 15): every dimension, stride and dilation >= 1, pads >= 0.
+static void conv_args(args_t* A, size_t from, conv_t* c) {
+  dims(A, from, 13);
+  range(A, from + 13, 2, 0, MAX_DIM);
+  conv_from(A->a + from, c);
+}
+
+// d0 d1 d2 d3 elements of `what`.
+static int64_t size4(args_t* A, const char* what, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
+  return mul(A, what, mul(A, what, mul(A, what, d0, d1), d2), d3);
+}
+
+// The tensors of a convolution inside the heap: activations (x or dx) [n, h, w, ci] at a[act], outputs (y or dy)
+// [n, oh, ow, out_channels] at a[out] and filters [kh, kw, ci, co] at a[filter]; -1 = not an argument.
+static void conv_regions(args_t* A, const conv_t* c, int act, int out, int filter, int64_t out_channels) {
+  if (act >= 0) region(A, (size_t)act, size4(A, A->names[act], c->n, c->h, c->w, c->ci));
+  if (out >= 0) region(A, (size_t)out, size4(A, A->names[out], c->n, c->oh, c->ow, out_channels));
+  if (filter >= 0) region(A, (size_t)filter, size4(A, A->names[filter], c->kh, c->kw, c->ci, c->co));
 }
 
 static int is_pointwise(const conv_t* c) {
@@ -287,18 +401,39 @@ static void conv2d_part(void* p, int tid, int nt) {
   }
 }
 
+// Reads (heap, a0, a1, a2, geometry) into t (x, w, out = a0, a1, a2), checking a0..a2 in their roles (conv_regions;
+// a depthwise convolution's outputs have ci * co channels).
+static int conv_task_args(napi_env env, napi_callback_info info, args_t* A, conv_task* t, int act, int out,
+                          int filter, int depthwise) {
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, A, 1, 18, argv)) return 0;
+  conv_args(A, 3, &t->c);
+  conv_regions(A, &t->c, act, out, filter, depthwise ? mul(A, A->names[out], t->c.ci, t->c.co) : t->c.co);
+  if (!A->ok) return 0;
+  t->x = (const float*)(A->heap + A->a[0]);
+  t->w = (const float*)(A->heap + A->a[1]);
+  t->out = (float*)(A->heap + A->a[2]);
+  return 1;
+}
+
 // conv2d(heap, x, w, y, bias(-1 = none), act(0 linear, 1 relu), n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl)
+static const char* const CONV2D_ARGS[] = {"x", "w", "y", "bias", "relu", GEOMETRY};
 static napi_value Conv2d(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[20];
-  if (!read_args(env, info, 20, &heap, a)) return NULL;
+  args_t A = {.fn = "conv2d", .names = CONV2D_ARGS};
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, &A, 1, 20, argv)) return NULL;
   conv_task t = {0};
-  conv_from(a + 5, &t.c);
-  t.x = F(a[0]);
-  t.w = F(a[1]);
-  t.out = F(a[2]);
-  t.bias = a[3] >= 0 ? F(a[3]) : NULL;
-  t.relu = a[4] == 1;
+  const conv_t* c = &t.c;
+  conv_args(&A, 5, &t.c);
+  range(&A, 4, 1, 0, 1);
+  conv_regions(&A, c, 0, 2, 1, c->co);
+  if (A.a[3] != -1) region(&A, 3, c->co);
+  if (!A.ok) return NULL;
+  t.x = F(0);
+  t.w = F(1);
+  t.out = F(2);
+  t.bias = A.a[3] != -1 ? F(3) : NULL;
+  t.relu = A.a[4] == 1;
   pool_run(conv2d_part, &t, t.c.n);
   if (t.failed) napi_throw_error(env, NULL, "wasmconv: out of memory");
   return NULL;
@@ -335,15 +470,11 @@ static void filter_grad_part(void* p, int tid, int nt) {
 }
 
 // conv2dFilterGrad(heap, x, dy, dw, n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl): dW = im2col(x)^T dy.
+static const char* const FILTER_GRAD_ARGS[] = {"x", "dy", "dw", GEOMETRY};
 static napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[18];
-  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  args_t A = {.fn = "conv2dFilterGrad", .names = FILTER_GRAD_ARGS};
   conv_task t = {0};
-  conv_from(a + 3, &t.c);
-  t.x = F(a[0]);
-  t.w = F(a[1]);
-  t.out = F(a[2]);
+  if (!conv_task_args(env, info, &A, &t, 0, 1, 2, 0)) return NULL;
   const int nt = pool_run(filter_grad_part, &t, t.c.n);
   if (t.failed) { napi_throw_error(env, NULL, "wasmconv: out of memory"); return NULL; }
   const int64_t kcols = t.c.kh * t.c.kw * t.c.ci, wsize = kcols * t.c.co;
@@ -388,15 +519,11 @@ static void input_grad_part(void* p, int tid, int nt) {
 
 // conv2dInputGrad(heap, dy, w, dx, n,h,w,ci,kh,kw,co,oh,ow,sh,sw,dh,dw,pt,pl): dcols = dy W^T, dx = col2im(dcols).
 // Each thread owns whole images of dx, so the col2im sums never race.
+static const char* const INPUT_GRAD_ARGS[] = {"dy", "w", "dx", GEOMETRY};
 static napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[18];
-  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  args_t A = {.fn = "conv2dInputGrad", .names = INPUT_GRAD_ARGS};
   conv_task t = {0};
-  conv_from(a + 3, &t.c);
-  t.x = F(a[0]);
-  t.w = F(a[1]);
-  t.out = F(a[2]);
+  if (!conv_task_args(env, info, &A, &t, 2, 0, 1, 0)) return NULL;
   pool_run(input_grad_part, &t, t.c.n);
   if (t.failed) napi_throw_error(env, NULL, "wasmconv: out of memory");
   return NULL;
@@ -405,14 +532,13 @@ static napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
 // Depthwise: filter [KH, KW, C, M], output channel c*M + m; conv_t.ci = C, conv_t.co = M (channel multiplier).
 // depthwiseFilterGrad(heap, x, dy, dw, n,h,w,C,kh,kw,M,oh,ow,sh,sw,dh,dw,pt,pl)
 static napi_value DepthwiseFilterGrad(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[18];
-  if (!read_args(env, info, 18, &heap, a)) return NULL;
-  conv_t c;
-  conv_from(a + 3, &c);
-  const float* x = F(a[0]);
-  const float* dy = F(a[1]);
-  float* dw = F(a[2]);
+  args_t A = {.fn = "depthwiseFilterGrad", .names = FILTER_GRAD_ARGS};
+  conv_task t = {0};
+  if (!conv_task_args(env, info, &A, &t, 0, 1, 2, 1)) return NULL;
+  const conv_t c = t.c;
+  const float* x = t.x;
+  const float* dy = t.w;
+  float* dw = t.out;
   const int64_t C = c.ci, M = c.co, CM = C * M;
   memset(dw, 0, (size_t)(c.kh * c.kw * CM) * sizeof(float));
   for (int64_t n = 0; n < c.n; n++)
@@ -441,14 +567,13 @@ static napi_value DepthwiseFilterGrad(napi_env env, napi_callback_info info) {
 
 // depthwiseInputGrad(heap, dy, w, dx, n,h,w,C,kh,kw,M,oh,ow,sh,sw,dh,dw,pt,pl)
 static napi_value DepthwiseInputGrad(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[18];
-  if (!read_args(env, info, 18, &heap, a)) return NULL;
-  conv_t c;
-  conv_from(a + 3, &c);
-  const float* dy = F(a[0]);
-  const float* w = F(a[1]);
-  float* dx = F(a[2]);
+  args_t A = {.fn = "depthwiseInputGrad", .names = INPUT_GRAD_ARGS};
+  conv_task t = {0};
+  if (!conv_task_args(env, info, &A, &t, 2, 0, 1, 1)) return NULL;
+  const conv_t c = t.c;
+  const float* dy = t.x;
+  const float* w = t.w;
+  float* dx = t.out;
   const int64_t C = c.ci, M = c.co, CM = C * M;
   memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
   for (int64_t n = 0; n < c.n; n++)
@@ -480,24 +605,38 @@ static napi_value DepthwiseInputGrad(napi_env env, napi_callback_info info) {
 
 // matmul(heap, a, b, c, bias(-1), act(0|1), batchA, batchB, m, k, n, transA, transB): c[i] = op(a[i]) op(b[i]) (+bias).
 // A batch of 1 broadcasts against the other.
+static const char* const MATMUL_ARGS[] = {"a", "b", "c", "bias", "relu", "batchA", "batchB", "m", "k", "n",
+                                           "transA", "transB"};
 static napi_value Matmul(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[12];
-  if (!read_args(env, info, 12, &heap, a)) return NULL;
-  const float* A = F(a[0]);
-  const float* B = F(a[1]);
-  float* Cm = F(a[2]);
+  args_t A = {.fn = "matmul", .names = MATMUL_ARGS};
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, &A, 1, 12, argv)) return NULL;
+  const int64_t* a = A.a;
   const int64_t ba = a[5], bb = a[6], m = a[7], k = a[8], n = a[9];
-  const int ta = (int)a[10], tb = (int)a[11];
   const int64_t batch = ba > bb ? ba : bb;
+  range(&A, 4, 1, 0, 1);
+  dims(&A, 5, 5);
+  range(&A, 10, 2, 0, 1);
+  if (ba != bb && ba != 1 && bb != 1)
+    fail(&A, napi_throw_range_error, "batchA (%lld) and batchB (%lld) must be equal or one of them 1", (long long)ba,
+         (long long)bb);
+  region(&A, 0, mul(&A, "a", mul(&A, "a", ba, m), k));
+  region(&A, 1, mul(&A, "b", mul(&A, "b", bb, k), n));
+  region(&A, 2, mul(&A, "c", mul(&A, "c", batch, m), n));
+  if (a[3] != -1) region(&A, 3, n);
+  if (!A.ok) return NULL;
+  const float* Am = F(0);
+  const float* B = F(1);
+  float* Cm = F(2);
+  const int ta = (int)a[10], tb = (int)a[11];
   for (int64_t i = 0; i < batch; i++) {
-    const float* Ai = A + (ba == 1 ? 0 : i) * m * k;
+    const float* Ai = Am + (ba == 1 ? 0 : i) * m * k;
     const float* Bi = B + (bb == 1 ? 0 : i) * k * n;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.f, Ai,
                 ta ? m : k, Bi, tb ? k : n, 0.f, Cm + i * m * n, n);
   }
-  if (a[3] >= 0 || a[4] == 1) {
-    const float* bias = a[3] >= 0 ? F(a[3]) : NULL;
+  if (a[3] != -1 || a[4] == 1) {
+    const float* bias = a[3] != -1 ? F(3) : NULL;
     const int relu = a[4] == 1;
     const int64_t rows = batch * m;
     for (int64_t r = 0; r < rows; r++) {
@@ -629,15 +768,20 @@ static void max_pool_grad_part(void* p, int tid, int nt) {
 
 // maxPoolGrad(heap, x, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): dy goes to the first maximum of each window
 // (row-major order, strict >), as tfjs's cpu backend does. Images are split over the pool's threads.
+static const char* const MAX_POOL_GRAD_ARGS[] = {"x", "dy", "dx", GEOMETRY};
 static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[18];
-  if (!read_args(env, info, 18, &heap, a)) return NULL;
+  args_t A = {.fn = "maxPoolGrad", .names = MAX_POOL_GRAD_ARGS};
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, &A, 1, 18, argv)) return NULL;
   pool_grad_task t = {0};
-  conv_from(a + 3, &t.c);
-  t.x = F(a[0]);
-  t.dy = F(a[1]);
-  t.dx = F(a[2]);
+  const conv_t* c = &t.c;
+  conv_args(&A, 3, &t.c);
+  conv_regions(&A, c, 0, 1, -1, c->ci);
+  conv_regions(&A, c, 2, -1, -1, 0);
+  if (!A.ok) return NULL;
+  t.x = F(0);
+  t.dy = F(1);
+  t.dx = F(2);
   pool_run(max_pool_grad_part, &t, t.c.n);
   if (t.failed) napi_throw_error(env, NULL, "wasmconv: out of memory");
   return NULL;
@@ -645,14 +789,17 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
 
 // avgPoolGrad(heap, dy, dx, n,h,w,c,kh,kw,1,oh,ow,sh,sw,1,1,pt,pl): the exact gradient of tfjs's avgPool forward,
 // which averages over the in-bounds pixels of each window (padding excluded).
+static const char* const AVG_POOL_GRAD_ARGS[] = {"dy", "dx", GEOMETRY};
 static napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[17];
-  if (!read_args(env, info, 17, &heap, a)) return NULL;
+  args_t A = {.fn = "avgPoolGrad", .names = AVG_POOL_GRAD_ARGS};
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, &A, 1, 17, argv)) return NULL;
   conv_t c;
-  conv_from(a + 2, &c);
-  const float* dy = F(a[0]);
-  float* dx = F(a[1]);
+  conv_args(&A, 2, &c);
+  conv_regions(&A, &c, 1, 0, -1, c.ci);
+  if (!A.ok) return NULL;
+  const float* dy = F(0);
+  float* dx = F(1);
   const int64_t C = c.ci;
   memset(dx, 0, (size_t)(c.n * c.h * c.w * C) * sizeof(float));
   for (int64_t n = 0; n < c.n; n++)
@@ -676,7 +823,7 @@ static napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// tile(heap, x, out, rank, xs0..xs5, reps0..reps5): 4-byte elements (float32 / int32); shapes padded to rank 6 with
+// tile(heap, x, out, xs0..xs5, reps0..reps5): 4-byte elements (float32 / int32); shapes padded to rank 6 with
 // leading 1s. The innermost dimension is copied with memcpy.
 static void tile_rec(const char* x, char* out, int d, const int64_t* xs, const int64_t* reps, const int64_t* xst,
                      const int64_t* ost) {
@@ -690,12 +837,23 @@ static void tile_rec(const char* x, char* out, int d, const int64_t* xs, const i
       tile_rec(x + i * xst[d] * 4, out + (r * xs[d] + i) * ost[d] * 4, d + 1, xs, reps, xst, ost);
 }
 
+static const char* const TILE_ARGS[] = {"x", "out", "shape[0]", "shape[1]", "shape[2]", "shape[3]", "shape[4]",
+                                         "shape[5]", "reps[0]", "reps[1]", "reps[2]", "reps[3]", "reps[4]", "reps[5]"};
 static napi_value Tile(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[14];
-  if (!read_args(env, info, 14, &heap, a)) return NULL;
-  const int64_t* xs = a + 2;
-  const int64_t* reps = a + 8;
+  args_t A = {.fn = "tile", .names = TILE_ARGS};
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, &A, 1, 14, argv)) return NULL;
+  const int64_t* xs = A.a + 2;
+  const int64_t* reps = A.a + 8;
+  dims(&A, 2, 12);
+  int64_t xn = 1, outn = 1;
+  for (int d = 0; d < 6; d++) {
+    xn = mul(&A, "x", xn, xs[d]);
+    outn = mul(&A, "out", mul(&A, "out", outn, xs[d]), reps[d]);
+  }
+  region(&A, 0, xn);
+  region(&A, 1, outn);
+  if (!A.ok) return NULL;
   int64_t xst[6], ost[6];
   xst[5] = 1;
   ost[5] = 1;
@@ -703,17 +861,24 @@ static napi_value Tile(napi_env env, napi_callback_info info) {
     xst[d] = xst[d + 1] * xs[d + 1];
     ost[d] = ost[d + 1] * xs[d + 1] * reps[d + 1];
   }
-  tile_rec(heap + a[0], heap + a[1], 0, xs, reps, xst, ost);
+  tile_rec(A.heap + A.a[0], A.heap + A.a[1], 0, xs, reps, xst, ost);
   return NULL;
 }
 
 // reduceRows(heap, x, out, rows, cols, mean): out[c] = sum (or mean) over r of x[r, c], accumulated in double.
+static const char* const REDUCE_ROWS_ARGS[] = {"x", "out", "rows", "cols", "mean"};
 static napi_value ReduceRows(napi_env env, napi_callback_info info) {
-  char* heap;
-  int64_t a[5];
-  if (!read_args(env, info, 5, &heap, a)) return NULL;
-  const float* x = F(a[0]);
-  float* out = F(a[1]);
+  args_t A = {.fn = "reduceRows", .names = REDUCE_ROWS_ARGS};
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, &A, 1, 5, argv)) return NULL;
+  const int64_t* a = A.a;
+  dims(&A, 2, 2);
+  range(&A, 4, 1, 0, 1);
+  region(&A, 0, mul(&A, "x", a[2], a[3]));
+  region(&A, 1, a[3]);
+  if (!A.ok) return NULL;
+  const float* x = F(0);
+  float* out = F(1);
   const int64_t rows = a[2], cols = a[3];
   if (cols == 1) {
     double s = 0;
@@ -734,68 +899,59 @@ static napi_value ReduceRows(napi_env env, napi_callback_info info) {
 
 // affineChannels(heap, coeffs: Float32Array [mean(C), mul(C), shift(C)], x, out, rows, C):
 // out[r, c] = (x[r, c] - mean[c]) * mul[c] + shift[c] (batch norm with per-channel statistics).
+static const char* const AFFINE_ARGS[] = {"x", "out", "rows", "C"};
 static napi_value AffineChannels(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) {
-    napi_throw_error(env, NULL, "wasmconv: affineChannels needs 6 arguments");
-    return NULL;
-  }
-  void* hp;
-  void* cp;
-  size_t len;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, argv[0], &type, &len, &hp, &ab, &off) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &type, &len, &cp, &ab, &off) != napi_ok) {
-    napi_throw_type_error(env, NULL, "wasmconv: affineChannels takes two typed arrays");
-    return NULL;
-  }
-  int64_t a[4];
-  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[i + 2], &a[i]);
-  char* heap = (char*)hp;
+  args_t A = {.fn = "affineChannels", .names = AFFINE_ARGS};
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, &A, 2, 4, argv)) return NULL;
+  void* cp = NULL;
+  size_t clen = 0;
+  typed_array(&A, argv[1], napi_float32_array, "coeffs", &cp, &clen);
+  const int64_t rows = A.a[2], C = A.a[3];
+  dims(&A, 2, 2);
+  if (A.ok && (int64_t)clen != 3 * C)
+    fail(&A, napi_throw_range_error, "coeffs has %zu elements, 3 C = %lld expected", clen, (long long)(3 * C));
+  region(&A, 0, mul(&A, "x", rows, C));
+  region(&A, 1, mul(&A, "out", rows, C));
+  if (!A.ok) return NULL;
   const float* co = (const float*)cp;
-  const float* x = F(a[0]);
-  float* y = F(a[1]);
-  const int64_t rows = a[2], C = a[3];
-  const float *mean = co, *mul = co + C, *shift = co + 2 * C;
+  const float* x = F(0);
+  float* y = F(1);
+  const float *mean = co, *scale = co + C, *shift = co + 2 * C;
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * C;
     float* yr = y + r * C;
-    for (int64_t c = 0; c < C; c++) yr[c] = (xr[c] - mean[c]) * mul[c] + shift[c];
+    for (int64_t c = 0; c < C; c++) yr[c] = (xr[c] - mean[c]) * scale[c] + shift[c];
   }
   return NULL;
 }
 
-// batchNormGrad(heap, coeffs: Float32Array [mean(C), r*scale(C)], sums: Float64Array(2C), x, dy, dx, rows, C):
+// batchNormGrad(heap, coeffs: Float32Array [mean(C), r*scale(C)], sums: Float64Array(2C), x, dy, dx, rows):
 // one pass computing dx = dy * r * scale and, per channel, sums[c] = sum dy, sums[C + c] = sum dy * (x - mean).
+static const char* const BATCH_NORM_GRAD_ARGS[] = {"x", "dy", "dx", "rows"};
 static napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
-    napi_throw_error(env, NULL, "wasmconv: batchNormGrad needs 7 arguments");
-    return NULL;
-  }
-  void *hp, *cp, *sp;
-  size_t len, off;
-  napi_typedarray_type type;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, argv[0], &type, &len, &hp, &ab, &off) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &type, &len, &cp, &ab, &off) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &type, &len, &sp, &ab, &off) != napi_ok) {
-    napi_throw_type_error(env, NULL, "wasmconv: batchNormGrad takes three typed arrays");
-    return NULL;
-  }
-  int64_t a[4];
-  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[i + 3], &a[i]);
-  char* heap = (char*)hp;
+  args_t A = {.fn = "batchNormGrad", .names = BATCH_NORM_GRAD_ARGS};
+  napi_value argv[MAX_ARGS];
+  if (!read_args(env, info, &A, 3, 4, argv)) return NULL;
+  void *cp = NULL, *sp = NULL;
+  size_t clen = 0, slen = 0;
+  typed_array(&A, argv[1], napi_float32_array, "coeffs", &cp, &clen);
+  typed_array(&A, argv[2], napi_float64_array, "sums", &sp, &slen);
+  const int64_t rows = A.a[3], C = (int64_t)(slen / 2);  // C channels: sums holds 2 C
+  dims(&A, 3, 1);
+  if (A.ok && (slen == 0 || slen % 2 != 0))
+    fail(&A, napi_throw_range_error, "sums has %zu elements, 2 C (C >= 1) expected", slen);
+  if (A.ok && (int64_t)clen != 2 * C)
+    fail(&A, napi_throw_range_error, "coeffs has %zu elements, 2 C = %lld expected", clen, (long long)(2 * C));
+  region(&A, 0, mul(&A, "x", rows, C));
+  region(&A, 1, mul(&A, "dy", rows, C));
+  region(&A, 2, mul(&A, "dx", rows, C));
+  if (!A.ok) return NULL;
   const float* co = (const float*)cp;
   double* sums = (double*)sp;
-  const float* x = F(a[0]);
-  const float* dy = F(a[1]);
-  float* dx = F(a[2]);
-  const int64_t rows = a[3], C = (int64_t)(len / 2);  // len: elements of `sums` (the last array read)
+  const float* x = F(0);
+  const float* dy = F(1);
+  float* dx = F(2);
   const float *mean = co, *rs = co + C;
   double* restrict s1 = sums;
   double* restrict s2 = sums + C;

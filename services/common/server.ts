@@ -13,6 +13,7 @@ import { withFastCodecs } from './fast-codec.ts';
 import { withHealthDescriptor } from './health-descriptor.ts';
 import { inputGuardMiddleware, requestSchemas, withSafeDecoding } from './input-guard.ts';
 import { withLargeHttp2Windows } from './http2-window.ts';
+import { keepaliveServerOptions } from './keepalive.ts';
 import { defaultConfig, type TransportConfig } from '../config.ts';
 import type { Logger } from './log.ts';
 import { createServerMetrics, serveMetrics, type MetricsEndpoint, type ServerMetrics } from './metrics.ts';
@@ -125,6 +126,7 @@ export function buildServer(options: BuildServerOptions): TgsageServer {
     'grpc.max_receive_message_length': 4 * 1024 * 1024 + 1024,
     'grpc.keepalive_time_ms': transport.keepaliveTimeMs,
     'grpc.keepalive_timeout_ms': transport.keepaliveTimeoutMs,
+    ...keepaliveServerOptions(transport.minClientPingIntervalMs),
     'grpc.max_concurrent_streams': transport.maxConcurrentStreams,
   })
     .use(metrics.middleware)

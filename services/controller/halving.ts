@@ -1,5 +1,6 @@
-// Successive halving over training-step budgets (Jamieson & Talwalkar 2016; Li et al. 2017): the schedule. The
-// runner (runner.ts, runStudyLoop and promote) runs it.
+// Successive halving over training-step budgets (Jamieson & Talwalkar 2016; Li et al. 2017): the schedule and the
+// rung rule (promotedFrom). The runner (runner.ts, runStudyLoop and promote) runs them; the replays on a benchmark
+// table (experiment/replay.ts) use the same two.
 //
 // Rungs r = 0 .. R-1 train for min_steps * eta^r steps (the last rung for exactly steps_per_trial). All num_trials
 // proposals run at rung 0; n_{r+1} = max(1, floor(n_r / eta)). When every trial of rung r has ended, the runner
@@ -14,9 +15,9 @@
 // TG keeps promising candidates alive through the low-budget cuts where P alone would prune them at random. The
 // strategy learns from rung-0 scores, the only budget every trial is evaluated at.
 
-import { FailedPreconditionError } from '../common/errors.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { MultiFidelityConfig, StudyConfig } from '../../gen/tgsage/v1/search_controller.ts';
+import { rankTrials, type RankableTrial } from './score.ts';
 
 export interface HalvingConfig {
   /** Trials at rung 0. */
@@ -61,120 +62,6 @@ export function resolveHalvingConfig(
   return { numTrials, eta, rungs, budgets };
 }
 
-// The scheduler of successive halving over abstract trials, for replays on a benchmark table (services/experiment/
-// replay.ts); the controller's runner promotes through storage (runner.ts promote) with the same rung plan.
-export interface HalvingRecord {
-  trial: number;
-  rung: number;
-  /** The study's score at that rung; null (or not finite) when the run failed. */
-  score: number | null;
-}
-
-export interface HalvingJob {
-  trial: number;
-  rung: number;
-  steps: number;
-}
-
-/** What a `record` call decided: when it completed a rung, who moves up and who is pruned. */
-export interface HalvingDecision {
-  /** The rung this record completed, if it did. */
-  closedRung?: number;
-  /** Trials promoted to closedRung + 1, best first. */
-  promoted: number[];
-  /** Trials of closedRung with a score that were not promoted (failed ones are not listed). */
-  pruned: number[];
-}
-
-export type TrialStage = 'running' | 'waiting' | 'promoted' | 'pruned' | 'failed' | 'done';
-
-export interface Halving {
-  readonly config: HalvingConfig;
-  /** Records a finished run. Throws FailedPreconditionError on a run the schedule did not ask for. */
-  record(trial: number, rung: number, score: number | null): HalvingDecision;
-  /** Promoted runs not yet recorded (rung >= 1), by rung then trial. Rung-0 runs are the controller's proposals. */
-  pending(): HalvingJob[];
-  /** Where a trial stands: highest rung reached, and its stage there. */
-  status(trial: number): { rung: number; stage: TrialStage } | undefined;
-  /** Trials at each rung: [rung][trial] = score (null = failed). */
-  records(): Array<Map<number, number | null>>;
-  /** Rungs whose cut has been made (or, for the last, that are complete). */
-  closedRungs(): number;
-  /** All rungs complete. */
-  finished(): boolean;
-}
-
-export function createHalving(config: HalvingConfig, completed: Iterable<HalvingRecord> = []): Halving {
-  const { numTrials, eta, rungs, budgets } = config;
-  const scores: Array<Map<number, number | null>> = Array.from({ length: rungs }, () => new Map());
-  const entrants: Array<Set<number> | undefined> = Array.from({ length: rungs }, () => undefined); // rung >= 1
-  let closed = 0;
-
-  const expected = (r: number): number => (r === 0 ? numTrials : entrants[r]!.size);
-  const complete = (r: number): boolean => (r === 0 || entrants[r] !== undefined) && scores[r]!.size === expected(r);
-
-  const closeRung = (r: number): HalvingDecision => {
-    closed = r + 1;
-    if (r === rungs - 1) return { closedRung: r, promoted: [], pruned: [] };
-    const ranked = [...scores[r]!.entries()]
-      .filter((e): e is [number, number] => e[1] !== null && Number.isFinite(e[1]))
-      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-      .map(([trial]) => trial);
-    const keep = Math.max(1, Math.floor(scores[r]!.size / eta));
-    const promoted = ranked.slice(0, keep);
-    entrants[r + 1] = new Set(promoted);
-    const decision: HalvingDecision = { closedRung: r, promoted, pruned: ranked.slice(keep) };
-    // Everyone failed: the next rung is empty, hence already complete.
-    if (promoted.length === 0) closeRung(r + 1);
-    return decision;
-  };
-
-  const halving: Halving = {
-    config,
-    record(trial, rung, score) {
-      if (!Number.isInteger(rung) || rung < 0 || rung >= rungs) throw new FailedPreconditionError(`halving: no rung ${rung}`);
-      const at = scores[rung]!;
-      if (at.has(trial)) throw new FailedPreconditionError(`halving: trial ${trial} already recorded at rung ${rung}`);
-      if (rung === 0 ? at.size >= numTrials : !entrants[rung]?.has(trial)) {
-        throw new FailedPreconditionError(`halving: trial ${trial} was not scheduled at rung ${rung}`);
-      }
-      at.set(trial, score !== null && Number.isFinite(score) ? score : null);
-      return rung === closed && complete(rung) ? closeRung(rung) : { promoted: [], pruned: [] };
-    },
-    pending() {
-      const jobs: HalvingJob[] = [];
-      for (let r = 1; r < rungs; r++) {
-        for (const trial of [...(entrants[r] ?? [])].sort((a, b) => a - b)) {
-          if (!scores[r]!.has(trial)) jobs.push({ trial, rung: r, steps: budgets[r]! });
-        }
-      }
-      return jobs;
-    },
-    status(trial) {
-      for (let r = rungs - 1; r >= 0; r--) {
-        const inRung = r === 0 ? scores[0]!.has(trial) : entrants[r]?.has(trial);
-        if (!inRung) continue;
-        if (!scores[r]!.has(trial)) return { rung: r, stage: 'running' };
-        const s = scores[r]!.get(trial);
-        if (s === null) return { rung: r, stage: 'failed' };
-        if (r === rungs - 1) return { rung: r, stage: 'done' };
-        if (closed <= r) return { rung: r, stage: 'waiting' };
-        return { rung: r, stage: entrants[r + 1]!.has(trial) ? 'promoted' : 'pruned' };
-      }
-      return undefined;
-    },
-    records: () => scores.map((m) => new Map(m)),
-    closedRungs: () => closed,
-    finished: () => closed === rungs,
-  };
-
-  const replay = [...completed].sort((a, b) => a.rung - b.rung || a.trial - b.trial);
-  for (const rec of replay) halving.record(rec.trial, rec.rung, rec.score);
-  return halving;
-}
-
-/** Rung sizes when no trial fails: n_0 = num_trials, n_{r+1} = max(1, floor(n_r / eta)). */
-
 /** Rung sizes when no trial fails: n_0 = num_trials, n_{r+1} = max(1, floor(n_r / eta)). */
 export function plannedRungSizes(config: HalvingConfig): number[] {
   const sizes = [config.numTrials];
@@ -189,10 +76,26 @@ export interface Rung {
   count: number;
 }
 
-/** The rung plan of a normalized config (the runner's schedule): budgets grow by eta, counts shrink by eta, the last is full. */
-export function rungPlan(c: StudyConfig): Rung[] {
-  const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
-  if (!h) return [{ steps: c.stepsPerTrial, count: c.numTrials }];
+/** The rungs of a schedule: budgets grow by eta, counts shrink by eta, the last is full. */
+export function halvingPlan(h: HalvingConfig): Rung[] {
   const sizes = plannedRungSizes(h);
   return h.budgets.map((steps, r) => ({ steps, count: sizes[r]! }));
+}
+
+/** The rung plan of a normalized config (the runner's schedule; one rung without multi-fidelity). */
+export function rungPlan(c: StudyConfig): Rung[] {
+  const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
+  return h ? halvingPlan(h) : [{ steps: c.stepsPerTrial, count: c.numTrials }];
+}
+
+/**
+ * The rung rule of successive halving, the one the controller runs (runner.ts runStudyLoop) and the replays on a
+ * benchmark table use (experiment/replay.ts): once every trial of rung `rung` has ended, the best
+ * `plan[rung + 1].count` of its completed trials with a finite score (rankTrials: higher score first, ties to the
+ * lower trial number) go on to rung + 1, best first; failed trials never do. Nobody goes on from the last rung, or
+ * when no trial of the rung completed (the search ends there).
+ */
+export function promotedFrom<T extends RankableTrial>(plan: readonly Rung[], rung: number, inRung: readonly T[]): Array<T & { score: number }> {
+  const next = plan[rung + 1];
+  return next ? rankTrials(inRung).slice(0, next.count) : [];
 }

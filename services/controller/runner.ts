@@ -9,6 +9,7 @@ import { CheckpointMode, TrainCandidateRequest } from '../../gen/tgsage/v1/train
 import type { CheckpointStore } from './checkpoints.ts';
 import { rungPlan, trainingSeedOf } from './config.ts';
 import type { EventHub } from './events.ts';
+import { promotedFrom } from './halving.ts';
 import type { TrainerPool } from './pool.ts';
 import type { Proposer } from './proposer.ts';
 import { leaderboard, ranked, rewardOf, scoreOf, trialTg } from './ranking.ts';
@@ -388,10 +389,9 @@ export async function runStudyLoop(ctx: StudyContext, signal: AbortSignal): Prom
         continue;
       }
       if (running.size === 0 && inRung.every((t) => isTerminal(t.state))) {
-        const next = plan[rung + 1];
-        const best = next ? ranked(inRung).slice(0, next.count) : [];
-        if (next && best.length > 0) {
-          await promote(ctx, best, rung + 1, next.steps, inRung);
+        const best = promotedFrom(plan, rung, inRung);
+        if (best.length > 0) {
+          await promote(ctx, best, rung + 1, plan[rung + 1]!.steps, inRung);
           continue;
         }
         break;

@@ -13,9 +13,8 @@
 import { InvalidArgumentError } from '../common/errors.ts';
 import { pTg } from '../controller/score.ts';
 import { createRng } from '../controller/strategies/rng.ts';
-import { architectures, pointAt, type Architecture } from './table-read.ts';
 import { bootstrap, finitePairs, kendallTauB, mean, spearman, weightedRankPair, weightsOf, zscore, type Interval } from './stats.ts';
-import { tgOf, type BenchmarkTable, type TableComparator } from './table.ts';
+import { architectures, pointAt, tgOf, type Architecture, type BenchmarkTable, type TableComparator } from './table.ts';
 
 export const ANALYSIS_FORMAT = 'tgsage-analysis/1';
 

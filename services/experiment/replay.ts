@@ -18,16 +18,16 @@
 // budget is spent or the table has no unqueried arm left.
 
 import { InvalidArgumentError } from '../common/errors.ts';
-import { createHalving } from '../controller/halving.ts';
+import { TrialState } from '../../gen/tgsage/v1/search_controller.ts';
+import { halvingPlan, promotedFrom } from '../controller/halving.ts';
 import { pTg } from '../controller/score.ts';
 import { createStrategyRegistry, type StrategyRegistry } from '../controller/strategies/registry.ts';
 import { createRng, type Rng } from '../controller/strategies/rng.ts';
 import type { DecisionSpace } from '../controller/strategies/space.ts';
 import { decisionSpace, decode, encode } from '../spaces/decisions.ts';
 import { genomeFromJson } from '../spaces/json.ts';
-import { architectures, pointAt, type Architecture } from './table-read.ts';
 import { quantileSorted } from './stats.ts';
-import { tgOf, type BenchmarkTable, type TableComparator } from './table.ts';
+import { architectures, pointAt, tgOf, type Architecture, type BenchmarkTable, type TableComparator } from './table.ts';
 
 export const REPLAY_FORMAT = 'tgsage-replay/1';
 
@@ -122,6 +122,15 @@ export interface ReplayReport {
   batch: number;
   mapping: string;
   results: SettingResult[];
+}
+
+/** An architecture's run at one rung of a halving replay, as the rung rule sees a trial; k: its arm. */
+interface RungRun {
+  id: string;
+  number: number;
+  state: TrialState;
+  score: number;
+  k: number;
 }
 
 interface Arm {
@@ -242,46 +251,54 @@ function replayOnce(
       }
       return trace;
     }
+    // Successive halving by the controller's own rung rule (controller/halving.ts promotedFrom): rung r + 1 takes the
+    // best plan[r + 1].count of rung r's architectures with a finite score, best first; they run in that order (as
+    // the runner numbers and runs promoted trials), so a step budget that runs out mid-rung keeps the most promising.
     const { budgets, eta, trials } = s.halving;
+    const last = budgets.length - 1;
+    const rungScore = (k: number, r: number) =>
+      r === last ? list[k]!.final : guidanceScore(table, list[k]!.arch, budgets[r]!, s.guidance);
+    const improves = (k: number) => {
+      if (!(list[k]!.final > bestScore)) return false;
+      bestScore = pick = list[k]!.final;
+      return true;
+    };
     while (remaining > 0 && spent + budgets[0]! <= maxSteps) {
       const n = Math.min(trials, remaining);
-      const h = createHalving({ numTrials: n, eta, rungs: budgets.length, budgets: [...budgets] });
+      const plan = halvingPlan({ numTrials: n, eta, rungs: budgets.length, budgets: [...budgets] });
+      let number = 0;
+      const run = (k: number, r: number): RungRun => {
+        const score = rungScore(k, r);
+        const state = Number.isFinite(score) ? TrialState.TRIAL_STATE_COMPLETED : TrialState.TRIAL_STATE_FAILED;
+        return { id: String(number), number: number++, state, score, k };
+      };
       const got = propose(n);
-      const rungScore = (k: number, r: number) =>
-        r === budgets.length - 1 ? list[k]!.final : guidanceScore(table, list[k]!.arch, budgets[r]!, s.guidance);
-      const results = got.map(({ proposal, k }, t) => {
+      let inRung = got.map(({ k }) => {
         spent += budgets[0]!;
-        const score = rungScore(k, 0);
-        h.record(t, 0, score);
-        return proposal.meta === undefined ? { decisions: proposal.decisions, score } : { decisions: proposal.decisions, score, meta: proposal.meta };
+        return run(k, 0);
       });
-      strategy.update(results);
-      if (budgets.length === 1) {
-        got.forEach(({ k }) => {
-          if (list[k]!.final > bestScore) [bestScore, pick] = [list[k]!.final, list[k]!.final];
-        });
-        trace.steps.push(spent);
-        trace.final.push(pick);
-        continue;
-      }
+      strategy.update(got.map(({ proposal }, t) => {
+        const score = inRung[t]!.score;
+        return proposal.meta === undefined ? { decisions: proposal.decisions, score } : { decisions: proposal.decisions, score, meta: proposal.meta };
+      }));
+      if (last === 0) inRung.forEach((t) => improves(t.k));
       let stop = false;
-      for (let jobs = h.pending(); jobs.length > 0 && !stop; jobs = h.pending()) {
-        for (const job of jobs) {
-          const extra = budgets[job.rung]! - budgets[job.rung - 1]!;
+      for (let r = 0; r < last && !stop; r++) {
+        const next: RungRun[] = [];
+        for (const t of promotedFrom(plan, r, inRung)) {
+          const extra = budgets[r + 1]! - budgets[r]!;
           if (spent + extra > maxSteps) {
             stop = true;
             break;
           }
           spent += extra;
-          const k = got[job.trial]!.k;
-          h.record(job.trial, job.rung, rungScore(k, job.rung));
-          if (job.rung === budgets.length - 1 && list[k]!.final > bestScore) {
-            bestScore = list[k]!.final;
-            pick = list[k]!.final;
+          next.push(run(t.k, r + 1));
+          if (r + 1 === last && improves(t.k)) {
             trace.steps.push(spent);
             trace.final.push(pick);
           }
         }
+        inRung = next;
       }
       if (stop) break;
       if (trace.steps[trace.steps.length - 1] !== spent) {

@@ -22,7 +22,7 @@ import { LrSchedule, Optimizer } from '../../gen/tgsage/v1/trainer.ts';
 import { genomeToJson } from '../spaces/json.ts';
 import { plannedPairs, pairKey, sampleArchitectures, type Architecture, type Caps, type Describe, type SeedPlan } from './plan.ts';
 import { TABLE_FORMAT, type BenchmarkTable, type TableComparator, type TableDataset, type TableProvenance, type TableTraining } from './table.ts';
-import { TABLE_COMPARATORS, readTable, recipeDifferences, rowCovers, runFromTrial, withRun, writeTable } from './table-io.ts';
+import { TABLE_COMPARATORS, readTableIfExists, recipeDifferences, rowCovers, runFromTrial, withRun, writeTable } from './table-io.ts';
 
 export class ExperimentError extends Error {}
 
@@ -142,7 +142,7 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
     sampling: { seed: o.seed, maxFlops: o.caps.maxFlops, maxParams: o.caps.maxParams },
   };
 
-  let table = await readTable(o.tablePath);
+  let table = await readTableIfExists(o.tablePath);
   if (table) {
     const diffs = recipeDifferences(table, header);
     if (diffs.length > 0) {

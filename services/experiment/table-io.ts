@@ -1,17 +1,31 @@
-// Reading, checking, growing and writing a benchmark table (table.ts). Writes are atomic (a temporary file in the
-// same directory, fsynced, renamed over the table, directory fsynced): a reader, or a run killed mid-write, sees the
-// old table or the new one, never half of one. Rows are kept in (architecture, training seed) order and written one
-// per line, so a table under git grows by whole lines.
+// Reading, checking, growing and writing a benchmark table (table.ts): the one way every command (experiment run,
+// analyze, replay) and the library read a table file (readTable), with one check of its shape (checkTable; every
+// failure names the JSON path at fault). JSON null (how JSON.stringify writes NaN) reads as NaN: that value drops
+// out of the statistics that need it.
+//
+// Writes are atomic (a temporary file in the same directory, fsynced, renamed over the table, directory fsynced): a
+// reader, or a run killed mid-write, sees the old table or the new one, never half of one. Rows are kept in
+// (architecture, training seed) order and written one per line, so a table under git grows by whole lines.
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Trial } from '../../gen/tgsage/v1/search_controller.ts';
 import { Comparator, type SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
 import { genomeToJsonValue } from '../spaces/json.ts';
 import type { Architecture } from './plan.ts';
 import { TABLE_FORMAT, type BenchmarkTable, type TableComparator, type TableCurvePoint, type TableRun, type TableSimilarity } from './table.ts';
 
-export class TableError extends Error {}
+/** A table file that cannot be read, or is not a well-formed table; `field` is the JSON path at fault, when one is. */
+export class TableError extends Error {
+  override readonly name = 'TableError';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
 
 /** Table spelling of each comparator (the proto enum's, lower case). */
 export const TABLE_COMPARATORS: Readonly<Record<TableComparator, Comparator>> = {
@@ -27,24 +41,131 @@ export function tableComparatorOf(c: Comparator): TableComparator | undefined {
   return (Object.entries(TABLE_COMPARATORS) as [TableComparator, Comparator][]).find(([, v]) => v === c)?.[0];
 }
 
-/** The table at `path`, or undefined when there is none; TableError when it is not a readable table. */
-export async function readTable(path: string): Promise<BenchmarkTable | undefined> {
+const COMPARATORS = Object.keys(TABLE_COMPARATORS) as readonly TableComparator[];
+
+/** Largest table file read (bytes). */
+export const MAX_TABLE_BYTES = 512 * 1024 * 1024;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function num(v: unknown, field: string, opts: { int?: boolean; min?: number; allowNaN?: boolean } = {}): number {
+  if (v === null && opts.allowNaN) return Number.NaN;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidArgumentError(field, `must be a number, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  if (!Number.isFinite(v)) throw new InvalidArgumentError(field, `must be finite, got ${v}`);
+  if (opts.int && !Number.isInteger(v)) throw new InvalidArgumentError(field, `must be an integer, got ${v}`);
+  if (opts.min !== undefined && v < opts.min) throw new InvalidArgumentError(field, `must be >= ${opts.min}, got ${v}`);
+  return v;
+}
+
+function arr(v: unknown, field: string): unknown[] {
+  if (!Array.isArray(v)) throw new InvalidArgumentError(field, 'must be an array');
+  return v;
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v !== 'string') throw new InvalidArgumentError(field, 'must be a string');
+  return v;
+}
+
+/** Checks the parts of a table the analysis relies on; returns it typed. */
+export function checkTable(raw: unknown, field = 'table'): BenchmarkTable {
+  if (!isObj(raw)) throw new InvalidArgumentError(field, 'must be a JSON object');
+  if (raw['format'] !== TABLE_FORMAT) throw new InvalidArgumentError(`${field}.format`, `must be "${TABLE_FORMAT}", got ${JSON.stringify(raw['format'])}`);
+  str(raw['space'], `${field}.space`);
+  if (!isObj(raw['dataset'])) throw new InvalidArgumentError(`${field}.dataset`, 'must be an object');
+  arr((raw['provenance'] ??= []), `${field}.provenance`);
+  const teacher = raw['teacher'];
+  if (!isObj(teacher)) throw new InvalidArgumentError(`${field}.teacher`, 'must be an object');
+  const layers = arr(teacher['layers'], `${field}.teacher.layers`).map((l, i) => str(l, `${field}.teacher.layers[${i}]`));
+  if (layers.length === 0) throw new InvalidArgumentError(`${field}.teacher.layers`, 'is empty');
+  const training = raw['training'];
+  if (!isObj(training)) throw new InvalidArgumentError(`${field}.training`, 'must be an object');
+  const finalSteps = num(training['finalSteps'], `${field}.training.finalSteps`, { int: true, min: 1 });
+  const evalSteps = arr(training['evalSteps'], `${field}.training.evalSteps`).map((s, i) =>
+    num(s, `${field}.training.evalSteps[${i}]`, { int: true, min: 1 }),
+  );
+  evalSteps.forEach((s, i) => {
+    if (i > 0 && !(s > evalSteps[i - 1]!)) throw new InvalidArgumentError(`${field}.training.evalSteps[${i}]`, 'budgets must increase');
+  });
+  if (evalSteps.length === 0 || evalSteps[evalSteps.length - 1] !== finalSteps) {
+    throw new InvalidArgumentError(`${field}.training.evalSteps`, `must end at finalSteps ${finalSteps}`);
+  }
+  const comparators = arr(raw['comparators'] ?? [], `${field}.comparators`).map((c, i) => {
+    if (!COMPARATORS.includes(c as TableComparator)) throw new InvalidArgumentError(`${field}.comparators[${i}]`, `unknown comparator ${JSON.stringify(c)}`);
+    return c as TableComparator;
+  });
+  arr(raw['runs'], `${field}.runs`).forEach((r, i) => checkRun(r, `${field}.runs[${i}]`, layers.length, evalSteps));
+  return raw as unknown as BenchmarkTable & { comparators: TableComparator[] };
+}
+
+function checkRun(r: unknown, field: string, numLayers: number, evalSteps: readonly number[]): void {
+  if (!isObj(r)) throw new InvalidArgumentError(field, 'must be an object');
+  str(r['genomeKey'], `${field}.genomeKey`);
+  num(r['trainingSeed'], `${field}.trainingSeed`, { int: true, min: 0 });
+  num(r['architecture'], `${field}.architecture`, { int: true, min: 0 });
+  const curve = arr(r['curve'], `${field}.curve`);
+  curve.forEach((c, k) => {
+    const f = `${field}.curve[${k}]`;
+    if (!isObj(c)) throw new InvalidArgumentError(f, 'must be an object');
+    const step = num(c['step'], `${f}.step`, { int: true, min: 1 });
+    if (!evalSteps.includes(step)) throw new InvalidArgumentError(`${f}.step`, `${step} is not one of the table's evalSteps`);
+    if (k > 0 && !(step > (curve[k - 1] as { step: number }).step)) throw new InvalidArgumentError(`${f}.step`, 'steps must increase');
+    if (num(c['p'], `${f}.p`, { allowNaN: true }) !== c['p']) c['p'] = Number.NaN; // JSON writes NaN as null
+    const sim = c['similarity'] ?? {};
+    if (!isObj(sim)) throw new InvalidArgumentError(`${f}.similarity`, 'must be an object');
+    for (const [name, s] of Object.entries(sim)) {
+      const sf = `${f}.similarity.${name}`;
+      if (!COMPARATORS.includes(name as TableComparator)) throw new InvalidArgumentError(sf, 'unknown comparator');
+      if (!isObj(s)) throw new InvalidArgumentError(sf, 'must be an object');
+      const m = arr(s['matrix'], `${sf}.matrix`);
+      if (m.length === 0) throw new InvalidArgumentError(`${sf}.matrix`, 'has no candidate layers');
+      m.forEach((row, i) => {
+        const rf = `${sf}.matrix[${i}]`;
+        const cols = arr(row, rf);
+        if (cols.length !== numLayers) throw new InvalidArgumentError(rf, `has ${cols.length} columns, the teacher has ${numLayers} layers`);
+        cols.forEach((v, j) => {
+          if (num(v, `${rf}[${j}]`, { allowNaN: true }) !== v) cols[j] = Number.NaN;
+        });
+      });
+    }
+  });
+  // finalP may be missing (null) while the row is still short of the final budget.
+  if (r['finalP'] !== undefined) num(r['finalP'], `${field}.finalP`, { allowNaN: true });
+}
+
+/** Reads and checks the table at `path`; TableError (naming the path, and the JSON path at fault) when it cannot. */
+export async function readTable(path: string): Promise<BenchmarkTable> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_TABLE_BYTES) throw new TableError(`${path} is larger than ${MAX_TABLE_BYTES} bytes`);
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (e instanceof TableError) throw e;
     throw new TableError(`cannot read ${path}: ${(e as Error).message}`);
   }
-  let t: BenchmarkTable;
+  let raw: unknown;
   try {
-    t = JSON.parse(text) as BenchmarkTable;
+    raw = JSON.parse(text);
   } catch (e) {
     throw new TableError(`${path} is not JSON: ${(e as Error).message}`);
   }
-  if (t?.format !== TABLE_FORMAT) throw new TableError(`${path} is not a ${TABLE_FORMAT} table (format ${JSON.stringify(t?.format)})`);
-  if (!Array.isArray(t.runs) || !t.training || !t.dataset || !t.teacher) throw new TableError(`${path}: missing runs, training, dataset or teacher`);
-  return t;
+  try {
+    return checkTable(raw);
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw new TableError(`${path}: ${e.message}`, e.field);
+    throw e;
+  }
+}
+
+/** The table at `path`, or undefined when there is no such file (a run starting a new table). */
+export async function readTableIfExists(path: string): Promise<BenchmarkTable | undefined> {
+  try {
+    await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  }
+  return readTable(path);
 }
 
 /** The table as text: the header indented, one row per line. */

@@ -1,7 +1,15 @@
 // The tabular benchmark: what `tgsage experiment run` writes and `experiment analyze` / the replays read. One JSON file
 // per (space, dataset, teacher, training recipe); each row is one architecture trained with one training seed, with
 // its learning curve (P and the similarity to every teacher layer at each evaluation budget). The file is the unit
-// that is committed, extended by later runs and replayed by search strategies without training. Pure data + checks.
+// that is committed, extended by later runs and replayed by search strategies without training. Pure data and views
+// of it; table-io.ts reads (and checks), grows and writes the file.
+//
+// Partial tables are normal (a run in progress, an extension with more budgets or seeds): a row's curve may stop
+// before the final budget, and an architecture may have one seed or several. Per architecture (architectures()):
+// - final P = the mean of finalP over its rows that reached the final budget (NaN when none did);
+// - the early scores at budget b come from ONE row: the one with the smallest training seed that has a point at b
+//   (what a search, which trains a candidate once, would see). Averaging early scores over seeds would make them
+//   less noisy than any search could have them.
 
 /** Format tag; bump on an incompatible change. */
 export const TABLE_FORMAT = 'tgsage-benchmark/1';
@@ -129,4 +137,63 @@ export function tgOf(sim: TableSimilarity, columns?: readonly number[]): number 
     sum += best;
   }
   return sum / cols.length;
+}
+
+/** One architecture of the table, with its rows. */
+export interface Architecture {
+  /** Canonical genome JSON string. */
+  readonly key: string;
+  /** Index in the table's sampling order. */
+  readonly index: number;
+  readonly genome: unknown;
+  readonly parameters: number;
+  readonly flops: number;
+  /** Its rows, by training seed ascending. */
+  readonly runs: readonly TableRun[];
+  /** Mean final P over the rows that reached the final budget; NaN when none did. */
+  readonly finalP: number;
+  /** Final P of each row that reached the final budget, by training seed ascending. */
+  readonly finalPs: readonly number[];
+}
+
+function rowFinal(run: TableRun, finalSteps: number): number {
+  const last = run.curve[run.curve.length - 1];
+  if (!last || last.step !== finalSteps) return Number.NaN;
+  const f = run.finalP as number | null | undefined;
+  return typeof f === 'number' && Number.isFinite(f) ? f : last.p;
+}
+
+export function architectures(table: BenchmarkTable): Architecture[] {
+  const groups = new Map<string, TableRun[]>();
+  for (const run of table.runs) {
+    const g = groups.get(run.genomeKey);
+    if (g) g.push(run);
+    else groups.set(run.genomeKey, [run]);
+  }
+  const out: Architecture[] = [];
+  for (const [key, runs] of groups) {
+    runs.sort((a, b) => a.trainingSeed - b.trainingSeed);
+    const finals = runs.map((r) => rowFinal(r, table.training.finalSteps)).filter((v) => Number.isFinite(v));
+    const first = runs[0]!;
+    out.push({
+      key,
+      index: Math.min(...runs.map((r) => r.architecture)),
+      genome: first.genome,
+      parameters: first.parameters,
+      flops: first.flops,
+      runs,
+      finalP: finals.length ? finals.reduce((a, b) => a + b, 0) / finals.length : Number.NaN,
+      finalPs: finals,
+    });
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/** The curve point at `step` of the architecture's first row that has one (smallest training seed). */
+export function pointAt(arch: Architecture, step: number): TableCurvePoint | undefined {
+  for (const run of arch.runs) {
+    const p = run.curve.find((c) => c.step === step);
+    if (p) return p;
+  }
+  return undefined;
 }

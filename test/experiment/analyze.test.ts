@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { analyzeTable, layerSubsets, type Analysis } from '../../services/experiment/analyze.ts';
-import { checkTable } from '../../services/experiment/table-read.ts';
+import { checkTable } from '../../services/experiment/table-io.ts';
 import { tgOf } from '../../services/experiment/table.ts';
 import { syntheticTable } from './synthetic-table.ts';
 

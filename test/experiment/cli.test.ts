@@ -73,7 +73,7 @@ describe('tgsage experiment analyze / replay', () => {
     await writeFile(bad, JSON.stringify(t));
     const r = await runCli(['experiment', 'analyze', bad]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /table\.runs\[2\]\.curve: must be an array/);
+    assert.match(r.stderr, /^error: \S*bad\.json: table\.runs\[2\]\.curve: must be an array$/m);
     const r2 = await runCli(['experiment', 'replay', tablePath, '--strategies', 'nope']);
     assert.equal(r2.code, 1);
     assert.match(r2.stderr, /--strategies: unknown strategy "nope"/);

@@ -9,7 +9,7 @@ import { createStrategyRegistry, defaultStrategyDefinitions } from '../../servic
 import { strategies as example } from '../../services/experiment/examples/hill-climb.ts';
 import { chosenGuidance, defaultHalvingBudgets, defaultSettings, guidanceScore, replayTable, type ReplaySetting } from '../../services/experiment/replay.ts';
 import { spearman, zscore } from '../../services/experiment/stats.ts';
-import { architectures } from '../../services/experiment/table-read.ts';
+import { architectures } from '../../services/experiment/table.ts';
 import { syntheticTable } from './synthetic-table.ts';
 
 const evalSteps = [10, 30, 100, 300];
@@ -44,6 +44,26 @@ describe('experiment replay', () => {
     // 36 architectures = 4 brackets of 9: 9 x 10 + 3 x (100 - 10) + 1 x (300 - 100) each.
     assert.equal(r.results[0]!.endSteps, 4 * (9 * 10 + 3 * 90 + 200));
     assert.deepEqual(defaultHalvingBudgets([10, 30, 100, 300, 1000, 3000]), [300, 1000, 3000]);
+  });
+
+  it("halving promotes by the controller's rung rule: a rung cut short by failures keeps the planned size of the next", async () => {
+    // 9 architectures, one bracket; 6 of them have no TG before the final budget, so under TG guidance they fail at
+    // rung 0. Planned rungs (eta 2): 9, 4, 2, 1 -> 3 go on to rung 1 (all that completed), then 2 (the plan; not
+    // floor(3 / 2) = 1), then 1.
+    const nine = syntheticTable({ seed: 11, architectures: 9, evalSteps: [10, 30, 100, 300] });
+    nine.runs.forEach((r, i) => {
+      if (i % 3 === 0) return;
+      for (const c of r.curve) {
+        if (c.step === 300) continue;
+        for (const sim of Object.values(c.similarity) as unknown as { tg: number; matrix: readonly (readonly number[])[] }[]) {
+          sim.tg = Number.NaN;
+          sim.matrix = sim.matrix.map((row) => row.map(() => Number.NaN));
+        }
+      }
+    });
+    const halving = { budgets: [10, 30, 100, 300], eta: 2, trials: 9 };
+    const r = await replayTable(nine, [{ name: 'sh', strategy: 'random', guidance: { kind: 'tg' }, halving }], { replays: 2, maxSteps: 100_000 });
+    assert.equal(r.results[0]!.endSteps, 9 * 10 + 3 * (30 - 10) + 2 * (100 - 30) + 1 * (300 - 100));
   });
 
   it('guidance follows the structure: TG-guided search finds better architectures than P-guided at 30 steps', async () => {

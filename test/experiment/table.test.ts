@@ -11,7 +11,7 @@ import { Trial, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import { Comparator, SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import { genomeSeed, plannedPairs, sampleArchitectures, SamplingError, type Architecture } from '../../services/experiment/plan.ts';
 import { TABLE_FORMAT, tgOf, type BenchmarkTable, type TableRun } from '../../services/experiment/table.ts';
-import { readTable, recipeDifferences, rowCovers, runFromTrial, TableError, tableText, withRun, writeTable } from '../../services/experiment/table-io.ts';
+import { readTable, readTableIfExists, recipeDifferences, rowCovers, runFromTrial, TableError, tableText, withRun, writeTable } from '../../services/experiment/table-io.ts';
 import { randomGenome } from '../../services/spaces/decisions.ts';
 import { genomeToJson } from '../../services/spaces/json.ts';
 
@@ -135,7 +135,8 @@ describe('table files', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tgsage-table-'));
     try {
       const path = join(dir, 'bench.json');
-      assert.equal(await readTable(path), undefined);
+      assert.equal(await readTableIfExists(path), undefined);
+      await assert.rejects(readTable(path), (e: unknown) => e instanceof TableError && /cannot read .*bench\.json: ENOENT/.test(e.message));
       const row = runFromTrial(trial([5, 10]), arch, header);
       const t: BenchmarkTable = { ...header, provenance: [{ command: 'x', machine: 'y', startedAt: 'z', studies: ['s'] }], runs: [row, { ...row, architecture: 5, genomeKey: 'y' }] };
       await writeTable(path, t);
@@ -149,7 +150,8 @@ describe('table files', () => {
       await writeTable(path, empty);
       assert.deepEqual(await readTable(path), empty);
       await writeFile(path, '{"format": "other"}');
-      await assert.rejects(readTable(path), (e: unknown) => e instanceof TableError && /not a tgsage-benchmark\/1 table/.test(e.message));
+      await assert.rejects(readTable(path), (e: unknown) => e instanceof TableError && e.field === 'table.format' &&
+        /bench\.json: table\.format: must be "tgsage-benchmark\/1"/.test(e.message));
       await writeFile(path, '{');
       await assert.rejects(readTable(path), TableError);
     } finally {

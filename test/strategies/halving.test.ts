@@ -1,9 +1,11 @@
-// The successive-halving schedule (budgets and rung sizes); the runner's promotions are tested in
-// test/controller/runner.test.ts.
+// The successive-halving schedule (budgets and rung sizes) and its rung rule (promotedFrom), the one rule the
+// controller's runner (test/controller/runner.test.ts runs it through whole studies) and the table replays
+// (test/experiment/replay.test.ts) promote by.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import { InvalidArgumentError } from '../../services/common/errors.ts';
-import { plannedRungSizes, resolveHalvingConfig } from '../../services/controller/halving.ts';
+import { halvingPlan, plannedRungSizes, promotedFrom, resolveHalvingConfig } from '../../services/controller/halving.ts';
 
 const mf = (x: object = {}) => ({ enabled: true, minSteps: 0, eta: 0, rungs: 0, ...x });
 
@@ -27,5 +29,39 @@ describe('successive halving config', () => {
     field(() => resolveHalvingConfig(mf(), 0, 27), 'config.steps_per_trial');
     field(() => resolveHalvingConfig(mf(), 900, 0, 'multi_fidelity'), 'num_trials');
     field(() => resolveHalvingConfig(mf({ eta: 1 }), 900, 27, 'multi_fidelity'), 'multi_fidelity.eta');
+  });
+});
+
+describe('the rung rule (promotedFrom)', () => {
+  const { COMPLETED, FAILED, RUNNING } = {
+    COMPLETED: TrialState.TRIAL_STATE_COMPLETED,
+    FAILED: TrialState.TRIAL_STATE_FAILED,
+    RUNNING: TrialState.TRIAL_STATE_RUNNING,
+  };
+  const trial = (number: number, score: number | undefined, state = COMPLETED) =>
+    ({ id: `t${number}`, number, state, score, p: undefined, tg: undefined });
+  // 9 trials, eta 2, 4 rungs: planned sizes 9, 4, 2, 1
+  const plan = halvingPlan({ numTrials: 9, eta: 2, rungs: 4, budgets: [10, 30, 100, 300] });
+
+  it('takes the planned count of the next rung, best first, ties to the lower trial number', () => {
+    assert.deepEqual(plan, [{ steps: 10, count: 9 }, { steps: 30, count: 4 }, { steps: 100, count: 2 }, { steps: 300, count: 1 }]);
+    const rung = [trial(0, 0.5), trial(1, 0.9), trial(2, 0.7), trial(3, 0.9), trial(4, 0.1), trial(5, 0.7), trial(6, 0.2),
+      trial(7, 0.3), trial(8, 0.6)];
+    assert.deepEqual(promotedFrom(plan, 0, rung).map((t) => t.number), [1, 3, 2, 5]);
+    assert.deepEqual(promotedFrom(plan, 1, rung).map((t) => t.number), [1, 3]);
+  });
+
+  it('never promotes a failed, unscored or unfinished trial; a short rung keeps the planned count of the next', () => {
+    const rung = [trial(0, 0.9, FAILED), trial(1, undefined), trial(2, Number.NaN), trial(3, 0.4), trial(4, 0.8, RUNNING),
+      trial(5, 0.2), trial(6, 0.3)];
+    assert.deepEqual(promotedFrom(plan, 0, rung).map((t) => t.number), [3, 6, 5]);
+    // 3 reached rung 1; rung 2 is planned for 2 (not floor(3 / 2) = 1)
+    assert.deepEqual(promotedFrom(plan, 1, [trial(9, 0.1), trial(10, 0.5), trial(11, 0.3)]).map((t) => t.number), [10, 11]);
+  });
+
+  it('nobody goes on from the last rung, or from a rung where every trial failed', () => {
+    assert.deepEqual(promotedFrom(plan, 3, [trial(0, 0.9)]), []);
+    assert.deepEqual(promotedFrom(plan, 0, [trial(0, 0.9, FAILED), trial(1, Number.NaN)]), []);
+    assert.deepEqual(promotedFrom(halvingPlan({ numTrials: 5, eta: 3, rungs: 1, budgets: [500] }), 0, [trial(0, 1)]), []);
   });
 });

@@ -97,7 +97,7 @@ export function analyzeCommand(): Command {
     .option('--scatter-budget <steps>', 'budget of the early-vs-final scatter (default: closest to final / 10)')
     .action(
       action<Record<string, string | undefined>>(async (ctx, o, tablePath) => {
-        const { readTable } = await import('../../../services/experiment/table-read.ts');
+        const { readTable } = await import('../../../services/experiment/table-io.ts');
         const { analyzeTable } = await import('../../../services/experiment/analyze.ts');
         const { analysisPng, renderAnalysisHtml } = await import('../../../services/experiment/analysis-report.ts');
         const table = await readTable(tablePath);
@@ -173,7 +173,7 @@ export function replayCommand(): Command {
     .action(
       action<Record<string, string | boolean | undefined>>(async (ctx, o, tablePath) => {
         const s = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-        const { readTable } = await import('../../../services/experiment/table-read.ts');
+        const { readTable } = await import('../../../services/experiment/table-io.ts');
         const { defaultScatterBudget } = await import('../../../services/experiment/analyze.ts');
         const { renderReplayHtml, replayPng } = await import('../../../services/experiment/analysis-report.ts');
         const { chosenGuidance, defaultHalvingBudgets, defaultSettings, replayTable } = await import('../../../services/experiment/replay.ts');

@@ -305,6 +305,7 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
         const activation = (attrs['activation'] as string | undefined) ?? 'linear';
         const co = filter.shape[3]!;
         const ok = !isNchw(attrs) && x.dtype === 'float32' && filter.dtype === 'float32' && !empty(x.shape) &&
+          !empty(filter.shape) &&
           (activation === 'linear' || activation === 'relu') &&
           (bias == null || util.sizeFromShape(bias.shape) === co);
         if (!ok) return original!({ inputs, backend, attrs });
@@ -329,7 +330,7 @@ export function wasmTrainingKernelConfigs(math: TrainingMath, originals: Map<str
         const n = transB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
         const batchShapeA = a.shape.slice(0, -2), batchShapeB = b.shape.slice(0, -2);
         const batchA = util.sizeFromShape(batchShapeA), batchB = util.sizeFromShape(batchShapeB);
-        const ok = a.dtype === 'float32' && b.dtype === 'float32' && m * k * n > 0 &&
+        const ok = a.dtype === 'float32' && b.dtype === 'float32' && m * k * n * batchA * batchB > 0 &&
           (batchA === batchB ? util.arraysEqual(batchShapeA, batchShapeB) : batchA === 1 || batchB === 1) &&
           (activation === 'linear' || activation === 'relu') &&
           (bias == null || (bias.shape.length === 1 && bias.shape[0] === n));
