@@ -90,13 +90,16 @@ export interface Pair {
   readonly trainingSeed: number;
 }
 
-/** Every (architecture, training seed) the plan asks for, architecture-major. */
+/**
+ * Every (architecture, training seed) the plan asks for, seed-major: every architecture with the first seed, then with
+ * the next, and the extra seed's subset last. The study trains them in this order, so a run stopped part-way (they take
+ * hours) holds as many distinct architectures as it can; the rows that only measure seed noise come last.
+ */
 export function plannedPairs(architectures: readonly Architecture[], plan: SeedPlan): Pair[] {
-  return architectures.flatMap((architecture) => {
-    const seeds = [...plan.seeds];
-    if (architecture.index < plan.extraSubset && !seeds.includes(plan.extraSeed)) seeds.push(plan.extraSeed);
-    return seeds.map((trainingSeed) => ({ architecture, trainingSeed }));
-  });
+  const primary = plan.seeds.flatMap((trainingSeed) => architectures.map((architecture) => ({ architecture, trainingSeed })));
+  if (plan.seeds.includes(plan.extraSeed)) return primary;
+  const extra = architectures.filter((a) => a.index < plan.extraSubset).map((architecture) => ({ architecture, trainingSeed: plan.extraSeed }));
+  return [...primary, ...extra];
 }
 
 /** Row identity: one architecture (canonical genome JSON) trained with one seed. */
