@@ -34,7 +34,8 @@ interface Child {
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 const SERVING = 1;
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+// Each child runs through the `tgsage` launcher: tsx, and the precompiled sources where an image build made them.
+const LAUNCHER = fileURLToPath(new URL('../../../bin/tgsage.mjs', import.meta.url));
 
 export function startCommand(): Command {
   const start = new Command('start')
@@ -57,12 +58,11 @@ async function startAll(ctx: CliContext, o: StartOptions): Promise<void> {
   const connectHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
   const port = (n: ServiceName) => Number(ctx.address(n).split(':').pop());
   const addressOf = (n: ServiceName) => `${connectHost}:${port(n)}`;
-  const tsx = import.meta.resolve('tsx');
   const security = ctx.security;
 
   const children: Child[] = names.map((name, i) => {
     const args = [
-      '--import', tsx, MAIN,
+      LAUNCHER,
       '--teacher-cache', addressOf('teacher-cache'),
       '--scorer', addressOf('scorer'),
       '--trainer', addressOf('trainer'),
