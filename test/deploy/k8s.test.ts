@@ -51,18 +51,20 @@ describe('deploy/k8s', { skip }, () => {
     return schemaProblems([bad]).then((p) => assert.deepEqual(p, []));
   });
 
-  it('the schema check finds a wrong type, the rules a missing probe, limit or securityContext', async () => {
+  it('the schema check finds a wrong type, the rules a missing probe, a short probe timeout, limit or securityContext', async () => {
     const d = clone(find(overlays['cpu']!, 'Deployment', 'tgsage-scorer'));
     d.spec.replicas = 'two';
     assert.match((await schemaProblems([d]))[0]?.message ?? '', /replicas must be integer/);
     const c = d.spec.template.spec.containers[0];
     delete c.livenessProbe;
+    delete c.readinessProbe.timeoutSeconds; // Kubernetes' default, 1 s
     delete c.resources.limits.memory;
     c.securityContext.readOnlyRootFilesystem = false;
     d.spec.template.spec.automountServiceAccountToken = true;
     assert.deepEqual(policyProblems([d]).map((p) => p.path).sort(), [
       '.spec.template.spec.automountServiceAccountToken',
       '.spec.template.spec.containers[scorer].livenessProbe',
+      '.spec.template.spec.containers[scorer].readinessProbe.timeoutSeconds',
       '.spec.template.spec.containers[scorer].resources.limits.memory',
       '.spec.template.spec.containers[scorer].securityContext.readOnlyRootFilesystem',
     ]);

@@ -1,15 +1,22 @@
 // Rules every tgsage workload keeps, checked on the rendered manifests: each container has readiness and liveness
 // probes, CPU and memory requests and limits, and the restricted securityContext (no privilege escalation, read-only
 // root filesystem, every capability dropped); each pod runs as non-root with seccomp RuntimeDefault and no service
-// account token; each pod is announced to Prometheus.
+// account token; each pod is announced to Prometheus; probes wait long enough for a busy service to answer.
 import type { K8sObject, Problem } from './validate.ts';
+
+/**
+ * Shortest probe timeout allowed (seconds). A service computing on its main thread (the teacher cache installing the
+ * shipped teachers after it starts serving, a trainer mid-step) answered its health check in over 2 s in the container
+ * test on 2 busy cores; Kubernetes' default of 1 s would restart a healthy pod mid-work.
+ */
+export const MIN_PROBE_TIMEOUT_SECONDS = 5;
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
 interface Container {
   name?: string;
-  readinessProbe?: unknown;
-  livenessProbe?: unknown;
+  readinessProbe?: { timeoutSeconds?: number };
+  livenessProbe?: { timeoutSeconds?: number };
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
   securityContext?: {
     allowPrivilegeEscalation?: boolean;
@@ -55,8 +62,12 @@ export function policyProblems(objects: readonly K8sObject[]): Problem[] {
     for (const c of containers) {
       const at = `.spec.template.spec.containers[${c.name ?? '?'}]`;
       if (!pod.initContainers?.includes(c)) {
-        if (!c.readinessProbe) add(`${at}.readinessProbe`, 'missing');
-        if (!c.livenessProbe) add(`${at}.livenessProbe`, 'missing');
+        for (const probe of ['readinessProbe', 'livenessProbe'] as const) {
+          if (!c[probe]) add(`${at}.${probe}`, 'missing');
+          else if ((c[probe].timeoutSeconds ?? 1) < MIN_PROBE_TIMEOUT_SECONDS) {
+            add(`${at}.${probe}.timeoutSeconds`, `must be at least ${MIN_PROBE_TIMEOUT_SECONDS} (a busy service answers slowly)`);
+          }
+        }
       }
       for (const kind of ['requests', 'limits'] as const) {
         for (const r of ['cpu', 'memory']) {
