@@ -18,7 +18,8 @@
 #      there, the default teacher appears (the teacher cache computes it on its first start), and a 4-trial search
 #      finishes with 4 completed trials; then each service's peak memory.
 # Needs root, podman and runc (and mmdebstrap for that base; .ci/run installs them all), and `npm ci` run in this
-# checkout. Prints the seconds each phase took, and "container test: ok" when it passes.
+# checkout. Prints the seconds each phase took, and "container test: ok" when it passes; exits 77 when this machine
+# cannot start a container at all (a shell in the bare base), before anything of tgsage's has run.
 # Runtime: crun fails on some cgroup setups, so runc; rootful containers get explicit nofile/nproc limits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -163,6 +164,14 @@ if [[ $SKIP_BUILD == 0 ]]; then
     fi
   fi
   say "base image: $BASE_IMAGE ($(podman image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
+  # Can this machine run a container at all? If the runtime cannot start a shell in the bare base, nothing of ours has
+  # run yet: say why and exit 77, which .ci/run reports as "this machine cannot run containers", not as a failure of
+  # the image. Anything that fails after this line is the image's or the services' failure.
+  if ! out=$("${PODMAN[@]}" run --rm --network host "${LIMITS[@]}" "$BASE_IMAGE" /bin/sh -c 'exit 0' 2>&1); then
+    echo "container test: this machine cannot run containers (podman run of the bare base failed):" >&2
+    printf '%s\n' "$out" | tail -5 >&2
+    exit 77
+  fi
   phase "base image ($BASE_KIND)"
 
   # 2. the image
