@@ -11,6 +11,7 @@
 // chosen by k-fold cross-validation over architectures (see crossValidate).
 
 import { InvalidArgumentError } from '../common/errors.ts';
+import { yieldToEventLoop } from '../common/event-loop.ts';
 import { pTg } from '../controller/score.ts';
 import { createRng } from '../controller/strategies/rng.ts';
 import { bootstrap, finitePairs, kendallTauB, mean, spearman, weightedRankPair, weightsOf, zscore, type Interval } from './stats.ts';
@@ -443,7 +444,7 @@ export async function analyzeTable(table: BenchmarkTable, options: AnalyzeOption
   const sb = options.scatterBudget ?? defaultScatterBudget(steps);
   if (!steps.includes(sb)) throw new InvalidArgumentError('scatter_budget', `${sb} is not one of the table's budgets (${steps.join(', ')})`);
   for (const [k, step] of steps.entries()) {
-    await new Promise((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
     options.signal?.throwIfAborted();
     const at = finished.filter((a) => Number.isFinite(pointAt(a, step)?.p ?? Number.NaN));
     const final = Float64Array.from(at, (a) => a.finalP);

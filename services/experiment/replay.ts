@@ -18,6 +18,7 @@
 // budget is spent or the table has no unqueried arm left.
 
 import { InvalidArgumentError } from '../common/errors.ts';
+import { yieldToEventLoop } from '../common/event-loop.ts';
 import { TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import { halvingPlan, promotedFrom } from '../controller/halving.ts';
 import { pTg } from '../controller/score.ts';
@@ -445,7 +446,7 @@ export async function replayTable(table: BenchmarkTable, settings: readonly Repl
       if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
       traces.push(replayOnce(table, allArms, s, space, registry, seed + r, maxSteps, batch));
       o.onReplay?.(++done, replays * settings.length);
-      if (r % 10 === 9) await new Promise((resolve) => setImmediate(resolve)); // let a SIGINT through
+      if (r % 10 === 9) await yieldToEventLoop(); // let a SIGINT through
     }
     tracesBy.push(traces);
     const ends = traces.map((t) => t.final[t.final.length - 1] ?? Number.NaN).filter(Number.isFinite).sort((a, b) => a - b);

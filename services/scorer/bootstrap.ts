@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { yieldToEventLoop } from '../common/event-loop.ts';
 import { denseRanks, upperTriangle } from '../compute/ranks.ts';
 import type { ComparatorName } from '../compute/types.ts';
 import { createRng } from '../spaces/rng.ts';
@@ -184,8 +185,6 @@ function weightedSums(
   }
 }
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Percentile with linear interpolation (numpy's default), of sorted finite values. */
 export function percentile(sorted: ArrayLike<number>, q: number): number {
   const len = sorted.length;
@@ -340,7 +339,7 @@ async function bootstrapTs(input: BootstrapInput): Promise<Float64Array> {
     r++;
     if (performance.now() - sliceStart > 50) {
       input.onProgress?.(r, resamples);
-      await yieldToLoop();
+      await yieldToEventLoop();
       input.signal?.throwIfAborted();
       sliceStart = performance.now();
     }

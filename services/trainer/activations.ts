@@ -6,6 +6,7 @@
 // its layers are handed out one after another, so at most one group is held at a time.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { yieldToEventLoop } from '../common/event-loop.ts';
 
 /** One layer's activations: `shape[0]` rows (stimuli) in stimulus order, features row-major. */
 export interface LayerActivations {
@@ -57,6 +58,7 @@ export async function* layerActivations(
         tf.dispose(outputs);
       }
       options.onBatch?.(start + size, n, g, groups.length);
+      await yieldToEventLoop(); // a teacher's forward pass is seconds: let health checks and cancellations through
     }
     for (const [i, layer] of group.entries()) {
       yield { name: layer.name, shape: layer.shape, data: buffers[i]! };

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { DomainError } from '../common/errors.ts';
+import { yieldToEventLoop } from '../common/event-loop.ts';
 import { batchOrder } from './batch-order.ts';
 import { learningRateAt, scheduleSpan } from './schedule.ts';
 import {
@@ -228,7 +229,3 @@ function disposeOptimizer(optimizer: tf.Optimizer): void {
   if (c && !c.isDisposed) c.dispose();
 }
 
-/** Lets gRPC cancellations and other I/O through between synchronous steps. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

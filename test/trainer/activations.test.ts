@@ -123,3 +123,20 @@ test('saved teacher model round-trips (model.json + weights.bin) with its repres
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('layer activations let I/O through between batches (a teacher forward pass must not starve health checks)', async () => {
+  await useCpu();
+  const stimuli = imageSet(7); // 70 images: 10 batches of 7
+  const { model, representationLayers } = tinyCnn(3);
+  let batches = 0;
+  const batchesWhenTimerRan: number[] = [];
+  // a macrotask scheduled now, as an incoming health check would be: it must run before the last batch, not after
+  const timer = new Promise<void>((resolve) => setTimeout(() => {
+    batchesWhenTimerRan.push(batches);
+    resolve();
+  }, 0));
+  await collect(layerActivations(model, representationLayers, stimuli.images, { batchSize: 7, onBatch: () => void batches++ }));
+  await timer;
+  assert.ok(batches >= 10, `batches ${batches}`);
+  assert.ok(batchesWhenTimerRan[0]! < batches, `the timer ran only after every batch (${batchesWhenTimerRan[0]} of ${batches})`);
+});
