@@ -4,6 +4,7 @@
 // studies made for it) and the controller's study store. A re-run after a kill -9 of the CLI, the controller or a
 // trainer first harvests the studies the table names (resuming those still running), then runs one new study for
 // what is still missing — so nothing completed is trained twice, and nothing completed is lost.
+import { ALL_LAYERS } from '../teachers/tg-layers.ts';
 import { createHash } from 'node:crypto';
 import { Status } from 'nice-grpc-common';
 import type { Genome } from '../../gen/tgsage/v1/genome.ts';
@@ -302,6 +303,7 @@ function studyConfig(o: ExperimentOptions, table: BenchmarkTable, todo: readonly
     numTrials: todo.length,
     parallelism: o.parallelism,
     teacherId: o.teacherId,
+    teacherLayers: [ALL_LAYERS], // the table records every teacher layer, whatever the teacher's tg_layers
     dataset: {
       name: o.dataset.name,
       directory: o.dataset.directory,

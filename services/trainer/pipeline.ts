@@ -1,6 +1,7 @@
 // One TrainCandidate request from start to result, in domain terms: check everything cheap first (genome, budget,
 // teacher), wait for a training slot, build, train, evaluate, then stream the candidate's activations to the scorer.
 // Dependencies (datasets, model builder, teacher lookup, scorer) are injected; see service.ts for the gRPC side.
+import { resolveTeacherLayers, type TeacherLayersView } from '../teachers/tg-layers.ts';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Client } from 'nice-grpc';
@@ -38,8 +39,7 @@ export interface BuiltModel {
   readonly flops: number;
 }
 
-export interface TeacherInfo {
-  readonly id: string;
+export interface TeacherInfo extends TeacherLayersView {
   readonly numStimuli: number;
   readonly dataset: string;
 }
@@ -70,6 +70,8 @@ export interface TrainRequest {
   /** More comparators scored in the same pass (results in each SimilarityResult's `also`). */
   readonly alsoComparators?: readonly Comparator[];
   readonly skipScoring: boolean;
+  /** TrainCandidateRequest.teacher_layers: resolved against the teacher before training (tg-layers.ts). */
+  readonly teacherLayers?: readonly string[];
   readonly trialId: string;
   /** Return a checkpoint of the trained candidate. */
   readonly checkpoint?: CheckpointRequest | undefined;
@@ -171,8 +173,11 @@ export async function runTraining(
   validateGenome(request.genome);
   validateTraining(request.training);
   if (request.resume) checkCheckpointMatches(request.resume.header, { ...request, backend: deps.backend() });
+  // The layers TG averages over, fixed now: the whole curve is scored against the same ones.
+  let teacherLayers: string[] = [];
   if (!request.skipScoring) {
     const teacher = await deps.getTeacher(request.teacherId, signal);
+    teacherLayers = resolveTeacherLayers(teacher, request.teacherLayers ?? [], 'teacher_layers');
     if (teacher.dataset && teacher.dataset !== request.dataset.name) {
       throw new FailedPreconditionError(
         `teacher ${teacher.id} was computed on dataset ${teacher.dataset}, not ${request.dataset.name}: ` +
@@ -227,6 +232,7 @@ export async function runTraining(
             teacherId: request.teacherId,
             comparator: request.comparator,
             alsoComparators: request.alsoComparators,
+            teacherLayers,
             layers: layerActivations(model.model, model.representationLayers, data.stimuli, { signal }),
             signal,
           });

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import type { ComputeProgress, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
 import { resolveDatasetSpec } from '../../../services/data/dataset.ts';
 import { action } from '../action.ts';
-import { RDM_METHODS, parseEnum } from '../enums.ts';
+import { RDM_METHODS, parseEnum, parseNames } from '../enums.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printText } from '../output.ts';
 
@@ -114,6 +114,7 @@ interface ComputeOptions {
   rdmMethod: string;
   gram: boolean;
   batchSize: string;
+  tgLayers?: string;
 }
 
 export function teacherComputeCommand(): Command {
@@ -130,6 +131,7 @@ export function teacherComputeCommand(): Command {
     .addOption(new Option('--rdm-method <method>', 'RDM method').choices(Object.keys(RDM_METHODS)).default('correlation'))
     .option('--no-gram', 'do not store Gram matrices (CKA comparators then unavailable)')
     .option('--batch-size <n>', 'batch size of the forward passes', '100')
+    .option('--tg-layers <a,b,...>', 'the layers TG averages over by default (default: every recorded layer)')
     .action(
       action<ComputeOptions>(async (ctx, o) => {
         const bar = computeBar();
@@ -140,7 +142,8 @@ export function teacherComputeCommand(): Command {
               id: o.id,
               description: o.description,
               modelPath: existsSync(o.model) ? resolve(o.model) : o.model,
-              layers: o.layers?.split(',').map((s) => s.trim()).filter(Boolean) ?? [],
+              layers: parseNames(o.layers),
+              tgLayers: parseNames(o.tgLayers),
               dataset: {
                 name: o.dataset,
                 directory: o.dataDir ?? '',

@@ -1,12 +1,13 @@
 // `tgsage teacher put|get|list|delete|rdm`: the teacher cache from the command line.
 
+import { teacherLayersText } from '../../../services/teachers/tg-layers.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { DType } from '../../../gen/tgsage/v1/tensor.ts';
 import type { CreateTeacherRequest, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
 import { action } from '../action.ts';
 import type { CliContext } from '../context.ts';
-import { RDM_METHODS, comparatorName, parseEnum, rdmMethodName, sourceName } from '../enums.ts';
+import { RDM_METHODS, comparatorName, parseEnum, parseNames, rdmMethodName, sourceName } from '../enums.ts';
 import { CliError } from '../errors.ts';
 import { formatBytes, table } from '../format.ts';
 import { collectLayer, layerChunks, moveAxisToFront, openLayers, type LayerSpec } from '../layers.ts';
@@ -37,11 +38,28 @@ export function teacherCommand(): Command {
     .option('--missing-repetitions', 'with --repetitions-axis: NaN marks a missing repetition (otherwise NaN is an error)', false)
     .option('--ceiling-splits <n>', 'random split-halves the noise ceiling averages over (default 50)', '0')
     .option('--ceiling-seed <n>', 'seed of the split-halves', '0')
+    .option('--tg-layers <a,b,...>', 'the layers TG averages over by default (default: every layer)')
     .action(
       action<PutOptions>(async (ctx, o) => {
         const result = await putTeacher(ctx, o);
         if (ctx.json) printJson(teacherJson(result));
         else printText(`stored teacher ${result.id}: ${result.layers.length} layers, ${result.numStimuli} stimuli, ${formatBytes(result.storedBytes)} on disk`);
+      }),
+    );
+
+  teacher
+    .command('tg-layers')
+    .description('set the layers TG averages over when a request names none (scores and studies made before keep theirs)')
+    .argument('<id>', 'teacher id')
+    .argument('[layers]', 'comma-separated layer names')
+    .option('--all', 'every layer (the default of a new teacher)', false)
+    .action(
+      action<{ all: boolean }>(async (ctx, o, id, layers) => {
+        const names = parseNames(layers);
+        if (o.all === (names.length > 0)) throw new CliError('give the layers (a,b,...) or --all');
+        const t = await ctx.clients.teacherCache.setTgLayers({ id, tgLayers: names }, { signal: ctx.signal });
+        if (ctx.json) printJson(teacherJson(t));
+        else printText(`teacher ${t.id}: TG averages over ${tgLayersText(t)}`);
       }),
     );
 
@@ -137,6 +155,7 @@ interface PutOptions {
   missingRepetitions: boolean;
   ceilingSplits: string;
   ceilingSeed: string;
+  tgLayers?: string;
 }
 
 async function putTeacher(ctx: CliContext, o: PutOptions): Promise<Teacher> {
@@ -165,6 +184,7 @@ async function putTeacher(ctx: CliContext, o: PutOptions): Promise<Teacher> {
           missingRepetitions: o.missingRepetitions,
           ceilingSplits: parseCount('--ceiling-splits', o.ceilingSplits),
           ceilingSeed: parseCount('--ceiling-seed', o.ceilingSeed),
+          tgLayers: parseNames(o.tgLayers),
         },
       },
     };
@@ -242,8 +262,12 @@ export function teacherJson(t: Teacher) {
       })),
     })),
     repetitions: t.repetitions,
+    tgLayers: t.tgLayers,
   };
 }
+
+/** The layers TG averages over by default, in words. */
+const tgLayersText = (t: Teacher): string => teacherLayersText(t.tgLayers);
 
 /** Spearman ceilings of a teacher's layers for listings ("-" without repetitions). */
 function ceilingSummary(t: Teacher): string {
@@ -265,6 +289,7 @@ function describeTeacher(t: Teacher): string {
     `source:      ${sourceName(t.source)}${t.dataset ? ` (${t.dataset})` : ''}`,
     `created:     ${t.createdAt?.toISOString() ?? '-'}`,
     `stored:      ${formatBytes(t.storedBytes)}`,
+    `tg layers:   ${tgLayersText(t)}`,
     '',
     table(
       ['layer', 'shape', 'features', 'gram', 'rdm sha256'],
