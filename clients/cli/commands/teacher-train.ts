@@ -1,6 +1,7 @@
 // `tgsage teacher train` trains the reference ResNet teacher in this process and saves it (model.json, weights.bin,
 // teacher.json); `tgsage teacher compute` has the teacher cache run a saved tfjs LayersModel over the stimulus set
 // and store its layers' RDMs as a teacher, with a progress bar.
+import { teacherLayersText } from '../../../services/teachers/tg-layers.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -165,8 +166,8 @@ export function teacherComputeCommand(): Command {
           bar.stop();
         }
         if (!teacher) throw new CliError('the teacher cache ended the stream without a teacher');
-        if (ctx.json) printJson({ id: teacher.id, numStimuli: teacher.numStimuli, dataset: teacher.dataset, layers: teacher.layers.map((l) => ({ name: l.name, shape: l.shape })), storedBytes: teacher.storedBytes });
-        else printText(`stored teacher ${teacher.id}: ${teacher.layers.length} layers (${teacher.layers.map((l) => l.name).join(', ')}), ${teacher.numStimuli} stimuli of ${teacher.dataset}`);
+        if (ctx.json) printJson({ id: teacher.id, numStimuli: teacher.numStimuli, dataset: teacher.dataset, layers: teacher.layers.map((l) => ({ name: l.name, shape: l.shape })), storedBytes: teacher.storedBytes, tgLayers: teacher.tgLayers });
+        else printText(`stored teacher ${teacher.id}: ${teacher.layers.length} layers (${teacher.layers.map((l) => l.name).join(', ')}), ${teacher.numStimuli} stimuli of ${teacher.dataset}; TG averages over ${teacherLayersText(teacher.tgLayers)}`);
       }),
     );
 }
