@@ -82,12 +82,6 @@ export interface ShippedTeacher {
 
 type InstallOutcome = 'present' | 'updated' | 'computed' | 'absent' | 'failed';
 
-/**
- * Images per forward batch when installing a shipped teacher. The cache serves (health checks included) on the same
- * thread and only between batches: through the shipped ResNets on 2 busy cores, batches of 200 held it up to 2.4 s
- * (a 2 s health check timed out), batches of 50 at most 0.9 s, for the same total time (14 s for `fashion`).
- */
-const SHIPPED_TEACHER_BATCH = 50;
 
 /** The shipped teachers' ids: every directory of `root` with a model.json, `default` first, then by name. */
 export function shippedTeacherIds(root = SHIPPED_TEACHERS_ROOT): string[] {
@@ -153,7 +147,7 @@ export async function ensureShippedTeacher(
         dataset: datasetRequest({ name: info.dataset, directory: '', numStimuli: info.numStimuli, numValidation: 0, splitSeed: info.splitSeed }),
         rdmMethod: 'correlation',
         storeGram: true,
-        batchSize: SHIPPED_TEACHER_BATCH,
+        batchSize: 100, // at most: batches are timed to hold the event loop ~MAX_SLICE_MS (teachers/compute.ts)
         tgLayers: info.tgLayers ?? [],
         tgLayersSetBy: 'shipped',
       },

@@ -1,6 +1,7 @@
 // ComputeTeacher in domain terms: load a saved tfjs LayersModel, run it over a dataset's stimulus set in batches,
 // and hand its layers' activations, one after another, to the teacher store (which computes and stores each layer's
 // RDM, then makes the teacher visible). Cheap checks (id, header, model files, layer names, input shape) come first.
+import { MAX_SLICE_MS } from '../common/event-loop.ts';
 import type { RdmMethod } from '../compute/types.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { Layer } from '../common/chunks.ts';
@@ -82,6 +83,7 @@ export async function computeTeacher(
     async function* layers(): AsyncGenerator<Layer> {
       for await (const l of layerActivations(model, names, data.stimuli, {
         batchSize: input.batchSize,
+        maxBatchMs: MAX_SLICE_MS, // the teacher cache serves on this thread meanwhile
         signal,
         onBatch: (done, total, group, groups) => onProgress({ phase: 'forward', done: group * total + done, total: groups * total }),
       })) {
