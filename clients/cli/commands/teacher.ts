@@ -94,11 +94,12 @@ export function teacherCommand(): Command {
         }
         printText(
           table(
-            ['id', 'stimuli', 'layers', 'rdm', 'source', 'size', 'created', 'ceiling', 'description'],
+            ['id', 'stimuli', 'layers', 'tg layers', 'rdm', 'source', 'size', 'created', 'ceiling', 'description'],
             teachers.map((t) => [
               t.id,
               String(t.numStimuli),
               String(t.layers.length),
+              t.tgLayers.length > 0 ? t.tgLayers.join(',') : 'all',
               rdmMethodName(t.rdmMethod),
               sourceName(t.source),
               formatBytes(t.storedBytes),
@@ -106,7 +107,7 @@ export function teacherCommand(): Command {
               ceilingSummary(t),
               t.description,
             ]),
-            ['l', 'r', 'r', 'l', 'l', 'r', 'l', 'l', 'l'],
+            ['l', 'r', 'r', 'l', 'l', 'l', 'r', 'l', 'l', 'l'],
           ),
         );
       }),
