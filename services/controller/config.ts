@@ -40,7 +40,6 @@ export interface CheckedTeacher {
   readonly tgLayers?: readonly string[];
 }
 
-
 function intIn(field: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new InvalidArgumentError(field, `must be an integer in [${min}, ${max}], got ${value}`);

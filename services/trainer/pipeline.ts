@@ -1,7 +1,6 @@
 // One TrainCandidate request from start to result, in domain terms: check everything cheap first (genome, budget,
 // teacher), wait for a training slot, build, train, evaluate, then stream the candidate's activations to the scorer.
 // Dependencies (datasets, model builder, teacher lookup, scorer) are injected; see service.ts for the gRPC side.
-import { resolveTeacherLayers, type TeacherLayersView } from '../teachers/tg-layers.ts';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Client } from 'nice-grpc';
@@ -19,6 +18,7 @@ import { scoreLayers } from './scoring.ts';
 import type { Slots } from './slots.ts';
 import { trainCandidate } from './train.ts';
 import type { BudgetPoint, TrainingConfig, TrainingData } from './types.ts';
+import { resolveTeacherLayers, type TeacherLayersView } from '../teachers/tg-layers.ts';
 
 /** Which dataset, in domain terms (the proto's DatasetSpec with defaults applied, checked). */
 export type DatasetRequest = ResolvedDatasetSpec;
