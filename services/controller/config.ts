@@ -25,8 +25,9 @@ export interface ValidateDeps {
   /** Strategies the controller knows (validates the strategy settings). */
   registry?: StrategyRegistry;
   /**
-   * Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher); returns its number of stimuli,
-   * which becomes the dataset's stimulus count when the config leaves it 0. Skipped for score = P.
+   * Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher); returns what the study needs of
+   * it: its number of stimuli (the dataset's stimulus count when the config leaves it 0), whether it has noise
+   * ceilings, and its layers (the study's teacher_layers are fixed against them). Skipped for score = P.
    */
   checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<CheckedTeacher | void>;
 }

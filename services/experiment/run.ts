@@ -4,7 +4,6 @@
 // studies made for it) and the controller's study store. A re-run after a kill -9 of the CLI, the controller or a
 // trainer first harvests the studies the table names (resuming those still running), then runs one new study for
 // what is still missing — so nothing completed is trained twice, and nothing completed is lost.
-import { ALL_LAYERS } from '../teachers/tg-layers.ts';
 import { createHash } from 'node:crypto';
 import { Status } from 'nice-grpc-common';
 import type { Genome } from '../../gen/tgsage/v1/genome.ts';
@@ -24,6 +23,7 @@ import { genomeToJson } from '../spaces/json.ts';
 import { plannedPairs, pairKey, sampleArchitectures, type Architecture, type Caps, type Describe, type SeedPlan } from './plan.ts';
 import { TABLE_FORMAT, type BenchmarkTable, type TableComparator, type TableDataset, type TableProvenance, type TableTraining } from './table.ts';
 import { TABLE_COMPARATORS, readTableIfExists, recipeDifferences, rowCovers, runFromTrial, withRun, writeTable } from './table-io.ts';
+import { ALL_LAYERS } from '../teachers/tg-layers.ts';
 
 export class ExperimentError extends Error {}
 

@@ -82,7 +82,6 @@ export interface ShippedTeacher {
 
 type InstallOutcome = 'present' | 'updated' | 'computed' | 'absent' | 'failed';
 
-
 /** The shipped teachers' ids: every directory of `root` with a model.json, `default` first, then by name. */
 export function shippedTeacherIds(root = SHIPPED_TEACHERS_ROOT): string[] {
   if (!existsSync(root)) return [];
@@ -168,7 +167,8 @@ async function followShippedTgLayers(store: TeacherStore, deps: ServiceDeps, pre
   try {
     const wanted = (JSON.parse(readFileSync(`${dir}/teacher.json`, 'utf8')) as ShippedTeacher).tgLayers ?? [];
     const stored = present.tgLayers ?? [];
-    if (wanted.length === stored.length && wanted.every((l, i) => l === stored[i])) return 'present';
+    // the store keeps them in layer order: a teacher.json listing them in another order is no change
+    if (wanted.length === stored.length && wanted.every((l) => stored.includes(l))) return 'present';
     await store.setTgLayers(present.id, wanted, 'shipped');
     deps.logger.info('shipped teacher tg_layers updated', { id: present.id, from: stored, to: wanted });
     return 'updated';

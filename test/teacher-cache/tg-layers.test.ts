@@ -119,6 +119,8 @@ test("a shipped teacher follows its teacher.json's tgLayers until a user sets th
   assert.deepEqual(store.get('shipped').tgLayers, ['b1', 'pool']);
   assert.equal(store.get('shipped').tgLayersSetBy, 'shipped');
   assert.equal(await ensureShippedTeacher(store, deps, 'shipped', shippedDir), 'present', 'already in step');
+  await writeFile(join(shippedDir, 'teacher.json'), JSON.stringify({ ...info, tgLayers: ['pool', 'b1'] }));
+  assert.equal(await ensureShippedTeacher(store, deps, 'shipped', shippedDir), 'present', 'another order is no change');
   assert.equal(await ensureShippedTeacher(store, deps, 'mine', shippedDir), 'present');
   assert.equal(store.get('mine').tgLayers, undefined);
 

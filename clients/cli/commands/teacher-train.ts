@@ -1,7 +1,6 @@
 // `tgsage teacher train` trains the reference ResNet teacher in this process and saves it (model.json, weights.bin,
 // teacher.json); `tgsage teacher compute` has the teacher cache run a saved tfjs LayersModel over the stimulus set
 // and store its layers' RDMs as a teacher, with a progress bar.
-import { teacherLayersText } from '../../../services/teachers/tg-layers.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -12,6 +11,7 @@ import { action } from '../action.ts';
 import { RDM_METHODS, parseEnum, parseNames } from '../enums.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printText } from '../output.ts';
+import { teacherLayersText } from '../../../services/teachers/tg-layers.ts';
 
 interface TrainTeacherOptions {
   dataset: string;

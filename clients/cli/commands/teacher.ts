@@ -1,6 +1,5 @@
 // `tgsage teacher put|get|list|delete|rdm`: the teacher cache from the command line.
 
-import { teacherLayersText } from '../../../services/teachers/tg-layers.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { DType } from '../../../gen/tgsage/v1/tensor.ts';
@@ -17,6 +16,7 @@ import { printJson, printText } from '../output.ts';
 import { teacherComputeCommand, teacherTrainCommand } from './teacher-train.ts';
 import { createProgress } from '../progress.ts';
 import { allPages } from '../../../services/common/pages.ts';
+import { teacherLayersText } from '../../../services/teachers/tg-layers.ts';
 
 export function teacherCommand(): Command {
   const teacher = new Command('teacher').description('store, inspect and delete teachers in the teacher cache');
@@ -59,7 +59,7 @@ export function teacherCommand(): Command {
         if (o.all === (names.length > 0)) throw new CliError('give the layers (a,b,...) or --all');
         const t = await ctx.clients.teacherCache.setTgLayers({ id, tgLayers: names }, { signal: ctx.signal });
         if (ctx.json) printJson(teacherJson(t));
-        else printText(`teacher ${t.id}: TG averages over ${tgLayersText(t)}`);
+        else printText(`teacher ${t.id}: TG averages over ${teacherLayersText(t.tgLayers)}`);
       }),
     );
 
@@ -267,9 +267,6 @@ export function teacherJson(t: Teacher) {
   };
 }
 
-/** The layers TG averages over by default, in words. */
-const tgLayersText = (t: Teacher): string => teacherLayersText(t.tgLayers);
-
 /** Spearman ceilings of a teacher's layers for listings ("-" without repetitions). */
 function ceilingSummary(t: Teacher): string {
   if (!t.repetitions) return '-';
@@ -290,7 +287,7 @@ function describeTeacher(t: Teacher): string {
     `source:      ${sourceName(t.source)}${t.dataset ? ` (${t.dataset})` : ''}`,
     `created:     ${t.createdAt?.toISOString() ?? '-'}`,
     `stored:      ${formatBytes(t.storedBytes)}`,
-    `tg layers:   ${tgLayersText(t)}`,
+    `tg layers:   ${teacherLayersText(t.tgLayers)}`,
     '',
     table(
       ['layer', 'shape', 'features', 'gram', 'rdm sha256'],
