@@ -71,8 +71,9 @@ after(async () => {
   await scoring.close();
 });
 
+// P+TG unless a test says otherwise (the default score is P; these tests exercise TG)
 const config = (over: Partial<StudyConfig> = {}) =>
-  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 3, seed: 1, ...over });
+  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 3, seed: 1, score: ScoreKind.SCORE_KIND_P_TG, ...over });
 
 function importing(header: Partial<CompleteTrialHeader> & { studyId: string }, chunks: number[][] = []) {
   return client.completeTrial(

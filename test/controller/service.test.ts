@@ -40,8 +40,9 @@ after(async () => {
   await scoring.close();
 });
 
+// P+TG unless a test says otherwise (the default score is P; these tests exercise TG)
 const config = (over: Partial<StudyConfig> = {}) =>
-  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 3, seed: 1, ...over });
+  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 3, seed: 1, score: ScoreKind.SCORE_KIND_P_TG, ...over });
 
 function f32(values: number[]): Uint8Array {
   return new Uint8Array(new Float32Array(values).buffer);

@@ -35,7 +35,7 @@ interface RunOptions {
   strategy: 'random' | 'reinforce' | 'evolution';
   trials: string;
   steps: string;
-  score: 'p' | 'tg' | 'ptg';
+  score?: 'p' | 'tg' | 'ptg';
   alpha?: string;
   parallelism: string;
   teacher: string;
@@ -79,7 +79,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
     name: o.name ?? '',
     space: o.space === 'nasnet' ? SearchSpace.SEARCH_SPACE_NASNET : SearchSpace.SEARCH_SPACE_CONVNET,
     strategy: { strategy },
-    score: SCORES[o.score],
+    score: o.score === undefined ? ScoreKind.SCORE_KIND_UNSPECIFIED : SCORES[o.score],
     alpha,
     stepsPerTrial: int('--steps', o.steps),
     numTrials: int('--trials', o.trials),
@@ -285,7 +285,7 @@ export function searchCommand(): Command {
     .addOption(new Option('--strategy <name>', 'search strategy').choices(['random', 'reinforce', 'evolution']).default('random'))
     .requiredOption('--trials <n>', 'number of trials (at the first rung with --multi-fidelity)')
     .requiredOption('--steps <k>', 'training steps per trial (at the last rung with --multi-fidelity)')
-    .addOption(new Option('--score <kind>', 'ranking score: P, TG or P+TG').choices(['p', 'tg', 'ptg']).default('ptg'))
+    .addOption(new Option('--score <kind>', 'ranking score: P (the default), TG or P+TG').choices(['p', 'tg', 'ptg']))
     .option('--alpha <a>', 'weight of TG in P+TG = (1 - a) P + a TG (default 0.5)')
     .option('--parallelism <p>', 'trials in flight at once', '1')
     .option('--teacher <id>', 'teacher id', DEFAULT_TEACHER_ID)
