@@ -120,7 +120,8 @@ class ControllerTest(unittest.TestCase):
             )
             self.assertEqual(study.state, "created")
             with self.assertRaises(grpc.RpcError) as e:
-                ctl.create_study(space="convnet", num_trials=1, steps_per_trial=4, teacher_id=TEACHER, teacher_layers=["no-such-layer"])
+                ctl.create_study(space="convnet", num_trials=1, steps_per_trial=4, teacher_id=TEACHER, teacher_layers=["no-such-layer"],
+                                 score="p+tg")
             self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
             self.assertTrue(e.exception.details().startswith("teacher_layers:"), e.exception.details())
             imported = ctl.import_trial(study.id, SMALL, p=0.5, activations={"l1": np.random.default_rng(0).normal(size=(STIMULI, 8))}, source="history")
