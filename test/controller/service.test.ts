@@ -19,6 +19,7 @@ import { startController, type StartedController } from './real-services.ts';
 import { expectStatus, toArray } from '../support/grpc.ts';
 import { fakeScores, startFakeTrainer, type FakeTrainer } from './fake-trainer.ts';
 import { startFakeScoring, type FakeScoring } from './fake-scoring.ts';
+import { exportStudy } from '../../clients/ts/conveniences.ts';
 
 let trainer: FakeTrainer;
 let scoring: FakeScoring;
@@ -76,11 +77,13 @@ describe('search controller service', () => {
     assert.deepEqual(late.map((e) => e.event?.$case), ['snapshot', 'studyFinished']);
     const listed = await client.listStudies({});
     assert.ok(listed.studies.some((s) => s.id === created.id && s.trials.length === 0 && s.completedTrials === 4));
-    const csv = await client.exportStudy({ studyId: created.id, format: ExportFormat.EXPORT_FORMAT_CSV });
+    const csv = await exportStudy({ controller: client }, created.id, ExportFormat.EXPORT_FORMAT_CSV);
     assert.equal(csv.contentType, 'text/csv');
     assert.equal(csv.content.trimEnd().split('\n').length, 5);
-    const json = await client.exportStudy({ studyId: created.id, format: ExportFormat.EXPORT_FORMAT_JSON });
+    const json = await exportStudy({ controller: client }, created.id, ExportFormat.EXPORT_FORMAT_JSON);
+    assert.equal(json.contentType, 'application/json');
     assert.equal(JSON.parse(json.content).trials.length, 4);
+    await expectStatus(exportStudy({ controller: client }, 'no-such-study', ExportFormat.EXPORT_FORMAT_JSON), Status.NOT_FOUND, /no-such-study/);
   });
 
   it('ask/tell: suggests within the budget, returns pending trials to their client, scores P and activations', async () => {

@@ -1,6 +1,7 @@
 // `tgsage search run|watch|list|export|stop`: runs a TG-SAGE search on the search controller and follows it with a
 // live progress bar and leaderboard on stderr (a terminal), or plain lines (pipes, CI). `--json` prints one JSON
 // object at the end whose `leaderboard` is the ranked list of completed trials. Ctrl-C leaves the study running.
+import { once } from 'node:events';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { SearchSpace } from '../../../gen/tgsage/v1/genome.ts';
@@ -359,11 +360,11 @@ export function searchCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
     .action(
       action<{ format: 'json' | 'csv' }>(async (ctx, o, studyId) => {
-        const r = await ctx.clients.controller.exportStudy({
-          studyId,
-          format: o.format === 'csv' ? ExportFormat.EXPORT_FORMAT_CSV : ExportFormat.EXPORT_FORMAT_JSON,
-        });
-        process.stdout.write(r.content);
+        // pieces are written as they arrive: an export of any size, in constant memory here
+        const format = o.format === 'csv' ? ExportFormat.EXPORT_FORMAT_CSV : ExportFormat.EXPORT_FORMAT_JSON;
+        for await (const piece of ctx.clients.controller.exportStudy({ studyId, format }, { signal: ctx.signal })) {
+          if (!process.stdout.write(piece.content)) await once(process.stdout, 'drain');
+        }
       }),
     );
 

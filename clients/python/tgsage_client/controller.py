@@ -255,9 +255,10 @@ class ControllerClient(Client):
         return Study.from_proto(self._stub.StopStudy(pb.StopStudyRequest(study_id=study_id), timeout=self.timeout))
 
     def export(self, study_id: str, format: str = "json") -> str:
-        """The study as JSON or CSV text."""
+        """The study as JSON or CSV text (ExportStudy streams it in pieces of at most 1 MiB; they are joined here)."""
         fmt = lookup({"json": pb.EXPORT_FORMAT_JSON, "csv": pb.EXPORT_FORMAT_CSV}, "format", format)
-        return self._stub.ExportStudy(pb.ExportStudyRequest(study_id=study_id, format=fmt), timeout=self.timeout).content
+        pieces = self._stub.ExportStudy(pb.ExportStudyRequest(study_id=study_id, format=fmt), timeout=self.timeout)
+        return "".join(piece.content for piece in pieces)
 
     # --- ask / tell -------------------------------------------------------------------------------------------
 
