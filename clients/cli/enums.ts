@@ -19,6 +19,15 @@ export const COMPARATORS: Record<string, Comparator> = {
   'cka-unbiased': Comparator.COMPARATOR_CKA_LINEAR_UNBIASED,
 };
 
+/** A comma-separated list of names ('' or absent: none). */
+export function parseNames(value: string | undefined): string[] {
+  return value?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? [];
+}
+
+/** Help of every --teacher-layers option (the rule is services/teachers/tg-layers.ts). */
+export const TEACHER_LAYERS_HELP =
+  "comma-separated teacher layers TG averages over (default: the teacher's tg layers, else all; '*' = all)";
+
 export function parseEnum<T>(flag: string, table: Record<string, T>, value: string): T {
   const v = table[value.toLowerCase()];
   if (v === undefined) throw new CliError(`${flag}: '${value}' is not one of ${Object.keys(table).join(', ')}`);

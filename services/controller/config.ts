@@ -8,6 +8,7 @@ import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.
 import { DEFAULT_TEACHER_ID, isValidId } from '../common/ids.ts';
 import { TRAINING_LIMITS } from '../common/limits.ts';
 import { DATASET_NAMES } from '../data/dataset.ts';
+import { checkRequestLayersForm, fixStudyTeacherLayers } from '../teachers/tg-layers.ts';
 import { plannedRungSizes, resolveHalvingConfig } from './halving.ts';
 import { DEFAULT_ALPHA } from './score.ts';
 import { createStrategyRegistry, type StrategyRegistry } from './strategies/registry.ts';
@@ -24,10 +25,20 @@ export interface ValidateDeps {
   /** Strategies the controller knows (validates the strategy settings). */
   registry?: StrategyRegistry;
   /**
-   * Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher); returns its number of stimuli,
-   * which becomes the dataset's stimulus count when the config leaves it 0. Skipped for score = P.
+   * Throws NotFoundError if the teacher is unknown (e.g. TeacherCache.GetTeacher); returns what the study needs of
+   * it: its number of stimuli (the dataset's stimulus count when the config leaves it 0), whether it has noise
+   * ceilings, and its layers (the study's teacher_layers are fixed against them). Skipped for score = P.
    */
-  checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<{ numStimuli: number; repetitions?: boolean } | void>;
+  checkTeacher?: (teacherId: string, signal?: AbortSignal) => Promise<CheckedTeacher | void>;
+}
+
+/** What checkTeacher tells about a teacher; with its layers, the study's teacher_layers are fixed against them. */
+export interface CheckedTeacher {
+  readonly id: string;
+  readonly numStimuli: number;
+  readonly repetitions?: boolean;
+  readonly layerNames?: readonly string[];
+  readonly tgLayers?: readonly string[];
 }
 
 function intIn(field: string, value: number, min: number, max: number): number {
@@ -55,6 +66,7 @@ export function normalizeStudyConfig(
     throw new InvalidArgumentError('space', 'must be SEARCH_SPACE_CONVNET or SEARCH_SPACE_NASNET');
   }
   c.strategy = registry.resolveConfig(c.strategy, 'strategy');
+  checkRequestLayersForm(c.teacherLayers ?? [], 'teacher_layers');
   const listed = c.strategy.strategy?.$case === 'listed' ? c.strategy.strategy.value.trials : undefined;
   if (listed) {
     // a listed study runs its list: num_trials defaults to its length and may not exceed it
@@ -151,6 +163,7 @@ export async function validateStudyConfig(
   if (c.score !== ScoreKind.SCORE_KIND_P && deps.checkTeacher) {
     const teacher = await deps.checkTeacher(c.teacherId, signal);
     if (teacher && c.dataset && !c.dataset.numStimuli) c.dataset.numStimuli = teacher.numStimuli;
+    if (teacher?.layerNames) c.teacherLayers = fixStudyTeacherLayers({ ...teacher, layerNames: teacher.layerNames }, c.teacherLayers, 'teacher_layers');
     if (teacher && c.tgKind === TgKind.TG_KIND_CEILING_NORMALIZED && !teacher.repetitions) {
       throw new FailedPreconditionError(
         `tg_kind: ceiling-normalised TG needs noise ceilings, and teacher "${c.teacherId}" was not uploaded with repetitions`,

@@ -8,6 +8,7 @@ import type { Comparator, SimilarityResult } from '../../gen/tgsage/v1/similarit
 import type { LayerChunk } from '../../gen/tgsage/v1/tensor.ts';
 import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.ts';
 import { isValidId } from '../common/ids.ts';
+import { studyTeacherLayers } from '../teachers/tg-layers.ts';
 import { type ValidateDeps, validateStudyConfig } from './config.ts';
 import { eventHub } from './events.ts';
 import { studyToCsv, studyToJson } from './export.ts';
@@ -48,6 +49,7 @@ export type ScoreActivationsFn = (
   comparator: Comparator,
   chunks: AsyncIterable<LayerChunk>,
   signal: AbortSignal,
+  teacherLayers: readonly string[],
 ) => Promise<SimilarityResult>;
 
 export interface ControllerDeps {
@@ -267,7 +269,7 @@ export function createController(deps: ControllerDeps): Controller {
       let similarity: SimilarityResult | undefined;
       if (chunks) {
         if (!deps.scoreActivations) throw new FailedPreconditionError('no scorer configured');
-        similarity = await deps.scoreActivations(s.config.teacherId, s.config.comparator, chunks, signal);
+        similarity = await deps.scoreActivations(s.config.teacherId, s.config.comparator, chunks, signal, studyTeacherLayers(s.config));
       }
       // created and completed under one lock turn: never visible half-done
       result = await s.lock.run(async () => {
@@ -387,7 +389,7 @@ export function createController(deps: ControllerDeps): Controller {
           if (!deps.scoreActivations) throw new FailedPreconditionError('no scorer configured');
           storage.putTrials(h.studyId, [{ ...trial, state: TrialState.TRIAL_STATE_RUNNING }]);
           try {
-            similarity = await deps.scoreActivations(s.config.teacherId, s.config.comparator, chunks, signal);
+            similarity = await deps.scoreActivations(s.config.teacherId, s.config.comparator, chunks, signal, studyTeacherLayers(s.config));
           } catch (e) {
             storage.putTrials(h.studyId, [trial]); // back to pending: the client may try again
             throw e;

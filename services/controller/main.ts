@@ -10,6 +10,7 @@ import { SearchControllerDefinition } from '../../gen/tgsage/v1/search_controlle
 import { SearchSpacesDefinition } from '../../gen/tgsage/v1/space.ts';
 import { TeacherCacheDefinition } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { NotFoundError } from '../common/errors.ts';
+import type { CheckedTeacher } from './config.ts';
 import { fromClientError } from '../common/failures.ts';
 import { dial, securedClientFactory } from '../common/security.ts';
 import { stateKey } from '../common/shared-state.ts';
@@ -66,9 +67,10 @@ export async function createSearchControllerModule(deps: ServiceDeps): Promise<C
   const scorer = clients.create(withFastCodecs(ScorerDefinition), scorerChannel);
   const cache = clients.create(TeacherCacheDefinition, cacheChannel);
 
-  const checkTeacher = async (id: string, signal?: AbortSignal): Promise<{ numStimuli: number }> => {
+  const checkTeacher = async (id: string, signal?: AbortSignal): Promise<CheckedTeacher> => {
     try {
-      return await cache.getTeacher({ id }, { signal: signal ?? AbortSignal.timeout(10_000) });
+      const t = await cache.getTeacher({ id }, { signal: signal ?? AbortSignal.timeout(10_000) });
+      return { ...t, layerNames: t.layers.map((l) => l.name) };
     } catch (e) {
       if (e instanceof ClientError && e.code === Status.NOT_FOUND) {
         throw new NotFoundError(`teacher_id: teacher ${JSON.stringify(id)} not found in the teacher cache`);
@@ -76,11 +78,11 @@ export async function createSearchControllerModule(deps: ServiceDeps): Promise<C
       throw fromClientError(e, `teacher cache at ${config.teacherCacheAddress}`);
     }
   };
-  const scoreActivations: ScoreActivationsFn = async (teacherId, comparator, chunks, signal) => {
+  const scoreActivations: ScoreActivationsFn = async (teacherId, comparator, chunks, signal, teacherLayers) => {
     try {
       return await scorer.scoreActivations(
         (async function* () {
-          yield { message: { $case: 'header' as const, value: { teacherId, comparator } } };
+          yield { message: { $case: 'header' as const, value: { teacherId, comparator, teacherLayers: [...teacherLayers] } } };
           for await (const chunk of chunks) yield { message: { $case: 'chunk' as const, value: chunk } };
         })(),
         { signal },

@@ -22,6 +22,7 @@ import { chart, colorBar, escapeXml as esc, type ChartPoint, type ChartSeries } 
 import { DEFAULT_ALPHA, pTg, rankTrials } from './score.ts';
 import { originLabel } from './export.ts';
 import { DEFAULT_TEACHER_ID } from '../common/ids.ts';
+import { studyTeacherLayers, teacherLayersText } from '../teachers/tg-layers.ts';
 
 export interface ReportInput {
   /** The study with its trials (as GetStudy returns it). */
@@ -68,7 +69,7 @@ function summary(study: Study, best: Trial | undefined): string {
     ['TG', c?.tgKind === TgKind.TG_KIND_CEILING_NORMALIZED ? 'ceiling-normalised (similarity / noise ceiling)' : 'raw similarity'],
     ['Steps per trial', String(c?.stepsPerTrial ?? '–')],
     ['Multi-fidelity', mf?.enabled ? `successive halving, eta ${mf.eta}, ${mf.rungs} rungs, min ${mf.minSteps} steps` : 'off'],
-    ['Teacher', esc(c?.teacherId || DEFAULT_TEACHER_ID)],
+    ['Teacher', esc(c?.teacherId || DEFAULT_TEACHER_ID) + (c ? ` <span class="muted">TG over ${esc(teacherLayersText(studyTeacherLayers(c)))}</span>` : '')],
     ['Dataset', esc(c?.dataset?.name || 'mnist') + (c?.dataset?.numStimuli ? ` (${c.dataset.numStimuli} stimuli)` : '')],
     ['Seed / parallelism', `${c?.seed ?? 0} / ${c?.parallelism ?? 1}`],
   ];

@@ -7,6 +7,7 @@ import { ScoreKind, StudyState, TrialOrigin, TrialState } from '../../gen/tgsage
 import type { SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
 import { CheckpointMode, TrainCandidateRequest } from '../../gen/tgsage/v1/trainer.ts';
 import type { CheckpointStore } from './checkpoints.ts';
+import { studyTeacherLayers } from '../teachers/tg-layers.ts';
 import { rungPlan, trainingSeedOf } from './config.ts';
 import type { EventHub } from './events.ts';
 import { promotedFrom } from './halving.ts';
@@ -255,6 +256,7 @@ export async function trainTrial(ctx: StudyContext, trial: Trial, signal: AbortS
       ...(cont ? { scheduleSteps: plan.at(-1)!.steps } : {}),
     },
     teacherId: c.teacherId,
+    teacherLayers: studyTeacherLayers(c),
     comparator: c.comparator,
     alsoComparators: c.alsoComparators,
     skipScoring: c.score === ScoreKind.SCORE_KIND_P,

@@ -1,8 +1,10 @@
 // The analysis as a self-contained HTML report (inline CSS and SVG, no scripts, nothing fetched) and a PNG figure:
 //   A. Spearman with final P against the evaluation budget, with 95% bands, for early P, TG, P+TG at the default
 //      alpha, and the cross-validated P+TG (held-out), with the noise floor of "final" as a dashed line;
-//   B. the same among the better half of the architectures;
-//   C, D. early P and early TG against final P at one budget (one point per architecture).
+//   L. each teacher layer's TG alone against the budget, beside TG over every layer and early P (which layers to
+//      count in TG: a teacher's tg_layers);
+//   C, D. early P and early TG against final P at one budget (one point per architecture);
+//   B. A among the better half of the architectures.
 // Tables: Spearman / Kendall / difference from P of every predictor at every budget, the better half, and what
 // cross-validation chose.
 
@@ -14,6 +16,8 @@ import type { Interval } from './stats.ts';
 import { panelSvg, panelsPng, type Panel, type PlotSeries } from './plot/plot.ts';
 
 export const COLORS = { p: '#2f6db5', tg: '#e07b1f', ptg: '#2a9d55', cv: '#8e44ad', floor: '#999999' };
+/** One per teacher layer (first to last), apart from the colours above. */
+const LAYER_COLORS = ['#9ecae1', '#6baed6', '#c0392b', '#16a085', '#5b2c6f', '#d4ac0d', '#7f8c8d', '#1b4f72'];
 
 const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '–');
 const ci = (i: Interval): string => (Number.isFinite(i.lo) ? `[${f2(i.lo)}, ${f2(i.hi)}]` : '');
@@ -65,13 +69,28 @@ export function analysisPanels(a: Analysis): Panel[] {
     half.push(corrSeries(a, (b) => find(b.betterHalf, ptg), `P+TG a=${alpha}`, COLORS.ptg));
   }
   panels.push({ title: 'Rank correlation with final accuracy', xLabel: 'training steps (log)', yLabel: 'Spearman', logX: true, series: main, hlines });
-  panels.push({ title: 'Among the better half', xLabel: 'training steps (log)', yLabel: 'Spearman', logX: true, series: half });
+  if (c) {
+    const layerSpecs = (a.budgets[0]?.predictors ?? []).filter((p) => p.kind === 'layer' && p.comparator === c);
+    const lines = layerSpecs.map((spec, k) => {
+      const s = corrSeries(a, (b) => find(b, spec.id), spec.layer ?? spec.id, LAYER_COLORS[k % LAYER_COLORS.length]!);
+      delete s.band; // five bands on one panel hide each other: the tables have the intervals
+      return s;
+    });
+    const all = { ...corrSeries(a, (b) => find(b, `TG[${c}]`), 'TG (every layer)', COLORS.tg), dashed: true };
+    const p = { ...corrSeries(a, (b) => find(b, 'P'), 'P', COLORS.p), dashed: true };
+    delete all.band;
+    delete p.band;
+    if (lines.length > 1) {
+      panels.push({ title: `Each teacher layer alone (${c})`, xLabel: 'training steps (log)', yLabel: 'Spearman', logX: true, series: [p, all, ...lines] });
+    }
+  }
   if (a.scatter) {
     const s = a.scatter;
     const pts = (key: 'p' | 'tg') => s.points.map((q) => ({ x: q[key], y: q.final, label: `architecture ${q.architecture}: ${key} ${f2(q[key])}, final ${q.final.toFixed(3)}` }));
     panels.push({ title: `Early P at ${s.step} steps`, xLabel: `P at ${s.step} steps`, yLabel: 'final P', series: [{ name: 'architecture', color: COLORS.p, kind: 'points', points: pts('p') }] });
     panels.push({ title: `Early TG at ${s.step} steps`, xLabel: `TG (${s.comparator}) at ${s.step} steps`, yLabel: 'final P', series: [{ name: 'architecture', color: COLORS.tg, kind: 'points', points: pts('tg') }] });
   }
+  panels.push({ title: 'Among the better half', xLabel: 'training steps (log)', yLabel: 'Spearman', logX: true, series: half });
   return panels;
 }
 

@@ -23,6 +23,7 @@ import { genomeToJson } from '../spaces/json.ts';
 import { plannedPairs, pairKey, sampleArchitectures, type Architecture, type Caps, type Describe, type SeedPlan } from './plan.ts';
 import { TABLE_FORMAT, type BenchmarkTable, type TableComparator, type TableDataset, type TableProvenance, type TableTraining } from './table.ts';
 import { TABLE_COMPARATORS, readTableIfExists, recipeDifferences, rowCovers, runFromTrial, withRun, writeTable } from './table-io.ts';
+import { ALL_LAYERS } from '../teachers/tg-layers.ts';
 
 export class ExperimentError extends Error {}
 
@@ -302,6 +303,7 @@ function studyConfig(o: ExperimentOptions, table: BenchmarkTable, todo: readonly
     numTrials: todo.length,
     parallelism: o.parallelism,
     teacherId: o.teacherId,
+    teacherLayers: [ALL_LAYERS], // the table records every teacher layer, whatever the teacher's tg_layers
     dataset: {
       name: o.dataset.name,
       directory: o.dataset.directory,

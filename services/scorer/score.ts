@@ -22,6 +22,7 @@ import {
   summariseBootstrap,
   type BootstrapSummary,
 } from './bootstrap.ts';
+import { resolveTeacherLayers } from '../teachers/tg-layers.ts';
 import type { PreparedCache } from './prepared-cache.ts';
 import type { TeacherSource, TeacherView } from './teacher-source.ts';
 
@@ -177,18 +178,8 @@ function checkSimilarity(value: number, candidate: string, teacherLayer: string,
   return value;
 }
 
-function selectLayers(teacher: TeacherView, wanted: string[], field: string): string[] {
-  const names = teacher.layers.map((l) => l.name);
-  if (wanted.length === 0) return names;
-  const seen = new Set<string>();
-  for (const w of wanted) {
-    if (!names.includes(w)) {
-      throw new InvalidArgumentError(field, `teacher "${teacher.id}" has no layer "${w}" (it has: ${names.join(', ')})`);
-    }
-    if (seen.has(w)) throw new InvalidArgumentError(field, `layer "${w}" is listed twice`);
-    seen.add(w);
-  }
-  return names.filter((n) => seen.has(n));
+function selectLayers(teacher: TeacherView, wanted: readonly string[], field: string): string[] {
+  return resolveTeacherLayers({ id: teacher.id, layerNames: teacher.layers.map((l) => l.name), tgLayers: teacher.tgLayers }, wanted, field);
 }
 
 async function loadTeacherSide(
@@ -352,6 +343,8 @@ export interface CompareHeaderInput {
   numStimuli: number;
   bootstrap?: number;
   bootstrapSeed?: number;
+  /** With teacherId: ScoreHeader.teacher_layers' rule. */
+  teacherLayers?: readonly string[];
 }
 
 export type RdmSideName = 'candidate' | 'teacher';
@@ -384,12 +377,14 @@ export async function beginCompare(deps: ScorerDeps, header: CompareHeaderInput,
   }
   const resamples = header.bootstrap ?? 0;
   checkBootstrap(resamples, comparator, 'header.bootstrap');
-  const teacherSide = teacher
-    ? loadTeacherSide(deps, teacher, teacher.layers.map((l) => l.name), comparator, signal, timing)
-    : undefined;
+  if (!teacher && (header.teacherLayers?.length ?? 0) > 0) {
+    throw new InvalidArgumentError('header.teacher_layers', 'needs header.teacher_id (without it, every teacher RDM sent is used)');
+  }
+  const cachedLayers = teacher ? selectLayers(teacher, header.teacherLayers ?? [], 'header.teacher_layers') : [];
+  const teacherSide = teacher ? loadTeacherSide(deps, teacher, cachedLayers, comparator, signal, timing) : undefined;
   teacherSide?.catch(() => undefined);
   const teacherRdms =
-    teacher && resamples > 0 ? Promise.all(teacher.layers.map((l) => deps.teachers.rdm(teacher!.id, l.name, signal))) : undefined;
+    teacher && resamples > 0 ? Promise.all(cachedLayers.map((l) => deps.teachers.rdm(teacher!.id, l, signal))) : undefined;
   teacherRdms?.catch(() => undefined);
   const sides: Record<RdmSideName, Array<{ name: string; prepared: PreparedRdm; rdm?: Float32Array | Float64Array }>> = {
     candidate: [],
@@ -410,7 +405,7 @@ export async function beginCompare(deps: ScorerDeps, header: CompareHeaderInput,
         throw new ResourceExhaustedError(`rdm: more than ${deps.maxLayers} RDMs`);
       }
       if (resamples > 0) {
-        checkBootstrapSize(sides.candidate.length + sides.teacher.length + 1 + (teacher?.layers.length ?? 0), n, 'header.bootstrap');
+        checkBootstrapSize(sides.candidate.length + sides.teacher.length + 1 + cachedLayers.length, n, 'header.bootstrap');
       }
       const t0 = performance.now();
       const prepared = await deps.compute.prepare(matrix.data, n, comparator);
@@ -419,7 +414,7 @@ export async function beginCompare(deps: ScorerDeps, header: CompareHeaderInput,
     },
     async finish() {
       if (sides.candidate.length === 0) throw new InvalidArgumentError('rdm', 'no candidate RDMs were sent');
-      const teacherLayers = teacher ? teacher.layers.map((l) => l.name) : sides.teacher.map((r) => r.name);
+      const teacherLayers = teacher ? cachedLayers : sides.teacher.map((r) => r.name);
       const teacherPrepared = teacherSide ? ((await teacherSide) as { prepared: PreparedRdm[] }).prepared : sides.teacher.map((r) => r.prepared);
       if (teacherPrepared.length === 0) throw new InvalidArgumentError('rdm', 'no teacher RDMs were sent (and no header.teacher_id)');
       const t0 = performance.now();

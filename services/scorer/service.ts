@@ -135,6 +135,7 @@ export function scorerService(deps: ScorerDeps, limits: ScorerLimits): ScorerSer
         numStimuli: header.numStimuli,
         bootstrap: header.bootstrap,
         bootstrapSeed: header.bootstrapSeed,
+        teacherLayers: header.teacherLayers,
       },
       signal,
     );

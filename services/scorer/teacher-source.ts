@@ -22,6 +22,8 @@ export interface TeacherView {
   }>;
   /** Changes whenever the teacher is deleted and created again (creation time and checksums). */
   readonly version: string;
+  /** The layers TG averages over when a request names none (empty / absent: every layer). */
+  readonly tgLayers?: readonly string[];
 }
 
 export interface TeacherSource {
@@ -44,6 +46,7 @@ export function localTeacherSource(store: TeacherStore): TeacherSource {
     rdmMethod: t.rdmMethod,
     layers: t.layers.map((l) => ({ name: l.name, hasGram: l.gramFile !== undefined, ...(l.ceilings ? { ceilings: l.ceilings } : {}) })),
     version: version(t.createdAt, t.layers.map((l) => l.rdmSha256)),
+    tgLayers: t.tgLayers ?? [],
   });
   return {
     description: `in-process store ${store.dir}`,
@@ -67,6 +70,7 @@ export function grpcTeacherSource(client: TeacherCacheClient, address: string): 
         : {}),
     })),
     version: version(t.createdAt?.toISOString() ?? '', t.layers.map((l) => l.rdmSha256)),
+    tgLayers: t.tgLayers,
   });
   async function matrix(stream: AsyncIterable<import('../../gen/tgsage/v1/tensor.ts').MatrixChunk>, output: 'float32' | 'float64') {
     try {

@@ -18,7 +18,7 @@ import { loadStimulusSet } from '../trainer/data-adapter.ts';
 import { datasetRequest } from '../trainer/service.ts';
 import type { ComputeTeacherHandler } from './service.ts';
 import { teacherToProto } from './service.ts';
-import type { TeacherStore } from './store.ts';
+import type { TeacherMeta, TeacherStore } from './store.ts';
 
 export { SHIPPED_TEACHER_DIR, SHIPPED_TEACHERS_ROOT };
 export { DEFAULT_TEACHER_ID };
@@ -56,6 +56,7 @@ export function computeTeacherHandler(store: TeacherStore, deps: ServiceDeps): C
             description: request.description,
             modelPath,
             layers: request.layers,
+            tgLayers: request.tgLayers,
             dataset: datasetRequest(request.dataset),
             rdmMethod: rdmMethodFromProto(request.rdmMethod, 'rdm_method', 'correlation'),
             storeGram: request.storeGram,
@@ -75,9 +76,11 @@ export interface ShippedTeacher {
   readonly splitSeed: number;
   readonly numStimuli: number;
   readonly validationAccuracy: number;
+  /** The layers TG averages over by default (absent: every layer), chosen from docs/science findings. */
+  readonly tgLayers?: string[];
 }
 
-type InstallOutcome = 'present' | 'computed' | 'absent' | 'failed';
+type InstallOutcome = 'present' | 'updated' | 'computed' | 'absent' | 'failed';
 
 /** The shipped teachers' ids: every directory of `root` with a model.json, `default` first, then by name. */
 export function shippedTeacherIds(root = SHIPPED_TEACHERS_ROOT): string[] {
@@ -107,8 +110,9 @@ export async function ensureShippedTeachers(
 }
 
 /**
- * Computes the teacher shipped in `dir` as `id` if the store lacks it; resolves when done (or skipped). Never throws:
- * failures are logged, the cache keeps serving without it.
+ * Computes the teacher shipped in `dir` as `id` if the store lacks it; resolves when done (or skipped). A teacher
+ * computed earlier gets the tg_layers its teacher.json now names ('updated'), unless a user set them (SetTgLayers).
+ * Never throws: failures are logged, the cache keeps serving without it.
  */
 export async function ensureShippedTeacher(
   store: TeacherStore,
@@ -116,12 +120,13 @@ export async function ensureShippedTeacher(
   id = DEFAULT_TEACHER_ID,
   dir = SHIPPED_TEACHER_DIR,
 ): Promise<InstallOutcome> {
+  let present: TeacherMeta | undefined;
   try {
-    store.get(id);
-    return 'present';
+    present = store.get(id);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
   }
+  if (present) return followShippedTgLayers(store, deps, present, dir);
   const modelPath = `${dir}/model.json`;
   if (!existsSync(modelPath)) {
     deps.logger.warn('no shipped teacher to install', { id, modelPath });
@@ -141,7 +146,9 @@ export async function ensureShippedTeacher(
         dataset: datasetRequest({ name: info.dataset, directory: '', numStimuli: info.numStimuli, numValidation: 0, splitSeed: info.splitSeed }),
         rdmMethod: 'correlation',
         storeGram: true,
-        batchSize: 200,
+        batchSize: 100, // at most: batches are timed to hold the event loop ~MAX_SLICE_MS (teachers/compute.ts)
+        tgLayers: info.tgLayers ?? [],
+        tgLayersSetBy: 'shipped',
       },
       () => {},
       deps.shutdownSignal,
@@ -152,5 +159,21 @@ export async function ensureShippedTeacher(
     if (deps.shutdownSignal.aborted) return 'failed';
     deps.logger.warn('could not compute a shipped teacher', { id, error });
     return 'failed';
+  }
+}
+
+async function followShippedTgLayers(store: TeacherStore, deps: ServiceDeps, present: TeacherMeta, dir: string): Promise<InstallOutcome> {
+  if (present.source !== 'computed' || present.tgLayersSetBy === 'user' || !existsSync(`${dir}/teacher.json`)) return 'present';
+  try {
+    const wanted = (JSON.parse(readFileSync(`${dir}/teacher.json`, 'utf8')) as ShippedTeacher).tgLayers ?? [];
+    const stored = present.tgLayers ?? [];
+    // the store keeps them in layer order: a teacher.json listing them in another order is no change
+    if (wanted.length === stored.length && wanted.every((l) => stored.includes(l))) return 'present';
+    await store.setTgLayers(present.id, wanted, 'shipped');
+    deps.logger.info('shipped teacher tg_layers updated', { id: present.id, from: stored, to: wanted });
+    return 'updated';
+  } catch (error) {
+    deps.logger.warn('could not update a shipped teacher\'s tg_layers', { id: present.id, error });
+    return 'present';
   }
 }

@@ -47,6 +47,7 @@ export function teacherToProto(t: TeacherMeta): Teacher {
     dataset: t.dataset,
     repetitions: t.repetitions ?? false,
     ceilingSeed: t.ceilingSeed ?? 0,
+    tgLayers: t.tgLayers ?? [],
   };
 }
 
@@ -63,6 +64,7 @@ export function headerFromProto(h: TeacherHeader): TeacherHeaderInput {
     missingRepetitions: h.missingRepetitions,
     ceilingSplits: h.ceilingSplits,
     ceilingSeed: h.ceilingSeed,
+    tgLayers: h.tgLayers,
   };
 }
 
@@ -119,6 +121,10 @@ export function teacherCacheService(
       requireId(teacherId, 'teacher_id');
       const n = store.get(teacherId).numStimuli;
       yield* encodeMatrixChunks(layer, n, await store.readGram(teacherId, layer));
+    },
+    async setTgLayers({ id, tgLayers }) {
+      requireId(id, 'id');
+      return teacherToProto(await store.setTgLayers(id, tgLayers));
     },
     computeTeacher: computeTeacher,
   };

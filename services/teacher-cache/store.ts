@@ -19,6 +19,7 @@ import type { Logger } from '../common/log.ts';
 import { isValidId } from '../common/ids.ts';
 import { checkRows } from '../common/rows.ts';
 import { RDM_COMPARATORS } from '../compute/comparators.ts';
+import { checkTgLayers, checkTgLayersForm } from '../teachers/tg-layers.ts';
 import { ComputeInputError, type ComparatorName, type Compute, type RdmMethod } from '../compute/types.ts';
 import {
   DEFAULT_CEILING_SPLITS,
@@ -49,7 +50,13 @@ export interface TeacherHeaderInput {
   /** Random split-halves per ceiling (0 / undefined = DEFAULT_CEILING_SPLITS). */
   ceilingSplits?: number;
   ceilingSeed?: number;
+  /** The layers TG averages over by default (empty / absent: every layer); checked once the layers are in. */
+  tgLayers?: string[];
+  /** Who chose tgLayers (default 'user'); a shipped teacher's follow its teacher.json until a user sets them. */
+  tgLayersSetBy?: TgLayersSetBy;
 }
+
+export type TgLayersSetBy = 'user' | 'shipped';
 
 export interface TeacherLayerMeta {
   name: string;
@@ -84,6 +91,10 @@ export interface TeacherMeta {
   /** Uploaded with repetitions (absent in teachers stored before repetitions existed). */
   repetitions?: boolean;
   ceilingSeed?: number;
+  /** The layers TG averages over when a request names none, in layer order (absent: every layer). */
+  tgLayers?: string[];
+  /** Who set tgLayers last (absent: nobody, or a teacher stored before tg_layers existed). */
+  tgLayersSetBy?: TgLayersSetBy;
 }
 
 export interface TeacherLimits {
@@ -103,6 +114,8 @@ export interface TeacherStore {
   get(id: string): TeacherMeta;
   list(): TeacherMeta[];
   remove(id: string): Promise<void>;
+  /** Sets a teacher's tg_layers (empty: every layer); the metadata file is replaced atomically. */
+  setTgLayers(id: string, tgLayers: string[], setBy?: TgLayersSetBy): Promise<TeacherMeta>;
   readRdm(id: string, layer: string): Promise<Float32Array>;
   readGram(id: string, layer: string): Promise<Float64Array>;
   /** Teachers found corrupt at open or on read, with the reason. */
@@ -179,6 +192,9 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
     const tdir = join(dir, id);
     const meta = JSON.parse(await readFile(join(tdir, META), 'utf8')) as TeacherMeta;
     if (meta.formatVersion !== 1 || meta.id !== id || !Array.isArray(meta.layers)) throw new Error('bad teacher.json');
+    if (meta.tgLayers !== undefined) checkTgLayers(id, meta.layers.map((l) => l.name), meta.tgLayers, 'tg_layers');
+    // a metadata update interrupted before its rename leaves its temporary file
+    for (const f of await readdir(tdir)) if (f.startsWith(TMP_PREFIX)) await rm(join(tdir, f), { force: true });
     for (const layer of meta.layers) {
       const files: Array<[string, string]> = [[layer.rdmFile, layer.rdmSha256]];
       if (layer.gramFile && layer.gramSha256) files.push([layer.gramFile, layer.gramSha256]);
@@ -235,6 +251,7 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
     if (h.ceilingSplits && !h.repetitions) {
       throw new InvalidArgumentError('header.ceiling_splits', 'needs header.repetitions: noise ceilings come from repetitions');
     }
+    checkTgLayersForm(h.tgLayers ?? [], 'header.tg_layers');
     if (h.ceilingSplits !== undefined && (!Number.isInteger(h.ceilingSplits) || h.ceilingSplits < 0 || h.ceilingSplits > MAX_CEILING_SPLITS)) {
       throw new InvalidArgumentError('header.ceiling_splits', `must be 0 (default ${DEFAULT_CEILING_SPLITS}) to ${MAX_CEILING_SPLITS}, got ${h.ceilingSplits}`);
     }
@@ -316,6 +333,7 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
       await storing;
       signal.throwIfAborted();
       if (metas.length === 0) throw new InvalidArgumentError('chunk', 'no layers were uploaded');
+      const tgLayers = checkTgLayers(h.id, metas.map((m) => m.name), h.tgLayers ?? [], 'header.tg_layers');
       const teacher: TeacherMeta = {
         formatVersion: 1,
         id: h.id,
@@ -330,6 +348,7 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
         source: h.source ?? 'uploaded',
         dataset: h.dataset ?? '',
         ...(h.repetitions ? { repetitions: true, ceilingSeed: h.ceilingSeed ?? 0 } : {}),
+        ...(tgLayers.length > 0 ? { tgLayers, tgLayersSetBy: h.tgLayersSetBy ?? 'user' } : {}),
       };
       // stored bytes: the matrices plus the metadata file (its size taken before this number is written in)
       teacher.storedBytes = storedBytes + Buffer.byteLength(JSON.stringify(teacher, null, 1));
@@ -356,8 +375,47 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
     }
   }
 
-  async function remove(id: string): Promise<void> {
+  // Metadata updates and deletes, one at a time (an update must not write into a teacher being deleted, and the
+  // last update to reach the disk is the one served).
+  let metaLock: Promise<unknown> = Promise.resolve();
+  function locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = metaLock.then(fn, fn);
+    metaLock = run.catch(() => undefined);
+    return run;
+  }
+
+  async function setTgLayers(id: string, wanted: string[], setBy: TgLayersSetBy = 'user'): Promise<TeacherMeta> {
     validateTeacherId(id, 'id');
+    return locked(async () => {
+      const meta = get(id);
+      const tgLayers = checkTgLayers(id, meta.layers.map((l) => l.name), wanted, 'tg_layers');
+      const { tgLayers: _old, tgLayersSetBy: _oldBy, ...rest } = meta;
+      const next: TeacherMeta = { ...rest, ...(tgLayers.length > 0 ? { tgLayers } : {}), tgLayersSetBy: setBy };
+      // the metadata file counts as at creation: its size before the number is written in
+      const metaBytes = (m: TeacherMeta) => Buffer.byteLength(JSON.stringify({ ...m, storedBytes: 0 }, null, 1));
+      next.storedBytes = meta.storedBytes - metaBytes(meta) + metaBytes(next);
+      const tdir = join(dir, id);
+      const tmp = join(tdir, `${TMP_PREFIX}${META}-${randomBytes(6).toString('hex')}`);
+      try {
+        await writeSynced(tmp, Buffer.from(JSON.stringify(next, null, 1)));
+        await rename(tmp, join(tdir, META));
+      } catch (error: unknown) {
+        await rm(tmp, { force: true });
+        throw error;
+      }
+      await syncDir(tdir);
+      teachers.set(id, next);
+      logger.info('teacher tg_layers set', { teacher: id, tgLayers: tgLayers.length > 0 ? tgLayers : 'every layer', setBy });
+      return next;
+    });
+  }
+
+  function remove(id: string): Promise<void> {
+    validateTeacherId(id, 'id');
+    return locked(() => removeNow(id));
+  }
+
+  async function removeNow(id: string): Promise<void> {
     if (!teachers.has(id) && !corrupt.has(id)) throw new NotFoundError(`teacher "${id}" not found`);
     const doomed = join(dir, `${DEL_PREFIX}${id}-${randomBytes(6).toString('hex')}`);
     await rename(join(dir, id), doomed);
@@ -403,6 +461,7 @@ export async function openTeacherStore(options: TeacherStoreOptions): Promise<Te
     get,
     list: () => [...teachers.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     remove,
+    setTgLayers,
     readRdm: async (id, layer) => floats(await readChecked(id, layer, 'rdm'), Float32Array),
     readGram: async (id, layer) => floats(await readChecked(id, layer, 'gram'), Float64Array),
     corrupt: () => corrupt,

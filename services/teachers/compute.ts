@@ -1,13 +1,15 @@
 // ComputeTeacher in domain terms: load a saved tfjs LayersModel, run it over a dataset's stimulus set in batches,
 // and hand its layers' activations, one after another, to the teacher store (which computes and stores each layer's
 // RDM, then makes the teacher visible). Cheap checks (id, header, model files, layer names, input shape) come first.
+import { MAX_SLICE_MS } from '../common/event-loop.ts';
 import type { RdmMethod } from '../compute/types.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { Layer } from '../common/chunks.ts';
-import type { TeacherMeta, TeacherStore } from '../teacher-cache/store.ts';
+import type { TeacherMeta, TeacherStore, TgLayersSetBy } from '../teacher-cache/store.ts';
 import { layerActivations } from '../trainer/activations.ts';
 import type { DatasetRequest, LoadedDataset } from '../trainer/pipeline.ts';
 import { teacherLayerNames } from './layers.ts';
+import { checkTgLayers } from './tg-layers.ts';
 import { loadLayersModel } from './model-files.ts';
 
 export interface ComputeTeacherInput {
@@ -19,6 +21,9 @@ export interface ComputeTeacherInput {
   readonly rdmMethod: RdmMethod;
   readonly storeGram: boolean;
   readonly batchSize: number;
+  /** The layers TG averages over by default (empty: every recorded layer). */
+  readonly tgLayers?: readonly string[];
+  readonly tgLayersSetBy?: TgLayersSetBy;
 }
 
 export interface ComputeTeacherDeps {
@@ -55,6 +60,8 @@ export async function computeTeacher(
     storeGram: input.storeGram,
     source: 'computed' as const,
     dataset: input.dataset.name,
+    tgLayers: [...(input.tgLayers ?? [])],
+    ...(input.tgLayersSetBy ? { tgLayersSetBy: input.tgLayersSetBy } : {}),
   };
   deps.store.validateHeader(header);
   await deps.initBackend();
@@ -62,6 +69,7 @@ export async function computeTeacher(
   try {
     const names = teacherLayerNames(model, input.layers);
     if (names.length === 0) throw new InvalidArgumentError('layers', 'the model has no conv or dense layers to record');
+    checkTgLayers(input.id, names, input.tgLayers ?? [], 'tg_layers'); // before the forward pass, not after it
     const data = await deps.loadDataset(input.dataset, signal);
     const expected = model.inputs[0]!.shape.slice(1);
     if (expected.some((s, i) => s !== null && s !== data.inputShape[i])) {
@@ -75,6 +83,7 @@ export async function computeTeacher(
     async function* layers(): AsyncGenerator<Layer> {
       for await (const l of layerActivations(model, names, data.stimuli, {
         batchSize: input.batchSize,
+        maxBatchMs: MAX_SLICE_MS, // the teacher cache serves on this thread meanwhile
         signal,
         onBatch: (done, total, group, groups) => onProgress({ phase: 'forward', done: group * total + done, total: groups * total }),
       })) {

@@ -16,7 +16,13 @@ export interface LayerActivations {
 }
 
 export interface ActivationOptions {
+  /** Images per forward pass (with maxBatchMs: at most). */
   readonly batchSize?: number;
+  /**
+   * Size batches so that each takes about this long (ms), up to batchSize: the event loop is held at most about this
+   * long, however heavy the model (a teacher cache computing a user's model must keep answering health checks).
+   */
+  readonly maxBatchMs?: number;
   readonly maxGroupBytes?: number;
   readonly signal?: AbortSignal;
   /** Called after each batch of each group: (stimuli done in this group, stimuli, group index, groups). */
@@ -42,9 +48,11 @@ export async function* layerActivations(
     // Shares the candidate's layers and weights; it owns nothing, so it is not disposed (that would free them).
     const probe = tfl.model({ inputs: model.inputs, outputs: group.map((l) => l.output) });
     const buffers = group.map((l) => new Float32Array(n * l.features));
-    for (let start = 0; start < n; start += batchSize) {
+    let next = options.maxBatchMs === undefined ? batchSize : Math.min(batchSize, FIRST_TIMED_BATCH);
+    for (let start = 0, size = 0; start < n; start += size) {
       options.signal?.throwIfAborted();
-      const size = Math.min(batchSize, n - start);
+      size = Math.min(next, n - start);
+      const started = performance.now();
       const outputs = tf.tidy(() => {
         const x = tf.slice(stimuli, [start, 0, 0, 0], [size, -1, -1, -1]);
         const y = probe.predict(x);
@@ -58,6 +66,7 @@ export async function* layerActivations(
         tf.dispose(outputs);
       }
       options.onBatch?.(start + size, n, g, groups.length);
+      if (options.maxBatchMs !== undefined) next = nextBatchSize(batchSize, (performance.now() - started) / size, options.maxBatchMs);
       await yieldToEventLoop(); // a teacher's forward pass is seconds: let health checks and cancellations through
     }
     for (const [i, layer] of group.entries()) {
@@ -65,6 +74,15 @@ export async function* layerActivations(
       buffers[i] = new Float32Array(0); // let the consumer's copy be the last reference
     }
   }
+}
+
+/** The first batch of a timed pass: small, since nothing is known yet of the model's cost. */
+const FIRST_TIMED_BATCH = 4;
+
+/** The batch size that should take about `targetMs` at `msPerImage` (measured), from 1 to `max`. */
+export function nextBatchSize(max: number, msPerImage: number, targetMs: number): number {
+  if (!(msPerImage > 0)) return max;
+  return Math.max(1, Math.min(max, Math.floor(targetMs / msPerImage)));
 }
 
 /** Consecutive groups whose summed `bytes` stay under `max` (a single item over it forms its own group). */

@@ -24,7 +24,7 @@ export function teacherLookup(client: Client<TeacherCacheDefinition>, address: s
   return async (id: string, signal?: AbortSignal): Promise<TeacherInfo> => {
     try {
       const t = await client.getTeacher({ id }, { signal });
-      return { id: t.id, numStimuli: t.numStimuli, dataset: t.dataset };
+      return { id: t.id, numStimuli: t.numStimuli, dataset: t.dataset, layerNames: t.layers.map((l) => l.name), tgLayers: t.tgLayers };
     } catch (error) {
       if (error instanceof ClientError && error.code === Status.NOT_FOUND) {
         throw new NotFoundError(`unknown teacher ${id}: list teachers with \`tgsage teacher list\``);

@@ -18,6 +18,7 @@ import { scoreLayers } from './scoring.ts';
 import type { Slots } from './slots.ts';
 import { trainCandidate } from './train.ts';
 import type { BudgetPoint, TrainingConfig, TrainingData } from './types.ts';
+import { resolveTeacherLayers, type TeacherLayersView } from '../teachers/tg-layers.ts';
 
 /** Which dataset, in domain terms (the proto's DatasetSpec with defaults applied, checked). */
 export type DatasetRequest = ResolvedDatasetSpec;
@@ -38,8 +39,7 @@ export interface BuiltModel {
   readonly flops: number;
 }
 
-export interface TeacherInfo {
-  readonly id: string;
+export interface TeacherInfo extends TeacherLayersView {
   readonly numStimuli: number;
   readonly dataset: string;
 }
@@ -70,6 +70,8 @@ export interface TrainRequest {
   /** More comparators scored in the same pass (results in each SimilarityResult's `also`). */
   readonly alsoComparators?: readonly Comparator[];
   readonly skipScoring: boolean;
+  /** TrainCandidateRequest.teacher_layers: resolved against the teacher before training (tg-layers.ts). */
+  readonly teacherLayers?: readonly string[];
   readonly trialId: string;
   /** Return a checkpoint of the trained candidate. */
   readonly checkpoint?: CheckpointRequest | undefined;
@@ -171,8 +173,11 @@ export async function runTraining(
   validateGenome(request.genome);
   validateTraining(request.training);
   if (request.resume) checkCheckpointMatches(request.resume.header, { ...request, backend: deps.backend() });
+  // The layers TG averages over, fixed now: the whole curve is scored against the same ones.
+  let teacherLayers: string[] = [];
   if (!request.skipScoring) {
     const teacher = await deps.getTeacher(request.teacherId, signal);
+    teacherLayers = resolveTeacherLayers(teacher, request.teacherLayers ?? [], 'teacher_layers');
     if (teacher.dataset && teacher.dataset !== request.dataset.name) {
       throw new FailedPreconditionError(
         `teacher ${teacher.id} was computed on dataset ${teacher.dataset}, not ${request.dataset.name}: ` +
@@ -227,6 +232,7 @@ export async function runTraining(
             teacherId: request.teacherId,
             comparator: request.comparator,
             alsoComparators: request.alsoComparators,
+            teacherLayers,
             layers: layerActivations(model.model, model.representationLayers, data.stimuli, { signal }),
             signal,
           });

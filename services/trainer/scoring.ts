@@ -16,6 +16,8 @@ export interface ScoreArgs {
   readonly comparator: Comparator;
   /** Scored in the same pass; results in the SimilarityResult's `also`. */
   readonly alsoComparators?: readonly Comparator[];
+  /** Teacher layers to score against (ScoreHeader.teacher_layers; empty: the teacher's tg_layers). */
+  readonly teacherLayers?: readonly string[];
   readonly layers: AsyncIterable<LayerActivations>;
   readonly signal?: AbortSignal;
   /** Called as each layer has been handed to the stream. */
@@ -37,7 +39,7 @@ export async function scoreLayers(args: ScoreArgs): Promise<ScoreOutcome> {
           teacherId: args.teacherId,
           rdmMethod: RdmMethod.RDM_METHOD_UNSPECIFIED,
           comparator: args.comparator,
-          teacherLayers: [],
+          teacherLayers: [...(args.teacherLayers ?? [])],
           alsoComparators: [...(args.alsoComparators ?? [])],
           bootstrap: 0,
           bootstrapSeed: 0,

@@ -82,6 +82,7 @@ function trainRequest(request: TrainCandidateRequest): TrainRequest {
     teacherId: request.teacherId || DEFAULT_TEACHER_ID,
     comparator: request.comparator || Comparator.COMPARATOR_SPEARMAN,
     skipScoring: request.skipScoring,
+    teacherLayers: request.teacherLayers,
     trialId: request.trialId,
     alsoComparators: alsoComparators(request.comparator || Comparator.COMPARATOR_SPEARMAN, request.alsoComparators),
     checkpoint: checkpointRequest(request.checkpoint, request.maxCheckpointBytes),

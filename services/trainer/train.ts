@@ -228,4 +228,3 @@ function disposeOptimizer(optimizer: tf.Optimizer): void {
   const c = (optimizer as unknown as { c?: tf.Tensor }).c;
   if (c && !c.isDisposed) c.dispose();
 }
-

@@ -103,7 +103,7 @@ describe('tgsage CLI against live services', () => {
     for (const r of [listJson, listText, getJson, getText]) assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(parseJson(listJson).teachers.map((t: { id: string }) => t.id), ['cli-t']);
     assert.match(listText.stdout, /^id\s+stimuli\s+layers/m);
-    assert.match(listText.stdout, /cli-t\s+120\s+2\s+correlation\s+uploaded/);
+    assert.match(listText.stdout, /cli-t\s+120\s+2\s+all\s+correlation\s+uploaded/);
     const t = parseJson(getJson);
     assert.equal(t.description, 'from the CLI test');
     assert.equal(t.rdmMethod, 'correlation');
@@ -137,6 +137,30 @@ describe('tgsage CLI against live services', () => {
     }
     assert.ok(Math.abs(s.tg - tg) < 1e-4, `tg ${s.tg} vs ${tg}`);
     assert.ok(s.tg > 0.3, 'structured candidate layers should match the teacher');
+  });
+
+  it("teacher tg-layers sets the layers TG averages over; score follows them unless --teacher-layers says otherwise", async () => {
+    const set = await runCli([...flags, 'teacher', 'tg-layers', 'cli-t', 'it']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout.trim(), 'teacher cli-t: TG averages over it');
+    const [getText, getJson, byDefault, all] = await Promise.all([
+      runCli([...flags, 'teacher', 'get', 'cli-t']),
+      runCli([...flags, '--json', 'teacher', 'get', 'cli-t']),
+      runCli([...flags, '--json', 'score', '--teacher', 'cli-t', ...candidateLayers()]),
+      runCli([...flags, '--json', 'score', '--teacher', 'cli-t', '--teacher-layers', '*', ...candidateLayers()]),
+    ]);
+    assert.match(getText.stdout, /^tg layers:\s+it$/m);
+    assert.deepEqual(parseJson(getJson).tgLayers, ['it']);
+    assert.deepEqual(parseJson(byDefault).teacherLayers, ['it']);
+    assert.deepEqual(parseJson(all).teacherLayers, ['v4', 'it']);
+    const bad = await runCli([...flags, 'teacher', 'tg-layers', 'cli-t', 'V1']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /error: INVALID_ARGUMENT: tg_layers: teacher "cli-t" has no layer "V1"/);
+    const neither = await runCli([...flags, 'teacher', 'tg-layers', 'cli-t']);
+    assert.equal(neither.code, 1);
+    assert.match(neither.stderr, /give the layers \(a,b,\.\.\.\) or --all/);
+    const reset = await runCli([...flags, 'teacher', 'tg-layers', 'cli-t', '--all']);
+    assert.equal(reset.stdout.trim(), 'teacher cli-t: TG averages over every layer');
   });
 
   it('score without --json prints the matrix with the best cells marked, and TG', async () => {

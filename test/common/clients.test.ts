@@ -31,6 +31,7 @@ test('idempotent calls are retried, others are not; unary calls get the default 
     async *getRdm() {},
     async *getGram() {},
     async *computeTeacher() {},
+    setTgLayers: async () => { throw new ServerError(Status.UNIMPLEMENTED, 'not used'); },
   };
   const server = buildServer({ name: 't', services: [serviceEntry(TeacherCacheDefinition, impl)], logger: silentLogger(), defaultMetrics: false });
   const port = await server.listen('127.0.0.1', 0);

@@ -32,12 +32,13 @@ const samples: Record<keyof typeof fast, unknown[]> = {
   ],
   create: [
     { message: { $case: 'chunk', value: { layer: 'IT', dtype: 3, shape: [5, 128], data: Buffer.alloc(300, 7) } } },
-    { message: { $case: 'header', value: { id: 'x', description: 'd', numStimuli: 5, stimulusIds: ['a'], rdmMethod: 0, storeGram: true, repetitions: true, missingRepetitions: false, ceilingSplits: 3, ceilingSeed: 0 } } },
+    { message: { $case: 'header', value: { id: 'x', description: 'd', numStimuli: 5, stimulusIds: ['a'], rdmMethod: 0, storeGram: true, repetitions: true, missingRepetitions: false, ceilingSplits: 3, ceilingSeed: 0, tgLayers: ['a', 'b'] } } },
   ],
   compare: [
     { message: { $case: 'rdm', value: { side: 2, chunk: { layer: 'T', dtype: 1, size: 1000, offset: 2 ** 40 + 3, data } } } },
     { message: { $case: 'rdm', value: { side: 0, chunk: { layer: '', dtype: 0, size: 0, offset: 0, data } } } },
-    { message: { $case: 'header', value: { teacherId: '', comparator: 1, numStimuli: 9, bootstrap: 0, bootstrapSeed: 0 } } },
+    { message: { $case: 'header', value: { teacherId: '', comparator: 1, numStimuli: 9, bootstrap: 0, bootstrapSeed: 0, teacherLayers: [] } } },
+    { message: { $case: 'header', value: { teacherId: 't', comparator: 1, numStimuli: 9, bootstrap: 0, bootstrapSeed: 0, teacherLayers: ['*'] } } },
   ],
   matrix: [
     { layer: 'V1', dtype: 3, size: 70000, offset: 12345678901, data },

@@ -53,6 +53,7 @@ describe('tokens and roles (pure)', () => {
     assert.equal(m(TeacherCacheDefinition, 'deleteTeacher'), 'write');
     assert.equal(m(TeacherCacheDefinition, 'createTeacher'), 'write');
     assert.equal(m(TeacherCacheDefinition, 'computeTeacher'), 'write');
+    assert.equal(m(TeacherCacheDefinition, 'setTgLayers'), 'write');
     assert.equal(m(TeacherCacheDefinition, 'listTeachers'), 'read');
     assert.equal(m(TeacherCacheDefinition, 'getRdm'), 'read');
     assert.equal(m(SearchControllerDefinition, 'stopStudy'), 'write');

@@ -38,6 +38,7 @@ const fake: TeacherCacheServiceImplementation = {
   async *getRdm() {},
   async *getGram() {},
   async *computeTeacher() {},
+  setTgLayers: unimplemented,
 };
 
 function start(drainTimeoutMs = 5_000) {

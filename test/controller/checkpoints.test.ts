@@ -44,7 +44,7 @@ const deps: Partial<PipelineDeps> = {
     const { model, representationLayers } = tinyMlp(o.seed);
     return { model, representationLayers, parameterCount: model.countParams(), flops: 1000 };
   },
-  getTeacher: async (id) => ({ id, numStimuli: 100, dataset: 'mnist' }),
+  getTeacher: async (id) => ({ id, numStimuli: 100, dataset: 'mnist', layerNames: [] }),
 };
 let a: RunningTrainer;
 let b: RunningTrainer;

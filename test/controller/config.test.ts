@@ -5,6 +5,7 @@ import { ScoreKind, StudyConfig } from '../../gen/tgsage/v1/search_controller.ts
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import { NotFoundError } from '../../services/common/errors.ts';
 import { normalizeStudyConfig, rungPlan, validateStudyConfig } from '../../services/controller/config.ts';
+import { studyTeacherLayers } from '../../services/teachers/tg-layers.ts';
 
 const base = { space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 30, numTrials: 9 };
 const cfg = (over: Record<string, unknown>) => StudyConfig.fromPartial({ ...base, ...over });
@@ -40,6 +41,8 @@ describe('study config', () => {
     [{ strategy: { strategy: { $case: 'evolution', value: { populationSize: 4, sampleSize: 9 } } } }, 'strategy.evolution.sample_size'],
     [{ multiFidelity: { enabled: true, eta: 1 } }, 'multi_fidelity.eta'],
     [{ multiFidelity: { enabled: true, minSteps: 31 } }, 'multi_fidelity.min_steps'],
+    [{ teacherLayers: ['*', 'pool'] }, 'teacher_layers'],
+    [{ teacherLayers: ['pool', 'pool'] }, 'teacher_layers'],
   ] as const) {
     it(`rejects a bad ${field}`, () => {
       assert.throws(() => normalizeStudyConfig(cfg(over)), (e: Error & { field?: string }) => {
@@ -59,6 +62,18 @@ describe('study config', () => {
     await assert.rejects(validateStudyConfig(cfg({ teacherId: 'nope' }), { checkTeacher }), { name: 'NotFoundError' });
     await validateStudyConfig(cfg({ teacherId: 'nope', score: ScoreKind.SCORE_KIND_P }), { checkTeacher });
     assert.deepEqual(seen, ['nope']);
+  });
+
+  it("fixes teacher_layers at creation (the teacher's tg_layers, or every layer); studies from before mean every layer", async () => {
+    const teacher = { id: 'T', numStimuli: 100, layerNames: ['stem', 'mid', 'pool'], tgLayers: ['pool'] };
+    const make = async (over: Record<string, unknown>, t: object = teacher) => (await validateStudyConfig(cfg(over), { checkTeacher: async () => t as typeof teacher })).teacherLayers;
+    assert.deepEqual(await make({}), ['pool']);
+    assert.deepEqual(await make({}, { ...teacher, tgLayers: [] }), ['*']);
+    assert.deepEqual(await make({ teacherLayers: ['*'] }), ['*']);
+    assert.deepEqual(await make({ teacherLayers: ['pool', 'stem'] }), ['stem', 'pool']);
+    await assert.rejects(make({ teacherLayers: ['IT'] }), (e: Error & { field?: string }) => e.field === 'teacher_layers' && /no layer "IT"/.test(e.message));
+    assert.deepEqual(studyTeacherLayers(cfg({ teacherLayers: ['pool'] })), ['pool']);
+    assert.deepEqual(studyTeacherLayers(cfg({})), ['*'], 'a study stored before teacher_layers existed: every layer, as then');
   });
 
   it('plans successive-halving rungs', () => {

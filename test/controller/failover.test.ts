@@ -44,7 +44,7 @@ before(async () => {
   const acts = Float32Array.from({ length: N * 8 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
   await clients.teacherCache.createTeacher(
     (async function* (): AsyncGenerator<CreateTeacherRequest> {
-      yield { message: { $case: 'header', value: { id: 'tiny', description: '', numStimuli: N, stimulusIds: [], rdmMethod: 0, storeGram: false, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0 } } };
+      yield { message: { $case: 'header', value: { id: 'tiny', description: '', numStimuli: N, stimulusIds: [], rdmMethod: 0, storeGram: false, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0, tgLayers: [] } } };
       yield { message: { $case: 'chunk', value: { layer: 'L0', dtype: DType.DTYPE_FLOAT32, shape: [N, 8], data: Buffer.from(acts.buffer) } } };
     })(),
   );

@@ -63,6 +63,7 @@ export async function startFakeScoring(teachers = ['default']): Promise<FakeScor
     async *computeTeacher() {
       throw new ServerError(Status.UNIMPLEMENTED, 'fake');
     },
+    setTgLayers: unimpl,
   };
   const servers: Server[] = [createServer(), createServer()];
   servers[0]!.add(ScorerDefinition, scorer);

@@ -63,7 +63,7 @@ export async function startRealServices(
     const clients = createTgsageClients({ teacherCache: address['teacher-cache'] });
     await clients.teacherCache.createTeacher(
       (async function* (): AsyncGenerator<CreateTeacherRequest> {
-        yield { message: { $case: 'header', value: { id: 'tiny', description: 'controller tests', numStimuli: TINY_STIMULI, stimulusIds: [], rdmMethod: 0, storeGram: false, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0 } } };
+        yield { message: { $case: 'header', value: { id: 'tiny', description: 'controller tests', numStimuli: TINY_STIMULI, stimulusIds: [], rdmMethod: 0, storeGram: false, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0, tgLayers: [] } } };
         for (const [i, a] of teacherLayers.entries()) {
           yield { message: { $case: 'chunk', value: { layer: `L${i}`, dtype: DType.DTYPE_FLOAT32, shape: [TINY_STIMULI, a.length / TINY_STIMULI], data: Buffer.from(a.buffer) } } };
         }

@@ -90,7 +90,7 @@ before(async () => {
   await writer.teacherCache.createTeacher(
     (async function* (): AsyncGenerator<CreateTeacherRequest> {
       const a = activations(1, TINY_STIMULI, 12);
-      yield { message: { $case: 'header', value: { id: 'tiny', description: '', numStimuli: TINY_STIMULI, stimulusIds: [], rdmMethod: 0, storeGram: false, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0 } } };
+      yield { message: { $case: 'header', value: { id: 'tiny', description: '', numStimuli: TINY_STIMULI, stimulusIds: [], rdmMethod: 0, storeGram: false, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0, tgLayers: [] } } };
       yield { message: { $case: 'chunk', value: { layer: 'L0', dtype: DType.DTYPE_FLOAT32, shape: [TINY_STIMULI, 12], data: Buffer.from(a.buffer) } } };
     })(),
   );

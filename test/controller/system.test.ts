@@ -162,4 +162,45 @@ describe('whole system in one process', () => {
     assert.equal(done.score, done.tg);
     assert.equal(done.p, 0.5);
   });
+
+  it("teacher_layers: a study fixes the teacher's tg_layers when created; trials and ask/tell score against them", async () => {
+    await clients.teacherCache.setTgLayers({ id: 'tiny', tgLayers: ['L1'] });
+    try {
+      const run = async (over: Partial<StudyConfig>) => {
+        const config = StudyConfig.fromPartial({
+          space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 1, numTrials: 1, teacherId: 'tiny', seed: SMALL_GENOMES_SEED,
+          dataset: { name: 'mnist', numValidation: 50 }, training: { batchSize: 8 }, ...over,
+        });
+        let studyId = '';
+        for await (const e of clients.controller.runStudy({ config })) studyId ||= e.studyId;
+        return clients.controller.getStudy({ studyId });
+      };
+      const byDefault = await run({});
+      assert.deepEqual(byDefault.config?.teacherLayers, ['L1'], 'fixed at creation');
+      assert.equal(byDefault.trials[0]!.similarity?.teacherLayers.join(), 'L1', byDefault.trials[0]!.error);
+      const all = await run({ teacherLayers: ['*'] });
+      assert.deepEqual(all.config?.teacherLayers, ['*']);
+      assert.equal(all.trials[0]!.similarity?.teacherLayers.join(), 'L0,L1');
+      await assert.rejects(run({ teacherLayers: ['L9'] }), /teacher_layers: teacher "tiny" has no layer "L9"/);
+
+      const s = await clients.controller.createStudy({
+        config: StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_NASNET, stepsPerTrial: 1, numTrials: 1, teacherId: 'tiny', score: ScoreKind.SCORE_KIND_TG }),
+      });
+      // the teacher's default changing after creation does not change the study's TG
+      await clients.teacherCache.setTgLayers({ id: 'tiny', tgLayers: ['L0'] });
+      const [t] = (await clients.controller.suggestTrials({ studyId: s.id, clientId: 'py', count: 1 })).trials;
+      const cand = activations(9, N, 20);
+      const done = await clients.controller.completeTrial(
+        (async function* () {
+          yield { message: { $case: 'header' as const, value: { studyId: s.id, trialId: t!.id, clientId: 'py', p: 0.5 } } } as CompleteTrialRequest;
+          yield { message: { $case: 'chunk' as const, value: { layer: 'c', dtype: DType.DTYPE_FLOAT32, shape: [N, 20], data: Buffer.from(cand.buffer) } } } as CompleteTrialRequest;
+        })(),
+      );
+      const tg = spearman(rdm(cand, N, 20), rdm(teacherActs[1]!, N, FEATURES));
+      assert.equal(done.similarity?.teacherLayers.join(), 'L1');
+      assert.ok(Math.abs(done.tg! - tg) < 1e-4, `TG ${done.tg} vs reference ${tg} (L1 only)`);
+    } finally {
+      await clients.teacherCache.setTgLayers({ id: 'tiny', tgLayers: [] });
+    }
+  });
 });

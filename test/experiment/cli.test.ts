@@ -31,7 +31,8 @@ describe('tgsage experiment analyze / replay', () => {
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.equal(png.readUInt32BE(16), 1240); // 2 panels of 620 px
     const html = await readFile(join(dir, 'bench.analysis.html'), 'utf8');
-    assert.equal((html.match(/<svg class="chart"/g) ?? []).length, 4);
+    assert.equal((html.match(/<svg class="chart"/g) ?? []).length, 5, "main, each teacher layer, two scatters, better half");
+    assert.match(html, /Each teacher layer alone \(spearman\)/);
     assert.doesNotMatch(html, /<script|https?:\/\//);
     const json = JSON.parse(await readFile(join(dir, 'bench.analysis.json'), 'utf8'));
     assert.equal(json.format, 'tgsage-analysis/1');

@@ -27,7 +27,7 @@ before(async () => {
   clients = createTgsageClients({ teacherCache: services.address['teacher-cache']!, controller: services.address['search-controller']!, trainer: services.address.trainer! });
   await clients.teacherCache.createTeacher(
     (async function* (): AsyncGenerator<CreateTeacherRequest> {
-      yield { message: { $case: 'header', value: { id: 'gram', description: 'with Gram matrices', numStimuli: TINY_STIMULI, stimulusIds: [], rdmMethod: 0, storeGram: true, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0 } } };
+      yield { message: { $case: 'header', value: { id: 'gram', description: 'with Gram matrices', numStimuli: TINY_STIMULI, stimulusIds: [], rdmMethod: 0, storeGram: true, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0, tgLayers: [] } } };
       for (const [i, a] of [activations(3, TINY_STIMULI, 10), activations(4, TINY_STIMULI, 6)].entries()) {
         yield { message: { $case: 'chunk', value: { layer: `T${i}`, dtype: DType.DTYPE_FLOAT32, shape: [TINY_STIMULI, a.length / TINY_STIMULI], data: Buffer.from(a.buffer) } } };
       }

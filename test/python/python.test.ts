@@ -13,6 +13,7 @@ import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.
 import { layerChunks, openLayers } from '../../clients/cli/layers.ts';
 import { silentProgress } from '../../clients/cli/progress.ts';
 import { REPO_ROOT } from '../support/cli.ts';
+import { keepaliveChannelOptions } from '../../services/common/keepalive.ts';
 
 const PY = '/usr/bin/python3';
 const run = promisify(execFile);
@@ -78,5 +79,19 @@ describe('Python client (tgsage_client)', () => {
       const e = error as { stdout?: string; stderr?: string };
       assert.fail(`python unittest failed:\n${e.stderr ?? ''}\n${e.stdout ?? ''}`);
     }
+  });
+
+  it('Python channels keep alive as TS channels do (same options), and options given replace the defaults', async () => {
+    const script = [
+      'import json, sys',
+      "sys.path.insert(0, 'clients/python')",
+      'from tgsage_client.security import channel, channel_options',
+      "print(json.dumps([dict(channel_options()), dict(channel_options([('grpc.keepalive_time_ms', 5000)], 'tgsage.local'))]))",
+      "channel('127.0.0.1:1').close()",
+    ].join('\n');
+    const { stdout } = await run(PY, ['-c', script], { cwd: REPO_ROOT, env });
+    const [defaults, given] = JSON.parse(stdout) as Record<string, unknown>[];
+    assert.deepEqual(defaults, keepaliveChannelOptions());
+    assert.deepEqual(given, { ...keepaliveChannelOptions(), 'grpc.keepalive_time_ms': 5000, 'grpc.ssl_target_name_override': 'tgsage.local' });
   });
 });

@@ -121,6 +121,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
       maxAttempts: 3,
       alsoComparators: [],
       tgKind: 0,
+      teacherLayers: [],
     },
     state: StudyState.STUDY_STATE_RUNNING,
     trials,

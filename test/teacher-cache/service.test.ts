@@ -50,7 +50,7 @@ async function* raw(messages: CreateTeacherRequest[]) {
   yield* messages;
 }
 const hdr = (id: string, numStimuli = n): CreateTeacherRequest => ({
-  message: { $case: 'header', value: { id, description: '', numStimuli, stimulusIds: [], rdmMethod: 0, storeGram: false, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0 } },
+  message: { $case: 'header', value: { id, description: '', numStimuli, stimulusIds: [], rdmMethod: 0, storeGram: false, repetitions: false, missingRepetitions: false, ceilingSplits: 0, ceilingSeed: 0, tgLayers: [] } },
 });
 const chunk = (layer: string, shape: number[], data: Buffer, dtype = DType.DTYPE_FLOAT32): CreateTeacherRequest => ({
   message: { $case: 'chunk', value: { layer, dtype, shape, data } },

@@ -1,32 +1,15 @@
 // The teacher store as a pure domain module: atomic creation, restart survival, leftovers, corruption, abort.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Layer } from '../../services/common/chunks.ts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, AlreadyExistsError } from '../../services/common/errors.ts';
-import { silentLogger } from '../../services/common/log.ts';
-import { openTeacherStore, type TeacherHeaderInput } from '../../services/teacher-cache/store.ts';
-import { naiveCompute } from '../support/naive-compute.ts';
 import { randomMatrix, referenceRdm } from '../support/reference.ts';
-import { tempDir } from '../support/services.ts';
+import { teacherStoreFixture } from '../support/teacher-store.ts';
 
 const n = 12;
-const limits = { maxStimuli: 100, maxFeaturesPerLayer: 1000, maxUploadBytes: 1e7, maxLayers: 4 };
-const dirs: Array<{ remove(): Promise<void> }> = [];
-after(async () => Promise.all(dirs.map((d) => d.remove())));
-
-async function freshDir() {
-  const d = await tempDir();
-  dirs.push(d);
-  return d.path;
-}
-
-const open = (dataDir: string) => openTeacherStore({ dataDir, compute: naiveCompute(), limits, logger: silentLogger() });
-
-function header(id: string, extra: Partial<TeacherHeaderInput> = {}): TeacherHeaderInput {
-  return { id, description: 'd', numStimuli: n, stimulusIds: [], rdmMethod: 'correlation', storeGram: false, ...extra };
-}
+const { freshDir, open, header } = teacherStoreFixture(n, 4);
 
 function layer(name: string, d: number, seed: number): Layer {
   return { name, shape: [n, d], n, d, data: randomMatrix(n, d, seed) };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { groupByBytes, layerActivations, type LayerActivations } from '../../services/trainer/activations.ts';
+import { groupByBytes, layerActivations, nextBatchSize, type LayerActivations } from '../../services/trainer/activations.ts';
 import { previewIndices, previewRows, smallRdm } from '../../services/trainer/previews.ts';
 import { encodeLayerChunks } from '../../services/common/chunks.ts';
 import { loadLayersModel, saveLayersModel } from '../../services/teachers/model-files.ts';
@@ -139,4 +139,43 @@ test('layer activations let I/O through between batches (a teacher forward pass 
   await timer;
   assert.ok(batches >= 10, `batches ${batches}`);
   assert.ok(batchesWhenTimerRan[0]! < batches, `the timer ran only after every batch (${batchesWhenTimerRan[0]} of ${batches})`);
+});
+
+test('timed batches (maxBatchMs): every stimulus once, the same activations as fixed batches, batches within bounds', async () => {
+  await useCpu();
+  const stimuli = imageSet(9); // 90 images
+  const { model, representationLayers } = tinyCnn(5);
+  const fixed = await collect(layerActivations(model, representationLayers, stimuli.images, { batchSize: 32 }));
+  for (const maxBatchMs of [1e-6, 1e6]) {
+    const sizes: number[] = [];
+    let done = 0;
+    const timed = await collect(layerActivations(model, representationLayers, stimuli.images, {
+      batchSize: 32,
+      maxBatchMs,
+      onBatch: (d, total, group) => {
+        if (group === 0) sizes.push(d - done);
+        done = d === total ? 0 : d;
+      },
+    }));
+    assert.equal(sizes.reduce((s, v) => s + v, 0), 90, `${maxBatchMs}: every stimulus once (${sizes})`);
+    assert.ok(sizes.every((s) => s >= 1 && s <= 32));
+    if (maxBatchMs < 1) assert.deepEqual(sizes, [4, ...new Array(86).fill(1)], 'a tiny budget: one image at a time after the first');
+    else assert.deepEqual(sizes, [4, 32, 32, 22], 'an ample budget: full batches after the first');
+    for (const [i, l] of timed.entries()) {
+      const f = fixed[i]!.data;
+      let worst = 0;
+      for (let k = 0; k < f.length; k++) worst = Math.max(worst, Math.abs(l.data[k]! - f[k]!));
+      assert.ok(worst < 1e-5, `${l.name}: differs by ${worst} from fixed batches`);
+    }
+  }
+  model.dispose();
+  stimuli.images.dispose();
+  stimuli.labels.dispose();
+});
+
+test('nextBatchSize: the size that fits the time budget, from 1 to the maximum', () => {
+  assert.equal(nextBatchSize(100, 2, 250), 100);
+  assert.equal(nextBatchSize(100, 10, 250), 25);
+  assert.equal(nextBatchSize(100, 1000, 250), 1);
+  assert.equal(nextBatchSize(100, 0, 250), 100, 'too fast to measure');
 });

@@ -64,4 +64,17 @@ test('teacher compute, then train --json against it; errors exit 1 with the stat
   const mismatch = await runCli([...addr, 'train', '--genome', genome, '--steps', '30', '--teacher', 'shipped100']);
   assert.equal(mismatch.code, 1);
   assert.match(mismatch.stderr, /FAILED_PRECONDITION: teacher shipped100 has 100 stimuli/);
+  // tg layers: a bad list is refused before the forward pass; a good one is the default of train's TG
+  const badTg = await runCli([...addr, 'teacher', 'compute', '--id', 'tg100', '--model', 'shipped', '--stimuli', '100', '--tg-layers', 'pool,IT']);
+  assert.equal(badTg.code, 1);
+  assert.match(badTg.stderr, /INVALID_ARGUMENT: tg_layers: teacher "tg100" has no layer "IT"/);
+  const tg = await runCli([...addr, '--json', 'teacher', 'compute', '--id', 'tg100', '--model', 'shipped', '--stimuli', '100', '--tg-layers', 'pool,s3b1'], { timeoutMs: 120_000 });
+  assert.equal(tg.code, 0, tg.stderr);
+  assert.deepEqual(parseJson(tg).tgLayers, ['s3b1', 'pool']);
+  const [byDefault, named] = await Promise.all(
+    [[], ['--teacher-layers', 'stem']].map((extra) =>
+      runCli([...addr, '--json', 'train', '--genome', genome, '--steps', '5', '--batch-size', '32', '--stimuli', '100', '--teacher', 'tg100', ...extra], { timeoutMs: 120_000 })),
+  );
+  assert.deepEqual(parseJson(byDefault!).similarity.teacherLayers, ['s3b1', 'pool']);
+  assert.deepEqual(parseJson(named!).similarity.teacherLayers, ['stem']);
 });

@@ -40,7 +40,7 @@ const deps: Partial<PipelineDeps> = {
     const { model, representationLayers } = tinyMlp(o.seed);
     return { model, representationLayers, parameterCount: model.countParams(), flops: 1000 };
   },
-  getTeacher: async (id) => ({ id, numStimuli: 100, dataset: 'mnist' }),
+  getTeacher: async (id) => ({ id, numStimuli: 100, dataset: 'mnist', layerNames: [] }),
 };
 
 function request(steps: number, over: Partial<TrainCandidateRequest> = {}, seed = 1): TrainCandidateRequest {
@@ -55,6 +55,7 @@ function request(steps: number, over: Partial<TrainCandidateRequest> = {}, seed 
     skipScoring: true,
     trialId: 't',
     alsoComparators: [],
+    teacherLayers: [],
     ...over,
   };
 }

@@ -40,6 +40,7 @@ function request(over: Partial<TrainCandidateRequest> = {}, steps = 20): TrainCa
     skipScoring: false,
     trialId: 't1',
     alsoComparators: [],
+    teacherLayers: [],
     ...over,
   };
 }
@@ -47,11 +48,16 @@ function request(over: Partial<TrainCandidateRequest> = {}, steps = 20): TrainCa
 let dataset: LoadedDataset;
 let loads = 0;
 const scored: string[][] = [];
+/** The teacher layers each ScoreActivations header named. */
+const scoredAgainst: string[][] = [];
 
 const fakeScorer = {
   async scoreActivations(requests: AsyncIterable<ScoreActivationsRequest>): Promise<SimilarityResult> {
     const layers: string[] = [];
-    for await (const r of requests) if (r.message?.$case === 'chunk' && r.message.value.layer) layers.push(r.message.value.layer);
+    for await (const r of requests) {
+      if (r.message?.$case === 'header') scoredAgainst.push(r.message.value.teacherLayers);
+      if (r.message?.$case === 'chunk' && r.message.value.layer) layers.push(r.message.value.layer);
+    }
     scored.push(layers);
     return {
       teacherId: 'default', comparator: Comparator.COMPARATOR_SPEARMAN, rdmMethod: RdmMethod.RDM_METHOD_CORRELATION,
@@ -75,7 +81,7 @@ const deps: Partial<PipelineDeps> = {
   },
   getTeacher: async (id) => {
     if (id !== 'default') throw new NotFoundError(`unknown teacher ${id}`);
-    return { id, numStimuli: 100, dataset: 'mnist' };
+    return { id, numStimuli: 100, dataset: 'mnist', layerNames: ['t1', 't2', 't3'], tgLayers: ['t3'] };
   },
   scorer: fakeScorer,
 };
@@ -193,6 +199,25 @@ test('errors: invalid genome, unknown teacher (before any training), missing dat
   await expectStatus(trainer.client.sampleGenome({ space: SearchSpace.SEARCH_SPACE_UNSPECIFIED, seed: 4 }), Status.INVALID_ARGUMENT, /space/);
   const events = await run(trainer, request({ skipScoring: true }, 5));
   assert.equal(events.at(-1)?.event?.$case, 'result');
+});
+
+test("teacher_layers: checked against the teacher before training; resolved once and sent with every curve point's score", async () => {
+  const loadsBefore = loads;
+  await expectStatus(run(trainer, request({ teacherLayers: ['IT'] })), Status.INVALID_ARGUMENT, /^teacher_layers: teacher "default" has no layer "IT"/);
+  await expectStatus(run(trainer, request({ teacherLayers: ['*', 't1'] })), Status.INVALID_ARGUMENT, /^teacher_layers: "\*" \(every layer\) must stand alone/);
+  assert.equal(loads, loadsBefore, 'nothing loaded or trained for bad teacher_layers');
+  const cases: Array<[string[], string[]]> = [
+    [[], ['t3']], // the teacher's tg_layers
+    [['*'], ['t1', 't2', 't3']],
+    [['t2', 't1'], ['t1', 't2']],
+  ];
+  for (const [wanted, sent] of cases) {
+    scoredAgainst.length = 0;
+    const req = request({ teacherLayers: wanted }, 4);
+    req.training!.evalSteps = [2];
+    assert.equal((await run(trainer, req)).at(-1)?.event?.$case, 'result');
+    assert.deepEqual(scoredAgainst, [sent, sent], `${JSON.stringify(wanted)}: both curve points`);
+  }
 });
 
 test('one training at a time: the next waits (queued), one more is RESOURCE_EXHAUSTED; cancel frees memory', async () => {

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { RdmSide, type CompareRdmsRequest } from '../../../gen/tgsage/v1/scorer.ts';
 import type { SimilarityResult } from '../../../gen/tgsage/v1/similarity.ts';
 import { action } from '../action.ts';
-import { COMPARATORS, parseEnum } from '../enums.ts';
+import { COMPARATORS, TEACHER_LAYERS_HELP, parseEnum, parseNames } from '../enums.ts';
 import { CliError } from '../errors.ts';
 import { MAX_CHUNK_BYTES, NPY_TO_DTYPE, collectLayer, openLayers, type LayerSpec, type OpenedLayer } from '../layers.ts';
 import { NPY_ITEM_SIZE } from '../npy.ts';
@@ -16,6 +16,7 @@ import { describeScore, parseCount, scoreJson } from './score.ts';
 interface CompareOptions {
   rdm?: LayerSpec[];
   teacher?: string;
+  teacherLayers?: string;
   teacherRdm?: LayerSpec[];
   comparator: string;
   bootstrap: string;
@@ -29,6 +30,7 @@ export function compareCommand(): Command {
     .description("compare RDMs you computed (N x N .npy files) with a cached teacher's, or with teacher RDMs you give")
     .option('--rdm <name=file.npy>', 'a candidate RDM, N x N (repeatable)', collectLayer)
     .option('--teacher <id>', 'cached teacher to compare with')
+    .option('--teacher-layers <names>', `with --teacher: ${TEACHER_LAYERS_HELP}`)
     .option('--teacher-rdm <name=file.npy>', 'a teacher RDM, N x N (repeatable; instead of --teacher)', collectLayer)
     .addOption(new Option('--comparator <name>', 'how RDMs are compared').choices(Object.keys(RDM_COMPARATORS)).default('spearman'))
     .option('--bootstrap <K>', 'resample the stimuli K times for 95% intervals and p(best) (0 = none)', '0')
@@ -59,6 +61,7 @@ export function compareCommand(): Command {
                 numStimuli: n,
                 bootstrap: parseCount('--bootstrap', o.bootstrap),
                 bootstrapSeed: parseCount('--seed', o.seed),
+                teacherLayers: parseNames(o.teacherLayers),
               },
             },
           };

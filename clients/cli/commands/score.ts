@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import type { ScoreActivationsRequest } from '../../../gen/tgsage/v1/scorer.ts';
 import { RdmMethod, type SimilarityResult } from '../../../gen/tgsage/v1/similarity.ts';
 import { action } from '../action.ts';
-import { COMPARATORS, RDM_METHODS, comparatorName, parseEnum, rdmMethodName } from '../enums.ts';
+import { COMPARATORS, RDM_METHODS, TEACHER_LAYERS_HELP, comparatorName, parseEnum, parseNames, rdmMethodName } from '../enums.ts';
 import { matrixTable } from '../format.ts';
 import { collectLayer, layerChunks, openLayers, type LayerSpec } from '../layers.ts';
 import { printJson, printText } from '../output.ts';
@@ -38,7 +38,7 @@ export function scoreCommand(): Command {
     .option('--layer <name=file.npy>', 'a candidate layer: activations [stimuli, ...features] on the teacher\'s stimuli (repeatable)', collectLayer)
     .addOption(new Option('--comparator <name>', 'how RDMs (or, for CKA, activations) are compared').choices(Object.keys(COMPARATORS)).default('spearman'))
     .addOption(new Option('--rdm-method <method>', "RDM method for the candidate (default: the teacher's)").choices(Object.keys(RDM_METHODS)))
-    .option('--teacher-layers <names>', 'comma-separated teacher layers to compare with (default: all)')
+    .option('--teacher-layers <names>', TEACHER_LAYERS_HELP)
     .option('--bootstrap <K>', 'resample the stimuli K times for 95% intervals and p(best) (0 = none; RDM comparators but Kendall)', '0')
     .option('--seed <n>', 'seed of the bootstrap resamples', '0')
     .action(
@@ -57,7 +57,7 @@ export function scoreCommand(): Command {
                 teacherId: o.teacher,
                 rdmMethod: o.rdmMethod === undefined ? RdmMethod.RDM_METHOD_UNSPECIFIED : parseEnum('--rdm-method', RDM_METHODS, o.rdmMethod),
                 comparator: parseEnum('--comparator', COMPARATORS, o.comparator),
-                teacherLayers: o.teacherLayers?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? [],
+                teacherLayers: parseNames(o.teacherLayers),
                 alsoComparators: [],
                 bootstrap: parseCount('--bootstrap', o.bootstrap),
                 bootstrapSeed: parseCount('--seed', o.seed),

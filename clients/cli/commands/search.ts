@@ -17,6 +17,7 @@ import {
   TrialState,
 } from '../../../gen/tgsage/v1/search_controller.ts';
 import { DEFAULT_TEACHER_ID } from '../../../services/common/ids.ts';
+import { TEACHER_LAYERS_HELP, parseNames } from '../enums.ts';
 import { rungPlan } from '../../../services/controller/halving.ts';
 import { ranked } from '../../../services/controller/ranking.ts';
 import { originLabel, originName } from '../../../services/controller/export.ts';
@@ -38,6 +39,7 @@ interface RunOptions {
   alpha?: string;
   parallelism: string;
   teacher: string;
+  teacherLayers?: string;
   seed: string;
   multiFidelity: boolean;
   eta?: string;
@@ -83,6 +85,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
     numTrials: int('--trials', o.trials),
     parallelism: int('--parallelism', o.parallelism, 1),
     teacherId: o.teacher,
+    teacherLayers: parseNames(o.teacherLayers),
     seed: int('--seed', o.seed),
     dataset: { name: o.dataset, directory: o.dataDir ?? '', numStimuli: int('--stimuli', o.stimuli), numValidation: int('--num-validation', o.numValidation) },
     training: o.batchSize === undefined ? undefined : { batchSize: int('--batch-size', o.batchSize) },
@@ -286,6 +289,7 @@ export function searchCommand(): Command {
     .option('--alpha <a>', 'weight of TG in P+TG = (1 - a) P + a TG (default 0.5)')
     .option('--parallelism <p>', 'trials in flight at once', '1')
     .option('--teacher <id>', 'teacher id', DEFAULT_TEACHER_ID)
+    .option('--teacher-layers <names>', `${TEACHER_LAYERS_HELP}; fixed when the study is created`)
     .option('--seed <s>', 'seed of the strategy and of training', '0')
     .option('--multi-fidelity', 'successive halving over step budgets', false)
     .option('--eta <n>', 'successive halving: keep 1/eta per rung (default 3)')

@@ -88,6 +88,7 @@ async function upload(ctx: CliContext, o: SynthOptions, synth: SynthNeural): Pro
           missingRepetitions: false,
           ceilingSplits: parseCount('--ceiling-splits', o.ceilingSplits),
           ceilingSeed: parseCount('--seed', o.seed),
+          tgLayers: [],
         },
       },
     };

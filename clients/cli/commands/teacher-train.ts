@@ -8,9 +8,10 @@ import { Command, Option } from 'commander';
 import type { ComputeProgress, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
 import { resolveDatasetSpec } from '../../../services/data/dataset.ts';
 import { action } from '../action.ts';
-import { RDM_METHODS, parseEnum } from '../enums.ts';
+import { RDM_METHODS, parseEnum, parseNames } from '../enums.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printText } from '../output.ts';
+import { teacherLayersText } from '../../../services/teachers/tg-layers.ts';
 
 interface TrainTeacherOptions {
   dataset: string;
@@ -114,6 +115,7 @@ interface ComputeOptions {
   rdmMethod: string;
   gram: boolean;
   batchSize: string;
+  tgLayers?: string;
 }
 
 export function teacherComputeCommand(): Command {
@@ -130,6 +132,7 @@ export function teacherComputeCommand(): Command {
     .addOption(new Option('--rdm-method <method>', 'RDM method').choices(Object.keys(RDM_METHODS)).default('correlation'))
     .option('--no-gram', 'do not store Gram matrices (CKA comparators then unavailable)')
     .option('--batch-size <n>', 'batch size of the forward passes', '100')
+    .option('--tg-layers <a,b,...>', 'the layers TG averages over by default (default: every recorded layer)')
     .action(
       action<ComputeOptions>(async (ctx, o) => {
         const bar = computeBar();
@@ -140,7 +143,8 @@ export function teacherComputeCommand(): Command {
               id: o.id,
               description: o.description,
               modelPath: existsSync(o.model) ? resolve(o.model) : o.model,
-              layers: o.layers?.split(',').map((s) => s.trim()).filter(Boolean) ?? [],
+              layers: parseNames(o.layers),
+              tgLayers: parseNames(o.tgLayers),
               dataset: {
                 name: o.dataset,
                 directory: o.dataDir ?? '',
@@ -162,8 +166,8 @@ export function teacherComputeCommand(): Command {
           bar.stop();
         }
         if (!teacher) throw new CliError('the teacher cache ended the stream without a teacher');
-        if (ctx.json) printJson({ id: teacher.id, numStimuli: teacher.numStimuli, dataset: teacher.dataset, layers: teacher.layers.map((l) => ({ name: l.name, shape: l.shape })), storedBytes: teacher.storedBytes });
-        else printText(`stored teacher ${teacher.id}: ${teacher.layers.length} layers (${teacher.layers.map((l) => l.name).join(', ')}), ${teacher.numStimuli} stimuli of ${teacher.dataset}`);
+        if (ctx.json) printJson({ id: teacher.id, numStimuli: teacher.numStimuli, dataset: teacher.dataset, layers: teacher.layers.map((l) => ({ name: l.name, shape: l.shape })), storedBytes: teacher.storedBytes, tgLayers: teacher.tgLayers });
+        else printText(`stored teacher ${teacher.id}: ${teacher.layers.length} layers (${teacher.layers.map((l) => l.name).join(', ')}), ${teacher.numStimuli} stimuli of ${teacher.dataset}; TG averages over ${teacherLayersText(teacher.tgLayers)}`);
       }),
     );
 }

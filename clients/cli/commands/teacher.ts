@@ -6,7 +6,7 @@ import { DType } from '../../../gen/tgsage/v1/tensor.ts';
 import type { CreateTeacherRequest, Teacher } from '../../../gen/tgsage/v1/teacher_cache.ts';
 import { action } from '../action.ts';
 import type { CliContext } from '../context.ts';
-import { RDM_METHODS, comparatorName, parseEnum, rdmMethodName, sourceName } from '../enums.ts';
+import { RDM_METHODS, comparatorName, parseEnum, parseNames, rdmMethodName, sourceName } from '../enums.ts';
 import { CliError } from '../errors.ts';
 import { formatBytes, table } from '../format.ts';
 import { collectLayer, layerChunks, moveAxisToFront, openLayers, type LayerSpec } from '../layers.ts';
@@ -16,6 +16,7 @@ import { printJson, printText } from '../output.ts';
 import { teacherComputeCommand, teacherTrainCommand } from './teacher-train.ts';
 import { createProgress } from '../progress.ts';
 import { allPages } from '../../../services/common/pages.ts';
+import { teacherLayersText } from '../../../services/teachers/tg-layers.ts';
 
 export function teacherCommand(): Command {
   const teacher = new Command('teacher').description('store, inspect and delete teachers in the teacher cache');
@@ -37,11 +38,28 @@ export function teacherCommand(): Command {
     .option('--missing-repetitions', 'with --repetitions-axis: NaN marks a missing repetition (otherwise NaN is an error)', false)
     .option('--ceiling-splits <n>', 'random split-halves the noise ceiling averages over (default 50)', '0')
     .option('--ceiling-seed <n>', 'seed of the split-halves', '0')
+    .option('--tg-layers <a,b,...>', 'the layers TG averages over by default (default: every layer)')
     .action(
       action<PutOptions>(async (ctx, o) => {
         const result = await putTeacher(ctx, o);
         if (ctx.json) printJson(teacherJson(result));
         else printText(`stored teacher ${result.id}: ${result.layers.length} layers, ${result.numStimuli} stimuli, ${formatBytes(result.storedBytes)} on disk`);
+      }),
+    );
+
+  teacher
+    .command('tg-layers')
+    .description('set the layers TG averages over when a request names none (scores and studies made before keep theirs)')
+    .argument('<id>', 'teacher id')
+    .argument('[layers]', 'comma-separated layer names')
+    .option('--all', 'every layer (the default of a new teacher)', false)
+    .action(
+      action<{ all: boolean }>(async (ctx, o, id, layers) => {
+        const names = parseNames(layers);
+        if (o.all === (names.length > 0)) throw new CliError('give the layers (a,b,...) or --all');
+        const t = await ctx.clients.teacherCache.setTgLayers({ id, tgLayers: names }, { signal: ctx.signal });
+        if (ctx.json) printJson(teacherJson(t));
+        else printText(`teacher ${t.id}: TG averages over ${teacherLayersText(t.tgLayers)}`);
       }),
     );
 
@@ -76,11 +94,12 @@ export function teacherCommand(): Command {
         }
         printText(
           table(
-            ['id', 'stimuli', 'layers', 'rdm', 'source', 'size', 'created', 'ceiling', 'description'],
+            ['id', 'stimuli', 'layers', 'tg layers', 'rdm', 'source', 'size', 'created', 'ceiling', 'description'],
             teachers.map((t) => [
               t.id,
               String(t.numStimuli),
               String(t.layers.length),
+              t.tgLayers.length > 0 ? t.tgLayers.join(',') : 'all',
               rdmMethodName(t.rdmMethod),
               sourceName(t.source),
               formatBytes(t.storedBytes),
@@ -88,7 +107,7 @@ export function teacherCommand(): Command {
               ceilingSummary(t),
               t.description,
             ]),
-            ['l', 'r', 'r', 'l', 'l', 'r', 'l', 'l', 'l'],
+            ['l', 'r', 'r', 'l', 'l', 'l', 'r', 'l', 'l', 'l'],
           ),
         );
       }),
@@ -137,6 +156,7 @@ interface PutOptions {
   missingRepetitions: boolean;
   ceilingSplits: string;
   ceilingSeed: string;
+  tgLayers?: string;
 }
 
 async function putTeacher(ctx: CliContext, o: PutOptions): Promise<Teacher> {
@@ -165,6 +185,7 @@ async function putTeacher(ctx: CliContext, o: PutOptions): Promise<Teacher> {
           missingRepetitions: o.missingRepetitions,
           ceilingSplits: parseCount('--ceiling-splits', o.ceilingSplits),
           ceilingSeed: parseCount('--ceiling-seed', o.ceilingSeed),
+          tgLayers: parseNames(o.tgLayers),
         },
       },
     };
@@ -242,6 +263,7 @@ export function teacherJson(t: Teacher) {
       })),
     })),
     repetitions: t.repetitions,
+    tgLayers: t.tgLayers,
   };
 }
 
@@ -265,6 +287,7 @@ function describeTeacher(t: Teacher): string {
     `source:      ${sourceName(t.source)}${t.dataset ? ` (${t.dataset})` : ''}`,
     `created:     ${t.createdAt?.toISOString() ?? '-'}`,
     `stored:      ${formatBytes(t.storedBytes)}`,
+    `tg layers:   ${teacherLayersText(t.tgLayers)}`,
     '',
     table(
       ['layer', 'shape', 'features', 'gram', 'rdm sha256'],

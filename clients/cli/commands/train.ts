@@ -9,7 +9,7 @@ import { genomeFromJson, genomeToJsonValue } from '../../../services/spaces/json
 import { sampleGenome } from '../../../services/spaces/decisions.ts';
 import { createRng } from '../../../services/spaces/rng.ts';
 import { action } from '../action.ts';
-import { COMPARATORS, parseEnum } from '../enums.ts';
+import { COMPARATORS, TEACHER_LAYERS_HELP, parseEnum, parseNames } from '../enums.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printText } from '../output.ts';
 import { describeScore, scoreJson } from './score.ts';
@@ -28,6 +28,7 @@ interface TrainOptions {
   lr?: string;
   schedule: 'cosine' | 'constant' | 'warmup-cosine';
   teacher: string;
+  teacherLayers?: string;
   comparator: string;
   skipScoring: boolean;
   dataset: string;
@@ -90,6 +91,7 @@ export function trainCommand(): Command {
     .option('--lr <rate>', 'base learning rate (default 0.05 for sgd, 0.001 for adam)')
     .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(Object.keys(SCHEDULES)).default('cosine'))
     .option('--teacher <id>', 'teacher to score against', 'default')
+    .option('--teacher-layers <names>', TEACHER_LAYERS_HELP)
     .addOption(new Option('--comparator <name>', 'comparator').choices(Object.keys(COMPARATORS)).default('spearman'))
     .option('--skip-scoring', 'measure P only', false)
     .option('--dataset <name>', 'mnist | fashion-mnist | idx', 'mnist')
@@ -121,6 +123,7 @@ export function trainCommand(): Command {
             },
           },
           teacherId: o.teacher,
+          teacherLayers: parseNames(o.teacherLayers),
           comparator: parseEnum('--comparator', COMPARATORS, o.comparator),
           skipScoring: o.skipScoring,
           trialId: '',

@@ -101,6 +101,37 @@ class ClientTest(unittest.TestCase):
         ref = np.array([[np.corrcoef(upper(c), upper(t))[0, 1] for t in teach.values()] for c in cand.values()])
         np.testing.assert_allclose(r.matrix, ref, atol=1e-4)
 
+    def test_tg_layers(self):
+        """A teacher's tg_layers decide what TG averages over when a score names no layers; "*" means every layer."""
+        tid = "py-tg-" + uuid.uuid4().hex[:8]
+        small = {"big": self.teacher["big"][:, :50], "f64": self.teacher["f64"]}
+        t = self.cache.put(tid, small, tg_layers=["f64"])
+        try:
+            self.assertEqual(list(t.tg_layers), ["f64"])
+            ref = {
+                name: max(stats.spearmanr(upper(corr_rdm(c)), upper(corr_rdm(a))).correlation for c in self.candidate.values())
+                for name, a in small.items()
+            }
+            r = self.scorer.score(tid, self.candidate)
+            self.assertEqual(r.teacher_layers, ["f64"])
+            self.assertAlmostEqual(r.tg, ref["f64"], delta=1e-4)
+            r_all = self.scorer.score(tid, self.candidate, teacher_layers=["*"])
+            self.assertEqual(r_all.teacher_layers, ["big", "f64"])
+            self.assertAlmostEqual(r_all.tg, (ref["big"] + ref["f64"]) / 2, delta=1e-4)
+            cand_rdms = {k: corr_rdm(v) for k, v in self.candidate.items()}
+            self.assertEqual(self.scorer.compare_rdms(cand_rdms, tid).teacher_layers, ["f64"])
+            self.assertEqual(self.scorer.compare_rdms(cand_rdms, tid, teacher_layers=["big"]).teacher_layers, ["big"])
+            self.assertEqual(list(self.cache.set_tg_layers(tid, ["big"]).tg_layers), ["big"])
+            self.assertEqual(self.scorer.score(tid, self.candidate).teacher_layers, ["big"])
+            self.assertEqual(list(self.cache.set_tg_layers(tid, []).tg_layers), [])
+            self.assertEqual(self.scorer.score(tid, self.candidate).teacher_layers, ["big", "f64"])
+            with self.assertRaises(grpc.RpcError) as e:
+                self.cache.set_tg_layers(tid, ["V4"])
+            self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertTrue(e.exception.details().startswith("tg_layers:"), e.exception.details())
+        finally:
+            self.cache.delete(tid)
+
     def test_errors_have_clear_status(self):
         with self.assertRaises(grpc.RpcError) as e:
             self.cache.get("no-such-teacher")

@@ -105,6 +105,10 @@ class TrainerTest(unittest.TestCase):
                 self.assertEqual(points, [])
             self.assertAlmostEqual(r.score("p+tg", 0.25), 0.75 * r.p + 0.25 * r.tg, places=12)
             self.assertEqual(r.similarity.matrix.shape, (2, 1))
+            with self.assertRaises(grpc.RpcError) as e:  # checked before any training
+                trainer.train(SMALL, steps=8, teacher_id=TEACHER, teacher_layers=["no-such-layer"], num_stimuli=STIMULI, **FAST)
+            self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertTrue(e.exception.details().startswith("teacher_layers:"), e.exception.details())
 
 
 class ControllerTest(unittest.TestCase):
@@ -115,6 +119,10 @@ class ControllerTest(unittest.TestCase):
                 num_validation=50, name="py ask/tell",
             )
             self.assertEqual(study.state, "created")
+            with self.assertRaises(grpc.RpcError) as e:
+                ctl.create_study(space="convnet", num_trials=1, steps_per_trial=4, teacher_id=TEACHER, teacher_layers=["no-such-layer"])
+            self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertTrue(e.exception.details().startswith("teacher_layers:"), e.exception.details())
             imported = ctl.import_trial(study.id, SMALL, p=0.5, activations={"l1": np.random.default_rng(0).normal(size=(STIMULI, 8))}, source="history")
             self.assertEqual((imported.origin, imported.source, imported.state), ("imported", "history", "completed"))
             self.assertIsNotNone(imported.tg)

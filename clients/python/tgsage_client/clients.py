@@ -67,13 +67,16 @@ class TeacherCacheClient(_Client):
         missing_repetitions: bool = False,
         ceiling_splits: int = 0,
         ceiling_seed: int = 0,
+        tg_layers: Sequence[str] | None = None,
     ) -> teacher_cache_pb2.Teacher:
         """Uploads a teacher: `layers` maps layer names (in order) to activations [stimuli, ...features],
         float16/32/64. Returns the stored Teacher (ALREADY_EXISTS if the id is taken).
 
         Brain recordings: with `repetitions=True` every layer is [repetitions, stimuli, ...sites]; the RDM is computed
         from the mean over repetitions and each layer gets noise ceilings (Teacher.layers[i].ceilings). With
-        `missing_repetitions=True`, NaN marks a missing repetition (otherwise NaN is an error)."""
+        `missing_repetitions=True`, NaN marks a missing repetition (otherwise NaN is an error).
+
+        `tg_layers`: the layers TG averages over when a score or study names none (default: every layer)."""
         if not layers:
             raise ValueError("layers: give at least one layer")
         num_stimuli = int(np.shape(next(iter(layers.values())))[1 if repetitions else 0])
@@ -91,6 +94,7 @@ class TeacherCacheClient(_Client):
                     missing_repetitions=missing_repetitions,
                     ceiling_splits=ceiling_splits,
                     ceiling_seed=ceiling_seed,
+                    tg_layers=list(tg_layers or []),
                 )
             )
             for name, array in layers.items():
@@ -112,6 +116,13 @@ class TeacherCacheClient(_Client):
             token = page.next_page_token
             if not token:
                 return out
+
+    def set_tg_layers(self, teacher_id: str, tg_layers: Sequence[str]) -> teacher_cache_pb2.Teacher:
+        """Sets the layers TG averages over when a score or study names none (empty: every layer). Studies already
+        created keep the layers they were created with."""
+        return self._stub.SetTgLayers(
+            teacher_cache_pb2.SetTgLayersRequest(id=teacher_id, tg_layers=list(tg_layers)), timeout=self.timeout
+        )
 
     def delete(self, teacher_id: str) -> None:
         self._stub.DeleteTeacher(teacher_cache_pb2.DeleteTeacherRequest(id=teacher_id), timeout=self.timeout)
@@ -247,8 +258,10 @@ class ScorerClient(_Client):
         upload_timeout: float | None = None,
         bootstrap: int = 0,
         seed: int = 0,
+        teacher_layers: Sequence[str] | None = None,
     ) -> ScoreResult:
-        """Compares RDMs you bring ((N, N) each): with a cached teacher (give its id) or with your own teacher RDMs."""
+        """Compares RDMs you bring ((N, N) each): with a cached teacher (give its id; `teacher_layers` as in `score`)
+        or with your own teacher RDMs."""
         first = next(iter(candidate.values()))
         n = int(np.shape(first)[0])
 
@@ -279,6 +292,7 @@ class ScorerClient(_Client):
                     teacher_id=teacher if isinstance(teacher, str) else "",
                     comparator=_lookup(COMPARATORS, "comparator", comparator),
                     num_stimuli=n,
+                    teacher_layers=list(teacher_layers or []),
                     bootstrap=bootstrap,
                     bootstrap_seed=seed,
                 )

@@ -173,6 +173,7 @@ def study_config(
     num_trials: int = 0,
     parallelism: int = 0,
     teacher_id: str = "",
+    teacher_layers: list[str] | None = None,
     dataset: str = "",
     data_dir: str = "",
     num_validation: int = 0,
@@ -183,7 +184,9 @@ def study_config(
     max_attempts: int = 0,
     eval_steps: list[int] | None = None,
 ) -> pb.StudyConfig:
-    """A StudyConfig from keyword arguments (0 / "" = the controller's default); the controller validates it."""
+    """A StudyConfig from keyword arguments (0 / "" = the controller's default); the controller validates it.
+    `teacher_layers` (default: the teacher's tg_layers when the study is created, else all; ["*"]: all) are fixed at
+    creation."""
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
     settings = {"random": pb.RandomSettings, "reinforce": pb.ReinforceSettings, "evolution": pb.EvolutionSettings}[strategy]
@@ -196,6 +199,7 @@ def study_config(
         num_trials=num_trials,
         parallelism=parallelism,
         teacher_id=teacher_id,
+        teacher_layers=list(teacher_layers or []),
         dataset=data_pb2.DatasetSpec(name=dataset, directory=data_dir, num_validation=num_validation),
         seed=seed,
         comparator=lookup(COMPARATORS, "comparator", comparator),

@@ -60,6 +60,26 @@ class _Details(grpc.ClientCallDetails):
         self.compression = getattr(d, "compression", None)
 
 
+# Keepalive, as every tgsage channel does (services/common/keepalive.ts; test/python/python.test.ts checks that the
+# values agree): a ping every 60 s even when idle, so load balancers and NAT tables that drop idle TCP flows keep the
+# connection, and a dead peer is found within 20 s. tgsage servers admit pings without calls down to every 30 s.
+KEEPALIVE_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+)
+
+
+def channel_options(options: list[tuple[str, Any]] | None = None, server_name: str | None = None) -> list[tuple[str, Any]]:
+    """The options `channel` opens a channel with: keepalive (KEEPALIVE_OPTIONS), then `options` (a key given there
+    replaces the default), then the TLS server-name override."""
+    merged: dict[str, Any] = dict(KEEPALIVE_OPTIONS)
+    merged.update(dict(options or []))
+    if server_name:
+        merged["grpc.ssl_target_name_override"] = server_name
+    return list(merged.items())
+
+
 def _read(path: str | None) -> bytes | None:
     if not path:
         return None
@@ -79,7 +99,8 @@ def channel(
     env: Mapping[str, str] | None = None,
 ) -> grpc.Channel:
     """A channel to `address`: TLS when a CA or client certificate is given (arguments, else TGSAGE_TLS_*), plaintext
-    otherwise; with a token file (argument, else TGSAGE_TOKEN_FILE), every call carries its token."""
+    otherwise; with a token file (argument, else TGSAGE_TOKEN_FILE), every call carries its token. It pings every
+    60 s (KEEPALIVE_OPTIONS; `options` may replace any of them)."""
     env = os.environ if env is None else env
     tls_ca = tls_ca or env.get("TGSAGE_TLS_CA") or None
     tls_cert = tls_cert or env.get("TGSAGE_TLS_CERT") or None

@@ -123,6 +123,7 @@ class TrainerClient(Client):
         *,
         steps: int,
         teacher_id: str = "default",
+        teacher_layers: Sequence[str] = (),
         skip_scoring: bool = False,
         comparator: str = "spearman",
         dataset: str = "mnist",
@@ -141,7 +142,8 @@ class TrainerClient(Client):
         timeout: float | None = None,
     ) -> TrainResult:
         """Trains `genome` for `steps` and returns P (and TG against `teacher_id` unless skip_scoring). `num_stimuli`
-        must match the teacher's stimulus count. `eval_steps` adds learning-curve points, each passed to
+        must match the teacher's stimulus count. `teacher_layers`: the teacher layers TG averages over (default: the
+        teacher's tg_layers, else all; ["*"]: all). `eval_steps` adds learning-curve points, each passed to
         `on_curve_point` as soon as it is measured; if that callback returns True, training is cancelled and
         `TrainingStopped` is raised (e.g. Optuna pruning)."""
         request = trainer_pb2.TrainCandidateRequest(
@@ -159,6 +161,7 @@ class TrainerClient(Client):
                 eval_steps=list(eval_steps),
             ),
             teacher_id=teacher_id,
+            teacher_layers=list(teacher_layers),
             comparator=lookup(COMPARATORS, "comparator", comparator),
             skip_scoring=skip_scoring,
             trial_id=trial_id,

@@ -73,7 +73,10 @@ export interface ScoreHeader {
   rdmMethod: RdmMethod;
   /** Comparator (default Spearman). */
   comparator: Comparator;
-  /** Teacher layers to compare with; empty = all. */
+  /**
+   * Teacher layers to compare with, each once (TG is the mean over them); empty = the teacher's tg_layers, or every
+   * layer when it has none; ["*"] = every layer.
+   */
   teacherLayers: string[];
   /**
    * More comparators to score under in the same pass (each candidate layer's RDM and/or centred Gram matrix is
@@ -114,6 +117,11 @@ export interface CompareRdmsHeader {
   bootstrap: number;
   /** Seed of the bootstrap resamples. */
   bootstrapSeed: number;
+  /**
+   * With teacher_id: the teacher layers to compare with (ScoreHeader.teacher_layers: empty = the teacher's
+   * tg_layers, ["*"] = every layer). Without teacher_id: must be empty (every teacher RDM sent is used).
+   */
+  teacherLayers: string[];
 }
 
 /** One piece of an RDM in CompareRdms. */
@@ -448,7 +456,7 @@ export const ScoreActivationsRequest: MessageFns<ScoreActivationsRequest> = {
 };
 
 function createBaseCompareRdmsHeader(): CompareRdmsHeader {
-  return { teacherId: "", comparator: 0, numStimuli: 0, bootstrap: 0, bootstrapSeed: 0 };
+  return { teacherId: "", comparator: 0, numStimuli: 0, bootstrap: 0, bootstrapSeed: 0, teacherLayers: [] };
 }
 
 export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
@@ -467,6 +475,9 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     }
     if (message.bootstrapSeed !== 0) {
       writer.uint32(40).uint64(message.bootstrapSeed);
+    }
+    for (const v of message.teacherLayers) {
+      writer.uint32(50).string(v!);
     }
     return writer;
   },
@@ -524,6 +535,14 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
             message.bootstrapSeed = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.teacherLayers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -555,6 +574,11 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
         : isSet(object.bootstrap_seed)
         ? globalThis.Number(object.bootstrap_seed)
         : 0,
+      teacherLayers: globalThis.Array.isArray(object?.teacherLayers)
+        ? object.teacherLayers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.teacher_layers)
+        ? object.teacher_layers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -575,6 +599,9 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     if (message.bootstrapSeed !== 0) {
       obj.bootstrapSeed = Math.round(message.bootstrapSeed);
     }
+    if (message.teacherLayers?.length) {
+      obj.teacherLayers = message.teacherLayers;
+    }
     return obj;
   },
 
@@ -588,6 +615,7 @@ export const CompareRdmsHeader: MessageFns<CompareRdmsHeader> = {
     message.numStimuli = object.numStimuli ?? 0;
     message.bootstrap = object.bootstrap ?? 0;
     message.bootstrapSeed = object.bootstrapSeed ?? 0;
+    message.teacherLayers = object.teacherLayers?.map((e) => e) || [];
     return message;
   },
 };

@@ -461,6 +461,11 @@ export interface StudyConfig {
    * ceiling (needs a teacher uploaded with repetitions).
    */
   tgKind: TgKind;
+  /**
+   * Teacher layers TG averages over (ScoreHeader.teacher_layers). Fixed when the study is created: empty becomes
+   * the teacher's tg_layers then (["*"], every layer, when it has none), so a study keeps one TG throughout.
+   */
+  teacherLayers: string[];
 }
 
 /** One candidate evaluated in a study. */
@@ -1538,6 +1543,7 @@ function createBaseStudyConfig(): StudyConfig {
     maxAttempts: 0,
     alsoComparators: [],
     tgKind: 0,
+    teacherLayers: [],
   };
 }
 
@@ -1597,6 +1603,9 @@ export const StudyConfig: MessageFns<StudyConfig> = {
     }
     if (message.tgKind !== 0) {
       writer.uint32(192).int32(message.tgKind);
+    }
+    for (const v of message.teacherLayers) {
+      writer.uint32(202).string(v!);
     }
     return writer;
   },
@@ -1760,6 +1769,14 @@ export const StudyConfig: MessageFns<StudyConfig> = {
             message.tgKind = reader.int32() as any;
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.teacherLayers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1819,6 +1836,11 @@ export const StudyConfig: MessageFns<StudyConfig> = {
         : isSet(object.tg_kind)
         ? tgKindFromJSON(object.tg_kind)
         : 0,
+      teacherLayers: globalThis.Array.isArray(object?.teacherLayers)
+        ? object.teacherLayers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.teacher_layers)
+        ? object.teacher_layers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1875,6 +1897,9 @@ export const StudyConfig: MessageFns<StudyConfig> = {
     if (message.tgKind !== 0) {
       obj.tgKind = tgKindToJSON(message.tgKind);
     }
+    if (message.teacherLayers?.length) {
+      obj.teacherLayers = message.teacherLayers;
+    }
     return obj;
   },
 
@@ -1908,6 +1933,7 @@ export const StudyConfig: MessageFns<StudyConfig> = {
     message.maxAttempts = object.maxAttempts ?? 0;
     message.alsoComparators = object.alsoComparators?.map((e) => e) || [];
     message.tgKind = object.tgKind ?? 0;
+    message.teacherLayers = object.teacherLayers?.map((e) => e) || [];
     return message;
   },
 };

@@ -96,6 +96,8 @@ export interface TeacherHeader {
   ceilingSplits: number;
   /** Seed of the random split-halves (the same seed and data give the same ceilings). */
   ceilingSeed: number;
+  /** The layers TG averages over when a score names none (Teacher.tg_layers); empty = every layer. */
+  tgLayers: string[];
 }
 
 /** One message of a CreateTeacher stream: exactly one header first, then layer chunks. */
@@ -187,6 +189,12 @@ export interface Teacher {
   repetitions: boolean;
   /** Seed of the noise ceilings' random split-halves. */
   ceilingSeed: number;
+  /**
+   * The layers TG averages over when a score request (ScoreHeader.teacher_layers, TrainCandidateRequest,
+   * StudyConfig) names none, in layer order; empty = every layer. Set at creation or by SetTgLayers: for example
+   * leave out a layer that matches every candidate alike and so tells none apart.
+   */
+  tgLayers: string[];
 }
 
 /** Request for GetTeacher. */
@@ -249,6 +257,16 @@ export interface ComputeTeacherRequest {
   storeGram: boolean;
   /** Batch size for the forward passes (default 100). */
   batchSize: number;
+  /** The layers TG averages over by default (Teacher.tg_layers); empty = every recorded layer. */
+  tgLayers: string[];
+}
+
+/** Request for SetTgLayers. */
+export interface SetTgLayersRequest {
+  /** Teacher id. */
+  id: string;
+  /** The teacher's layers TG averages over by default, each once; empty = every layer. */
+  tgLayers: string[];
 }
 
 /** One event of a ComputeTeacher stream. */
@@ -285,6 +303,7 @@ function createBaseTeacherHeader(): TeacherHeader {
     missingRepetitions: false,
     ceilingSplits: 0,
     ceilingSeed: 0,
+    tgLayers: [],
   };
 }
 
@@ -319,6 +338,9 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
     }
     if (message.ceilingSeed !== 0) {
       writer.uint32(184).uint64(message.ceilingSeed);
+    }
+    for (const v of message.tgLayers) {
+      writer.uint32(194).string(v!);
     }
     return writer;
   },
@@ -416,6 +438,14 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
             message.ceilingSeed = longToNumber(reader.uint64());
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.tgLayers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -468,6 +498,11 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
         : isSet(object.ceiling_seed)
         ? globalThis.Number(object.ceiling_seed)
         : 0,
+      tgLayers: globalThis.Array.isArray(object?.tgLayers)
+        ? object.tgLayers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.tg_layers)
+        ? object.tg_layers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -503,6 +538,9 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
     if (message.ceilingSeed !== 0) {
       obj.ceilingSeed = Math.round(message.ceilingSeed);
     }
+    if (message.tgLayers?.length) {
+      obj.tgLayers = message.tgLayers;
+    }
     return obj;
   },
 
@@ -521,6 +559,7 @@ export const TeacherHeader: MessageFns<TeacherHeader> = {
     message.missingRepetitions = object.missingRepetitions ?? false;
     message.ceilingSplits = object.ceilingSplits ?? 0;
     message.ceilingSeed = object.ceilingSeed ?? 0;
+    message.tgLayers = object.tgLayers?.map((e) => e) || [];
     return message;
   },
 };
@@ -1068,6 +1107,7 @@ function createBaseTeacher(): Teacher {
     dataset: "",
     repetitions: false,
     ceilingSeed: 0,
+    tgLayers: [],
   };
 }
 
@@ -1108,6 +1148,9 @@ export const Teacher: MessageFns<Teacher> = {
     }
     if (message.ceilingSeed !== 0) {
       writer.uint32(168).uint64(message.ceilingSeed);
+    }
+    for (const v of message.tgLayers) {
+      writer.uint32(178).string(v!);
     }
     return writer;
   },
@@ -1221,6 +1264,14 @@ export const Teacher: MessageFns<Teacher> = {
             message.ceilingSeed = longToNumber(reader.uint64());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.tgLayers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1271,6 +1322,11 @@ export const Teacher: MessageFns<Teacher> = {
         : isSet(object.ceiling_seed)
         ? globalThis.Number(object.ceiling_seed)
         : 0,
+      tgLayers: globalThis.Array.isArray(object?.tgLayers)
+        ? object.tgLayers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.tg_layers)
+        ? object.tg_layers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1312,6 +1368,9 @@ export const Teacher: MessageFns<Teacher> = {
     if (message.ceilingSeed !== 0) {
       obj.ceilingSeed = Math.round(message.ceilingSeed);
     }
+    if (message.tgLayers?.length) {
+      obj.tgLayers = message.tgLayers;
+    }
     return obj;
   },
 
@@ -1332,6 +1391,7 @@ export const Teacher: MessageFns<Teacher> = {
     message.dataset = object.dataset ?? "";
     message.repetitions = object.repetitions ?? false;
     message.ceilingSeed = object.ceilingSeed ?? 0;
+    message.tgLayers = object.tgLayers?.map((e) => e) || [];
     return message;
   },
 };
@@ -1803,6 +1863,7 @@ function createBaseComputeTeacherRequest(): ComputeTeacherRequest {
     rdmMethod: 0,
     storeGram: false,
     batchSize: 0,
+    tgLayers: [],
   };
 }
 
@@ -1831,6 +1892,9 @@ export const ComputeTeacherRequest: MessageFns<ComputeTeacherRequest> = {
     }
     if (message.batchSize !== 0) {
       writer.uint32(64).uint32(message.batchSize);
+    }
+    for (const v of message.tgLayers) {
+      writer.uint32(74).string(v!);
     }
     return writer;
   },
@@ -1912,6 +1976,14 @@ export const ComputeTeacherRequest: MessageFns<ComputeTeacherRequest> = {
             message.batchSize = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.tgLayers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1950,6 +2022,11 @@ export const ComputeTeacherRequest: MessageFns<ComputeTeacherRequest> = {
         : isSet(object.batch_size)
         ? globalThis.Number(object.batch_size)
         : 0,
+      tgLayers: globalThis.Array.isArray(object?.tgLayers)
+        ? object.tgLayers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.tg_layers)
+        ? object.tg_layers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1979,6 +2056,9 @@ export const ComputeTeacherRequest: MessageFns<ComputeTeacherRequest> = {
     if (message.batchSize !== 0) {
       obj.batchSize = Math.round(message.batchSize);
     }
+    if (message.tgLayers?.length) {
+      obj.tgLayers = message.tgLayers;
+    }
     return obj;
   },
 
@@ -1997,6 +2077,96 @@ export const ComputeTeacherRequest: MessageFns<ComputeTeacherRequest> = {
     message.rdmMethod = object.rdmMethod ?? 0;
     message.storeGram = object.storeGram ?? false;
     message.batchSize = object.batchSize ?? 0;
+    message.tgLayers = object.tgLayers?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSetTgLayersRequest(): SetTgLayersRequest {
+  return { id: "", tgLayers: [] };
+}
+
+export const SetTgLayersRequest: MessageFns<SetTgLayersRequest> = {
+  encode(message: SetTgLayersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    for (const v of message.tgLayers) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetTgLayersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetTgLayersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tgLayers.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetTgLayersRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      tgLayers: globalThis.Array.isArray(object?.tgLayers)
+        ? object.tgLayers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.tg_layers)
+        ? object.tg_layers.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SetTgLayersRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.tgLayers?.length) {
+      obj.tgLayers = message.tgLayers;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetTgLayersRequest>): SetTgLayersRequest {
+    return SetTgLayersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetTgLayersRequest>): SetTgLayersRequest {
+    const message = createBaseSetTgLayersRequest();
+    message.id = object.id ?? "";
+    message.tgLayers = object.tgLayers?.map((e) => e) || [];
     return message;
   },
 };
@@ -2281,6 +2451,18 @@ export const TeacherCacheDefinition = {
       responseStream: true,
       options: {},
     },
+    /**
+     * Sets the layers TG averages over by default (Teacher.tg_layers); the only part of a teacher that can change.
+     * Scores already made keep the layers they were made with; studies fix theirs when they are created.
+     */
+    setTgLayers: {
+      name: "SetTgLayers",
+      requestType: SetTgLayersRequest as typeof SetTgLayersRequest,
+      requestStream: false,
+      responseType: Teacher as typeof Teacher,
+      responseStream: false,
+      options: { idempotencyLevel: "IDEMPOTENT" },
+    },
   },
 } as const;
 
@@ -2323,6 +2505,11 @@ export interface TeacherCacheServiceImplementation<CallContextExt = {}> {
     request: ComputeTeacherRequest,
     context: CallContext & CallContextExt,
   ): ServerStreamingMethodResult<DeepPartial<ComputeTeacherEvent>>;
+  /**
+   * Sets the layers TG averages over by default (Teacher.tg_layers); the only part of a teacher that can change.
+   * Scores already made keep the layers they were made with; studies fix theirs when they are created.
+   */
+  setTgLayers(request: SetTgLayersRequest, context: CallContext & CallContextExt): Promise<DeepPartial<Teacher>>;
 }
 
 export interface TeacherCacheClient<CallOptionsExt = {}> {
@@ -2358,6 +2545,11 @@ export interface TeacherCacheClient<CallOptionsExt = {}> {
     request: DeepPartial<ComputeTeacherRequest>,
     options?: CallOptions & CallOptionsExt,
   ): AsyncIterable<ComputeTeacherEvent>;
+  /**
+   * Sets the layers TG averages over by default (Teacher.tg_layers); the only part of a teacher that can change.
+   * Scores already made keep the layers they were made with; studies fix theirs when they are created.
+   */
+  setTgLayers(request: DeepPartial<SetTgLayersRequest>, options?: CallOptions & CallOptionsExt): Promise<Teacher>;
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {

@@ -211,6 +211,11 @@ export interface TrainCandidateRequest {
    * each SimilarityResult's `also` (the result's and every curve point's).
    */
   alsoComparators: Comparator[];
+  /**
+   * Teacher layers TG averages over (ScoreHeader.teacher_layers): empty = the teacher's tg_layers (every layer when
+   * it has none); ["*"] = every layer. Checked against the teacher before training starts.
+   */
+  teacherLayers: string[];
 }
 
 /**
@@ -631,6 +636,7 @@ function createBaseTrainCandidateRequest(): TrainCandidateRequest {
     checkpoint: undefined,
     maxCheckpointBytes: undefined,
     alsoComparators: [],
+    teacherLayers: [],
   };
 }
 
@@ -666,6 +672,9 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    for (const v of message.teacherLayers) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -765,6 +774,14 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
 
             break;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.teacherLayers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -808,6 +825,11 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
         : globalThis.Array.isArray(object?.also_comparators)
         ? object.also_comparators.map((e: any) => comparatorFromJSON(e))
         : [],
+      teacherLayers: globalThis.Array.isArray(object?.teacherLayers)
+        ? object.teacherLayers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.teacher_layers)
+        ? object.teacher_layers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -840,6 +862,9 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     if (message.alsoComparators?.length) {
       obj.alsoComparators = message.alsoComparators.map((e) => comparatorToJSON(e));
     }
+    if (message.teacherLayers?.length) {
+      obj.teacherLayers = message.teacherLayers;
+    }
     return obj;
   },
 
@@ -861,6 +886,7 @@ export const TrainCandidateRequest: MessageFns<TrainCandidateRequest> = {
     message.checkpoint = object.checkpoint ?? undefined;
     message.maxCheckpointBytes = object.maxCheckpointBytes ?? undefined;
     message.alsoComparators = object.alsoComparators?.map((e) => e) || [];
+    message.teacherLayers = object.teacherLayers?.map((e) => e) || [];
     return message;
   },
 };

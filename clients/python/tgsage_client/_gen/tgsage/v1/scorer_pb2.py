@@ -15,25 +15,25 @@ from tgsage_client._gen.tgsage.v1 import similarity_pb2 as tgsage_dot_v1_dot_sim
 from tgsage_client._gen.tgsage.v1 import tensor_pb2 as tgsage_dot_v1_dot_tensor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tgsage/v1/scorer.proto\x12\ttgsage.v1\x1a\x1atgsage/v1/similarity.proto\x1a\x16tgsage/v1/tensor.proto\"\xea\x01\n\x0bScoreHeader\x12\x12\n\nteacher_id\x18\x01 \x01(\t\x12(\n\nrdm_method\x18\x02 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12)\n\ncomparator\x18\x03 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x16\n\x0eteacher_layers\x18\x04 \x03(\t\x12/\n\x10\x61lso_comparators\x18\x05 \x03(\x0e\x32\x15.tgsage.v1.Comparator\x12\x11\n\tbootstrap\x18\x07 \x01(\r\x12\x16\n\x0e\x62ootstrap_seed\x18\x08 \x01(\x04\"v\n\x17ScoreActivationsRequest\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x16.tgsage.v1.ScoreHeaderH\x00\x12&\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x15.tgsage.v1.LayerChunkH\x00\x42\t\n\x07message\"\x92\x01\n\x11\x43ompareRdmsHeader\x12\x12\n\nteacher_id\x18\x01 \x01(\t\x12)\n\ncomparator\x18\x02 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x13\n\x0bnum_stimuli\x18\x03 \x01(\r\x12\x11\n\tbootstrap\x18\x04 \x01(\r\x12\x16\n\x0e\x62ootstrap_seed\x18\x05 \x01(\x04\"T\n\tRdmUpload\x12 \n\x04side\x18\x01 \x01(\x0e\x32\x12.tgsage.v1.RdmSide\x12%\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.MatrixChunk\"t\n\x12\x43ompareRdmsRequest\x12.\n\x06header\x18\x01 \x01(\x0b\x32\x1c.tgsage.v1.CompareRdmsHeaderH\x00\x12#\n\x03rdm\x18\x02 \x01(\x0b\x32\x14.tgsage.v1.RdmUploadH\x00\x42\t\n\x07message*Q\n\x07RdmSide\x12\x18\n\x14RDM_SIDE_UNSPECIFIED\x10\x00\x12\x16\n\x12RDM_SIDE_CANDIDATE\x10\x01\x12\x14\n\x10RDM_SIDE_TEACHER\x10\x02\x32\xac\x01\n\x06Scorer\x12U\n\x10ScoreActivations\x12\".tgsage.v1.ScoreActivationsRequest\x1a\x1b.tgsage.v1.SimilarityResult(\x01\x12K\n\x0b\x43ompareRdms\x12\x1d.tgsage.v1.CompareRdmsRequest\x1a\x1b.tgsage.v1.SimilarityResult(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tgsage/v1/scorer.proto\x12\ttgsage.v1\x1a\x1atgsage/v1/similarity.proto\x1a\x16tgsage/v1/tensor.proto\"\xea\x01\n\x0bScoreHeader\x12\x12\n\nteacher_id\x18\x01 \x01(\t\x12(\n\nrdm_method\x18\x02 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12)\n\ncomparator\x18\x03 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x16\n\x0eteacher_layers\x18\x04 \x03(\t\x12/\n\x10\x61lso_comparators\x18\x05 \x03(\x0e\x32\x15.tgsage.v1.Comparator\x12\x11\n\tbootstrap\x18\x07 \x01(\r\x12\x16\n\x0e\x62ootstrap_seed\x18\x08 \x01(\x04\"v\n\x17ScoreActivationsRequest\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x16.tgsage.v1.ScoreHeaderH\x00\x12&\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x15.tgsage.v1.LayerChunkH\x00\x42\t\n\x07message\"\xaa\x01\n\x11\x43ompareRdmsHeader\x12\x12\n\nteacher_id\x18\x01 \x01(\t\x12)\n\ncomparator\x18\x02 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x13\n\x0bnum_stimuli\x18\x03 \x01(\r\x12\x11\n\tbootstrap\x18\x04 \x01(\r\x12\x16\n\x0e\x62ootstrap_seed\x18\x05 \x01(\x04\x12\x16\n\x0eteacher_layers\x18\x06 \x03(\t\"T\n\tRdmUpload\x12 \n\x04side\x18\x01 \x01(\x0e\x32\x12.tgsage.v1.RdmSide\x12%\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.MatrixChunk\"t\n\x12\x43ompareRdmsRequest\x12.\n\x06header\x18\x01 \x01(\x0b\x32\x1c.tgsage.v1.CompareRdmsHeaderH\x00\x12#\n\x03rdm\x18\x02 \x01(\x0b\x32\x14.tgsage.v1.RdmUploadH\x00\x42\t\n\x07message*Q\n\x07RdmSide\x12\x18\n\x14RDM_SIDE_UNSPECIFIED\x10\x00\x12\x16\n\x12RDM_SIDE_CANDIDATE\x10\x01\x12\x14\n\x10RDM_SIDE_TEACHER\x10\x02\x32\xac\x01\n\x06Scorer\x12U\n\x10ScoreActivations\x12\".tgsage.v1.ScoreActivationsRequest\x1a\x1b.tgsage.v1.SimilarityResult(\x01\x12K\n\x0b\x43ompareRdms\x12\x1d.tgsage.v1.CompareRdmsRequest\x1a\x1b.tgsage.v1.SimilarityResult(\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tgsage.v1.scorer_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _RDMSIDE._serialized_start=799
-  _RDMSIDE._serialized_end=880
+  _RDMSIDE._serialized_start=823
+  _RDMSIDE._serialized_end=904
   _SCOREHEADER._serialized_start=90
   _SCOREHEADER._serialized_end=324
   _SCOREACTIVATIONSREQUEST._serialized_start=326
   _SCOREACTIVATIONSREQUEST._serialized_end=444
   _COMPARERDMSHEADER._serialized_start=447
-  _COMPARERDMSHEADER._serialized_end=593
-  _RDMUPLOAD._serialized_start=595
-  _RDMUPLOAD._serialized_end=679
-  _COMPARERDMSREQUEST._serialized_start=681
-  _COMPARERDMSREQUEST._serialized_end=797
-  _SCORER._serialized_start=883
-  _SCORER._serialized_end=1055
+  _COMPARERDMSHEADER._serialized_end=617
+  _RDMUPLOAD._serialized_start=619
+  _RDMUPLOAD._serialized_end=703
+  _COMPARERDMSREQUEST._serialized_start=705
+  _COMPARERDMSREQUEST._serialized_end=821
+  _SCORER._serialized_start=907
+  _SCORER._serialized_end=1079
 # @@protoc_insertion_point(module_scope)

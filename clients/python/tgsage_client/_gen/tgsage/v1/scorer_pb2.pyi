@@ -12,18 +12,20 @@ RDM_SIDE_TEACHER: RdmSide
 RDM_SIDE_UNSPECIFIED: RdmSide
 
 class CompareRdmsHeader(_message.Message):
-    __slots__ = ["bootstrap", "bootstrap_seed", "comparator", "num_stimuli", "teacher_id"]
+    __slots__ = ["bootstrap", "bootstrap_seed", "comparator", "num_stimuli", "teacher_id", "teacher_layers"]
     BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
     BOOTSTRAP_SEED_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
     NUM_STIMULI_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEACHER_LAYERS_FIELD_NUMBER: _ClassVar[int]
     bootstrap: int
     bootstrap_seed: int
     comparator: _similarity_pb2.Comparator
     num_stimuli: int
     teacher_id: str
-    def __init__(self, teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., num_stimuli: _Optional[int] = ..., bootstrap: _Optional[int] = ..., bootstrap_seed: _Optional[int] = ...) -> None: ...
+    teacher_layers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., num_stimuli: _Optional[int] = ..., bootstrap: _Optional[int] = ..., bootstrap_seed: _Optional[int] = ..., teacher_layers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CompareRdmsRequest(_message.Message):
     __slots__ = ["header", "rdm"]

@@ -236,7 +236,7 @@ class Study(_message.Message):
     def __init__(self, id: _Optional[str] = ..., config: _Optional[_Union[StudyConfig, _Mapping]] = ..., state: _Optional[_Union[StudyState, str]] = ..., trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_trials: _Optional[int] = ..., best_trial_id: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
 
 class StudyConfig(_message.Message):
-    __slots__ = ["alpha", "also_comparators", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "tg_kind", "training"]
+    __slots__ = ["alpha", "also_comparators", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "teacher_layers", "tg_kind", "training"]
     ALPHA_FIELD_NUMBER: _ClassVar[int]
     ALSO_COMPARATORS_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
@@ -252,6 +252,7 @@ class StudyConfig(_message.Message):
     STEPS_PER_TRIAL_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEACHER_LAYERS_FIELD_NUMBER: _ClassVar[int]
     TG_KIND_FIELD_NUMBER: _ClassVar[int]
     TRAINING_FIELD_NUMBER: _ClassVar[int]
     alpha: float
@@ -269,9 +270,10 @@ class StudyConfig(_message.Message):
     steps_per_trial: int
     strategy: StrategyConfig
     teacher_id: str
+    teacher_layers: _containers.RepeatedScalarFieldContainer[str]
     tg_kind: TgKind
     training: _trainer_pb2.TrainingConfig
-    def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ..., tg_kind: _Optional[_Union[TgKind, str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ..., tg_kind: _Optional[_Union[TgKind, str]] = ..., teacher_layers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StudyEvent(_message.Message):
     __slots__ = ["leaderboard", "snapshot", "study_finished", "study_id", "trial_completed", "trial_failed", "trial_progress", "trial_proposed", "trial_started"]

@@ -17,7 +17,7 @@ from tgsage_client._gen.tgsage.v1 import tensor_pb2 as tgsage_dot_v1_dot_tensor_
 from tgsage_client._gen.tgsage.v1 import data_pb2 as tgsage_dot_v1_dot_data__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtgsage/v1/teacher_cache.proto\x12\ttgsage.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atgsage/v1/similarity.proto\x1a\x16tgsage/v1/tensor.proto\x1a\x14tgsage/v1/data.proto\"\xf9\x01\n\rTeacherHeader\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x13\n\x0bnum_stimuli\x18\x03 \x01(\r\x12\x14\n\x0cstimulus_ids\x18\x04 \x03(\t\x12(\n\nrdm_method\x18\x05 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12\x12\n\nstore_gram\x18\x06 \x01(\x08\x12\x13\n\x0brepetitions\x18\x14 \x01(\x08\x12\x1b\n\x13missing_repetitions\x18\x15 \x01(\x08\x12\x16\n\x0e\x63\x65iling_splits\x18\x16 \x01(\r\x12\x14\n\x0c\x63\x65iling_seed\x18\x17 \x01(\x04\"u\n\x14\x43reateTeacherRequest\x12*\n\x06header\x18\x01 \x01(\x0b\x32\x18.tgsage.v1.TeacherHeaderH\x00\x12&\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x15.tgsage.v1.LayerChunkH\x00\x42\t\n\x07message\"\xbf\x01\n\x0cTeacherLayer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05shape\x18\x02 \x03(\r\x12\x14\n\x0cnum_features\x18\x03 \x01(\x04\x12\x12\n\nrdm_sha256\x18\x04 \x01(\t\x12\x10\n\x08has_gram\x18\x05 \x01(\x08\x12\x13\n\x0brepetitions\x18\x14 \x01(\r\x12)\n\x08\x63\x65ilings\x18\x15 \x03(\x0b\x32\x17.tgsage.v1.NoiseCeiling\x12\x16\n\x0emissing_values\x18\x16 \x01(\x04\"\xc6\x01\n\x0cNoiseCeiling\x12)\n\ncomparator\x18\x01 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x12\n\nsplit_half\x18\x02 \x01(\x01\x12\x1e\n\x16split_half_uncorrected\x18\x03 \x01(\x01\x12\x15\n\rsplit_half_sd\x18\x04 \x01(\x01\x12\x0e\n\x06splits\x18\x05 \x01(\r\x12\x12\n\nhas_bounds\x18\x06 \x01(\x08\x12\r\n\x05lower\x18\x07 \x01(\x01\x12\r\n\x05upper\x18\x08 \x01(\x01\"\xd4\x02\n\x07Teacher\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x13\n\x0bnum_stimuli\x18\x03 \x01(\r\x12\x14\n\x0cstimulus_ids\x18\x04 \x03(\t\x12(\n\nrdm_method\x18\x05 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12\'\n\x06layers\x18\x06 \x03(\x0b\x32\x17.tgsage.v1.TeacherLayer\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cstored_bytes\x18\x08 \x01(\x04\x12(\n\x06source\x18\t \x01(\x0e\x32\x18.tgsage.v1.TeacherSource\x12\x0f\n\x07\x64\x61taset\x18\n \x01(\t\x12\x13\n\x0brepetitions\x18\x14 \x01(\x08\x12\x14\n\x0c\x63\x65iling_seed\x18\x15 \x01(\x04\"\x1f\n\x11GetTeacherRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x13ListTeachersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"U\n\x14ListTeachersResponse\x12$\n\x08teachers\x18\x01 \x03(\x0b\x32\x12.tgsage.v1.Teacher\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x14\x44\x65leteTeacherRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteTeacherResponse\"2\n\rGetRdmRequest\x12\x12\n\nteacher_id\x18\x01 \x01(\t\x12\r\n\x05layer\x18\x02 \x01(\t\"\xd7\x01\n\x15\x43omputeTeacherRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nmodel_path\x18\x03 \x01(\t\x12\x0e\n\x06layers\x18\x04 \x03(\t\x12\'\n\x07\x64\x61taset\x18\x05 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12(\n\nrdm_method\x18\x06 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12\x12\n\nstore_gram\x18\x07 \x01(\x08\x12\x12\n\nbatch_size\x18\x08 \x01(\r\"u\n\x13\x43omputeTeacherEvent\x12.\n\x08progress\x18\x01 \x01(\x0b\x32\x1a.tgsage.v1.ComputeProgressH\x00\x12%\n\x07teacher\x18\x02 \x01(\x0b\x32\x12.tgsage.v1.TeacherH\x00\x42\x07\n\x05\x65vent\"=\n\x0f\x43omputeProgress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04\x64one\x18\x02 \x01(\r\x12\r\n\x05total\x18\x03 \x01(\r*i\n\rTeacherSource\x12\x1e\n\x1aTEACHER_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TEACHER_SOURCE_UPLOADED\x10\x01\x12\x1b\n\x17TEACHER_SOURCE_COMPUTED\x10\x02\x32\xa7\x04\n\x0cTeacherCache\x12\x46\n\rCreateTeacher\x12\x1f.tgsage.v1.CreateTeacherRequest\x1a\x12.tgsage.v1.Teacher(\x01\x12\x43\n\nGetTeacher\x12\x1c.tgsage.v1.GetTeacherRequest\x1a\x12.tgsage.v1.Teacher\"\x03\x90\x02\x01\x12T\n\x0cListTeachers\x12\x1e.tgsage.v1.ListTeachersRequest\x1a\x1f.tgsage.v1.ListTeachersResponse\"\x03\x90\x02\x01\x12W\n\rDeleteTeacher\x12\x1f.tgsage.v1.DeleteTeacherRequest\x1a .tgsage.v1.DeleteTeacherResponse\"\x03\x90\x02\x02\x12\x41\n\x06GetRdm\x12\x18.tgsage.v1.GetRdmRequest\x1a\x16.tgsage.v1.MatrixChunk\"\x03\x90\x02\x01\x30\x01\x12\x42\n\x07GetGram\x12\x18.tgsage.v1.GetRdmRequest\x1a\x16.tgsage.v1.MatrixChunk\"\x03\x90\x02\x01\x30\x01\x12T\n\x0e\x43omputeTeacher\x12 .tgsage.v1.ComputeTeacherRequest\x1a\x1e.tgsage.v1.ComputeTeacherEvent0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtgsage/v1/teacher_cache.proto\x12\ttgsage.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atgsage/v1/similarity.proto\x1a\x16tgsage/v1/tensor.proto\x1a\x14tgsage/v1/data.proto\"\x8c\x02\n\rTeacherHeader\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x13\n\x0bnum_stimuli\x18\x03 \x01(\r\x12\x14\n\x0cstimulus_ids\x18\x04 \x03(\t\x12(\n\nrdm_method\x18\x05 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12\x12\n\nstore_gram\x18\x06 \x01(\x08\x12\x13\n\x0brepetitions\x18\x14 \x01(\x08\x12\x1b\n\x13missing_repetitions\x18\x15 \x01(\x08\x12\x16\n\x0e\x63\x65iling_splits\x18\x16 \x01(\r\x12\x14\n\x0c\x63\x65iling_seed\x18\x17 \x01(\x04\x12\x11\n\ttg_layers\x18\x18 \x03(\t\"u\n\x14\x43reateTeacherRequest\x12*\n\x06header\x18\x01 \x01(\x0b\x32\x18.tgsage.v1.TeacherHeaderH\x00\x12&\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x15.tgsage.v1.LayerChunkH\x00\x42\t\n\x07message\"\xbf\x01\n\x0cTeacherLayer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05shape\x18\x02 \x03(\r\x12\x14\n\x0cnum_features\x18\x03 \x01(\x04\x12\x12\n\nrdm_sha256\x18\x04 \x01(\t\x12\x10\n\x08has_gram\x18\x05 \x01(\x08\x12\x13\n\x0brepetitions\x18\x14 \x01(\r\x12)\n\x08\x63\x65ilings\x18\x15 \x03(\x0b\x32\x17.tgsage.v1.NoiseCeiling\x12\x16\n\x0emissing_values\x18\x16 \x01(\x04\"\xc6\x01\n\x0cNoiseCeiling\x12)\n\ncomparator\x18\x01 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x12\n\nsplit_half\x18\x02 \x01(\x01\x12\x1e\n\x16split_half_uncorrected\x18\x03 \x01(\x01\x12\x15\n\rsplit_half_sd\x18\x04 \x01(\x01\x12\x0e\n\x06splits\x18\x05 \x01(\r\x12\x12\n\nhas_bounds\x18\x06 \x01(\x08\x12\r\n\x05lower\x18\x07 \x01(\x01\x12\r\n\x05upper\x18\x08 \x01(\x01\"\xe7\x02\n\x07Teacher\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x13\n\x0bnum_stimuli\x18\x03 \x01(\r\x12\x14\n\x0cstimulus_ids\x18\x04 \x03(\t\x12(\n\nrdm_method\x18\x05 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12\'\n\x06layers\x18\x06 \x03(\x0b\x32\x17.tgsage.v1.TeacherLayer\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cstored_bytes\x18\x08 \x01(\x04\x12(\n\x06source\x18\t \x01(\x0e\x32\x18.tgsage.v1.TeacherSource\x12\x0f\n\x07\x64\x61taset\x18\n \x01(\t\x12\x13\n\x0brepetitions\x18\x14 \x01(\x08\x12\x14\n\x0c\x63\x65iling_seed\x18\x15 \x01(\x04\x12\x11\n\ttg_layers\x18\x16 \x03(\t\"\x1f\n\x11GetTeacherRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x13ListTeachersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"U\n\x14ListTeachersResponse\x12$\n\x08teachers\x18\x01 \x03(\x0b\x32\x12.tgsage.v1.Teacher\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x14\x44\x65leteTeacherRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteTeacherResponse\"2\n\rGetRdmRequest\x12\x12\n\nteacher_id\x18\x01 \x01(\t\x12\r\n\x05layer\x18\x02 \x01(\t\"\xea\x01\n\x15\x43omputeTeacherRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nmodel_path\x18\x03 \x01(\t\x12\x0e\n\x06layers\x18\x04 \x03(\t\x12\'\n\x07\x64\x61taset\x18\x05 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12(\n\nrdm_method\x18\x06 \x01(\x0e\x32\x14.tgsage.v1.RdmMethod\x12\x12\n\nstore_gram\x18\x07 \x01(\x08\x12\x12\n\nbatch_size\x18\x08 \x01(\r\x12\x11\n\ttg_layers\x18\t \x03(\t\"3\n\x12SetTgLayersRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttg_layers\x18\x02 \x03(\t\"u\n\x13\x43omputeTeacherEvent\x12.\n\x08progress\x18\x01 \x01(\x0b\x32\x1a.tgsage.v1.ComputeProgressH\x00\x12%\n\x07teacher\x18\x02 \x01(\x0b\x32\x12.tgsage.v1.TeacherH\x00\x42\x07\n\x05\x65vent\"=\n\x0f\x43omputeProgress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04\x64one\x18\x02 \x01(\r\x12\r\n\x05total\x18\x03 \x01(\r*i\n\rTeacherSource\x12\x1e\n\x1aTEACHER_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TEACHER_SOURCE_UPLOADED\x10\x01\x12\x1b\n\x17TEACHER_SOURCE_COMPUTED\x10\x02\x32\xee\x04\n\x0cTeacherCache\x12\x46\n\rCreateTeacher\x12\x1f.tgsage.v1.CreateTeacherRequest\x1a\x12.tgsage.v1.Teacher(\x01\x12\x43\n\nGetTeacher\x12\x1c.tgsage.v1.GetTeacherRequest\x1a\x12.tgsage.v1.Teacher\"\x03\x90\x02\x01\x12T\n\x0cListTeachers\x12\x1e.tgsage.v1.ListTeachersRequest\x1a\x1f.tgsage.v1.ListTeachersResponse\"\x03\x90\x02\x01\x12W\n\rDeleteTeacher\x12\x1f.tgsage.v1.DeleteTeacherRequest\x1a .tgsage.v1.DeleteTeacherResponse\"\x03\x90\x02\x02\x12\x41\n\x06GetRdm\x12\x18.tgsage.v1.GetRdmRequest\x1a\x16.tgsage.v1.MatrixChunk\"\x03\x90\x02\x01\x30\x01\x12\x42\n\x07GetGram\x12\x18.tgsage.v1.GetRdmRequest\x1a\x16.tgsage.v1.MatrixChunk\"\x03\x90\x02\x01\x30\x01\x12T\n\x0e\x43omputeTeacher\x12 .tgsage.v1.ComputeTeacherRequest\x1a\x1e.tgsage.v1.ComputeTeacherEvent0\x01\x12\x45\n\x0bSetTgLayers\x12\x1d.tgsage.v1.SetTgLayersRequest\x1a\x12.tgsage.v1.Teacher\"\x03\x90\x02\x02\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tgsage.v1.teacher_cache_pb2', globals())
@@ -34,36 +34,40 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _TEACHERCACHE.methods_by_name['GetRdm']._serialized_options = b'\220\002\001'
   _TEACHERCACHE.methods_by_name['GetGram']._options = None
   _TEACHERCACHE.methods_by_name['GetGram']._serialized_options = b'\220\002\001'
-  _TEACHERSOURCE._serialized_start=1955
-  _TEACHERSOURCE._serialized_end=2060
+  _TEACHERCACHE.methods_by_name['SetTgLayers']._options = None
+  _TEACHERCACHE.methods_by_name['SetTgLayers']._serialized_options = b'\220\002\002'
+  _TEACHERSOURCE._serialized_start=2065
+  _TEACHERSOURCE._serialized_end=2170
   _TEACHERHEADER._serialized_start=152
-  _TEACHERHEADER._serialized_end=401
-  _CREATETEACHERREQUEST._serialized_start=403
-  _CREATETEACHERREQUEST._serialized_end=520
-  _TEACHERLAYER._serialized_start=523
-  _TEACHERLAYER._serialized_end=714
-  _NOISECEILING._serialized_start=717
-  _NOISECEILING._serialized_end=915
-  _TEACHER._serialized_start=918
-  _TEACHER._serialized_end=1258
-  _GETTEACHERREQUEST._serialized_start=1260
-  _GETTEACHERREQUEST._serialized_end=1291
-  _LISTTEACHERSREQUEST._serialized_start=1293
-  _LISTTEACHERSREQUEST._serialized_end=1353
-  _LISTTEACHERSRESPONSE._serialized_start=1355
-  _LISTTEACHERSRESPONSE._serialized_end=1440
-  _DELETETEACHERREQUEST._serialized_start=1442
-  _DELETETEACHERREQUEST._serialized_end=1476
-  _DELETETEACHERRESPONSE._serialized_start=1478
-  _DELETETEACHERRESPONSE._serialized_end=1501
-  _GETRDMREQUEST._serialized_start=1503
-  _GETRDMREQUEST._serialized_end=1553
-  _COMPUTETEACHERREQUEST._serialized_start=1556
-  _COMPUTETEACHERREQUEST._serialized_end=1771
-  _COMPUTETEACHEREVENT._serialized_start=1773
-  _COMPUTETEACHEREVENT._serialized_end=1890
-  _COMPUTEPROGRESS._serialized_start=1892
-  _COMPUTEPROGRESS._serialized_end=1953
-  _TEACHERCACHE._serialized_start=2063
-  _TEACHERCACHE._serialized_end=2614
+  _TEACHERHEADER._serialized_end=420
+  _CREATETEACHERREQUEST._serialized_start=422
+  _CREATETEACHERREQUEST._serialized_end=539
+  _TEACHERLAYER._serialized_start=542
+  _TEACHERLAYER._serialized_end=733
+  _NOISECEILING._serialized_start=736
+  _NOISECEILING._serialized_end=934
+  _TEACHER._serialized_start=937
+  _TEACHER._serialized_end=1296
+  _GETTEACHERREQUEST._serialized_start=1298
+  _GETTEACHERREQUEST._serialized_end=1329
+  _LISTTEACHERSREQUEST._serialized_start=1331
+  _LISTTEACHERSREQUEST._serialized_end=1391
+  _LISTTEACHERSRESPONSE._serialized_start=1393
+  _LISTTEACHERSRESPONSE._serialized_end=1478
+  _DELETETEACHERREQUEST._serialized_start=1480
+  _DELETETEACHERREQUEST._serialized_end=1514
+  _DELETETEACHERRESPONSE._serialized_start=1516
+  _DELETETEACHERRESPONSE._serialized_end=1539
+  _GETRDMREQUEST._serialized_start=1541
+  _GETRDMREQUEST._serialized_end=1591
+  _COMPUTETEACHERREQUEST._serialized_start=1594
+  _COMPUTETEACHERREQUEST._serialized_end=1828
+  _SETTGLAYERSREQUEST._serialized_start=1830
+  _SETTGLAYERSREQUEST._serialized_end=1881
+  _COMPUTETEACHEREVENT._serialized_start=1883
+  _COMPUTETEACHEREVENT._serialized_end=2000
+  _COMPUTEPROGRESS._serialized_start=2002
+  _COMPUTEPROGRESS._serialized_end=2063
+  _TEACHERCACHE._serialized_start=2173
+  _TEACHERCACHE._serialized_end=2795
 # @@protoc_insertion_point(module_scope)

@@ -32,7 +32,7 @@ class ComputeTeacherEvent(_message.Message):
     def __init__(self, progress: _Optional[_Union[ComputeProgress, _Mapping]] = ..., teacher: _Optional[_Union[Teacher, _Mapping]] = ...) -> None: ...
 
 class ComputeTeacherRequest(_message.Message):
-    __slots__ = ["batch_size", "dataset", "description", "id", "layers", "model_path", "rdm_method", "store_gram"]
+    __slots__ = ["batch_size", "dataset", "description", "id", "layers", "model_path", "rdm_method", "store_gram", "tg_layers"]
     BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +41,7 @@ class ComputeTeacherRequest(_message.Message):
     MODEL_PATH_FIELD_NUMBER: _ClassVar[int]
     RDM_METHOD_FIELD_NUMBER: _ClassVar[int]
     STORE_GRAM_FIELD_NUMBER: _ClassVar[int]
+    TG_LAYERS_FIELD_NUMBER: _ClassVar[int]
     batch_size: int
     dataset: _data_pb2.DatasetSpec
     description: str
@@ -49,7 +50,8 @@ class ComputeTeacherRequest(_message.Message):
     model_path: str
     rdm_method: _similarity_pb2.RdmMethod
     store_gram: bool
-    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., model_path: _Optional[str] = ..., layers: _Optional[_Iterable[str]] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., store_gram: bool = ..., batch_size: _Optional[int] = ...) -> None: ...
+    tg_layers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., model_path: _Optional[str] = ..., layers: _Optional[_Iterable[str]] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., store_gram: bool = ..., batch_size: _Optional[int] = ..., tg_layers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateTeacherRequest(_message.Message):
     __slots__ = ["chunk", "header"]
@@ -119,8 +121,16 @@ class NoiseCeiling(_message.Message):
     upper: float
     def __init__(self, comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., split_half: _Optional[float] = ..., split_half_uncorrected: _Optional[float] = ..., split_half_sd: _Optional[float] = ..., splits: _Optional[int] = ..., has_bounds: bool = ..., lower: _Optional[float] = ..., upper: _Optional[float] = ...) -> None: ...
 
+class SetTgLayersRequest(_message.Message):
+    __slots__ = ["id", "tg_layers"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TG_LAYERS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    tg_layers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., tg_layers: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class Teacher(_message.Message):
-    __slots__ = ["ceiling_seed", "created_at", "dataset", "description", "id", "layers", "num_stimuli", "rdm_method", "repetitions", "source", "stimulus_ids", "stored_bytes"]
+    __slots__ = ["ceiling_seed", "created_at", "dataset", "description", "id", "layers", "num_stimuli", "rdm_method", "repetitions", "source", "stimulus_ids", "stored_bytes", "tg_layers"]
     CEILING_SEED_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +143,7 @@ class Teacher(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     STIMULUS_IDS_FIELD_NUMBER: _ClassVar[int]
     STORED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    TG_LAYERS_FIELD_NUMBER: _ClassVar[int]
     ceiling_seed: int
     created_at: _timestamp_pb2.Timestamp
     dataset: str
@@ -145,10 +156,11 @@ class Teacher(_message.Message):
     source: TeacherSource
     stimulus_ids: _containers.RepeatedScalarFieldContainer[str]
     stored_bytes: int
-    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., layers: _Optional[_Iterable[_Union[TeacherLayer, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., stored_bytes: _Optional[int] = ..., source: _Optional[_Union[TeacherSource, str]] = ..., dataset: _Optional[str] = ..., repetitions: bool = ..., ceiling_seed: _Optional[int] = ...) -> None: ...
+    tg_layers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., layers: _Optional[_Iterable[_Union[TeacherLayer, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., stored_bytes: _Optional[int] = ..., source: _Optional[_Union[TeacherSource, str]] = ..., dataset: _Optional[str] = ..., repetitions: bool = ..., ceiling_seed: _Optional[int] = ..., tg_layers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TeacherHeader(_message.Message):
-    __slots__ = ["ceiling_seed", "ceiling_splits", "description", "id", "missing_repetitions", "num_stimuli", "rdm_method", "repetitions", "stimulus_ids", "store_gram"]
+    __slots__ = ["ceiling_seed", "ceiling_splits", "description", "id", "missing_repetitions", "num_stimuli", "rdm_method", "repetitions", "stimulus_ids", "store_gram", "tg_layers"]
     CEILING_SEED_FIELD_NUMBER: _ClassVar[int]
     CEILING_SPLITS_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +171,7 @@ class TeacherHeader(_message.Message):
     REPETITIONS_FIELD_NUMBER: _ClassVar[int]
     STIMULUS_IDS_FIELD_NUMBER: _ClassVar[int]
     STORE_GRAM_FIELD_NUMBER: _ClassVar[int]
+    TG_LAYERS_FIELD_NUMBER: _ClassVar[int]
     ceiling_seed: int
     ceiling_splits: int
     description: str
@@ -169,7 +182,8 @@ class TeacherHeader(_message.Message):
     repetitions: bool
     stimulus_ids: _containers.RepeatedScalarFieldContainer[str]
     store_gram: bool
-    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., store_gram: bool = ..., repetitions: bool = ..., missing_repetitions: bool = ..., ceiling_splits: _Optional[int] = ..., ceiling_seed: _Optional[int] = ...) -> None: ...
+    tg_layers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ..., num_stimuli: _Optional[int] = ..., stimulus_ids: _Optional[_Iterable[str]] = ..., rdm_method: _Optional[_Union[_similarity_pb2.RdmMethod, str]] = ..., store_gram: bool = ..., repetitions: bool = ..., missing_repetitions: bool = ..., ceiling_splits: _Optional[int] = ..., ceiling_seed: _Optional[int] = ..., tg_layers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TeacherLayer(_message.Message):
     __slots__ = ["ceilings", "has_gram", "missing_values", "name", "num_features", "rdm_sha256", "repetitions", "shape"]

@@ -51,6 +51,11 @@ class TeacherCacheStub(object):
         request_serializer=tgsage_dot_v1_dot_teacher__cache__pb2.ComputeTeacherRequest.SerializeToString,
         response_deserializer=tgsage_dot_v1_dot_teacher__cache__pb2.ComputeTeacherEvent.FromString,
         )
+    self.SetTgLayers = channel.unary_unary(
+        '/tgsage.v1.TeacherCache/SetTgLayers',
+        request_serializer=tgsage_dot_v1_dot_teacher__cache__pb2.SetTgLayersRequest.SerializeToString,
+        response_deserializer=tgsage_dot_v1_dot_teacher__cache__pb2.Teacher.FromString,
+        )
 
 
 class TeacherCacheServicer(object):
@@ -109,6 +114,14 @@ class TeacherCacheServicer(object):
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
+  def SetTgLayers(self, request, context):
+    """Sets the layers TG averages over by default (Teacher.tg_layers); the only part of a teacher that can change.
+    Scores already made keep the layers they were made with; studies fix theirs when they are created.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
 
 def add_TeacherCacheServicer_to_server(servicer, server):
   rpc_method_handlers = {
@@ -146,6 +159,11 @@ def add_TeacherCacheServicer_to_server(servicer, server):
           servicer.ComputeTeacher,
           request_deserializer=tgsage_dot_v1_dot_teacher__cache__pb2.ComputeTeacherRequest.FromString,
           response_serializer=tgsage_dot_v1_dot_teacher__cache__pb2.ComputeTeacherEvent.SerializeToString,
+      ),
+      'SetTgLayers': grpc.unary_unary_rpc_method_handler(
+          servicer.SetTgLayers,
+          request_deserializer=tgsage_dot_v1_dot_teacher__cache__pb2.SetTgLayersRequest.FromString,
+          response_serializer=tgsage_dot_v1_dot_teacher__cache__pb2.Teacher.SerializeToString,
       ),
   }
   generic_handler = grpc.method_handlers_generic_handler(

@@ -16,7 +16,7 @@ from tgsage_client._gen.tgsage.v1 import genome_pb2 as tgsage_dot_v1_dot_genome_
 from tgsage_client._gen.tgsage.v1 import similarity_pb2 as tgsage_dot_v1_dot_similarity__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tgsage/v1/trainer.proto\x12\ttgsage.v1\x1a\x14tgsage/v1/data.proto\x1a\x16tgsage/v1/genome.proto\x1a\x1atgsage/v1/similarity.proto\"\xa9\x02\n\x0eTrainingConfig\x12\r\n\x05steps\x18\x01 \x01(\r\x12\x12\n\nbatch_size\x18\x02 \x01(\r\x12\'\n\toptimizer\x18\x03 \x01(\x0e\x32\x14.tgsage.v1.Optimizer\x12\x15\n\rlearning_rate\x18\x04 \x01(\x01\x12\x10\n\x08momentum\x18\x05 \x01(\x01\x12\'\n\x08schedule\x18\x06 \x01(\x0e\x32\x15.tgsage.v1.LrSchedule\x12\x0c\n\x04seed\x18\x07 \x01(\x04\x12\'\n\x07\x64\x61taset\x18\x08 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12\x12\n\neval_steps\x18\t \x03(\r\x12\x1b\n\x0eschedule_steps\x18\n \x01(\rH\x00\x88\x01\x01\x42\x11\n\x0f_schedule_steps\"\xfe\x02\n\x15TrainCandidateRequest\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12+\n\x08training\x18\x02 \x01(\x0b\x32\x19.tgsage.v1.TrainingConfig\x12\x12\n\nteacher_id\x18\x03 \x01(\t\x12)\n\ncomparator\x18\x04 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x14\n\x0cskip_scoring\x18\x05 \x01(\x08\x12\x10\n\x08trial_id\x18\x06 \x01(\t\x12\x32\n\ncheckpoint\x18\x07 \x01(\x0e\x32\x19.tgsage.v1.CheckpointModeH\x00\x88\x01\x01\x12!\n\x14max_checkpoint_bytes\x18\x08 \x01(\x04H\x01\x88\x01\x01\x12/\n\x10\x61lso_comparators\x18\n \x03(\x0e\x32\x15.tgsage.v1.ComparatorB\r\n\x0b_checkpointB\x17\n\x15_max_checkpoint_bytes\"\x1f\n\x0f\x43heckpointChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"\x86\x01\n\x18\x43ontinueCandidateRequest\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32 .tgsage.v1.TrainCandidateRequestH\x00\x12+\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x1a.tgsage.v1.CheckpointChunkH\x00\x42\t\n\x07message\"\xe2\x01\n\x13TrainCandidateEvent\x12/\n\x08progress\x18\x01 \x01(\x0b\x32\x1b.tgsage.v1.TrainingProgressH\x00\x12+\n\x06result\x18\x02 \x01(\x0b\x32\x19.tgsage.v1.TrainingResultH\x00\x12,\n\x0b\x63urve_point\x18\x03 \x01(\x0b\x32\x15.tgsage.v1.CurvePointH\x00\x12\x36\n\x10\x63heckpoint_chunk\x18\x04 \x01(\x0b\x32\x1a.tgsage.v1.CheckpointChunkH\x00\x42\x07\n\x05\x65vent\"\xc0\x01\n\nCurvePoint\x12\x0c\n\x04step\x18\x01 \x01(\r\x12\x1b\n\x13validation_accuracy\x18\x02 \x01(\x01\x12/\n\nsimilarity\x18\x03 \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x12\n\ntrain_loss\x18\x04 \x01(\x01\x12\x15\n\rtrain_seconds\x18\x05 \x01(\x01\x12\x14\n\x0c\x65val_seconds\x18\x06 \x01(\x01\x12\x15\n\rscore_seconds\x18\x07 \x01(\x01\"\x86\x01\n\x10TrainingProgress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\x13\n\x0btotal_steps\x18\x03 \x01(\r\x12\x0c\n\x04loss\x18\x04 \x01(\x01\x12\x19\n\x11images_per_second\x18\x05 \x01(\x01\x12\x17\n\x0f\x65lapsed_seconds\x18\x06 \x01(\x01\"\xba\x03\n\x0eTrainingResult\x12\x1b\n\x13validation_accuracy\x18\x01 \x01(\x01\x12\x12\n\nfinal_loss\x18\x02 \x01(\x01\x12\x17\n\x0fparameter_count\x18\x03 \x01(\x04\x12\r\n\x05\x66lops\x18\x04 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x05 \x01(\x01\x12/\n\nsimilarity\x18\x06 \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x0f\n\x07\x62\x61\x63kend\x18\x07 \x01(\t\x12\r\n\x05steps\x18\x08 \x01(\r\x12\x1d\n\x15representation_layers\x18\t \x03(\t\x12+\n\x0crdm_previews\x18\n \x03(\x0b\x32\x15.tgsage.v1.RdmPreview\x12$\n\x05\x63urve\x18\x0b \x03(\x0b\x32\x15.tgsage.v1.CurvePoint\x12\x15\n\rqueue_seconds\x18\x0c \x01(\x01\x12\x15\n\rtrain_seconds\x18\r \x01(\x01\x12\x18\n\x10\x63heckpoint_bytes\x18\x0e \x01(\x04\x12\x1a\n\x12\x63heckpoint_omitted\x18\x0f \x01(\t\x12\x12\n\nstart_step\x18\x10 \x01(\r\"c\n\x15\x44\x65scribeGenomeRequest\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12\'\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\"\x92\x01\n\rGenomeSummary\x12%\n\x05space\x18\x01 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12\x17\n\x0fparameter_count\x18\x02 \x01(\x04\x12\r\n\x05\x66lops\x18\x03 \x01(\x04\x12\x1d\n\x15representation_layers\x18\x04 \x03(\t\x12\x13\n\x0bgenome_json\x18\x05 \x01(\t\"J\n\x13SampleGenomeRequest\x12%\n\x05space\x18\x01 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12\x0c\n\x04seed\x18\x02 \x01(\x04*;\n\tOptimizer\x12\x1a\n\x16OPTIMIZER_SGD_MOMENTUM\x10\x00\x12\x12\n\x0eOPTIMIZER_ADAM\x10\x01*e\n\x0e\x43heckpointMode\x12\x18\n\x14\x43HECKPOINT_MODE_NONE\x10\x00\x12\x1c\n\x18\x43HECKPOINT_MODE_REQUIRED\x10\x01\x12\x1b\n\x17\x43HECKPOINT_MODE_IF_FITS\x10\x02*]\n\nLrSchedule\x12\x16\n\x12LR_SCHEDULE_COSINE\x10\x00\x12\x18\n\x14LR_SCHEDULE_CONSTANT\x10\x01\x12\x1d\n\x19LR_SCHEDULE_WARMUP_COSINE\x10\x02\x32\xd8\x02\n\x07Trainer\x12T\n\x0eTrainCandidate\x12 .tgsage.v1.TrainCandidateRequest\x1a\x1e.tgsage.v1.TrainCandidateEvent0\x01\x12\\\n\x11\x43ontinueCandidate\x12#.tgsage.v1.ContinueCandidateRequest\x1a\x1e.tgsage.v1.TrainCandidateEvent(\x01\x30\x01\x12Q\n\x0e\x44\x65scribeGenome\x12 .tgsage.v1.DescribeGenomeRequest\x1a\x18.tgsage.v1.GenomeSummary\"\x03\x90\x02\x01\x12\x46\n\x0cSampleGenome\x12\x1e.tgsage.v1.SampleGenomeRequest\x1a\x11.tgsage.v1.Genome\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tgsage/v1/trainer.proto\x12\ttgsage.v1\x1a\x14tgsage/v1/data.proto\x1a\x16tgsage/v1/genome.proto\x1a\x1atgsage/v1/similarity.proto\"\xa9\x02\n\x0eTrainingConfig\x12\r\n\x05steps\x18\x01 \x01(\r\x12\x12\n\nbatch_size\x18\x02 \x01(\r\x12\'\n\toptimizer\x18\x03 \x01(\x0e\x32\x14.tgsage.v1.Optimizer\x12\x15\n\rlearning_rate\x18\x04 \x01(\x01\x12\x10\n\x08momentum\x18\x05 \x01(\x01\x12\'\n\x08schedule\x18\x06 \x01(\x0e\x32\x15.tgsage.v1.LrSchedule\x12\x0c\n\x04seed\x18\x07 \x01(\x04\x12\'\n\x07\x64\x61taset\x18\x08 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\x12\x12\n\neval_steps\x18\t \x03(\r\x12\x1b\n\x0eschedule_steps\x18\n \x01(\rH\x00\x88\x01\x01\x42\x11\n\x0f_schedule_steps\"\x96\x03\n\x15TrainCandidateRequest\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12+\n\x08training\x18\x02 \x01(\x0b\x32\x19.tgsage.v1.TrainingConfig\x12\x12\n\nteacher_id\x18\x03 \x01(\t\x12)\n\ncomparator\x18\x04 \x01(\x0e\x32\x15.tgsage.v1.Comparator\x12\x14\n\x0cskip_scoring\x18\x05 \x01(\x08\x12\x10\n\x08trial_id\x18\x06 \x01(\t\x12\x32\n\ncheckpoint\x18\x07 \x01(\x0e\x32\x19.tgsage.v1.CheckpointModeH\x00\x88\x01\x01\x12!\n\x14max_checkpoint_bytes\x18\x08 \x01(\x04H\x01\x88\x01\x01\x12/\n\x10\x61lso_comparators\x18\n \x03(\x0e\x32\x15.tgsage.v1.Comparator\x12\x16\n\x0eteacher_layers\x18\x0b \x03(\tB\r\n\x0b_checkpointB\x17\n\x15_max_checkpoint_bytes\"\x1f\n\x0f\x43heckpointChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"\x86\x01\n\x18\x43ontinueCandidateRequest\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32 .tgsage.v1.TrainCandidateRequestH\x00\x12+\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x1a.tgsage.v1.CheckpointChunkH\x00\x42\t\n\x07message\"\xe2\x01\n\x13TrainCandidateEvent\x12/\n\x08progress\x18\x01 \x01(\x0b\x32\x1b.tgsage.v1.TrainingProgressH\x00\x12+\n\x06result\x18\x02 \x01(\x0b\x32\x19.tgsage.v1.TrainingResultH\x00\x12,\n\x0b\x63urve_point\x18\x03 \x01(\x0b\x32\x15.tgsage.v1.CurvePointH\x00\x12\x36\n\x10\x63heckpoint_chunk\x18\x04 \x01(\x0b\x32\x1a.tgsage.v1.CheckpointChunkH\x00\x42\x07\n\x05\x65vent\"\xc0\x01\n\nCurvePoint\x12\x0c\n\x04step\x18\x01 \x01(\r\x12\x1b\n\x13validation_accuracy\x18\x02 \x01(\x01\x12/\n\nsimilarity\x18\x03 \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x12\n\ntrain_loss\x18\x04 \x01(\x01\x12\x15\n\rtrain_seconds\x18\x05 \x01(\x01\x12\x14\n\x0c\x65val_seconds\x18\x06 \x01(\x01\x12\x15\n\rscore_seconds\x18\x07 \x01(\x01\"\x86\x01\n\x10TrainingProgress\x12\r\n\x05phase\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\x13\n\x0btotal_steps\x18\x03 \x01(\r\x12\x0c\n\x04loss\x18\x04 \x01(\x01\x12\x19\n\x11images_per_second\x18\x05 \x01(\x01\x12\x17\n\x0f\x65lapsed_seconds\x18\x06 \x01(\x01\"\xba\x03\n\x0eTrainingResult\x12\x1b\n\x13validation_accuracy\x18\x01 \x01(\x01\x12\x12\n\nfinal_loss\x18\x02 \x01(\x01\x12\x17\n\x0fparameter_count\x18\x03 \x01(\x04\x12\r\n\x05\x66lops\x18\x04 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x05 \x01(\x01\x12/\n\nsimilarity\x18\x06 \x01(\x0b\x32\x1b.tgsage.v1.SimilarityResult\x12\x0f\n\x07\x62\x61\x63kend\x18\x07 \x01(\t\x12\r\n\x05steps\x18\x08 \x01(\r\x12\x1d\n\x15representation_layers\x18\t \x03(\t\x12+\n\x0crdm_previews\x18\n \x03(\x0b\x32\x15.tgsage.v1.RdmPreview\x12$\n\x05\x63urve\x18\x0b \x03(\x0b\x32\x15.tgsage.v1.CurvePoint\x12\x15\n\rqueue_seconds\x18\x0c \x01(\x01\x12\x15\n\rtrain_seconds\x18\r \x01(\x01\x12\x18\n\x10\x63heckpoint_bytes\x18\x0e \x01(\x04\x12\x1a\n\x12\x63heckpoint_omitted\x18\x0f \x01(\t\x12\x12\n\nstart_step\x18\x10 \x01(\r\"c\n\x15\x44\x65scribeGenomeRequest\x12!\n\x06genome\x18\x01 \x01(\x0b\x32\x11.tgsage.v1.Genome\x12\'\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32\x16.tgsage.v1.DatasetSpec\"\x92\x01\n\rGenomeSummary\x12%\n\x05space\x18\x01 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12\x17\n\x0fparameter_count\x18\x02 \x01(\x04\x12\r\n\x05\x66lops\x18\x03 \x01(\x04\x12\x1d\n\x15representation_layers\x18\x04 \x03(\t\x12\x13\n\x0bgenome_json\x18\x05 \x01(\t\"J\n\x13SampleGenomeRequest\x12%\n\x05space\x18\x01 \x01(\x0e\x32\x16.tgsage.v1.SearchSpace\x12\x0c\n\x04seed\x18\x02 \x01(\x04*;\n\tOptimizer\x12\x1a\n\x16OPTIMIZER_SGD_MOMENTUM\x10\x00\x12\x12\n\x0eOPTIMIZER_ADAM\x10\x01*e\n\x0e\x43heckpointMode\x12\x18\n\x14\x43HECKPOINT_MODE_NONE\x10\x00\x12\x1c\n\x18\x43HECKPOINT_MODE_REQUIRED\x10\x01\x12\x1b\n\x17\x43HECKPOINT_MODE_IF_FITS\x10\x02*]\n\nLrSchedule\x12\x16\n\x12LR_SCHEDULE_COSINE\x10\x00\x12\x18\n\x14LR_SCHEDULE_CONSTANT\x10\x01\x12\x1d\n\x19LR_SCHEDULE_WARMUP_COSINE\x10\x02\x32\xd8\x02\n\x07Trainer\x12T\n\x0eTrainCandidate\x12 .tgsage.v1.TrainCandidateRequest\x1a\x1e.tgsage.v1.TrainCandidateEvent0\x01\x12\\\n\x11\x43ontinueCandidate\x12#.tgsage.v1.ContinueCandidateRequest\x1a\x1e.tgsage.v1.TrainCandidateEvent(\x01\x30\x01\x12Q\n\x0e\x44\x65scribeGenome\x12 .tgsage.v1.DescribeGenomeRequest\x1a\x18.tgsage.v1.GenomeSummary\"\x03\x90\x02\x01\x12\x46\n\x0cSampleGenome\x12\x1e.tgsage.v1.SampleGenomeRequest\x1a\x11.tgsage.v1.Genome\"\x03\x90\x02\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tgsage.v1.trainer_pb2', globals())
@@ -27,34 +27,34 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _TRAINER.methods_by_name['DescribeGenome']._serialized_options = b'\220\002\001'
   _TRAINER.methods_by_name['SampleGenome']._options = None
   _TRAINER.methods_by_name['SampleGenome']._serialized_options = b'\220\002\001'
-  _OPTIMIZER._serialized_start=2299
-  _OPTIMIZER._serialized_end=2358
-  _CHECKPOINTMODE._serialized_start=2360
-  _CHECKPOINTMODE._serialized_end=2461
-  _LRSCHEDULE._serialized_start=2463
-  _LRSCHEDULE._serialized_end=2556
+  _OPTIMIZER._serialized_start=2323
+  _OPTIMIZER._serialized_end=2382
+  _CHECKPOINTMODE._serialized_start=2384
+  _CHECKPOINTMODE._serialized_end=2485
+  _LRSCHEDULE._serialized_start=2487
+  _LRSCHEDULE._serialized_end=2580
   _TRAININGCONFIG._serialized_start=113
   _TRAININGCONFIG._serialized_end=410
   _TRAINCANDIDATEREQUEST._serialized_start=413
-  _TRAINCANDIDATEREQUEST._serialized_end=795
-  _CHECKPOINTCHUNK._serialized_start=797
-  _CHECKPOINTCHUNK._serialized_end=828
-  _CONTINUECANDIDATEREQUEST._serialized_start=831
-  _CONTINUECANDIDATEREQUEST._serialized_end=965
-  _TRAINCANDIDATEEVENT._serialized_start=968
-  _TRAINCANDIDATEEVENT._serialized_end=1194
-  _CURVEPOINT._serialized_start=1197
-  _CURVEPOINT._serialized_end=1389
-  _TRAININGPROGRESS._serialized_start=1392
-  _TRAININGPROGRESS._serialized_end=1526
-  _TRAININGRESULT._serialized_start=1529
-  _TRAININGRESULT._serialized_end=1971
-  _DESCRIBEGENOMEREQUEST._serialized_start=1973
-  _DESCRIBEGENOMEREQUEST._serialized_end=2072
-  _GENOMESUMMARY._serialized_start=2075
-  _GENOMESUMMARY._serialized_end=2221
-  _SAMPLEGENOMEREQUEST._serialized_start=2223
-  _SAMPLEGENOMEREQUEST._serialized_end=2297
-  _TRAINER._serialized_start=2559
-  _TRAINER._serialized_end=2903
+  _TRAINCANDIDATEREQUEST._serialized_end=819
+  _CHECKPOINTCHUNK._serialized_start=821
+  _CHECKPOINTCHUNK._serialized_end=852
+  _CONTINUECANDIDATEREQUEST._serialized_start=855
+  _CONTINUECANDIDATEREQUEST._serialized_end=989
+  _TRAINCANDIDATEEVENT._serialized_start=992
+  _TRAINCANDIDATEEVENT._serialized_end=1218
+  _CURVEPOINT._serialized_start=1221
+  _CURVEPOINT._serialized_end=1413
+  _TRAININGPROGRESS._serialized_start=1416
+  _TRAININGPROGRESS._serialized_end=1550
+  _TRAININGRESULT._serialized_start=1553
+  _TRAININGRESULT._serialized_end=1995
+  _DESCRIBEGENOMEREQUEST._serialized_start=1997
+  _DESCRIBEGENOMEREQUEST._serialized_end=2096
+  _GENOMESUMMARY._serialized_start=2099
+  _GENOMESUMMARY._serialized_end=2245
+  _SAMPLEGENOMEREQUEST._serialized_start=2247
+  _SAMPLEGENOMEREQUEST._serialized_end=2321
+  _TRAINER._serialized_start=2583
+  _TRAINER._serialized_end=2927
 # @@protoc_insertion_point(module_scope)

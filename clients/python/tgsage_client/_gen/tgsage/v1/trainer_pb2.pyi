@@ -92,7 +92,7 @@ class TrainCandidateEvent(_message.Message):
     def __init__(self, progress: _Optional[_Union[TrainingProgress, _Mapping]] = ..., result: _Optional[_Union[TrainingResult, _Mapping]] = ..., curve_point: _Optional[_Union[CurvePoint, _Mapping]] = ..., checkpoint_chunk: _Optional[_Union[CheckpointChunk, _Mapping]] = ...) -> None: ...
 
 class TrainCandidateRequest(_message.Message):
-    __slots__ = ["also_comparators", "checkpoint", "comparator", "genome", "max_checkpoint_bytes", "skip_scoring", "teacher_id", "training", "trial_id"]
+    __slots__ = ["also_comparators", "checkpoint", "comparator", "genome", "max_checkpoint_bytes", "skip_scoring", "teacher_id", "teacher_layers", "training", "trial_id"]
     ALSO_COMPARATORS_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     COMPARATOR_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +100,7 @@ class TrainCandidateRequest(_message.Message):
     MAX_CHECKPOINT_BYTES_FIELD_NUMBER: _ClassVar[int]
     SKIP_SCORING_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEACHER_LAYERS_FIELD_NUMBER: _ClassVar[int]
     TRAINING_FIELD_NUMBER: _ClassVar[int]
     TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
     also_comparators: _containers.RepeatedScalarFieldContainer[_similarity_pb2.Comparator]
@@ -109,9 +110,10 @@ class TrainCandidateRequest(_message.Message):
     max_checkpoint_bytes: int
     skip_scoring: bool
     teacher_id: str
+    teacher_layers: _containers.RepeatedScalarFieldContainer[str]
     training: TrainingConfig
     trial_id: str
-    def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training: _Optional[_Union[TrainingConfig, _Mapping]] = ..., teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., skip_scoring: bool = ..., trial_id: _Optional[str] = ..., checkpoint: _Optional[_Union[CheckpointMode, str]] = ..., max_checkpoint_bytes: _Optional[int] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ...) -> None: ...
+    def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training: _Optional[_Union[TrainingConfig, _Mapping]] = ..., teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., skip_scoring: bool = ..., trial_id: _Optional[str] = ..., checkpoint: _Optional[_Union[CheckpointMode, str]] = ..., max_checkpoint_bytes: _Optional[int] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ..., teacher_layers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TrainingConfig(_message.Message):
     __slots__ = ["batch_size", "dataset", "eval_steps", "learning_rate", "momentum", "optimizer", "schedule", "schedule_steps", "seed", "steps"]
