@@ -3,7 +3,7 @@
 // number (the earlier proposal), so a leaderboard never depends on completion order.
 //
 // The default score is P. The Fashion-MNIST benchmark (docs/science/fashion-convnet.json, README "Experiments")
-// found no budget at which TG or P+TG ranks architectures better than early P, and P+TG at alpha 0.5 ranks worse
+// found no budget at which TG or P+TG ranks architectures clearly better than early P, and P+TG at alpha 0.5 ranks worse
 // than P once training is long (where a study's final rung is): teacher guidance is something to ask for (score
 // P_TG or TG) and to measure on one's own task with `tgsage experiment`, not the default.
 

@@ -22,7 +22,7 @@ export const protobufFileName = "tgsage/v1/search_controller.proto";
 export enum ScoreKind {
   /**
    * SCORE_KIND_UNSPECIFIED - The default: P. (It was P+TG until the Fashion-MNIST benchmark found no budget at which TG or P+TG ranks
-   * architectures better than P; see the README's "Experiments". Ask for SCORE_KIND_P_TG to rank by P+TG.)
+   * architectures clearly better than P; see the README's "Experiments". Ask for SCORE_KIND_P_TG to rank by P+TG.)
    */
   SCORE_KIND_UNSPECIFIED = 0,
   /** SCORE_KIND_P - P: validation accuracy. */
