@@ -127,6 +127,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     trials,
     createdAt: new Date(t0),
     completedTrials: trials.filter((t) => t.state === TrialState.TRIAL_STATE_COMPLETED).length,
+    trialCount: trials.length,
     bestTrialId: bestTrial(trials)!.id,
     error: '',
   };

@@ -30,6 +30,7 @@ import { CliError } from '../errors.ts';
 import { table } from '../format.ts';
 import { printJson, printText } from '../output.ts';
 import { allPages } from '../../../services/common/pages.ts';
+import { getStudyWithTrials } from '../../../services/controller/study-reader.ts';
 
 interface RunOptions {
   space: 'convnet' | 'nasnet';
@@ -161,6 +162,7 @@ function liveView(stream: NodeJS.WriteStream = process.stderr): View {
   let total = 0;
   let ended = 0;
   let best: number | undefined;
+  let snapshotTrials: Trial[] = [];
   let multi: cliProgress.MultiBar | undefined;
   let trialsBar: cliProgress.SingleBar | undefined;
   const stepBars = new Map<string, cliProgress.SingleBar>();
@@ -182,12 +184,18 @@ function liveView(stream: NodeJS.WriteStream = process.stderr): View {
       const ev = e.event;
       if (!ev) return;
       switch (ev.$case) {
-        case 'snapshot': {
-          const cfg = ev.value.config;
-          total = cfg ? rungPlan(cfg).reduce((n, r) => n + r.count, 0) : 0;
-          ended = ev.value.trials.filter((t) => t.state >= TrialState.TRIAL_STATE_COMPLETED).length;
-          best = ranked(ev.value.trials)[0]?.score;
-          if (!tty) stream.write(`study ${ev.value.id}: ${ended}/${total} trials done\n`);
+        case 'snapshot':
+        case 'snapshotTrials': {
+          // a large study's snapshot comes as a snapshot and snapshot_trials events with the rest of its trials
+          if (ev.$case === 'snapshot') {
+            const cfg = ev.value.config;
+            total = cfg ? rungPlan(cfg).reduce((n, r) => n + r.count, 0) : 0;
+            snapshotTrials = [];
+          }
+          snapshotTrials.push(...ev.value.trials);
+          ended = snapshotTrials.filter((t) => t.state >= TrialState.TRIAL_STATE_COMPLETED).length;
+          best = ranked(snapshotTrials)[0]?.score;
+          if (!tty) stream.write(`study ${e.studyId}: ${ended}/${total} trials done\n`);
           ensureBars();
           trialsBar?.setTotal(Math.max(1, total));
           refresh();
@@ -266,7 +274,7 @@ async function follow(ctx: CliContext, client: SearchControllerClient, events: A
     process.exitCode = 130;
     return;
   }
-  const study = await client.getStudy({ studyId });
+  const study = await getStudyWithTrials({ controller: client }, studyId);
   if (ctx.json) printJson(studyJson(study));
   else {
     printText(`study ${study.id}: ${StudyState[study.state].replace('STUDY_STATE_', '').toLowerCase()}, ${study.completedTrials}/${study.trials.length} trials completed${study.error ? ` (${study.error})` : ''}`);
