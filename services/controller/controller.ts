@@ -90,6 +90,7 @@ export interface Controller {
   /** A study's trials in number order (NOT_FOUND if the study is unknown). */
   listTrials(studyId: string): Trial[];
   listStudies(): Study[];
+  /** Stops the study; returns it without trials (trial_count says how many). */
   stopStudy(studyId: string): Promise<Study>;
   exportStudy(studyId: string, format: ExportFormat): { content: string; contentType: string };
   suggestTrials(studyId: string, clientId: string, count: number, signal?: AbortSignal): Promise<Trial[]>;
@@ -326,7 +327,7 @@ export function createController(deps: ControllerDeps): Controller {
     listStudies: () => storage.listStudies().map((r) => snapshot({ id: r.id, storage }, false)),
     async stopStudy(studyId) {
       const record = storage.getStudy(studyId);
-      if (studyEnded(record.state)) return snapshot({ id: studyId, storage });
+      if (studyEnded(record.state)) return snapshot({ id: studyId, storage }, false);
       const s = await session(studyId);
       s.abort.abort(STOP);
       if (s.run) {
@@ -341,7 +342,7 @@ export function createController(deps: ControllerDeps): Controller {
       }
       drop(studyId);
       log('info', 'study stopped', { study: studyId });
-      return snapshot({ id: studyId, storage });
+      return snapshot({ id: studyId, storage }, false);
     },
     exportStudy(studyId, format) {
       const study = snapshot({ id: studyId, storage });

@@ -26,7 +26,7 @@ import { MAX_RESPONSE_BYTES, packBySize } from '../../services/common/pages.ts';
 import { sqliteStorage } from '../../services/controller/sqlite-storage.ts';
 import { randomGenome } from '../../services/spaces/decisions.ts';
 import { expectStatus } from '../support/grpc.ts';
-import { REPO_ROOT } from '../support/cli.ts';
+import { parseJson, REPO_ROOT, runCli } from '../support/cli.ts';
 import { startController, type StartedController } from './real-services.ts';
 import { startFakeScoring, type FakeScoring } from './fake-scoring.ts';
 import { startFakeTrainer, type FakeTrainer } from './fake-trainer.ts';
@@ -174,19 +174,39 @@ ctl = ControllerClient()
 s = ctl.get(sys.argv[1])
 first = next(iter(ctl.watch(sys.argv[1])))
 print(json.dumps({"get": [t.id for t in s.trials], "best": s.best_trial_id, "completed": s.completed_trials,
+  "count": ctl.get(sys.argv[1], trials=False).trial_count,
   "iter": sum(1 for _ in ctl.trials(sys.argv[1], page_size=50)), "watch_kind": first.kind,
   "watch": [t.id for t in first.study.trials], "listed": [x.id for x in ctl.list()]}))
 `;
     const env = { ...process.env, TGSAGE_CONTROLLER_ADDR: running.address, PYTHONPATH: join(REPO_ROOT, 'clients/python'), PYTHONDONTWRITEBYTECODE: '1' };
     const { stdout } = await run('/usr/bin/python3', ['-c', script, studyId], { cwd: REPO_ROOT, env, maxBuffer: 64 * 1024 * 1024 });
-    const py = JSON.parse(stdout) as { get: string[]; best: string; completed: number; iter: number; watch_kind: string; watch: string[]; listed: string[] };
+    const py = JSON.parse(stdout) as { get: string[]; best: string; completed: number; count: number; iter: number; watch_kind: string; watch: string[]; listed: string[] };
     assert.deepEqual(py.get, ids(stored));
     assert.equal(py.best, bestId());
     assert.equal(py.completed, N);
+    assert.equal(py.count, N);
     assert.equal(py.iter, N);
     assert.equal(py.watch_kind, 'snapshot');
     assert.deepEqual(py.watch, ids(stored), 'the watch joins snapshot_trials into the snapshot');
     assert.deepEqual(py.listed, [studyId]);
+  });
+});
+
+describe('a large study, stopped', () => {
+  it('the CLI and the Python example follow it to its end and print every trial', async () => {
+    assert.equal((await client.stopStudy({ studyId })).trialCount, N);
+    const cli = await runCli(['--controller', running.address, '--json', 'search', 'watch', studyId], { timeoutMs: 120_000 });
+    assert.equal(cli.code, 1, cli.stderr); // a stopped study is not finished
+    const out = parseJson<{ trials: number; completedTrials: number; leaderboard: unknown[] }>(cli);
+    assert.equal(out.trials, N);
+    assert.equal(out.completedTrials, N);
+    assert.ok(out.leaderboard.length >= 10);
+    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+    const { stdout } = await run('/usr/bin/python3', ['clients/python/examples/watch_study.py', studyId, '--controller', running.address], { cwd: REPO_ROOT, env, maxBuffer: 64 * 1024 * 1024 });
+    const lines = stdout.trim().split('\n');
+    assert.equal(lines[0], `snapshot: ${N} trials, ${N} completed`);
+    assert.match(lines[1]!, /^snapshot: \d+ more trials$/);
+    assert.equal(lines.filter((l) => /^ *\d+  trial +\d+  score/.test(l)).length, N, 'a leaderboard line per trial');
   });
 });
 

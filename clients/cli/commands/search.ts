@@ -383,7 +383,7 @@ export function searchCommand(): Command {
     .action(
       action(async (ctx, _o, studyId) => {
         const s = await ctx.clients.controller.stopStudy({ studyId });
-        if (ctx.json) printJson(studyJson(s));
+        if (ctx.json) printJson(studyJson(await getStudyWithTrials(ctx.clients, studyId)));
         else printText(`study ${s.id}: ${StudyState[s.state].replace('STUDY_STATE_', '').toLowerCase()}`);
       }),
     );

@@ -95,6 +95,7 @@ class Study:
     best_trial_id: str
     error: str
     trials: list[Trial]
+    trial_count: int = 0  # trials the study has, whether or not `trials` holds them (stop() and get(trials=False))
     raw: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -107,6 +108,7 @@ class Study:
             best_trial_id=s.best_trial_id,
             error=s.error,
             trials=[Trial.from_proto(t) for t in s.trials],
+            trial_count=s.trial_count,
             raw=s,
         )
 
@@ -298,6 +300,7 @@ class ControllerClient(Client):
             token = page.next_page_token
 
     def stop(self, study_id: str) -> Study:
+        """Stops the study; returns it without trials (`trial_count` says how many; `get` reads them)."""
         return Study.from_proto(self._stub.StopStudy(pb.StopStudyRequest(study_id=study_id), timeout=self.timeout))
 
     def export(self, study_id: str, format: str = "json") -> str:

@@ -5272,7 +5272,10 @@ export const SearchControllerDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
-    /** Stops a running study: trials in flight are cancelled and marked stopped. */
+    /**
+     * Stops a running study: trials in flight are cancelled and marked stopped. Returns the study without its trials
+     * (read them with ListTrials).
+     */
     stopStudy: {
       name: "StopStudy",
       requestType: StopStudyRequest as typeof StopStudyRequest,
@@ -5353,7 +5356,10 @@ export interface SearchControllerServiceImplementation<CallContextExt = {}> {
     request: ListStudiesRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<ListStudiesResponse>>;
-  /** Stops a running study: trials in flight are cancelled and marked stopped. */
+  /**
+   * Stops a running study: trials in flight are cancelled and marked stopped. Returns the study without its trials
+   * (read them with ListTrials).
+   */
   stopStudy(request: StopStudyRequest, context: CallContext & CallContextExt): Promise<DeepPartial<Study>>;
   /**
    * Exports a study as JSON or CSV, streamed in pieces of at most 1 MiB: the export is the concatenation of every
@@ -5411,7 +5417,10 @@ export interface SearchControllerClient<CallOptionsExt = {}> {
     request: DeepPartial<ListStudiesRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<ListStudiesResponse>;
-  /** Stops a running study: trials in flight are cancelled and marked stopped. */
+  /**
+   * Stops a running study: trials in flight are cancelled and marked stopped. Returns the study without its trials
+   * (read them with ListTrials).
+   */
   stopStudy(request: DeepPartial<StopStudyRequest>, options?: CallOptions & CallOptionsExt): Promise<Study>;
   /**
    * Exports a study as JSON or CSV, streamed in pieces of at most 1 MiB: the export is the concatenation of every

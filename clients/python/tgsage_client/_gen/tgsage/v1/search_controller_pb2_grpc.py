@@ -119,7 +119,8 @@ class SearchControllerServicer(object):
     raise NotImplementedError('Method not implemented!')
 
   def StopStudy(self, request, context):
-    """Stops a running study: trials in flight are cancelled and marked stopped.
+    """Stops a running study: trials in flight are cancelled and marked stopped. Returns the study without its trials
+    (read them with ListTrials).
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
