@@ -40,7 +40,7 @@ interface RunOptions {
   score?: 'p' | 'tg' | 'ptg';
   alpha?: string;
   parallelism: string;
-  teacher: string;
+  teacher?: string;
   teacherLayers?: string;
   seed: string;
   multiFidelity: boolean;
@@ -86,7 +86,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
     stepsPerTrial: int('--steps', o.steps),
     numTrials: int('--trials', o.trials),
     parallelism: int('--parallelism', o.parallelism, 1),
-    teacherId: o.teacher,
+    teacherId: o.teacher ?? '',
     teacherLayers: parseNames(o.teacherLayers),
     seed: int('--seed', o.seed),
     dataset: { name: o.dataset, directory: o.dataDir ?? '', numStimuli: int('--stimuli', o.stimuli), numValidation: int('--num-validation', o.numValidation) },
@@ -297,7 +297,7 @@ export function searchCommand(): Command {
     .addOption(new Option('--score <kind>', 'ranking score: P (the default), TG or P+TG').choices(['p', 'tg', 'ptg']))
     .option('--alpha <a>', 'weight of TG in P+TG = (1 - a) P + a TG (default 0.5)')
     .option('--parallelism <p>', 'trials in flight at once', '1')
-    .option('--teacher <id>', 'teacher id', DEFAULT_TEACHER_ID)
+    .option('--teacher <id>', `teacher id (default: the controller's, "${DEFAULT_TEACHER_ID}"; it ranks only with --score tg or ptg)`)
     .option('--teacher-layers <names>', `${TEACHER_LAYERS_HELP}; fixed when the study is created`)
     .option('--seed <s>', 'seed of the strategy and of training', '0')
     .option('--multi-fidelity', 'successive halving over step budgets', false)
@@ -321,6 +321,9 @@ export function searchCommand(): Command {
       action<RunOptions>(async (ctx, o) => {
         const client = ctx.clients.controller;
         const config = studyConfigFromOptions(o);
+        if ((o.teacher !== undefined || o.teacherLayers !== undefined) && (o.score ?? 'p') === 'p') {
+          process.stderr.write('note: this study ranks by P (the default score); the teacher ranks only with --score tg or ptg\n');
+        }
         await follow(ctx, client, client.runStudy({ config }, { signal: ctx.signal }));
       }),
     );

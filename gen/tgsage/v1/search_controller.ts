@@ -477,7 +477,10 @@ export interface StudyConfig {
   numTrials: number;
   /** Trials in flight at once (default 1). */
   parallelism: number;
-  /** Teacher id (default "default"). */
+  /**
+   * Teacher id (default "default"). Checked at creation when the score uses TG, or when given (a study ranked by P
+   * still scores the activations an ask/tell client tells against it).
+   */
   teacherId: string;
   /** Dataset (default mnist). */
   dataset?:
