@@ -19,11 +19,7 @@ const PAGE_FIELDS_BYTES = 1024;
 
 const mib = (bytes: number): string => (bytes / 1024 ** 2).toFixed(1);
 
-export function searchControllerService(
-  controller: Controller,
-  /** The largest response GetStudy and ListTrials send (tests use a small one). */
-  maxResponseBytes = MAX_RESPONSE_BYTES,
-): SearchControllerServiceImplementation {
+export function searchControllerService(controller: Controller): SearchControllerServiceImplementation {
   return {
     createStudy: (req, ctx) => controller.createStudy(req.config, req.studyId, ctx.signal),
     async *runStudy(req, ctx) {
@@ -44,10 +40,10 @@ export function searchControllerService(
       }
       const study = controller.getStudy(id);
       const bytes = Study.encode(study).finish().length;
-      if (bytes > maxResponseBytes) {
+      if (bytes > MAX_RESPONSE_BYTES) {
         throw new FailedPreconditionError(
           `view: study ${id} has ${study.trials.length} trials (${mib(bytes)} MiB), more than one response may carry ` +
-            `(${mib(maxResponseBytes)} MiB): ask for view STUDY_VIEW_BASIC and page its trials with ListTrials`,
+            `(${mib(MAX_RESPONSE_BYTES)} MiB): ask for view STUDY_VIEW_BASIC and page its trials with ListTrials`,
         );
       }
       return study;
@@ -55,7 +51,7 @@ export function searchControllerService(
     listTrials: async (req) => {
       const trials = controller.listTrials(required('study_id', req.studyId));
       // trials are numbered from 0 and never removed
-      const page = paginate(trials, (t) => String(t.number), req, (a, b) => Number(a) < Number(b), trialBytes, maxResponseBytes - PAGE_FIELDS_BYTES);
+      const page = paginate(trials, (t) => String(t.number), req, (a, b) => Number(a) < Number(b), trialBytes, MAX_RESPONSE_BYTES - PAGE_FIELDS_BYTES);
       return { trials: page.items, nextPageToken: page.nextPageToken };
     },
     listStudies: async (req) => {
