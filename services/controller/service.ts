@@ -50,8 +50,12 @@ export function searchControllerService(controller: Controller): SearchControlle
     },
     listTrials: async (req) => {
       const trials = controller.listTrials(required('study_id', req.studyId));
-      // trials are numbered from 0 and never removed
-      const page = paginate(trials, (t) => String(t.number), req, (a, b) => Number(a) < Number(b), trialBytes, MAX_RESPONSE_BYTES - PAGE_FIELDS_BYTES);
+      // trials are numbered from 0 and never removed; a token holds the last number returned
+      const before = (after: string, number: string): boolean => {
+        if (!/^\d{1,10}$/.test(after)) throw new InvalidArgumentError('page_token', 'is not a token of a ListTrials response');
+        return Number(after) < Number(number);
+      };
+      const page = paginate(trials, (t) => String(t.number), req, before, trialBytes, MAX_RESPONSE_BYTES - PAGE_FIELDS_BYTES);
       return { trials: page.items, nextPageToken: page.nextPageToken };
     },
     listStudies: async (req) => {

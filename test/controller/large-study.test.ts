@@ -138,6 +138,12 @@ describe('a study larger than one message', () => {
     await expectStatus(client.listTrials({ studyId: 'nope' }), Status.NOT_FOUND, /nope/);
     await expectStatus(client.listTrials({ studyId, pageSize: 5000 }), Status.INVALID_ARGUMENT, /^page_size/);
     await expectStatus(client.listTrials({ studyId, pageToken: 'not-a-token' }), Status.INVALID_ARGUMENT, /^page_token/);
+    // a token of another listing (ListStudies) is not silently an empty page
+    const studyToken = Buffer.from(JSON.stringify({ after: 's-0123456789ab' })).toString('base64url');
+    await expectStatus(client.listTrials({ studyId, pageToken: studyToken }), Status.INVALID_ARGUMENT, /^page_token/);
+    // a token past the end (trials are never removed) is the empty last page
+    const pastEnd = Buffer.from(JSON.stringify({ after: '100000' })).toString('base64url');
+    assert.deepEqual(await client.listTrials({ studyId, pageToken: pastEnd }), { trials: [], nextPageToken: '' });
   });
 
   it('WatchStudy sends the snapshot in pieces within 4 MiB that join to every trial, before any other event', async () => {
