@@ -124,6 +124,7 @@ export function normalizeStudyConfig(
     mf.eta = halving.eta;
     mf.rungs = halving.rungs;
     mf.minSteps = intIn('multi_fidelity.min_steps', halving.budgets[0]!, 1, c.stepsPerTrial);
+    mf.lastRungByP ??= true;
   } else {
     c.multiFidelity = { enabled: false, minSteps: 0, eta: 0, rungs: 0 };
   }

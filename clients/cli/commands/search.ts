@@ -48,6 +48,7 @@ interface RunOptions {
   rungs?: string;
   minSteps?: string;
   retrainPromoted?: boolean;
+  lastRungByP?: boolean;
   dataset: string;
   dataDir?: string;
   stimuli?: string;
@@ -98,6 +99,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
           rungs: int('--rungs', o.rungs),
           minSteps: int('--min-steps', o.minSteps),
           retrainPromoted: o.retrainPromoted ?? false,
+          lastRungByP: o.lastRungByP === false ? false : undefined,
         }
       : undefined,
     maxAttempts: int('--max-attempts', o.maxAttempts),
@@ -305,6 +307,7 @@ export function searchCommand(): Command {
     .option('--rungs <n>', 'successive halving: number of rungs (default 3)')
     .option('--min-steps <n>', 'successive halving: steps of the first rung')
     .option('--retrain-promoted', 'successive halving: train promoted trials again from step 0 (default: continue from checkpoints)', false)
+    .option('--no-last-rung-by-p', 'successive halving: rank the last rung by the study\'s score too (default: by P, the accuracy the search is for)')
     .option('--dataset <name>', 'mnist, fashion-mnist or idx', 'mnist')
     .option('--data-dir <dir>', 'directory of IDX files (for idx; fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--stimuli <n>', 'stimuli in the stimulus set (must match the teacher)')

@@ -118,9 +118,10 @@ class Study:
 
     @property
     def ranked(self) -> list[Trial]:
-        """Completed trials with a score, best first (ties: lower number), as the leaderboard ranks them."""
+        """Completed trials with a score, best first, as the leaderboard ranks them: later successive-halving rungs
+        first, then higher score, then lower number."""
         done = [t for t in self.trials if t.state == "completed" and t.score is not None]
-        return sorted(done, key=lambda t: (-t.score, t.number))
+        return sorted(done, key=lambda t: (-t.rung, -t.score, t.number))
 
 
 @dataclass(frozen=True)

@@ -183,18 +183,20 @@ class ListedTrial(_message.Message):
     def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training_seed: _Optional[int] = ...) -> None: ...
 
 class MultiFidelityConfig(_message.Message):
-    __slots__ = ["enabled", "eta", "min_steps", "retrain_promoted", "rungs"]
+    __slots__ = ["enabled", "eta", "last_rung_by_p", "min_steps", "retrain_promoted", "rungs"]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     ETA_FIELD_NUMBER: _ClassVar[int]
+    LAST_RUNG_BY_P_FIELD_NUMBER: _ClassVar[int]
     MIN_STEPS_FIELD_NUMBER: _ClassVar[int]
     RETRAIN_PROMOTED_FIELD_NUMBER: _ClassVar[int]
     RUNGS_FIELD_NUMBER: _ClassVar[int]
     enabled: bool
     eta: int
+    last_rung_by_p: bool
     min_steps: int
     retrain_promoted: bool
     rungs: int
-    def __init__(self, enabled: bool = ..., min_steps: _Optional[int] = ..., eta: _Optional[int] = ..., rungs: _Optional[int] = ..., retrain_promoted: bool = ...) -> None: ...
+    def __init__(self, enabled: bool = ..., min_steps: _Optional[int] = ..., eta: _Optional[int] = ..., rungs: _Optional[int] = ..., retrain_promoted: bool = ..., last_rung_by_p: bool = ...) -> None: ...
 
 class RandomSettings(_message.Message):
     __slots__ = []
