@@ -86,6 +86,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     teacherId: 'default',
     comparator: Comparator.COMPARATOR_SPEARMAN,
     rdmMethod: RdmMethod.RDM_METHOD_CORRELATION,
+    skippedLayers: [],
     candidateLayers: candLayers,
     teacherLayers: TEACHER_LAYERS,
     similarity: [],
