@@ -9,6 +9,7 @@ import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import { constantRow, transformFor } from '../../services/compute/activations.ts';
 import type { RdmMethod as RdmMethodName } from '../../services/compute/types.ts';
 import { scoreLayers } from '../../services/trainer/scoring.ts';
+import { describeScore, scoreJson } from '../../clients/cli/commands/score.ts';
 import type { LayerActivations } from '../../services/trainer/activations.ts';
 import { randomMatrix } from '../support/reference.ts';
 import { startServices, tempDir, type TestServices } from '../support/services.ts';
@@ -79,6 +80,10 @@ describe('dead candidate layers', () => {
     assert.equal(withDead.similarity.tg, alone.similarity.tg);
     assert.deepEqual(withDead.similarity.similarity, alone.similarity.similarity);
     assert.ok(withDead.previews.every((p) => p.layer !== 'L3'));
+    // the CLI says so (text and --json)
+    assert.match(describeScore(withDead.similarity), /not scored \(constant on some stimulus, which correlation RDMs cannot use\): L3/);
+    assert.deepEqual(scoreJson(withDead.similarity)['skippedLayers'], ['L3']);
+    assert.doesNotMatch(describeScore(alone.similarity), /not scored/);
   });
 
   it('are scored when the teacher\'s method can use them (euclidean)', async () => {

@@ -96,6 +96,7 @@ export function scoreJson(r: SimilarityResult) {
       ...(r.bootstrap ? { pBest: b.pBest } : {}),
     })),
     candidateLayers: r.candidateLayers,
+    ...(r.skippedLayers.length > 0 ? { skippedLayers: r.skippedLayers } : {}),
     teacherLayers: r.teacherLayers,
     matrix: r.candidateLayers.map((_, i) => r.similarity.slice(i * cols, (i + 1) * cols)),
     ceilings: r.ceilings.length > 0 ? r.ceilings : null,
@@ -127,6 +128,9 @@ export function describeScore(r: SimilarityResult): string {
     '',
     matrixTable({ rows: r.candidateLayers, columns: r.teacherLayers, values: r.similarity, marked }),
     '(* = best candidate layer for that teacher layer)',
+    ...(r.skippedLayers.length > 0
+      ? [`not scored (constant on some stimulus, which ${rdmMethodName(r.rdmMethod)} RDMs cannot use): ${r.skippedLayers.join(', ')}`]
+      : []),
     '',
     ...r.best.map((b, j) => {
       const q = r.candidateLayers.indexOf(b.candidateLayer) * cols + j;
