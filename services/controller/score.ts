@@ -1,6 +1,7 @@
 // The study's ranking score and leaderboard. P = validation accuracy, TG = similarity to the teacher,
-// P+TG = (1 - alpha) P + alpha TG (alpha default 0.5). Ranking: higher score first, ties broken by the lower trial
-// number (the earlier proposal), so a leaderboard never depends on completion order.
+// P+TG = (1 - alpha) P + alpha TG (alpha default 0.5). Ranking: later successive-halving rungs first, then higher
+// score, ties broken by the lower trial number (the earlier proposal), so a leaderboard never depends on completion
+// order.
 //
 // The default score is P. The Fashion-MNIST benchmark (docs/science/fashion-convnet.json, README "Experiments")
 // found no budget at which TG or P+TG ranks architectures clearly better than early P, and P+TG at alpha 0.5 ranks worse
