@@ -296,8 +296,8 @@ wait "$export_pid" || { echo "the image cannot read the Fashion-MNIST dataset:" 
 say "the image has the Fashion-MNIST dataset and the default teacher"
 phase "CLI: Fashion-MNIST read in the image (data export); default teacher present"
 
-say "running a 4-trial search in the pod"
-cli --json search run --trials 4 --steps 4 --parallelism 2 --seed 102 --batch-size 16 >"$WORK/search.json" \
+say "running a 4-trial P+TG search in the pod (trainer, scorer and teacher cache on every trial)"
+cli --json search run --trials 4 --steps 4 --parallelism 2 --seed 102 --batch-size 16 --score ptg >"$WORK/search.json" \
   || { cat "$WORK/search.json" >&2; logs trainer search-controller; exit 1; }
 # shellcheck disable=SC2016
 node -e '

@@ -2,7 +2,7 @@
 // or import ask/tell trials with activations from arrays; the study's score rule. The streams themselves (RunStudy,
 // WatchStudy) are already async iterables: `for await (const e of clients.controller.watchStudy({ studyId }))`.
 import type { Genome } from '../../gen/tgsage/v1/genome.ts';
-import type { CompleteTrialHeader, CompleteTrialRequest, Trial } from '../../gen/tgsage/v1/search_controller.ts';
+import type { CompleteTrialHeader, CompleteTrialRequest, ExportFormat, ExportStudyResponse, Trial } from '../../gen/tgsage/v1/search_controller.ts';
 import {
   TrainCandidateRequest,
   type DeepPartial,
@@ -98,6 +98,22 @@ export function importTrial(
     ...(result.p === undefined ? {} : { p: result.p }),
   };
   return clients.controller.completeTrial(completeTrialRequests(header, result.layers ?? []), signal ? { signal } : {});
+}
+
+/** A study's whole export (ExportStudy streams it in pieces of at most 1 MiB): its text and MIME type. */
+export async function exportStudy(
+  clients: { controller: { exportStudy(request: { studyId: string; format: ExportFormat }, options?: { signal?: AbortSignal }): AsyncIterable<ExportStudyResponse> } },
+  studyId: string,
+  format: ExportFormat,
+  signal?: AbortSignal,
+): Promise<{ content: string; contentType: string }> {
+  const pieces: string[] = [];
+  let contentType = '';
+  for await (const piece of clients.controller.exportStudy({ studyId, format }, signal ? { signal } : {})) {
+    pieces.push(piece.content);
+    contentType ||= piece.contentType;
+  }
+  return { content: pieces.join(''), contentType };
 }
 
 /** The controller's score rule (P, TG or P+TG = (1 - alpha) P + alpha TG), to rank results the same way. */

@@ -10,7 +10,7 @@ import { TRAINING_LIMITS } from '../common/limits.ts';
 import { DATASET_NAMES } from '../data/dataset.ts';
 import { checkRequestLayersForm, fixStudyTeacherLayers } from '../teachers/tg-layers.ts';
 import { plannedRungSizes, resolveHalvingConfig } from './halving.ts';
-import { DEFAULT_ALPHA } from './score.ts';
+import { DEFAULT_ALPHA, DEFAULT_SCORE } from './score.ts';
 import { createStrategyRegistry, type StrategyRegistry } from './strategies/registry.ts';
 
 export const LIMITS = {
@@ -81,7 +81,7 @@ export function normalizeStudyConfig(
       }
     });
   }
-  if (c.score === ScoreKind.SCORE_KIND_UNSPECIFIED) c.score = ScoreKind.SCORE_KIND_P_TG;
+  if (c.score === ScoreKind.SCORE_KIND_UNSPECIFIED) c.score = DEFAULT_SCORE;
   if (![ScoreKind.SCORE_KIND_P, ScoreKind.SCORE_KIND_TG, ScoreKind.SCORE_KIND_P_TG].includes(c.score)) {
     throw new InvalidArgumentError('score', `unknown score kind ${c.score}`);
   }

@@ -35,6 +35,28 @@ export function originLabel(t: Pick<Trial, 'origin' | 'source'>): string {
   return t.origin === TrialOrigin.TRIAL_ORIGIN_IMPORTED && t.source ? `${name} (${t.source})` : name;
 }
 
+/** Characters per ExportStudy piece: at most 3 UTF-8 bytes each (a surrogate pair is 2 characters, 4 bytes), so 1 MiB. */
+export const EXPORT_PIECE_CHARS = 349_525;
+
+/**
+ * `text` in pieces of at most `maxChars` UTF-16 code units (and so at most 3 * maxChars UTF-8 bytes), never splitting
+ * a surrogate pair; the pieces concatenate to `text`. An empty text is one empty piece (a stream always says its type).
+ */
+export function* textPieces(text: string, maxChars = EXPORT_PIECE_CHARS): Generator<string> {
+  if (!(Number.isInteger(maxChars) && maxChars >= 2)) throw new RangeError(`maxChars must be an integer >= 2, got ${maxChars}`);
+  if (text.length === 0) {
+    yield '';
+    return;
+  }
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + maxChars, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate stays with its low one
+    yield text.slice(start, end);
+    start = end;
+  }
+}
+
 export function studyToJson(study: Study): string {
   return JSON.stringify(Study.toJSON(study), null, 2) + '\n';
 }

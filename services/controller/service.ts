@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { paginate } from '../common/pages.ts';
 import { splitHeader } from '../common/upload.ts';
 import type { Controller } from './controller.ts';
+import { textPieces } from './export.ts';
 
 export function searchControllerService(controller: Controller): SearchControllerServiceImplementation {
   return {
@@ -30,7 +31,13 @@ export function searchControllerService(controller: Controller): SearchControlle
       return { studies: page.items, nextPageToken: page.nextPageToken };
     },
     stopStudy: (req) => controller.stopStudy(required('study_id', req.studyId)),
-    exportStudy: async (req) => controller.exportStudy(required('study_id', req.studyId), req.format),
+    exportStudy: async function* (req, ctx) {
+      const { content, contentType } = controller.exportStudy(required('study_id', req.studyId), req.format);
+      for (const piece of textPieces(content)) {
+        if (ctx.signal.aborted) return;
+        yield { content: piece, contentType };
+      }
+    },
     suggestTrials: async (req, ctx) => ({
       trials: await controller.suggestTrials(required('study_id', req.studyId), req.clientId, req.count, ctx.signal),
     }),

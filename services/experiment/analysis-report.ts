@@ -4,13 +4,14 @@
 //   L. each teacher layer's TG alone against the budget, beside TG over every layer and early P (which layers to
 //      count in TG: a teacher's tg_layers);
 //   C, D. early P and early TG against final P at one budget (one point per architecture);
-//   B. A among the better half of the architectures.
-// Tables: Spearman / Kendall / difference from P of every predictor at every budget, the better half, and what
-// cross-validation chose.
+//   B. A among the better half of the architectures;
+//   R. the regret of random search of n keeping the best by early P, TG, P+TG and the cross-validated P+TG, against
+//      the budget (what a search loses by judging early).
+// Tables: Spearman / Kendall / difference from P of every predictor at every budget, the better half, what
+// cross-validation chose, and the pick regrets.
 
-import { DEFAULT_ALPHA } from '../controller/score.ts';
 import { escapeXml as esc } from '../controller/report/svg.ts';
-import type { Analysis, BudgetAnalysis, Correlation } from './analyze.ts';
+import { referenceAlpha, type Analysis, type BudgetAnalysis, type Correlation, type PickRegret } from './analyze.ts';
 import type { Match, ReplayReport, SettingResult } from './replay.ts';
 import type { Interval } from './stats.ts';
 import { panelSvg, panelsPng, type Panel, type PlotSeries } from './plot/plot.ts';
@@ -21,6 +22,14 @@ const LAYER_COLORS = ['#9ecae1', '#6baed6', '#c0392b', '#16a085', '#5b2c6f', '#d
 
 const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '–');
 const ci = (i: Interval): string => (Number.isFinite(i.lo) ? `[${f2(i.lo)}, ${f2(i.hi)}]` : '');
+/** Accuracy fractions in points (0.0125 -> "1.25"). */
+const pp = (v: number): string => (Number.isFinite(v) ? (100 * v).toFixed(2) : '–');
+const ppci = (i: Interval): string => (Number.isFinite(i.lo) ? `[${pp(i.lo)}, ${pp(i.hi)}]` : '');
+
+function largestPick(a: Analysis): number | undefined {
+  const sizes = a.budgets.flatMap((b) => b.picks?.map((pk) => pk.n) ?? []);
+  return sizes.length ? Math.max(...sizes) : undefined;
+}
 
 function primary(a: Analysis): string | undefined {
   return a.budgets.find((b) => b.cv)?.cv?.comparator ?? a.table.comparators[0];
@@ -31,8 +40,7 @@ function find(b: BudgetAnalysis | { predictors: Correlation[] }, id: string): Co
 }
 
 function defaultPtgId(a: Analysis, c: string): string {
-  const alpha = a.method.alphas.includes(DEFAULT_ALPHA) ? DEFAULT_ALPHA : a.method.alphas[Math.floor(a.method.alphas.length / 2)];
-  return `P+TG[${c}] a=${alpha} raw`;
+  return `P+TG[${c}] a=${referenceAlpha(a.method.alphas)} raw`;
 }
 
 function corrSeries(a: Analysis, pick: (b: BudgetAnalysis) => Correlation | undefined, name: string, color: string): PlotSeries {
@@ -91,6 +99,35 @@ export function analysisPanels(a: Analysis): Panel[] {
     panels.push({ title: `Early TG at ${s.step} steps`, xLabel: `TG (${s.comparator}) at ${s.step} steps`, yLabel: 'final P', series: [{ name: 'architecture', color: COLORS.tg, kind: 'points', points: pts('tg') }] });
   }
   panels.push({ title: 'Among the better half', xLabel: 'training steps (log)', yLabel: 'Spearman', logX: true, series: half });
+  const n = largestPick(a);
+  if (c && n !== undefined) {
+    const series = (id: string, name: string, color: string, dashed = false): PlotSeries => {
+      const rows = a.budgets
+        .map((b) => ({ step: b.step, x: b.picks?.find((pk) => pk.n === n)?.predictors.find((q) => q.id === id) }))
+        .filter((r): r is { step: number; x: PickRegret } => !!r.x && Number.isFinite(r.x.regret));
+      return {
+        name,
+        color,
+        kind: 'line',
+        ...(dashed ? { dashed } : {}),
+        points: rows.map((r) => ({ x: r.step, y: 100 * r.x.regret, label: `${name} @ ${r.step} steps: ${pp(r.x.regret)} points ${ppci(r.x.regretCI)}` })),
+        band: rows.map((r) => ({ x: r.step, lo: 100 * r.x.regretCI.lo, hi: 100 * r.x.regretCI.hi })),
+      };
+    };
+    const ptg = defaultPtgId(a, c);
+    panels.push({
+      title: `Regret of the best of ${n}, kept early`,
+      xLabel: 'training steps (log)',
+      yLabel: 'points below the best of the n',
+      logX: true,
+      series: [
+        series('P', 'P', COLORS.p),
+        series(`TG[${c}]`, 'TG', COLORS.tg),
+        series(ptg, `P+TG a=${ptg.split('a=')[1]!.split(' ')[0]}`, COLORS.ptg),
+        series(`CV[${c}]`, 'P+TG CV held-out', COLORS.cv, true),
+      ].filter((x) => x.points.length),
+    });
+  }
   return panels;
 }
 
@@ -122,6 +159,29 @@ function matrix(a: Analysis, rows: string[], pick: (b: BudgetAnalysis, id: strin
       });
       return `<tr><th>${esc(id)}</th>${cells.join('')}</tr>`;
     })
+    .join('');
+  return `<table class="m">${head}${body}</table>`;
+}
+
+function pickTable(a: Analysis): string {
+  const sizes = [...new Set(a.budgets.flatMap((b) => b.picks?.map((pk) => pk.n) ?? []))].sort((x, y) => x - y);
+  if (!sizes.length) return '<p class="muted">Too few architectures for the pick statistics.</p>';
+  const ids = [...new Set(a.budgets.flatMap((b) => b.picks?.flatMap((pk) => pk.predictors.map((x) => x.id)) ?? []))];
+  const head = `<tr><th>n</th><th>predictor</th>${a.budgets.map((b) => `<th>${b.step} steps</th>`).join('')}</tr>`;
+  const body = sizes
+    .flatMap((n) => [
+      `<tr><th>${n}</th><th class="muted">best of ${n}</th>${a.budgets.map((b) => `<td>${b.picks?.find((pk) => pk.n === n)?.best.toFixed(3) ?? ''}</td>`).join('')}</tr>`,
+      ...ids.map((id) => {
+        const cells = a.budgets.map((b) => {
+          const x = b.picks?.find((pk) => pk.n === n)?.predictors.find((q) => q.id === id);
+          if (!x) return '<td></td>';
+          const cls = id === 'P' ? '' : x.gainVsPCI.lo > 0 ? 'pos' : x.gainVsPCI.hi < 0 ? 'neg' : '';
+          const gain = id === 'P' ? '' : ` <span class="${cls}">${x.gainVsP >= 0 ? '+' : ''}${pp(x.gainVsP)}</span> <span class="ci">${ppci(x.gainVsPCI)}</span>`;
+          return `<td>${pp(x.regret)}${gain}</td>`;
+        });
+        return `<tr><th></th><th>${esc(id)}</th>${cells.join('')}</tr>`;
+      }),
+    ])
     .join('');
   return `<table class="m">${head}${body}</table>`;
 }
@@ -177,6 +237,7 @@ export function renderAnalysisHtml(a: Analysis, o: { source?: string; generatedA
 <h2>P+TG over the alpha grid</h2><p class="note">raw: (1 - a) P + a TG; z: the same on P and TG z-scored within the budget.</p>${matrix(a, grid, (b, id) => find(b, id), 'spearman')}
 <h2>Among the better half</h2><p class="note">Architectures with final P above the median (${f2(a.budgets[0]?.betterHalf.threshold ?? Number.NaN)}); ${a.budgets[0]?.betterHalf.n ?? 0} of them at the first budget.</p>${matrix(a, main, (b, id) => find(b.betterHalf, id), 'spearman')}
 <h2>Cross-validated choice of teacher layers and alpha</h2><p class="note">${a.budgets.find((b) => b.cv)?.cv?.folds ?? ''}-fold over architectures, ${c ? esc(c) : ''} comparator: on each training fold the (layer subset, alpha, raw/z) with the best Spearman is chosen and scores the held-out fold only; held-out scores, standardised with their training fold's mean and sd, are pooled over the folds. The interval is over the pooled architectures and leaves out the choice's own variability (see the per-fold mean).</p>${cvTable(a)}
+<h2>Keeping the best of n</h2><p class="note">Random search of n architectures, trained to the budget, keeping the one with the best early score: the regret is how many points of final accuracy the kept one falls below the best of the n (what training all n to the end would keep), expected over every draw of n (exact, not simulated). Beside each predictor: its gain over early P, paired, with the 95% interval (green: keeps better architectures than early P; red: worse). The CV row uses the held-out predictions of the cross-validation; its interval leaves out the choice's own variability.</p>${pickTable(a)}
 <footer>tgsage experiment analyze · ${esc((o.generatedAt ?? new Date()).toISOString())}</footer>
 </main></body></html>
 `;

@@ -7,20 +7,25 @@
 //   architectures (paired: one set of resamples for all predictors of a budget), and the paired difference of each
 //   predictor's Spearman from early P's, with its interval (a difference whose interval excludes 0 is a real one).
 // The same over the better half of the architectures (final P at or above the median); the noise floor of "final"
-// (Spearman between the final P of two training seeds of one architecture); and the teacher-layer subset and alpha
-// chosen by k-fold cross-validation over architectures (see crossValidate).
+// (Spearman between the final P of two training seeds of one architecture); the teacher-layer subset and alpha
+// chosen by k-fold cross-validation over architectures (see crossValidate); and what a search gets from a predictor:
+// the regret of random search of n architectures that keeps the best by the predictor (see pickRegrets).
 
 import { InvalidArgumentError } from '../common/errors.ts';
 import { yieldToEventLoop } from '../common/event-loop.ts';
 import { pTg } from '../controller/score.ts';
 import { createRng } from '../controller/strategies/rng.ts';
-import { bootstrap, finitePairs, kendallTauB, mean, spearman, weightedRankPair, weightsOf, zscore, type Interval } from './stats.ts';
+import { DEFAULT_ALPHA } from '../controller/score.ts';
+import { bootstrap, expectedPick, finitePairs, kendallTauB, mean, spearman, weightedRankPair, weightsOf, zscore, type Interval } from './stats.ts';
 import { architectures, pointAt, tgOf, type Architecture, type BenchmarkTable, type TableComparator } from './table.ts';
 
 export const ANALYSIS_FORMAT = 'tgsage-analysis/1';
 
 /** Alphas of the P+TG grid (0 = P alone, 1 = TG alone, which are reported as P and TG). */
 export const ALPHA_GRID: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/** Sizes n of the pick statistics: random search of n architectures that keeps the best by an early score. */
+export const PICK_SIZES: readonly number[] = [10, 30];
 
 /** Teacher-layer subsets tried by cross-validation: all of them up to this many layers, else a smaller family. */
 const MAX_LAYERS_ALL_SUBSETS = 6;
@@ -34,6 +39,8 @@ export interface AnalyzeOptions {
   folds?: number;
   /** Cross-validation repeats with different fold assignments (>= 1). */
   repeats?: number;
+  /** Sizes n of the pick statistics (default PICK_SIZES; sizes above the number of architectures are left out). */
+  pickSizes?: readonly number[];
   /** Comparator for P+TG and cross-validation (default: the table's first). */
   comparator?: TableComparator;
   /** Budget of the scatter plot (default: the budget closest to a tenth of the final one). */
@@ -80,7 +87,7 @@ export interface CrossValidation {
   repeats: number;
   /** Candidate (subset, alpha, mode) configurations searched on each training fold. */
   candidates: number;
-  /** Held-out predictions pooled over the folds of repeat 0 (each standardised with its training fold's mean/sd). */
+  /** Held-out predictions pooled over the folds of repeat 0 (each fold's standardised over every architecture's score). */
   heldOut: { n: number; spearman: number; spearmanCI: Interval; kendall: number; kendallCI: Interval; deltaVsP: number; deltaVsPCI: Interval };
   /** Mean over folds (all repeats) of the held-out Spearman within a fold. */
   meanFoldSpearman: number;
@@ -92,12 +99,40 @@ export interface CrossValidation {
   fullData: CvChoice & { spearman: number };
 }
 
+/**
+ * What a search gets from a predictor at one budget: n architectures drawn at random (without replacement), the one
+ * with the best early score kept. regret = expected final P of the best of the n minus expected final P of the one
+ * kept (0: the predictor always keeps the best of what was drawn), exact over all draws (stats.expectedPick).
+ */
+export interface PickRegret {
+  id: string;
+  kind: PredictorKind | 'cv';
+  comparator?: TableComparator;
+  alpha?: number;
+  /** Accuracy (a fraction: 0.01 is one point). */
+  regret: number;
+  regretCI: Interval;
+  /** Early P's regret minus this one's (paired; > 0: this predictor keeps better architectures than early P). */
+  gainVsP: number;
+  gainVsPCI: Interval;
+}
+
+export interface PickAnalysis {
+  /** Architectures drawn. */
+  n: number;
+  /** Expected final P of the best of the n (what full training of the n would keep). */
+  best: number;
+  predictors: PickRegret[];
+}
+
 export interface BudgetAnalysis {
   step: number;
   n: number;
   predictors: Correlation[];
   betterHalf: { n: number; threshold: number; predictors: Correlation[] };
   cv?: CrossValidation;
+  /** Random search of n, best by an early score: P, TG and P+TG at the default alpha per comparator, CV held-out. */
+  picks?: PickAnalysis[];
 }
 
 export interface ScatterPoint {
@@ -133,6 +168,8 @@ export interface Analysis {
     seed: number;
     alphas: number[];
     early: string;
+    picks: string;
+    pickSizes: number[];
   };
   noiseFloor?: { n: number; spearman: number; spearmanCI: Interval; kendall: number; kendallCI: Interval };
   budgets: BudgetAnalysis[];
@@ -144,6 +181,7 @@ interface Resolved {
   resamples: number;
   seed: number;
   alphas: number[];
+  pickSizes: number[];
   folds: number;
   repeats: number;
   comparator?: TableComparator;
@@ -158,6 +196,10 @@ function resolve(o: AnalyzeOptions, table: BenchmarkTable): Resolved {
   alphas.forEach((a, i) => {
     if (!(a > 0 && a < 1)) throw new InvalidArgumentError(`alphas[${i}]`, `must be in (0, 1), got ${a}`);
   });
+  const pickSizes = [...(o.pickSizes ?? PICK_SIZES)];
+  pickSizes.forEach((n, i) => {
+    if (!(Number.isInteger(n) && n >= 2 && n <= 100_000)) throw new InvalidArgumentError(`pick_sizes[${i}]`, `must be an integer in [2, 100000], got ${n}`);
+  });
   const folds = o.folds ?? 5;
   if (!Number.isInteger(folds) || folds < 2 || folds > 100) throw new InvalidArgumentError('folds', `must be an integer in [2, 100], got ${folds}`);
   const repeats = o.repeats ?? 1;
@@ -166,7 +208,7 @@ function resolve(o: AnalyzeOptions, table: BenchmarkTable): Resolved {
   if (o.comparator !== undefined && !table.comparators.includes(o.comparator)) {
     throw new InvalidArgumentError('comparator', `"${o.comparator}" is not in the table (it has ${table.comparators.join(', ') || 'none'})`);
   }
-  return { resamples, seed, alphas, folds, repeats, ...(comparator ? { comparator } : {}) };
+  return { resamples, seed, alphas, pickSizes, folds, repeats, ...(comparator ? { comparator } : {}) };
 }
 
 const NO_INTERVAL: Interval = { lo: Number.NaN, hi: Number.NaN, valid: 0 };
@@ -247,6 +289,55 @@ function correlate(specs: PredictorSpec[], values: Float64Array[], final: Float6
   }));
 }
 
+/** The alpha of "P+TG" in figures and pick statistics: the shipped default if the grid has it, else 0.5, else the grid's middle. */
+export function referenceAlpha(alphas: readonly number[]): number {
+  if (alphas.includes(DEFAULT_ALPHA)) return DEFAULT_ALPHA;
+  return alphas.includes(0.5) ? 0.5 : alphas[Math.floor(alphas.length / 2)]!;
+}
+
+type PickSpec = Omit<PickRegret, 'regret' | 'regretCI' | 'gainVsP' | 'gainVsPCI'>;
+
+/**
+ * Regret of random search of n that keeps the best by each predictor (the first must be early P), for each size n
+ * below the number of architectures, with paired percentile bootstrap intervals over architectures.
+ */
+function pickRegrets(items: readonly { spec: PickSpec; values: Float64Array }[], final: Float64Array, o: Resolved, seed: number): PickAnalysis[] {
+  const N = final.length;
+  const sizes = o.pickSizes.filter((n) => n < N);
+  if (sizes.length === 0 || N < 3) return [];
+  const pickers = sizes.map((n) => ({ best: expectedPick(final, final, n), by: items.map((it) => expectedPick(it.values, final, n)) }));
+  const stats = (w?: Float64Array): number[] => {
+    const out: number[] = [];
+    for (const { best, by } of pickers) {
+      const b = best.value(w);
+      const regretP = b - by[0]!.value(w);
+      for (const pick of by) {
+        const regret = b - pick.value(w);
+        out.push(regret, regretP - regret);
+      }
+    }
+    return out;
+  };
+  const point = stats();
+  const w = new Float64Array(N);
+  const intervals = bootstrap(N, (idx) => stats(weightsOf(idx, N, w)), { resamples: o.resamples, seed });
+  const K = items.length;
+  return sizes.map((n, s) => ({
+    n,
+    best: pickers[s]!.best.value(),
+    predictors: items.map((it, k) => {
+      const at = 2 * (s * K + k);
+      return {
+        ...it.spec,
+        regret: point[at]!,
+        regretCI: intervals[at] ?? NO_INTERVAL,
+        gainVsP: point[at + 1]!,
+        gainVsPCI: k === 0 ? { lo: 0, hi: 0, valid: intervals[at + 1]?.valid ?? 0 } : (intervals[at + 1] ?? NO_INTERVAL),
+      };
+    }),
+  }));
+}
+
 /** Non-empty subsets of teacher-layer columns tried by cross-validation. */
 export function layerSubsets(numLayers: number): number[][] {
   const all = Array.from({ length: numLayers }, (_, j) => j);
@@ -307,9 +398,11 @@ function choose(cands: Candidate[], p: Float64Array, tg: Float64Array[], final: 
 /**
  * k-fold cross-validation over architectures: on each training fold, the (teacher-layer subset, alpha, raw/z)
  * configuration with the best Spearman to final P is chosen; it then scores the held-out fold only. Held-out scores
- * are standardised with the training fold's mean and sd of the chosen score, so the folds pool into one prediction
- * per architecture, correlated with final P (interval: percentile bootstrap over the pooled architectures; it does
- * not include the choice's own variability, which the repeats and the per-fold mean show).
+ * are standardised with the mean and sd of the chosen score over every architecture (scores only: no final P of the
+ * held-out fold is used, as a search sees every candidate's early score; a z-scored candidate keeps its training-fold
+ * fit), so the folds pool into one prediction per architecture on a common scale — when every fold chooses the same
+ * candidate, exactly that candidate's ranking. Correlated with final P (interval: percentile bootstrap over the pooled
+ * architectures; it does not include the choice's own variability, which the repeats and the per-fold mean show).
  */
 function crossValidate(
   table: BenchmarkTable,
@@ -319,7 +412,7 @@ function crossValidate(
   comparator: TableComparator,
   o: Resolved,
   seed: number,
-): CrossValidation | undefined {
+): { cv: CrossValidation; heldOutScores: Float64Array } | undefined {
   const n = archs.length;
   if (n < 2 * o.folds) return undefined;
   const points = archs.map((a) => pointAt(a, step));
@@ -334,6 +427,7 @@ function crossValidate(
   const repeatSpearman: number[] = [];
   const foldSpearman: number[] = [];
   let pooled0: Float64Array | undefined;
+  const all = Array.from({ length: n }, (_, i) => i);
   for (let rep = 0; rep < o.repeats; rep++) {
     const rng = createRng(seed + 7919 * rep);
     const order = Array.from({ length: n }, (_, i) => i);
@@ -346,8 +440,8 @@ function crossValidate(
       const test = order.filter((_, k) => k % o.folds === f);
       const train = order.filter((_, k) => k % o.folds !== f);
       const { c } = choose(cands, p, tg, final, train);
-      const trainScores = candidateScores(c, p, tg, train, train);
-      const fin = [...trainScores].filter(Number.isFinite);
+      const everyScore = candidateScores(c, p, tg, all, train);
+      const fin = [...everyScore].filter(Number.isFinite);
       const m = mean(fin);
       const sd = Math.sqrt(mean(fin.map((x) => (x - m) ** 2))) || 1;
       const testScores = candidateScores(c, p, tg, test, train);
@@ -365,10 +459,9 @@ function crossValidate(
     if (rep === 0) pooled0 = pooled;
   }
   const [held] = correlate([{ id: 'P', kind: 'p' }, { id: 'CV', kind: 'ptg' }], [p, pooled0!], final, o, seed + 1).slice(1);
-  const all = Array.from({ length: n }, (_, i) => i);
   const full = choose(cands, p, tg, final, all);
   const finite = foldSpearman.filter(Number.isFinite);
-  return {
+  const cv: CrossValidation = {
     comparator,
     folds: o.folds,
     repeats: o.repeats,
@@ -392,6 +485,7 @@ function crossValidate(
       spearman: full.s,
     },
   };
+  return { cv, heldOutScores: pooled0! };
 }
 
 /** The budget closest (in log steps) to a tenth of the final budget, not the final budget itself when others exist. */
@@ -429,6 +523,9 @@ export async function analyzeTable(table: BenchmarkTable, options: AnalyzeOption
       seed: o.seed,
       alphas: o.alphas,
       early: 'early scores from the row with the smallest training seed that reached the budget',
+      picks:
+        'random search of n architectures keeping the best by an early score: regret = expected final P of the best of the n minus that of the one kept, exact over all draws; intervals as above',
+      pickSizes: o.pickSizes,
     },
     budgets: [],
   };
@@ -463,10 +560,23 @@ export async function analyzeTable(table: BenchmarkTable, options: AnalyzeOption
       threshold,
       predictors: correlate(half.specs, half.values, Float64Array.from(top, (a) => a.finalP), o, o.seed + 1000 * (k + 1) + 500),
     };
+    const picked: { spec: PickSpec; values: Float64Array }[] = [];
+    const alpha = referenceAlpha(o.alphas);
+    specs.forEach((spec, j) => {
+      const wanted = spec.kind === 'p' || spec.kind === 'tg' || (spec.kind === 'ptg' && spec.mode === 'raw' && spec.alpha === alpha);
+      if (!wanted) return;
+      const { id, kind, comparator, alpha: a } = spec;
+      picked.push({ spec: { id, kind, ...(comparator ? { comparator } : {}), ...(a !== undefined ? { alpha: a } : {}) }, values: values[j]! });
+    });
     if (o.comparator) {
       const cv = crossValidate(table, at, step, final, o.comparator, o, o.seed + 1000 * (k + 1) + 700);
-      if (cv) budget.cv = cv;
+      if (cv) {
+        budget.cv = cv.cv;
+        picked.push({ spec: { id: `CV[${o.comparator}]`, kind: 'cv', comparator: o.comparator }, values: cv.heldOutScores });
+      }
     }
+    const picks = pickRegrets(picked, final, o, o.seed + 1000 * (k + 1) + 900);
+    if (picks.length) budget.picks = picks;
     analysis.budgets.push(budget);
     options.onBudget?.(k + 1, steps.length);
   }

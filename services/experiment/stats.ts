@@ -340,3 +340,56 @@ export function weightsOf(idx: ArrayLike<number>, n: number, out = new Float64Ar
   for (let i = 0; i < idx.length; i++) out[idx[i]!]! += 1;
   return out;
 }
+
+/**
+ * The expected value of a pick, exactly (no simulation): n of the units are drawn uniformly without replacement and
+ * the drawn unit with the highest score is kept — random search of n candidates, then keep the best by an early
+ * score. With the units sorted by score (best first), a tie group g of weight m_g below h_g units holds the pick with
+ * probability [C(N - h_g, n) - C(N - h_g - m_g, n)] / C(N, n) (no unit above it drawn, some of it drawn), and the pick
+ * is then uniform over the group's drawn units, whose expected value is the group's mean. Under bootstrap weights
+ * (unit i drawn w_i times) the resample is the data with unit i repeated w_i times, so N = sum of w. NaN when n is
+ * not in [1, N]. Units where the score or the value is not finite are left out, as finitePairs does.
+ */
+export interface ExpectedPick {
+  /** Expected value of the pick, under weights (default: every unit once). */
+  value(w?: ArrayLike<number>): number;
+}
+
+export function expectedPick(score: ArrayLike<number>, value: ArrayLike<number>, n: number): ExpectedPick {
+  const units: number[] = [];
+  for (let i = 0; i < score.length; i++) if (Number.isFinite(score[i]) && Number.isFinite(value[i])) units.push(i);
+  const order = Int32Array.from(units.sort((a, b) => score[b]! - score[a]!));
+  const groupEnd = new Int32Array(order.length); // groupEnd[k]: one past the last position of k's tie group
+  for (let k = order.length - 1; k >= 0; k--) {
+    groupEnd[k] = k + 1 < order.length && score[order[k + 1]!] === score[order[k]!] ? groupEnd[k + 1]! : k + 1;
+  }
+  let q = new Float64Array(0);
+  return {
+    value(w?: ArrayLike<number>): number {
+      const weight = (u: number) => (w ? w[u]! : 1);
+      let N = 0;
+      for (const u of order) N += weight(u);
+      if (!(Number.isInteger(n) && n >= 1 && n <= N)) return Number.NaN;
+      // q[k] = C(N - k, n) / C(N, n): the probability that none of k given units is drawn.
+      if (q.length < N + 1) q = new Float64Array(N + 1);
+      q[0] = 1;
+      for (let k = 0; k < N; k++) q[k + 1] = (q[k]! * Math.max(N - k - n, 0)) / (N - k);
+      let e = 0;
+      let above = 0;
+      for (let k = 0; k < order.length; ) {
+        const end = groupEnd[k]!;
+        let m = 0;
+        let sum = 0;
+        for (let j = k; j < end; j++) {
+          const u = order[j]!;
+          m += weight(u);
+          sum += weight(u) * value[u]!;
+        }
+        if (m > 0) e += (q[above]! - q[above + m]!) * (sum / m);
+        above += m;
+        k = end;
+      }
+      return e;
+    },
+  };
+}

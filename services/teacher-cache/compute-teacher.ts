@@ -168,7 +168,8 @@ async function followShippedTgLayers(store: TeacherStore, deps: ServiceDeps, pre
     const wanted = (JSON.parse(readFileSync(`${dir}/teacher.json`, 'utf8')) as ShippedTeacher).tgLayers ?? [];
     const stored = present.tgLayers ?? [];
     // the store keeps them in layer order: a teacher.json listing them in another order is no change
-    if (wanted.length === stored.length && wanted.every((l) => stored.includes(l))) return 'present';
+    const sorted = (xs: readonly string[]) => [...xs].sort().join('\n');
+    if (sorted(wanted) === sorted(stored)) return 'present';
     await store.setTgLayers(present.id, wanted, 'shipped');
     deps.logger.info('shipped teacher tg_layers updated', { id: present.id, from: stored, to: wanted });
     return 'updated';

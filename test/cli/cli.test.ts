@@ -103,7 +103,7 @@ describe('tgsage CLI against live services', () => {
     for (const r of [listJson, listText, getJson, getText]) assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(parseJson(listJson).teachers.map((t: { id: string }) => t.id), ['cli-t']);
     assert.match(listText.stdout, /^id\s+stimuli\s+layers/m);
-    assert.match(listText.stdout, /cli-t\s+120\s+2\s+all\s+correlation\s+uploaded/);
+    assert.match(listText.stdout, /cli-t\s+120\s+2\s+every layer\s+correlation\s+uploaded/);
     const t = parseJson(getJson);
     assert.equal(t.description, 'from the CLI test');
     assert.equal(t.rdmMethod, 'correlation');

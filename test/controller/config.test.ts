@@ -14,7 +14,7 @@ describe('study config', () => {
   it('fills defaults', () => {
     const c = normalizeStudyConfig(cfg({}));
     assert.equal(c.strategy?.strategy?.$case, 'random');
-    assert.equal(c.score, ScoreKind.SCORE_KIND_P_TG);
+    assert.equal(c.score, ScoreKind.SCORE_KIND_P, 'the default score is P (docs/science: TG did not pay)');
     assert.equal(c.alpha, 0.5);
     assert.equal(c.parallelism, 1);
     assert.equal(c.teacherId, 'default');
@@ -59,14 +59,17 @@ describe('study config', () => {
       seen.push(id);
       throw new NotFoundError(`teacher ${id} not found`);
     };
-    await assert.rejects(validateStudyConfig(cfg({ teacherId: 'nope' }), { checkTeacher }), { name: 'NotFoundError' });
+    await assert.rejects(validateStudyConfig(cfg({ teacherId: 'nope', score: ScoreKind.SCORE_KIND_P_TG }), { checkTeacher }), { name: 'NotFoundError' });
+    await assert.rejects(validateStudyConfig(cfg({ teacherId: 'nope', score: ScoreKind.SCORE_KIND_TG }), { checkTeacher }), { name: 'NotFoundError' });
     await validateStudyConfig(cfg({ teacherId: 'nope', score: ScoreKind.SCORE_KIND_P }), { checkTeacher });
-    assert.deepEqual(seen, ['nope']);
+    await validateStudyConfig(cfg({ teacherId: 'nope' }), { checkTeacher }); // the default score, P, needs no teacher
+    assert.deepEqual(seen, ['nope', 'nope']);
   });
 
   it("fixes teacher_layers at creation (the teacher's tg_layers, or every layer); studies from before mean every layer", async () => {
     const teacher = { id: 'T', numStimuli: 100, layerNames: ['stem', 'mid', 'pool'], tgLayers: ['pool'] };
-    const make = async (over: Record<string, unknown>, t: object = teacher) => (await validateStudyConfig(cfg(over), { checkTeacher: async () => t as typeof teacher })).teacherLayers;
+    const make = async (over: Record<string, unknown>, t: object = teacher) =>
+      (await validateStudyConfig(cfg({ score: ScoreKind.SCORE_KIND_P_TG, ...over }), { checkTeacher: async () => t as typeof teacher })).teacherLayers;
     assert.deepEqual(await make({}), ['pool']);
     assert.deepEqual(await make({}, { ...teacher, tgLayers: [] }), ['*']);
     assert.deepEqual(await make({ teacherLayers: ['*'] }), ['*']);

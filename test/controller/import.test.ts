@@ -28,6 +28,7 @@ import { runServices, type RunningServices } from '../../services/registry.ts';
 import { CONVNET_SPACE, decode, encode, NASNET_SPACE, sampleDecisions } from '../../services/spaces/decisions.ts';
 import { createRng } from '../../services/spaces/rng.ts';
 import { runCliInProcess } from '../support/cli.ts';
+import { exportStudy } from '../../clients/ts/conveniences.ts';
 import { expectStatus, toArray } from '../support/grpc.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -71,8 +72,9 @@ after(async () => {
   await scoring.close();
 });
 
+// P+TG unless a test says otherwise (the default score is P; these tests exercise TG)
 const config = (over: Partial<StudyConfig> = {}) =>
-  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 3, seed: 1, ...over });
+  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 3, seed: 1, score: ScoreKind.SCORE_KIND_P_TG, ...over });
 
 function importing(header: Partial<CompleteTrialHeader> & { studyId: string }, chunks: number[][] = []) {
   return client.completeTrial(
@@ -146,7 +148,7 @@ describe('imported trials', () => {
     const entry = board.entries.find((e) => e.trialId === b.id)!;
     assert.equal(entry.origin, TrialOrigin.TRIAL_ORIGIN_IMPORTED);
     assert.equal(entry.source, 'team-history');
-    const csv = (await client.exportStudy({ studyId: s.id, format: ExportFormat.EXPORT_FORMAT_CSV })).content.trim().split('\n');
+    const csv = (await exportStudy({ controller: client }, s.id, ExportFormat.EXPORT_FORMAT_CSV)).content.trim().split('\n');
     assert.match(csv[0]!, /,origin,source$/);
     assert.equal(csv.filter((l) => l.endsWith(',imported,team-history')).length, 2);
     assert.equal(csv.filter((l) => l.endsWith(',promoted,')).length, 1);

@@ -27,8 +27,9 @@ async function setup(trainers: FakeTrainer[], poolOpts = {}) {
   return { storage, pool, controller };
 }
 
+// P+TG unless a test says otherwise (the default score is P; these tests exercise TG)
 const config = (over: Partial<StudyConfig> = {}) =>
-  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 4, seed: 5, ...over });
+  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 4, seed: 5, score: ScoreKind.SCORE_KIND_P_TG, ...over });
 
 async function events(it: AsyncIterable<StudyEvent>): Promise<StudyEvent[]> {
   const out: StudyEvent[] = [];

@@ -19,6 +19,7 @@ import { startController, type StartedController } from './real-services.ts';
 import { expectStatus, toArray } from '../support/grpc.ts';
 import { fakeScores, startFakeTrainer, type FakeTrainer } from './fake-trainer.ts';
 import { startFakeScoring, type FakeScoring } from './fake-scoring.ts';
+import { exportStudy } from '../../clients/ts/conveniences.ts';
 
 let trainer: FakeTrainer;
 let scoring: FakeScoring;
@@ -40,8 +41,9 @@ after(async () => {
   await scoring.close();
 });
 
+// P+TG unless a test says otherwise (the default score is P; these tests exercise TG)
 const config = (over: Partial<StudyConfig> = {}) =>
-  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 3, seed: 1, ...over });
+  StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 10, numTrials: 3, seed: 1, score: ScoreKind.SCORE_KIND_P_TG, ...over });
 
 function f32(values: number[]): Uint8Array {
   return new Uint8Array(new Float32Array(values).buffer);
@@ -75,11 +77,13 @@ describe('search controller service', () => {
     assert.deepEqual(late.map((e) => e.event?.$case), ['snapshot', 'studyFinished']);
     const listed = await client.listStudies({});
     assert.ok(listed.studies.some((s) => s.id === created.id && s.trials.length === 0 && s.completedTrials === 4));
-    const csv = await client.exportStudy({ studyId: created.id, format: ExportFormat.EXPORT_FORMAT_CSV });
+    const csv = await exportStudy({ controller: client }, created.id, ExportFormat.EXPORT_FORMAT_CSV);
     assert.equal(csv.contentType, 'text/csv');
     assert.equal(csv.content.trimEnd().split('\n').length, 5);
-    const json = await client.exportStudy({ studyId: created.id, format: ExportFormat.EXPORT_FORMAT_JSON });
+    const json = await exportStudy({ controller: client }, created.id, ExportFormat.EXPORT_FORMAT_JSON);
+    assert.equal(json.contentType, 'application/json');
     assert.equal(JSON.parse(json.content).trials.length, 4);
+    await expectStatus(exportStudy({ controller: client }, 'no-such-study', ExportFormat.EXPORT_FORMAT_JSON), Status.NOT_FOUND, /no-such-study/);
   });
 
   it('ask/tell: suggests within the budget, returns pending trials to their client, scores P and activations', async () => {

@@ -169,7 +169,7 @@ describe('whole system in one process', () => {
       const run = async (over: Partial<StudyConfig>) => {
         const config = StudyConfig.fromPartial({
           space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 1, numTrials: 1, teacherId: 'tiny', seed: SMALL_GENOMES_SEED,
-          dataset: { name: 'mnist', numValidation: 50 }, training: { batchSize: 8 }, ...over,
+          score: ScoreKind.SCORE_KIND_P_TG, dataset: { name: 'mnist', numValidation: 50 }, training: { batchSize: 8 }, ...over,
         });
         let studyId = '';
         for await (const e of clients.controller.runStudy({ config })) studyId ||= e.studyId;

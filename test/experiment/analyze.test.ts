@@ -65,6 +65,42 @@ describe('experiment analyze', () => {
     const pShare = cv.chosen.filter((c) => c.choice.alpha === 0).reduce((s, c) => s + c.count, 0);
     assert.ok(pShare >= 2, JSON.stringify(cv.chosen));
     assert.ok(cv.heldOut.deltaVsPCI.hi >= 0 && cv.heldOut.deltaVsP < 0.1, JSON.stringify(cv.heldOut));
+    // Where every fold chose P alone, the pooled held-out prediction ranks exactly as P (one common scale).
+    let checked = 0;
+    for (const b of r.budgets) {
+      if (!b.cv || b.cv.chosen.some((c) => c.choice.alpha !== 0)) continue;
+      const p = b.predictors.find((x) => x.id === 'P')!;
+      assert.ok(Math.abs(b.cv.heldOut.spearman - p.spearman) < 1e-12, `${b.step}: ${b.cv.heldOut.spearman} vs ${p.spearman}`);
+      checked++;
+    }
+    assert.ok(checked >= 1, 'some budget chose P in every fold');
+    // The final budget's P is final P itself: it always keeps the best of what a random search drew; TG cannot do better.
+    const last = r.budgets[r.budgets.length - 1]!;
+    for (const pick of last.picks!) {
+      const get = (id: string) => pick.predictors.find((x) => x.id === id)!;
+      assert.equal(get('P').regret, 0);
+      assert.ok(get('TG[spearman]').regret > 0 && get('TG[spearman]').gainVsP < 0, JSON.stringify(get('TG[spearman]')));
+    }
+  });
+
+  it('pick regrets: a strong teacher layer keeps better architectures than weak early P; intervals bracket the point', async () => {
+    const b0 = a.budgets[0]!;
+    assert.deepEqual(b0.picks!.map((x) => x.n), [10, 30]);
+    assert.deepEqual(
+      b0.picks![0]!.predictors.map((x) => x.id),
+      ['P', 'TG[spearman]', 'P+TG[spearman] a=0.5 raw', 'TG[cka_linear]', 'P+TG[cka_linear] a=0.5 raw', 'CV[spearman]'],
+    );
+    for (const pick of b0.picks!) {
+      const tg = pick.predictors.find((x) => x.id === 'TG[spearman]')!;
+      assert.ok(tg.gainVsP > 0 && tg.gainVsPCI.lo > 0, `n=${pick.n}: ${JSON.stringify(tg)}`);
+      for (const x of pick.predictors) {
+        assert.ok(x.regret >= 0 && x.regretCI.lo <= x.regret + 1e-12 && x.regret - 1e-12 <= x.regretCI.hi, `${x.id}: ${JSON.stringify(x)}`);
+      }
+    }
+    // Sizes at or above the number of architectures are left out; bad sizes name the field.
+    const small = await analyzeTable(table, { resamples: 20, folds: 4, pickSizes: [5, 40, 50] });
+    assert.deepEqual(small.budgets[0]!.picks!.map((x) => x.n), [5]);
+    await assert.rejects(analyzeTable(table, { pickSizes: [1] }), /pick_sizes\[0\]/);
   });
 
   it('every correlation equals scipy on values re-derived from the raw table', { skip: !hasScipy && 'no scipy' }, async () => {
@@ -88,6 +124,7 @@ describe('experiment analyze', () => {
         cases.push({ id: 'TG[cka_linear]', step: b.step, half, x: tg, y: final });
         cases.push({ id: 'TG[cka_linear:good]', step: b.step, half, x: pt.map((c) => c.similarity.cka_linear!.matrix[0]![1]!), y: final });
         cases.push({ id: 'P+TG[cka_linear] a=0.75 raw', step: b.step, half, x: pt.map((c, i) => 0.25 * c.p + 0.75 * tg[i]!), y: final });
+        cases.push({ id: 'P+TG[cka_linear] a=0.5 raw', step: b.step, half, x: pt.map((c, i) => 0.5 * c.p + 0.5 * tg[i]!), y: final });
         const z = (v: number[]) => {
           const m = v.reduce((s, x) => s + x, 0) / v.length;
           const sd = Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length);
@@ -112,6 +149,37 @@ print(json.dumps([[float(spearmanr(c['x'], c['y']).statistic), float(kendalltau(
       assert.ok(Math.abs(got.spearman - ref[i]![0]) < 1e-9, `${c.id}@${c.step}${c.half ? ' half' : ''}: ${got.spearman} vs ${ref[i]![0]}`);
       assert.ok(Math.abs(got.kendall - ref[i]![1]) < 1e-9, `${c.id}@${c.step}: kendall ${got.kendall} vs ${ref[i]![1]}`);
     });
+    // Pick regrets against exact rational arithmetic, written per architecture (the probability that it is the pick:
+    // drawn, nothing above it drawn, and chosen among the t drawn of its tie group), not per tie group as stats.ts.
+    const pickCases = cases.filter((c) => !c.half && c.id !== 'TG[cka_linear:good]' && c.id !== 'P+TG[cka_linear] a=0.25 z');
+    const pickScript = `
+import json, sys
+from fractions import Fraction
+from math import comb
+def pick(score, value, n):
+    N = len(score); total = comb(N, n); e = Fraction(0)
+    for i in range(N):
+        h = sum(1 for s in score if s > score[i]); m = sum(1 for s in score if s == score[i])
+        p = sum(Fraction(comb(m - 1, t) * comb(N - h - m, n - 1 - t), total * (t + 1)) for t in range(min(m - 1, n - 1) + 1))
+        e += p * Fraction(value[i])
+    return e
+print(json.dumps([[float(pick(c['y'], c['y'], n) - pick(c['x'], c['y'], n)) for n in (10, 30)] for c in json.load(sys.stdin)]))`;
+    const pr = spawnSync(PY, ['-c', pickScript], { input: JSON.stringify(pickCases), encoding: 'utf8' });
+    assert.equal(pr.status, 0, pr.stderr);
+    const pickRef = JSON.parse(pr.stdout) as number[][];
+    const pickId = (id: string) => (id === 'P+TG[cka_linear] a=0.75 raw' ? undefined : id);
+    let pickChecked = 0;
+    pickCases.forEach((c, i) => {
+      const id = pickId(c.id);
+      if (!id) return;
+      const b = a.budgets.find((x) => x.step === c.step)!;
+      b.picks!.forEach((pk, s) => {
+        const got = pk.predictors.find((x) => x.id === id)!;
+        assert.ok(Math.abs(got.regret - pickRef[i]![s]!) < 1e-12, `regret ${id}@${c.step} n=${pk.n}: ${got.regret} vs ${pickRef[i]![s]}`);
+        pickChecked++;
+      });
+    });
+    assert.equal(pickChecked, a.budgets.length * 3 * 2);
     // The noise floor: seed 0 vs seed 1 final P.
     const two = archKeys.map((k) => table.runs.filter((r) => r.genomeKey === k)).filter((rs) => rs.length === 2);
     const rr = spawnSync(PY, ['-c', `import json, sys; from scipy.stats import spearmanr; d = json.load(sys.stdin); print(spearmanr(d[0], d[1]).statistic)`], {

@@ -31,7 +31,10 @@ describe('tgsage experiment analyze / replay', () => {
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.equal(png.readUInt32BE(16), 1240); // 2 panels of 620 px
     const html = await readFile(join(dir, 'bench.analysis.html'), 'utf8');
-    assert.equal((html.match(/<svg class="chart"/g) ?? []).length, 5, "main, each teacher layer, two scatters, better half");
+    assert.equal((html.match(/<svg class="chart"/g) ?? []).length, 6, 'main, each teacher layer, two scatters, better half, pick regret');
+    assert.match(html, /Regret of the best of 10, kept early/);
+    assert.match(html, /<h2>Keeping the best of n<\/h2>/);
+    assert.match(r.stdout, /^\s+10\s+10\s+0\.\d{3}\s+\d+\.\d\d\s+\d+\.\d\d \([+-]\d+\.\d\d \[/m);
     assert.match(html, /Each teacher layer alone \(spearman\)/);
     assert.doesNotMatch(html, /<script|https?:\/\//);
     const json = JSON.parse(await readFile(join(dir, 'bench.analysis.json'), 'utf8'));
@@ -41,11 +44,13 @@ describe('tgsage experiment analyze / replay', () => {
 
   it('--json prints the analysis; --out writes elsewhere', async () => {
     const out = join(dir, 'out');
-    const r = await runCli(['--json', 'experiment', 'analyze', tablePath, '--resamples', '20', '--folds', '3', '--out', out, '--alphas', '0.5']);
+    const r = await runCli(['--json', 'experiment', 'analyze', tablePath, '--resamples', '20', '--folds', '3', '--out', out, '--alphas', '0.5', '--pick-sizes', '5,7']);
     assert.equal(r.code, 0, r.stderr);
     const a = parseJson(r);
     assert.equal(a.budgets.length, 4);
     assert.ok(a.budgets[0].predictors.some((p: { id: string }) => p.id === 'P+TG[spearman] a=0.5 z'));
+    assert.deepEqual(a.budgets[0].picks.map((x: { n: number }) => x.n), [5, 7]);
+    assert.deepEqual(a.method.pickSizes, [5, 7]);
     assert.equal((await readdir(out)).length, 3);
   });
 
@@ -75,6 +80,9 @@ describe('tgsage experiment analyze / replay', () => {
     const r = await runCli(['experiment', 'analyze', bad]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: \S*bad\.json: table\.runs\[2\]\.curve: must be an array$/m);
+    const r1 = await runCli(['experiment', 'analyze', tablePath, '--pick-sizes', '1']);
+    assert.equal(r1.code, 1);
+    assert.match(r1.stderr, /pick_sizes\[0\]: must be an integer in \[2, 100000\], got 1/);
     const r2 = await runCli(['experiment', 'replay', tablePath, '--strategies', 'nope']);
     assert.equal(r2.code, 1);
     assert.match(r2.stderr, /--strategies: unknown strategy "nope"/);

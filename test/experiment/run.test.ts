@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTgsageClients, type TgsageClients } from '../../clients/ts/index.ts';
+import { createTgsageClients, exportStudy, type TgsageClients } from '../../clients/ts/index.ts';
 import type { CreateTeacherRequest } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { DType } from '../../gen/tgsage/v1/tensor.ts';
 import { ExportFormat, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
@@ -104,7 +104,7 @@ describe('tgsage experiment run (real services)', () => {
     const watched = [];
     for await (const e of clients.controller.watchStudy({ studyId: summary.studies[0] })) watched.push(e.event?.$case);
     assert.deepEqual([watched[0], watched.at(-1)], ['snapshot', 'studyFinished'], 'watchable like any study');
-    const csv = (await clients.controller.exportStudy({ studyId: summary.studies[0], format: ExportFormat.EXPORT_FORMAT_CSV })).content.split('\n');
+    const csv = (await exportStudy(clients, summary.studies[0]!, ExportFormat.EXPORT_FORMAT_CSV)).content.split('\n');
     assert.match(csv[0]!, /,training_seed,/);
 
     // `describe` and `train --random-genome --genome-seed G --seed S` re-make a row without the experiment

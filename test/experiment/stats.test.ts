@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { bootstrap, finitePairs, kendallTauB, quantileSorted, ranks, spearman, weightedRankPair, weightsOf, zscore } from '../../services/experiment/stats.ts';
+import { bootstrap, expectedPick, finitePairs, kendallTauB, quantileSorted, ranks, spearman, weightedRankPair, weightsOf, zscore } from '../../services/experiment/stats.ts';
 import { rng } from '../compute/reference.ts';
 
 const PY = '/usr/bin/python3';
@@ -157,5 +157,70 @@ describe('weighted (bootstrap) rank correlations', () => {
         }
       }
     }
+  });
+});
+
+/** Mean over every n-subset of the value of the subset's best-scored unit (ties: mean over the tied drawn units). */
+function bruteForcePick(score: number[], value: number[], n: number): number {
+  const N = score.length;
+  let total = 0;
+  let count = 0;
+  const pick = (start: number, chosen: number[]) => {
+    if (chosen.length === n) {
+      const best = Math.max(...chosen.map((i) => score[i]!));
+      const tied = chosen.filter((i) => score[i] === best);
+      total += tied.reduce((s, i) => s + value[i]!, 0) / tied.length;
+      count++;
+      return;
+    }
+    for (let i = start; i < N; i++) pick(i + 1, [...chosen, i]);
+  };
+  pick(0, []);
+  return total / count;
+}
+
+describe('expected pick of random search (best of n by a score)', () => {
+  it('equals the mean over every n-subset, ties included, and the expanded data under bootstrap weights', () => {
+    const r = rng(21);
+    for (const N of [1, 2, 5, 9, 12]) {
+      for (const kind of ['continuous', 'ties'] as const) {
+        const score = Array.from({ length: N }, () => (kind === 'ties' ? Math.floor(r.uniform() * 3) : r.normal()));
+        const value = score.map((s) => 0.8 + 0.05 * s + 0.02 * r.normal());
+        const e = expectedPick(score, value, 0);
+        assert.ok(Number.isNaN(e.value()), 'n = 0 is undefined');
+        assert.ok(Number.isNaN(expectedPick(score, value, N + 1).value()), 'n > N is undefined');
+        for (let n = 1; n <= N; n++) {
+          const got = expectedPick(score, value, n).value();
+          const want = bruteForcePick(score, value, n);
+          assert.ok(Math.abs(got - want) < 1e-12, `${kind} N=${N} n=${n}: ${got} vs ${want}`);
+        }
+        // n = 1 is the mean; n = N is the best-scored unit (the mean of its ties); the value as its own score gives the
+        // expected best of n, which no other score beats.
+        const mean = value.reduce((a, b) => a + b, 0) / N;
+        assert.ok(Math.abs(expectedPick(score, value, 1).value() - mean) < 1e-12);
+        for (let n = 1; n <= N; n++) assert.ok(expectedPick(value, value, n).value() >= expectedPick(score, value, n).value() - 1e-12);
+        // bootstrap weights: the same as the resample written out
+        for (let rep = 0; rep < 5; rep++) {
+          const idx = Int32Array.from({ length: N }, () => Math.floor(r.uniform() * N));
+          const w = weightsOf(idx, N);
+          for (const n of [1, Math.ceil(N / 2), N]) {
+            const got = expectedPick(score, value, n).value(w);
+            const want = bruteForcePick(Array.from(idx, (i) => score[i]!), Array.from(idx, (i) => value[i]!), n);
+            assert.ok(Math.abs(got - want) < 1e-12, `weighted ${kind} N=${N} n=${n}: ${got} vs ${want}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('leaves out units without a finite score or value, and keeps its precision at extreme magnitudes', () => {
+    const e = expectedPick([3, Number.NaN, 1, 2], [0.9, 0.99, 0.7, Number.POSITIVE_INFINITY], 2);
+    // units 0 and 2 remain: any 2 of 2 keep unit 0
+    assert.equal(e.value(), 0.9);
+    const score = [1e300, -1e300, 5e-324, 0];
+    const value = [1e-300, 3e-300, 2e-300, 4e-300];
+    const got = expectedPick(score, value, 2).value();
+    const want = bruteForcePick(score, value, 2);
+    assert.ok(Math.abs(got - want) <= 1e-12 * want, `${got} vs ${want}`);
   });
 });

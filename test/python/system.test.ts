@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createTgsageClients, importTrial, train, TrainingStoppedError } from '../../clients/ts/index.ts';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
-import { StudyConfig, TrialOrigin } from '../../gen/tgsage/v1/search_controller.ts';
+import { ScoreKind, StudyConfig, TrialOrigin } from '../../gen/tgsage/v1/search_controller.ts';
 import type { CurvePoint, TrainingProgress } from '../../gen/tgsage/v1/trainer.ts';
 import { activations, startRealServices, TINY_STIMULI, type RealServices } from '../controller/real-services.ts';
 import { REPO_ROOT } from '../support/cli.ts';
@@ -62,7 +62,7 @@ describe('Python clients against the whole system', () => {
       if (r.curve.length > 0) {
         await assert.rejects(train(clients, request, { onCurvePoint: () => true }), TrainingStoppedError);
       }
-      const study = await clients.controller.createStudy({ config: StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 2, numTrials: 1, teacherId: 'tiny', dataset: { name: 'mnist', numValidation: 50 } }) });
+      const study = await clients.controller.createStudy({ config: StudyConfig.fromPartial({ space: SearchSpace.SEARCH_SPACE_CONVNET, stepsPerTrial: 2, numTrials: 1, teacherId: 'tiny', score: ScoreKind.SCORE_KIND_P_TG, dataset: { name: 'mnist', numValidation: 50 } }) });
       const t = await importTrial(clients, study.id, genome!, { p: 0.75, source: 'ts', layers: [{ name: 'x', shape: [TINY_STIMULI, 6], data: activations(5, TINY_STIMULI, 6) }] });
       assert.equal(t.origin, TrialOrigin.TRIAL_ORIGIN_IMPORTED);
       assert.ok(t.tg !== undefined && Math.abs(t.score! - (0.5 * 0.75 + 0.5 * t.tg)) < 1e-12);

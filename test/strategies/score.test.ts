@@ -5,8 +5,11 @@ import { bestTrial, leaderboard, resolveScoreRule, studyScore } from '../../serv
 import { ScoreKind, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 
 describe('study score', () => {
-  it('defaults to P+TG with alpha 0.5 and computes each kind', () => {
-    const rule = resolveScoreRule(undefined, undefined);
+  it('defaults to P (alpha 0.5 when P+TG is asked for) and computes each kind', () => {
+    assert.deepEqual(resolveScoreRule(undefined, undefined), { kind: ScoreKind.SCORE_KIND_P, alpha: 0.5 });
+    assert.deepEqual(resolveScoreRule(ScoreKind.SCORE_KIND_UNSPECIFIED, undefined), { kind: ScoreKind.SCORE_KIND_P, alpha: 0.5 });
+    assert.equal(studyScore(resolveScoreRule(undefined, undefined), { p: 0.8, tg: 0.4 }), 0.8);
+    const rule = resolveScoreRule(ScoreKind.SCORE_KIND_P_TG, undefined);
     assert.deepEqual(rule, { kind: ScoreKind.SCORE_KIND_P_TG, alpha: 0.5 });
     assert.equal(studyScore(rule, { p: 0.8, tg: 0.4 }), 0.6000000000000001); // 0.5*0.8 + 0.5*0.4 in float64
     assert.equal(studyScore(resolveScoreRule(ScoreKind.SCORE_KIND_P_TG, 0.25), { p: 0.8, tg: 0.4 }), 0.75 * 0.8 + 0.25 * 0.4);

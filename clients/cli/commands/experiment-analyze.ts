@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 // The analysis and the replays (with the strategies, REINFORCE's tfjs among them) load inside the actions, so that
 // other commands of the CLI do not load them.
-import type { Analysis } from '../../../services/experiment/analyze.ts';
+import type { Analysis, PickAnalysis, PickRegret } from '../../../services/experiment/analyze.ts';
 import type { Guidance, ReplayReport } from '../../../services/experiment/replay.ts';
 import type { TableComparator } from '../../../services/experiment/table.ts';
 import type { StrategyDefinition } from '../../../services/controller/strategies/registry.ts';
@@ -80,6 +80,27 @@ function summary(a: Analysis): string {
     ),
   );
   lines.push('Spearman with final P [95% percentile bootstrap]. "best P+TG raw" picks alpha on the same architectures (optimistic); the CV column does not.');
+  const picks = a.budgets.flatMap((b) => (b.picks ?? []).map((pk) => ({ step: b.step, pk })));
+  if (c && picks.length) {
+    const pp = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(2) : '–');
+    const sg = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}` : '–');
+    const gain = (x: PickRegret | undefined) => (x ? `${pp(x.regret)} (${sg(x.gainVsP)} [${sg(x.gainVsPCI.lo)}, ${sg(x.gainVsPCI.hi)}])` : '');
+    const ptgId = (pk: PickAnalysis) => pk.predictors.find((x) => x.kind === 'ptg' && x.comparator === c);
+    lines.push('');
+    lines.push(
+      textTable(
+        ['budget', 'n', 'best of n', 'P', `TG (${c})`, `P+TG a=${ptgId(picks[0]!.pk)?.alpha ?? '-'}`, 'P+TG CV held-out'],
+        picks.map(({ step, pk }) => {
+          const get = (id: string) => pk.predictors.find((x) => x.id === id);
+          return [String(step), String(pk.n), pk.best.toFixed(3), pp(get('P')?.regret ?? Number.NaN), gain(get(`TG[${c}]`)), gain(ptgId(pk)), gain(get(`CV[${c}]`))];
+        }),
+        ['r', 'r', 'r', 'r', 'l', 'l', 'l'],
+      ),
+    );
+    lines.push(
+      'Random search of n architectures keeping the best by the early score: regret = how far (points of final accuracy) the kept one falls below the best of the n, expected over all draws; (gain over early P [95%]), > 0 = keeps better ones.',
+    );
+  }
   return lines.join('\n');
 }
 
@@ -95,6 +116,7 @@ export function analyzeCommand(): Command {
     .option('--alphas <list>', 'P+TG alpha grid, comma-separated, each in (0, 1)')
     .option('--comparator <name>', 'comparator for P+TG scatter and cross-validation (default: the table\'s first)')
     .option('--scatter-budget <steps>', 'budget of the early-vs-final scatter (default: closest to final / 10)')
+    .option('--pick-sizes <list>', 'n of the pick statistics (random search of n, keep the best by the early score), comma-separated', '10,30')
     .action(
       action<Record<string, string | undefined>>(async (ctx, o, tablePath) => {
         const { readTable } = await import('../../../services/experiment/table-io.ts');
@@ -103,12 +125,14 @@ export function analyzeCommand(): Command {
         const table = await readTable(tablePath);
         const scatter = int('--scatter-budget', o['scatterBudget'], 1);
         const alphas = list('--alphas', o['alphas']);
+        const pickSizes = list('--pick-sizes', o['pickSizes']);
         const analysis = await analyzeTable(table, {
           resamples: int('--resamples', o['resamples'], 1)!,
           seed: int('--seed', o['seed'], 0)!,
           folds: int('--folds', o['folds'], 2)!,
           repeats: int('--repeats', o['repeats'], 1)!,
           ...(alphas ? { alphas } : {}),
+          ...(pickSizes ? { pickSizes } : {}),
           ...(o['comparator'] ? { comparator: o['comparator'] as TableComparator } : {}),
           ...(scatter !== undefined ? { scatterBudget: scatter } : {}),
           onBudget: (done, total) => process.stderr.write(`analyze: budget ${done}/${total}\n`),

@@ -1,6 +1,7 @@
 // `tgsage search run|watch|list|export|stop`: runs a TG-SAGE search on the search controller and follows it with a
 // live progress bar and leaderboard on stderr (a terminal), or plain lines (pipes, CI). `--json` prints one JSON
 // object at the end whose `leaderboard` is the ranked list of completed trials. Ctrl-C leaves the study running.
+import { once } from 'node:events';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { SearchSpace } from '../../../gen/tgsage/v1/genome.ts';
@@ -35,7 +36,7 @@ interface RunOptions {
   strategy: 'random' | 'reinforce' | 'evolution';
   trials: string;
   steps: string;
-  score: 'p' | 'tg' | 'ptg';
+  score?: 'p' | 'tg' | 'ptg';
   alpha?: string;
   parallelism: string;
   teacher: string;
@@ -79,7 +80,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
     name: o.name ?? '',
     space: o.space === 'nasnet' ? SearchSpace.SEARCH_SPACE_NASNET : SearchSpace.SEARCH_SPACE_CONVNET,
     strategy: { strategy },
-    score: SCORES[o.score],
+    score: o.score === undefined ? ScoreKind.SCORE_KIND_UNSPECIFIED : SCORES[o.score],
     alpha,
     stepsPerTrial: int('--steps', o.steps),
     numTrials: int('--trials', o.trials),
@@ -285,7 +286,7 @@ export function searchCommand(): Command {
     .addOption(new Option('--strategy <name>', 'search strategy').choices(['random', 'reinforce', 'evolution']).default('random'))
     .requiredOption('--trials <n>', 'number of trials (at the first rung with --multi-fidelity)')
     .requiredOption('--steps <k>', 'training steps per trial (at the last rung with --multi-fidelity)')
-    .addOption(new Option('--score <kind>', 'ranking score: P, TG or P+TG').choices(['p', 'tg', 'ptg']).default('ptg'))
+    .addOption(new Option('--score <kind>', 'ranking score: P (the default), TG or P+TG').choices(['p', 'tg', 'ptg']))
     .option('--alpha <a>', 'weight of TG in P+TG = (1 - a) P + a TG (default 0.5)')
     .option('--parallelism <p>', 'trials in flight at once', '1')
     .option('--teacher <id>', 'teacher id', DEFAULT_TEACHER_ID)
@@ -359,11 +360,11 @@ export function searchCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
     .action(
       action<{ format: 'json' | 'csv' }>(async (ctx, o, studyId) => {
-        const r = await ctx.clients.controller.exportStudy({
-          studyId,
-          format: o.format === 'csv' ? ExportFormat.EXPORT_FORMAT_CSV : ExportFormat.EXPORT_FORMAT_JSON,
-        });
-        process.stdout.write(r.content);
+        // pieces are written as they arrive: an export of any size, in constant memory here
+        const format = o.format === 'csv' ? ExportFormat.EXPORT_FORMAT_CSV : ExportFormat.EXPORT_FORMAT_JSON;
+        for await (const piece of ctx.clients.controller.exportStudy({ studyId, format }, { signal: ctx.signal })) {
+          if (!process.stdout.write(piece.content)) await once(process.stdout, 'drain');
+        }
       }),
     );
 

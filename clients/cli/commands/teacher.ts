@@ -99,7 +99,7 @@ export function teacherCommand(): Command {
               t.id,
               String(t.numStimuli),
               String(t.layers.length),
-              t.tgLayers.length > 0 ? t.tgLayers.join(',') : 'all',
+              teacherLayersText(t.tgLayers),
               rdmMethodName(t.rdmMethod),
               sourceName(t.source),
               formatBytes(t.storedBytes),

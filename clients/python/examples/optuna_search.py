@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--space", default="convnet", choices=["convnet", "nasnet"])
     ap.add_argument("--teacher", default="default")
-    ap.add_argument("--score", default="p+tg", choices=["p", "tg", "p+tg"])
+    ap.add_argument("--score", default="p", choices=["p", "tg", "p+tg"])
     ap.add_argument("--alpha", type=float, default=0.5)
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--steps", type=int, default=300)

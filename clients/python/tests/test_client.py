@@ -146,3 +146,18 @@ class ClientTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StudyConfigTest(unittest.TestCase):
+    """study_config without services: what its defaults send."""
+
+    def test_score_defaults_to_the_controllers(self):
+        from tgsage_client._gen.tgsage.v1 import search_controller_pb2 as pb
+        from tgsage_client.controller import study_config
+
+        self.assertEqual(study_config().score, pb.SCORE_KIND_UNSPECIFIED)  # the controller's default: P
+        self.assertEqual(study_config(score="P+TG", alpha=0.25).score, pb.SCORE_KIND_P_TG)
+        self.assertEqual(study_config(score="p+tg", alpha=0.25).alpha, 0.25)
+        self.assertEqual(study_config(score="tg").score, pb.SCORE_KIND_TG)
+        with self.assertRaisesRegex(ValueError, r"^score: 'x' is not one of p\+tg, p, tg$"):
+            study_config(score="x")

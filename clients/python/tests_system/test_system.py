@@ -116,11 +116,12 @@ class ControllerTest(unittest.TestCase):
         with ControllerClient() as ctl:
             study = ctl.create_study(
                 space="convnet", num_trials=2, steps_per_trial=4, teacher_id=TEACHER, seed=102, dataset="mnist",
-                num_validation=50, name="py ask/tell",
+                num_validation=50, name="py ask/tell", score="p+tg",
             )
             self.assertEqual(study.state, "created")
             with self.assertRaises(grpc.RpcError) as e:
-                ctl.create_study(space="convnet", num_trials=1, steps_per_trial=4, teacher_id=TEACHER, teacher_layers=["no-such-layer"])
+                ctl.create_study(space="convnet", num_trials=1, steps_per_trial=4, teacher_id=TEACHER, teacher_layers=["no-such-layer"],
+                                 score="p+tg")
             self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
             self.assertTrue(e.exception.details().startswith("teacher_layers:"), e.exception.details())
             imported = ctl.import_trial(study.id, SMALL, p=0.5, activations={"l1": np.random.default_rng(0).normal(size=(STIMULI, 8))}, source="history")
@@ -215,7 +216,7 @@ class ExamplesTest(unittest.TestCase):
     def test_optuna_search(self):
         small = ("--fix", "depth=2", "--fix", "layers[0].filters=16", "--fix", "layers[1].filters=16",
                  "--fix", "layers[0].downsample=stride2")
-        r = run_example("optuna_search", *self.common, *small, "--trials", "2", "--steps", "3", "--batch-size", "16")
+        r = run_example("optuna_search", *self.common, *small, "--trials", "2", "--steps", "3", "--batch-size", "16", "--score", "p+tg")
         self.assertEqual((r["params"]["depth"], r["params"]["layers[0].downsample"]), ("2", "stride2"))
         self.assertEqual(r["states"], ["COMPLETE", "COMPLETE"])
         self.assertAlmostEqual(r["value"], 0.5 * r["p"] + 0.5 * r["tg"], places=12)

@@ -167,7 +167,7 @@ def study_config(
     space: str = "convnet",
     strategy: str = "random",
     strategy_settings: Mapping[str, Any] | None = None,
-    score: str = "p+tg",
+    score: str = "",
     alpha: float | None = None,
     steps_per_trial: int = 0,
     num_trials: int = 0,
@@ -184,7 +184,8 @@ def study_config(
     max_attempts: int = 0,
     eval_steps: list[int] | None = None,
 ) -> pb.StudyConfig:
-    """A StudyConfig from keyword arguments (0 / "" = the controller's default); the controller validates it.
+    """A StudyConfig from keyword arguments (0 / "" = the controller's default; the default score is P, "p+tg" asks for
+    teacher guidance); the controller validates it.
     `teacher_layers` (default: the teacher's tg_layers when the study is created, else all; ["*"]: all) are fixed at
     creation."""
     if strategy not in STRATEGIES:
@@ -194,7 +195,7 @@ def study_config(
         name=name,
         space=lookup(SPACES, "space", space),
         strategy=pb.StrategyConfig(**{strategy: settings(**dict(strategy_settings or {}))}),
-        score=lookup(SCORES, "score", score),
+        score=lookup(SCORES, "score", score) if score != "" else pb.SCORE_KIND_UNSPECIFIED,
         steps_per_trial=steps_per_trial,
         num_trials=num_trials,
         parallelism=parallelism,
@@ -254,9 +255,10 @@ class ControllerClient(Client):
         return Study.from_proto(self._stub.StopStudy(pb.StopStudyRequest(study_id=study_id), timeout=self.timeout))
 
     def export(self, study_id: str, format: str = "json") -> str:
-        """The study as JSON or CSV text."""
+        """The study as JSON or CSV text (ExportStudy streams it in pieces of at most 1 MiB; they are joined here)."""
         fmt = lookup({"json": pb.EXPORT_FORMAT_JSON, "csv": pb.EXPORT_FORMAT_CSV}, "format", format)
-        return self._stub.ExportStudy(pb.ExportStudyRequest(study_id=study_id, format=fmt), timeout=self.timeout).content
+        pieces = self._stub.ExportStudy(pb.ExportStudyRequest(study_id=study_id, format=fmt), timeout=self.timeout)
+        return "".join(piece.content for piece in pieces)
 
     # --- ask / tell -------------------------------------------------------------------------------------------
 

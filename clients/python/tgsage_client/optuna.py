@@ -13,8 +13,9 @@
 categorical parameter per decision, named like "layers[2].kernel_size", with the readable choice labels, asked only
 when the decision is active given the earlier ones (a convnet of depth 3 never asks for layers[5].*), so Optuna's
 conditional search space is exactly tgsage's. The genome is trained on tgsage's trainer for a step budget and scored
-against a teacher; the objective is P, TG or P+TG = (1 - alpha) P + alpha TG. With `eval_steps`, each learning-curve
-point is reported to Optuna (`trial.report`) and a pruned trial stops training at once.
+against a teacher; the objective is P (the default, as the controller's), TG or P+TG = (1 - alpha) P + alpha TG
+(score="p+tg"). With `eval_steps`, each learning-curve point is reported to Optuna (`trial.report`) and a pruned trial
+stops training at once.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class TgsageObjective:
         space: str = "convnet",
         *,
         steps: int,
-        score: str = "p+tg",
+        score: str = "p",
         alpha: float = 0.5,
         teacher_id: str = "default",
         eval_steps: Sequence[int] = (),

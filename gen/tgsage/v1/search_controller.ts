@@ -20,7 +20,10 @@ export const protobufFileName = "tgsage/v1/search_controller.proto";
 
 /** What a trial is ranked by. */
 export enum ScoreKind {
-  /** SCORE_KIND_UNSPECIFIED - P+TG (default). */
+  /**
+   * SCORE_KIND_UNSPECIFIED - The default: P. (It was P+TG until the Fashion-MNIST benchmark found no budget at which TG or P+TG ranks
+   * architectures clearly better than P; see the README's "Experiments". Ask for SCORE_KIND_P_TG to rank by P+TG.)
+   */
   SCORE_KIND_UNSPECIFIED = 0,
   /** SCORE_KIND_P - P: validation accuracy. */
   SCORE_KIND_P = 1,
@@ -654,11 +657,11 @@ export interface ExportStudyRequest {
   format: ExportFormat;
 }
 
-/** Response of ExportStudy. */
+/** One piece of an ExportStudy stream. */
 export interface ExportStudyResponse {
-  /** The exported text. */
+  /** The next piece of the exported text (at most 1 MiB of UTF-8; a piece never splits a character). */
   content: string;
-  /** MIME type of `content`. */
+  /** MIME type of the whole export (the same in every piece). */
   contentType: string;
 }
 
@@ -4850,13 +4853,16 @@ export const SearchControllerDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "IDEMPOTENT" },
     },
-    /** Exports a study as JSON or CSV. */
+    /**
+     * Exports a study as JSON or CSV, streamed in pieces of at most 1 MiB: the export is the concatenation of every
+     * response's `content` (a study with hundreds of learning curves exports more than any one gRPC message may hold).
+     */
     exportStudy: {
       name: "ExportStudy",
       requestType: ExportStudyRequest as typeof ExportStudyRequest,
       requestStream: false,
       responseType: ExportStudyResponse as typeof ExportStudyResponse,
-      responseStream: false,
+      responseStream: true,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
     /** Ask: proposes trials for an outside search system. A client's trials still pending come back to it first. */
@@ -4909,11 +4915,14 @@ export interface SearchControllerServiceImplementation<CallContextExt = {}> {
   ): Promise<DeepPartial<ListStudiesResponse>>;
   /** Stops a running study: trials in flight are cancelled and marked stopped. */
   stopStudy(request: StopStudyRequest, context: CallContext & CallContextExt): Promise<DeepPartial<Study>>;
-  /** Exports a study as JSON or CSV. */
+  /**
+   * Exports a study as JSON or CSV, streamed in pieces of at most 1 MiB: the export is the concatenation of every
+   * response's `content` (a study with hundreds of learning curves exports more than any one gRPC message may hold).
+   */
   exportStudy(
     request: ExportStudyRequest,
     context: CallContext & CallContextExt,
-  ): Promise<DeepPartial<ExportStudyResponse>>;
+  ): ServerStreamingMethodResult<DeepPartial<ExportStudyResponse>>;
   /** Ask: proposes trials for an outside search system. A client's trials still pending come back to it first. */
   suggestTrials(
     request: SuggestTrialsRequest,
@@ -4952,11 +4961,14 @@ export interface SearchControllerClient<CallOptionsExt = {}> {
   ): Promise<ListStudiesResponse>;
   /** Stops a running study: trials in flight are cancelled and marked stopped. */
   stopStudy(request: DeepPartial<StopStudyRequest>, options?: CallOptions & CallOptionsExt): Promise<Study>;
-  /** Exports a study as JSON or CSV. */
+  /**
+   * Exports a study as JSON or CSV, streamed in pieces of at most 1 MiB: the export is the concatenation of every
+   * response's `content` (a study with hundreds of learning curves exports more than any one gRPC message may hold).
+   */
   exportStudy(
     request: DeepPartial<ExportStudyRequest>,
     options?: CallOptions & CallOptionsExt,
-  ): Promise<ExportStudyResponse>;
+  ): AsyncIterable<ExportStudyResponse>;
   /** Ask: proposes trials for an outside search system. A client's trials still pending come back to it first. */
   suggestTrials(
     request: DeepPartial<SuggestTrialsRequest>,

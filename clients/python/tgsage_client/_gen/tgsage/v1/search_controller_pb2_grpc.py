@@ -45,7 +45,7 @@ class SearchControllerStub(object):
         request_serializer=tgsage_dot_v1_dot_search__controller__pb2.StopStudyRequest.SerializeToString,
         response_deserializer=tgsage_dot_v1_dot_search__controller__pb2.Study.FromString,
         )
-    self.ExportStudy = channel.unary_unary(
+    self.ExportStudy = channel.unary_stream(
         '/tgsage.v1.SearchController/ExportStudy',
         request_serializer=tgsage_dot_v1_dot_search__controller__pb2.ExportStudyRequest.SerializeToString,
         response_deserializer=tgsage_dot_v1_dot_search__controller__pb2.ExportStudyResponse.FromString,
@@ -111,7 +111,8 @@ class SearchControllerServicer(object):
     raise NotImplementedError('Method not implemented!')
 
   def ExportStudy(self, request, context):
-    """Exports a study as JSON or CSV.
+    """Exports a study as JSON or CSV, streamed in pieces of at most 1 MiB: the export is the concatenation of every
+    response's `content` (a study with hundreds of learning curves exports more than any one gRPC message may hold).
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
@@ -166,7 +167,7 @@ def add_SearchControllerServicer_to_server(servicer, server):
           request_deserializer=tgsage_dot_v1_dot_search__controller__pb2.StopStudyRequest.FromString,
           response_serializer=tgsage_dot_v1_dot_search__controller__pb2.Study.SerializeToString,
       ),
-      'ExportStudy': grpc.unary_unary_rpc_method_handler(
+      'ExportStudy': grpc.unary_stream_rpc_method_handler(
           servicer.ExportStudy,
           request_deserializer=tgsage_dot_v1_dot_search__controller__pb2.ExportStudyRequest.FromString,
           response_serializer=tgsage_dot_v1_dot_search__controller__pb2.ExportStudyResponse.SerializeToString,
