@@ -116,5 +116,8 @@ export async function exportStudy(
   return { content: pieces.join(''), contentType };
 }
 
+/** Reading a study of any size: every trial page by page, or the study with all of them. */
+export { getStudyWithTrials, listAllTrials } from '../../services/controller/study-reader.ts';
+
 /** The controller's score rule (P, TG or P+TG = (1 - alpha) P + alpha TG), to rank results the same way. */
 export { resolveScoreRule, studyScore } from '../../services/controller/score.ts';

@@ -42,16 +42,12 @@ export function transformFor(x: Activations, method: RdmMethod | 'gram'): Transf
     }
     if (method === 'correlation') {
       const mean = s / d;
-      let ss = 0;
-      for (let k = 0; k < d; k++) {
-        const v = data[o + k] - mean;
-        ss += v * v;
-      }
-      if (ss === 0 || !(ss > raw * CONSTANT_REL)) throw new ComputeInputError(`row ${i} is constant (zero variance)`);
+      const ss = centredSquares(data, o, d, mean);
+      if (constantBy('correlation', ss, raw)) throw new ComputeInputError(`row ${i} is constant (zero variance)`);
       shift[i] = mean;
       scale[i] = 1 / Math.sqrt(ss);
     } else if (method === 'cosine') {
-      if (!(raw > 0)) throw new ComputeInputError(`row ${i} is constant (zero norm)`);
+      if (constantBy('cosine', 0, raw)) throw new ComputeInputError(`row ${i} is constant (zero norm)`);
       scale[i] = 1 / Math.sqrt(raw);
     } else {
       for (let k = 0; k < d; k++) shift[k] += data[o + k];
@@ -59,6 +55,43 @@ export function transformFor(x: Activations, method: RdmMethod | 'gram'): Transf
   }
   if (!rowwise) for (let k = 0; k < d; k++) shift[k] /= n;
   return { kind: rowwise ? 'row' : 'column', shift, scale };
+}
+
+function centredSquares(data: ArrayLike<number>, o: number, d: number, mean: number): number {
+  let ss = 0;
+  for (let k = 0; k < d; k++) {
+    const v = data[o + k]! - mean;
+    ss += v * v;
+  }
+  return ss;
+}
+
+/** The one rule for a row an RDM method cannot use: no spread (correlation) or no length (cosine). */
+function constantBy(method: RdmMethod, centred: number, raw: number): boolean {
+  if (method === 'correlation') return centred === 0 || !(centred > raw * CONSTANT_REL);
+  if (method === 'cosine') return !(raw > 0);
+  return false;
+}
+
+/**
+ * The first row of finite activations (n x d, row-major) that `method` cannot make an RDM of because it is constant
+ * (the rule transformFor rejects such a row by), or -1. Euclidean RDMs take any row. A layer with such a row, e.g.
+ * one whose ReLUs are all off for a stimulus, has no RDM under that method.
+ */
+export function constantRow(data: ArrayLike<number>, n: number, d: number, method: RdmMethod): number {
+  if (method !== 'correlation' && method !== 'cosine') return -1;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    let s = 0;
+    let raw = 0;
+    for (let k = 0; k < d; k++) {
+      const v = data[o + k]!;
+      s += v;
+      raw += v * v;
+    }
+    if (constantBy(method, method === 'correlation' ? centredSquares(data, o, d, s / d) : 0, raw)) return i;
+  }
+  return -1;
 }
 
 /**

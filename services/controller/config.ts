@@ -124,6 +124,7 @@ export function normalizeStudyConfig(
     mf.eta = halving.eta;
     mf.rungs = halving.rungs;
     mf.minSteps = intIn('multi_fidelity.min_steps', halving.budgets[0]!, 1, c.stepsPerTrial);
+    mf.lastRungByP ??= true;
   } else {
     c.multiFidelity = { enabled: false, minSteps: 0, eta: 0, rungs: 0 };
   }
@@ -153,14 +154,20 @@ export function trainingSeedOf(c: StudyConfig, trial: { number: number; training
   return c.seed;
 }
 
-/** Validates, fills defaults, and checks that the teacher exists (when the score needs one). */
+/**
+ * Validates, fills defaults, and checks the teacher (it exists; teacher_layers name its layers; it has noise
+ * ceilings for ceiling-normalised TG) when the score uses it, or when the config names one: a study ranked by P
+ * still scores the activations an ask/tell client sends against its teacher, and a teacher asked for by name must not
+ * turn out missing later.
+ */
 export async function validateStudyConfig(
   input: StudyConfig | undefined,
   deps: ValidateDeps,
   signal?: AbortSignal,
 ): Promise<StudyConfig> {
   const c = normalizeStudyConfig(input, deps.registry);
-  if (c.score !== ScoreKind.SCORE_KIND_P && deps.checkTeacher) {
+  const namesTeacher = !!input?.teacherId || (input?.teacherLayers?.length ?? 0) > 0 || c.tgKind === TgKind.TG_KIND_CEILING_NORMALIZED;
+  if ((c.score !== ScoreKind.SCORE_KIND_P || namesTeacher) && deps.checkTeacher) {
     const teacher = await deps.checkTeacher(c.teacherId, signal);
     if (teacher && c.dataset && !c.dataset.numStimuli) c.dataset.numStimuli = teacher.numStimuli;
     if (teacher?.layerNames) c.teacherLayers = fixStudyTeacherLayers({ ...teacher, layerNames: teacher.layerNames }, c.teacherLayers, 'teacher_layers');

@@ -10,7 +10,7 @@ import { FailedPreconditionError, InvalidArgumentError } from '../common/errors.
 import { isValidId } from '../common/ids.ts';
 import { studyTeacherLayers } from '../teachers/tg-layers.ts';
 import { type ValidateDeps, validateStudyConfig } from './config.ts';
-import { eventHub } from './events.ts';
+import { eventHub, snapshotEvents } from './events.ts';
 import { studyToCsv, studyToJson } from './export.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 import type { TrainerPool } from './pool.ts';
@@ -85,8 +85,12 @@ export interface Controller {
   /** Starts (or resumes) the study's runner unless it is already running; returns the study id. */
   runStudy(studyId: string, config: StudyConfig | undefined, signal?: AbortSignal): Promise<string>;
   watch(studyId: string, signal?: AbortSignal): AsyncIterable<StudyEvent>;
-  getStudy(studyId: string): Study;
+  /** The study, with its trials unless `withTrials` is false (NOT_FOUND if unknown). */
+  getStudy(studyId: string, withTrials?: boolean): Study;
+  /** A study's trials in number order (NOT_FOUND if the study is unknown). */
+  listTrials(studyId: string): Trial[];
   listStudies(): Study[];
+  /** Stops the study; returns it without trials (trial_count says how many). */
   stopStudy(studyId: string): Promise<Study>;
   exportStudy(studyId: string, format: ExportFormat): { content: string; contentType: string };
   suggestTrials(studyId: string, clientId: string, count: number, signal?: AbortSignal): Promise<Trial[]>;
@@ -307,7 +311,7 @@ export function createController(deps: ControllerDeps): Controller {
         async *[Symbol.asyncIterator]() {
           const s = await ready;
           if (!s) {
-            yield { studyId, event: { $case: 'snapshot', value: snapshot({ id: studyId, storage }) } };
+            yield* snapshotEvents(studyId, snapshot({ id: studyId, storage }));
             yield { studyId, event: { $case: 'studyFinished', value: snapshot({ id: studyId, storage }, false) } };
             return;
           }
@@ -315,11 +319,15 @@ export function createController(deps: ControllerDeps): Controller {
         },
       };
     },
-    getStudy: (studyId) => snapshot({ id: studyId, storage }),
+    getStudy: (studyId, withTrials = true) => snapshot({ id: studyId, storage }, withTrials),
+    listTrials(studyId) {
+      storage.getStudy(studyId); // NOT_FOUND for an unknown study, not an empty listing
+      return storage.listTrials(studyId);
+    },
     listStudies: () => storage.listStudies().map((r) => snapshot({ id: r.id, storage }, false)),
     async stopStudy(studyId) {
       const record = storage.getStudy(studyId);
-      if (studyEnded(record.state)) return snapshot({ id: studyId, storage });
+      if (studyEnded(record.state)) return snapshot({ id: studyId, storage }, false);
       const s = await session(studyId);
       s.abort.abort(STOP);
       if (s.run) {
@@ -334,7 +342,7 @@ export function createController(deps: ControllerDeps): Controller {
       }
       drop(studyId);
       log('info', 'study stopped', { study: studyId });
-      return snapshot({ id: studyId, storage });
+      return snapshot({ id: studyId, storage }, false);
     },
     exportStudy(studyId, format) {
       const study = snapshot({ id: studyId, storage });

@@ -1,15 +1,17 @@
 // Per-study event hub. Several watchers; each gets a snapshot first (taken in the same tick as it subscribes, so no
 // event is missed or repeated), then live events. A slow watcher never blocks the runner: its buffer is bounded and,
 // when full, the oldest *progress* event is dropped (results, proposals and the final event are always delivered).
-import type { Study, StudyEvent } from '../../gen/tgsage/v1/search_controller.ts';
+// A snapshot whose trials would not fit in one response is sent as a snapshot with the first of them, then
+// snapshot_trials events with the rest (snapshotEvents).
+import { Study, type StudyEvent, Trial } from '../../gen/tgsage/v1/search_controller.ts';
+import { packBySize, repeatedFieldBytes } from '../common/pages.ts';
 
 export interface EventHub {
   /** Sends an event to every watcher. Never blocks. */
   publish(event: StudyEvent): void;
   /**
-   * Watches: yields `snapshot()` (wrapped as a snapshot event) then live events, until the final `studyFinished`
-   * event (or `close()`, or the signal aborts). If the hub is already finished, yields the snapshot and the final
-   * event.
+   * Watches: yields `snapshot()` (as snapshotEvents) then live events, until the final `studyFinished` event (or
+   * `close()`, or the signal aborts). If the hub is already finished, yields the snapshot and the final event.
    */
   watch(snapshot: () => Study, signal?: AbortSignal): AsyncIterable<StudyEvent>;
   /** Ends every watcher after what it has buffered; later watchers get the snapshot and the last final event. */
@@ -59,7 +61,7 @@ export function eventHub(studyId: string, maxBuffered = 256): EventHub {
     watch(snapshot, signal) {
       return {
         [Symbol.asyncIterator]: () => {
-          const w: Watcher = { queue: [{ studyId, event: { $case: 'snapshot', value: snapshot() } }], done: false };
+          const w: Watcher = { queue: snapshotEvents(studyId, snapshot()), done: false };
           if (closed) {
             if (finalEvent) w.queue.push(finalEvent);
             w.done = true;
@@ -99,4 +101,22 @@ export function eventHub(studyId: string, maxBuffered = 256): EventHub {
       };
     },
   };
+}
+
+/** An encoded trial's bytes as an element of a message's repeated field. */
+export function trialBytes(trial: Trial): number {
+  return repeatedFieldBytes(Trial.encode(trial).finish().length);
+}
+
+/**
+ * A study's snapshot as events no larger than MAX_RESPONSE_BYTES: the snapshot with the trials that fit, then
+ * snapshot_trials events with the rest, in number order (a study of a few dozen trials is one snapshot event).
+ */
+export function snapshotEvents(studyId: string, study: Study): StudyEvent[] {
+  const others = Study.encode({ ...study, trials: [] }).finish().length + 1024; // + the event's own fields
+  const [first = [], ...rest] = packBySize(study.trials, trialBytes, undefined, others);
+  return [
+    { studyId, event: { $case: 'snapshot', value: { ...study, trials: first } } },
+    ...rest.map((trials): StudyEvent => ({ studyId, event: { $case: 'snapshotTrials', value: { trials } } })),
+  ];
 }

@@ -16,7 +16,7 @@
 // strategy learns from rung-0 scores, the only budget every trial is evaluated at.
 
 import { InvalidArgumentError } from '../common/errors.ts';
-import type { MultiFidelityConfig, StudyConfig } from '../../gen/tgsage/v1/search_controller.ts';
+import { type MultiFidelityConfig, ScoreKind, type StudyConfig } from '../../gen/tgsage/v1/search_controller.ts';
 import { rankTrials, type RankableTrial } from './score.ts';
 
 export interface HalvingConfig {
@@ -86,6 +86,16 @@ export function halvingPlan(h: HalvingConfig): Rung[] {
 export function rungPlan(c: StudyConfig): Rung[] {
   const h = resolveHalvingConfig(c.multiFidelity, c.stepsPerTrial, c.numTrials, 'multi_fidelity');
   return h ? halvingPlan(h) : [{ steps: c.stepsPerTrial, count: c.numTrials }];
+}
+
+/**
+ * The score a trial of `rung` ranks by: P on the last rung of a halving study with `last_rung_by_p` (one with more
+ * than one rung), the study's score everywhere else.
+ */
+export function rungScoreKind(c: StudyConfig, rung: number): ScoreKind {
+  if (c.multiFidelity?.lastRungByP !== true) return c.score;
+  const rungs = rungPlan(c).length;
+  return rungs > 1 && rung === rungs - 1 ? ScoreKind.SCORE_KIND_P : c.score;
 }
 
 /**

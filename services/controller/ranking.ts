@@ -2,11 +2,15 @@
 // leaderboard: higher score first, ties to the lower trial number).
 import { TgKind, type LeaderboardEntry, type StudyConfig, type Trial } from '../../gen/tgsage/v1/search_controller.ts';
 import type { SimilarityResult } from '../../gen/tgsage/v1/similarity.ts';
+import { rungScoreKind } from './halving.ts';
 import { leaderboard as board, rankTrials, resolveScoreRule, studyScore } from './score.ts';
 
-/** The study's score of a trial, or undefined when a part it needs (P or TG) is unknown. */
-export function scoreOf(config: StudyConfig, p: number | undefined, tg: number | undefined): number | undefined {
-  return studyScore(resolveScoreRule(config.score, config.alpha), { p, tg });
+/**
+ * The study's score of a trial of `rung` (rungScoreKind: P on a halving study's last rung when the study asks for
+ * it), or undefined when a part it needs (P or TG) is unknown.
+ */
+export function scoreOf(config: StudyConfig, p: number | undefined, tg: number | undefined, rung = 0): number | undefined {
+  return studyScore(resolveScoreRule(rungScoreKind(config, rung), config.alpha), { p, tg });
 }
 
 /**

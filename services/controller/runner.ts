@@ -167,7 +167,7 @@ export async function recordResultLocked(ctx: StudyContext, trial: Trial, fields
       tg,
       tgRaw,
       tgNormalized,
-      score: scoreOf(ctx.config, fields.p, tg),
+      score: scoreOf(ctx.config, fields.p, tg, trial.rung),
       state: TrialState.TRIAL_STATE_COMPLETED,
       error: '',
       finishedAt: new Date(),

@@ -51,11 +51,18 @@ export function pTg(alpha: number, p: number | undefined, tg: number | undefined
   return studyScore({ kind: ScoreKind.SCORE_KIND_P_TG, alpha }, { p, tg });
 }
 
-export type RankableTrial = Pick<Trial, 'id' | 'number' | 'state' | 'p' | 'tg' | 'score'> & Partial<Pick<Trial, 'origin' | 'source'>>;
+export type RankableTrial = Pick<Trial, 'id' | 'number' | 'state' | 'p' | 'tg' | 'score'> & Partial<Pick<Trial, 'origin' | 'source' | 'rung'>>;
 
-/** Orders by score descending, then trial number ascending. */
-export function compareRanked(a: { score: number; number: number }, b: { score: number; number: number }): number {
-  return b.score - a.score || a.number - b.number;
+/**
+ * Orders by successive-halving rung descending (a trial that survived to a later rung trained longer, and its rung
+ * may rank by another score: multi_fidelity.last_rung_by_p; without halving every trial is at rung 0), then score
+ * descending, then trial number ascending.
+ */
+export function compareRanked(
+  a: { score: number; number: number; rung?: number | undefined },
+  b: { score: number; number: number; rung?: number | undefined },
+): number {
+  return (b.rung ?? 0) - (a.rung ?? 0) || b.score - a.score || a.number - b.number;
 }
 
 /** Completed trials with a finite score, best first. */

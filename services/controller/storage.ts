@@ -60,6 +60,7 @@ export function toStudy(record: StudyRecord, trials: readonly Trial[], withTrial
     trials: withTrials ? [...trials] : [],
     createdAt: record.createdAt,
     completedTrials: trials.filter((t) => t.state === TrialState.TRIAL_STATE_COMPLETED).length,
+    trialCount: trials.length,
     bestTrialId,
     error: record.error,
   };

@@ -19,6 +19,7 @@ import {
 } from '../../gen/tgsage/v1/search_controller.ts';
 import type { Teacher } from '../../gen/tgsage/v1/teacher_cache.ts';
 import { LrSchedule, Optimizer } from '../../gen/tgsage/v1/trainer.ts';
+import { getStudyWithTrials, listAllTrials } from '../controller/study-reader.ts';
 import { genomeToJson } from '../spaces/json.ts';
 import { plannedPairs, pairKey, sampleArchitectures, type Architecture, type Caps, type Describe, type SeedPlan } from './plan.ts';
 import { TABLE_FORMAT, type BenchmarkTable, type TableComparator, type TableDataset, type TableProvenance, type TableTraining } from './table.ts';
@@ -225,7 +226,7 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
     for await (const e of controller.runStudy({ studyId }, { signal })) {
       const ev = e.event;
       if (!ev) continue;
-      if (ev.$case === 'snapshot') await harvest(ev.value.trials);
+      if (ev.$case === 'snapshot' || ev.$case === 'snapshotTrials') await harvest(ev.value.trials);
       else if (ev.$case === 'trialCompleted') await harvest([ev.value]);
       else if (ev.$case === 'trialFailed' && ev.value.state === TrialState.TRIAL_STATE_FAILED && !seenFailed.has(ev.value.id)) {
         seenFailed.add(ev.value.id);
@@ -233,14 +234,14 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
         progress(`trial ${ev.value.id} failed: ${ev.value.error}`);
       } else if (ev.$case === 'studyFinished') break;
     }
-    await harvest((await controller.getStudy({ studyId }, { signal })).trials);
+    await harvest(await listAllTrials({ controller }, studyId, signal));
   };
 
   // 1. the studies earlier runs made for this table: take what they completed, and follow those still going
   for (const id of earlier) {
     let study: Study;
     try {
-      study = await controller.getStudy({ studyId: id }, { signal });
+      study = await getStudyWithTrials({ controller }, id, signal);
     } catch (e) {
       if (grpcCode(e) === Status.NOT_FOUND) continue; // the controller lost it: its rows are trained again
       throw e;
@@ -268,7 +269,7 @@ export async function runExperiment(o: ExperimentOptions, deps: ExperimentDeps):
         await controller.createStudy({ config, studyId: id }, { signal });
       } catch (e) {
         if (grpcCode(e) !== Status.ALREADY_EXISTS) throw e;
-        const s = await controller.getStudy({ studyId: id }, { signal });
+        const s = await getStudyWithTrials({ controller }, id, signal);
         await harvest(s.trials);
         if (s.state !== StudyState.STUDY_STATE_RUNNING && s.state !== StudyState.STUDY_STATE_CREATED) continue; // ended: another id
       }

@@ -36,6 +36,7 @@ export function similarityToProto(s: Similarity): SimilarityResult {
     ceilings: s.ceilings ?? [],
     normalizedSimilarity: s.normalizedSimilarity ?? [],
     tgNormalized: s.tgNormalized,
+    skippedLayers: [],
     bootstrap: s.bootstrap && {
       resamples: s.bootstrap.resamples,
       seed: s.bootstrap.seed,

@@ -15,6 +15,7 @@ import type { ServiceDeps, ServiceModule } from '../service-module.ts';
 import { initTrainingBackend } from './backend.ts';
 import { createDatasetCache } from './datasets.ts';
 import type { PipelineDeps, TeacherInfo } from './pipeline.ts';
+import { rdmMethodName } from './scoring.ts';
 import { TrainerService } from './service.ts';
 import { createSlots } from './slots.ts';
 import { buildCandidate } from './candidates.ts';
@@ -24,7 +25,14 @@ export function teacherLookup(client: Client<TeacherCacheDefinition>, address: s
   return async (id: string, signal?: AbortSignal): Promise<TeacherInfo> => {
     try {
       const t = await client.getTeacher({ id }, { signal });
-      return { id: t.id, numStimuli: t.numStimuli, dataset: t.dataset, layerNames: t.layers.map((l) => l.name), tgLayers: t.tgLayers };
+      return {
+        id: t.id,
+        numStimuli: t.numStimuli,
+        dataset: t.dataset,
+        layerNames: t.layers.map((l) => l.name),
+        tgLayers: t.tgLayers,
+        rdmMethod: rdmMethodName(t.rdmMethod),
+      };
     } catch (error) {
       if (error instanceof ClientError && error.code === Status.NOT_FOUND) {
         throw new NotFoundError(`unknown teacher ${id}: list teachers with \`tgsage teacher list\``);

@@ -15,6 +15,7 @@ import { layerActivations } from './activations.ts';
 import { checkCheckpointMatches, checkpointPlan, type CheckpointRequest } from './checkpoint.ts';
 import { DEFAULT_MAX_CHECKPOINT_BYTES, type Checkpoint } from './checkpoint-format.ts';
 import { scoreLayers } from './scoring.ts';
+import type { RdmMethod as RdmMethodName } from '../compute/types.ts';
 import type { Slots } from './slots.ts';
 import { trainCandidate } from './train.ts';
 import type { BudgetPoint, TrainingConfig, TrainingData } from './types.ts';
@@ -42,6 +43,8 @@ export interface BuiltModel {
 export interface TeacherInfo extends TeacherLayersView {
   readonly numStimuli: number;
   readonly dataset: string;
+  /** The teacher's RDM method, which candidate layers are scored with (default correlation, the strictest). */
+  readonly rdmMethod?: RdmMethodName;
 }
 
 export interface PipelineDeps {
@@ -175,8 +178,10 @@ export async function runTraining(
   if (request.resume) checkCheckpointMatches(request.resume.header, { ...request, backend: deps.backend() });
   // The layers TG averages over, fixed now: the whole curve is scored against the same ones.
   let teacherLayers: string[] = [];
+  let rdmMethod: RdmMethodName = 'correlation';
   if (!request.skipScoring) {
     const teacher = await deps.getTeacher(request.teacherId, signal);
+    rdmMethod = teacher.rdmMethod ?? rdmMethod;
     teacherLayers = resolveTeacherLayers(teacher, request.teacherLayers ?? [], 'teacher_layers');
     if (teacher.dataset && teacher.dataset !== request.dataset.name) {
       throw new FailedPreconditionError(
@@ -233,6 +238,7 @@ export async function runTraining(
             comparator: request.comparator,
             alsoComparators: request.alsoComparators,
             teacherLayers,
+            rdmMethod,
             layers: layerActivations(model.model, model.representationLayers, data.stimuli, { signal }),
             signal,
           });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SearchSpace } from '../../gen/tgsage/v1/genome.ts';
-import { ScoreKind, StudyConfig } from '../../gen/tgsage/v1/search_controller.ts';
+import { ScoreKind, StudyConfig, TgKind } from '../../gen/tgsage/v1/search_controller.ts';
 import { Comparator } from '../../gen/tgsage/v1/similarity.ts';
 import { NotFoundError } from '../../services/common/errors.ts';
 import { normalizeStudyConfig, rungPlan, validateStudyConfig } from '../../services/controller/config.ts';
@@ -53,7 +53,7 @@ describe('study config', () => {
     });
   }
 
-  it('checks the teacher, except for score = P', async () => {
+  it('checks the teacher when the score uses it or the config names it; a P study that names none needs none', async () => {
     const seen: string[] = [];
     const checkTeacher = async (id: string) => {
       seen.push(id);
@@ -61,9 +61,15 @@ describe('study config', () => {
     };
     await assert.rejects(validateStudyConfig(cfg({ teacherId: 'nope', score: ScoreKind.SCORE_KIND_P_TG }), { checkTeacher }), { name: 'NotFoundError' });
     await assert.rejects(validateStudyConfig(cfg({ teacherId: 'nope', score: ScoreKind.SCORE_KIND_TG }), { checkTeacher }), { name: 'NotFoundError' });
-    await validateStudyConfig(cfg({ teacherId: 'nope', score: ScoreKind.SCORE_KIND_P }), { checkTeacher });
-    await validateStudyConfig(cfg({ teacherId: 'nope' }), { checkTeacher }); // the default score, P, needs no teacher
-    assert.deepEqual(seen, ['nope', 'nope']);
+    await assert.rejects(validateStudyConfig(cfg({ score: ScoreKind.SCORE_KIND_P_TG }), { checkTeacher }), { name: 'NotFoundError' });
+    // P: a named teacher still scores told activations, so it must exist ...
+    await assert.rejects(validateStudyConfig(cfg({ teacherId: 'nope', score: ScoreKind.SCORE_KIND_P }), { checkTeacher }), { name: 'NotFoundError' });
+    await assert.rejects(validateStudyConfig(cfg({ teacherLayers: ['stem'] }), { checkTeacher }), { name: 'NotFoundError' });
+    await assert.rejects(validateStudyConfig(cfg({ tgKind: TgKind.TG_KIND_CEILING_NORMALIZED }), { checkTeacher }), { name: 'NotFoundError' });
+    // ... and one that names none needs none (no teacher uploaded)
+    await validateStudyConfig(cfg({ score: ScoreKind.SCORE_KIND_P }), { checkTeacher });
+    await validateStudyConfig(cfg({}), { checkTeacher });
+    assert.deepEqual(seen, ['nope', 'nope', 'default', 'nope', 'default', 'default']);
   });
 
   it("fixes teacher_layers at creation (the teacher's tg_layers, or every layer); studies from before mean every layer", async () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Study, StudyEvent } from '../../gen/tgsage/v1/search_controller.ts';
 import { eventHub } from '../../services/controller/events.ts';
 
-const study = (n: number): Study => ({ id: 's', state: 2, trials: [], completedTrials: n, bestTrialId: '', error: '' });
+const study = (n: number): Study => ({ id: 's', state: 2, trials: [], completedTrials: n, bestTrialId: '', error: '', trialCount: n });
 const progress = (step: number): StudyEvent => ({
   studyId: 's',
   event: { $case: 'trialProgress', value: { trialId: 't', progress: { phase: 'training', step, totalSteps: 9, loss: 0, imagesPerSecond: 0, elapsedSeconds: 0 } } },

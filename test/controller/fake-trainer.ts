@@ -92,6 +92,7 @@ export async function startFakeTrainer(o: FakeTrainerOptions = {}, port = 0, hos
             ceilings: [],
             normalizedSimilarity: [],
             tgNormalized: NaN,
+            skippedLayers: [],
           },
       };
       results.push(req);

@@ -84,6 +84,8 @@ export async function startRealServices(
 export interface StartedController {
   readonly address: string;
   readonly port: number;
+  /** Its data dir (the study store is controller.sqlite there). */
+  readonly dataDir: string;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function startController(a: { trainers: readonly string[]; scorer: 
   return {
     address,
     port,
+    dataDir: dir,
     async close() {
       await running.close();
       await rm(dir, { recursive: true, force: true });

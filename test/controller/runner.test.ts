@@ -145,6 +145,31 @@ describe('runner', () => {
     assert.equal(a.requests.at(-1)!.training?.steps, 27);
   });
 
+  it('halving with P+TG: earlier rungs rank by P+TG, the last by P (unless last_rung_by_p is false)', async () => {
+    const a = await startFakeTrainer();
+    cleanups.push(a.close);
+    const { controller } = await setup([a]);
+    const mf = (over = {}) => ({ enabled: true, eta: 2, rungs: 3, minSteps: 0, ...over });
+    const run = async (over = {}) => {
+      const id = await controller.runStudy('', config({ numTrials: 4, stepsPerTrial: 8, score: ScoreKind.SCORE_KIND_P_TG, alpha: 0.5, multiFidelity: mf(over) }));
+      await events(controller.watch(id));
+      return controller.getStudy(id);
+    };
+    const ptg = (t: { p?: number; tg?: number }) => 0.5 * t.p! + 0.5 * t.tg!;
+    const byDefault = await run();
+    assert.equal(byDefault.config!.multiFidelity!.lastRungByP, true, 'set at creation');
+    const rungs = byDefault.trials.map((t) => t.rung);
+    assert.deepEqual(rungs, [0, 0, 0, 0, 1, 1, 2]);
+    for (const t of byDefault.trials) {
+      assert.ok(t.tg !== undefined && t.p !== undefined && t.tg !== t.p, 'TG is still measured on every rung');
+      assert.equal(t.score, t.rung === 2 ? t.p : ptg(t), `trial ${t.number} at rung ${t.rung}`);
+    }
+    assert.equal(byDefault.bestTrialId, byDefault.trials.at(-1)!.id);
+    const off = await run({ lastRungByP: false });
+    assert.equal(off.config!.multiFidelity!.lastRungByP, false);
+    for (const t of off.trials) assert.equal(t.score, ptg(t), `trial ${t.number} at rung ${t.rung}`);
+  });
+
   it('halving: a rung starts once the one before has ended; failed trials are never promoted, nor retried', async () => {
     // the first two trainings fail deterministically (FAILED_PRECONDITION): one attempt each, then the cut
     const a = await startFakeTrainer({
@@ -237,9 +262,11 @@ describe('runner', () => {
     await a.started();
     const stopped = await controller.stopStudy(id);
     assert.equal(stopped.state, StudyState.STUDY_STATE_STOPPED);
-    assert.ok(stopped.trials.every((t) => t.state === TrialState.TRIAL_STATE_STOPPED));
+    const trials = controller.listTrials(id);
+    assert.equal(stopped.trialCount, trials.length);
+    assert.ok(trials.every((t) => t.state === TrialState.TRIAL_STATE_STOPPED));
     const seen = await watching;
     assert.equal(seen.at(-1)!.event?.$case, 'studyFinished');
-    assert.equal(seen.filter((e) => e.event?.$case === 'trialFailed').length, stopped.trials.length);
+    assert.equal(seen.filter((e) => e.event?.$case === 'trialFailed').length, trials.length);
   });
 });

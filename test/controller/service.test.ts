@@ -183,7 +183,10 @@ describe('search controller service', () => {
     let last;
     for (let e = await it.next(); !e.done; e = await it.next()) last = e.value;
     assert.equal(last?.event?.$case, 'studyFinished');
-    assert.ok(stopped.trials.length < 50);
-    assert.ok(stopped.trials.some((t) => t.state === TrialState.TRIAL_STATE_STOPPED));
+    assert.equal(stopped.trials.length, 0, 'StopStudy answers without trials');
+    const { trials } = await client.listTrials({ studyId: s.id });
+    assert.equal(stopped.trialCount, trials.length);
+    assert.ok(trials.length < 50);
+    assert.ok(trials.some((t) => t.state === TrialState.TRIAL_STATE_STOPPED));
   });
 });

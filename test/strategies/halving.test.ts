@@ -3,9 +3,10 @@
 // (test/experiment/replay.test.ts) promote by.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TrialState } from '../../gen/tgsage/v1/search_controller.ts';
+import { ScoreKind, StudyConfig, TrialState } from '../../gen/tgsage/v1/search_controller.ts';
 import { InvalidArgumentError } from '../../services/common/errors.ts';
-import { halvingPlan, plannedRungSizes, promotedFrom, resolveHalvingConfig } from '../../services/controller/halving.ts';
+import { halvingPlan, plannedRungSizes, promotedFrom, resolveHalvingConfig, rungScoreKind } from '../../services/controller/halving.ts';
+import { rankTrials } from '../../services/controller/score.ts';
 
 const mf = (x: object = {}) => ({ enabled: true, minSteps: 0, eta: 0, rungs: 0, ...x });
 
@@ -63,5 +64,28 @@ describe('the rung rule (promotedFrom)', () => {
     assert.deepEqual(promotedFrom(plan, 3, [trial(0, 0.9)]), []);
     assert.deepEqual(promotedFrom(plan, 0, [trial(0, 0.9, FAILED), trial(1, Number.NaN)]), []);
     assert.deepEqual(promotedFrom(halvingPlan({ numTrials: 5, eta: 3, rungs: 1, budgets: [500] }), 0, [trial(0, 1)]), []);
+  });
+});
+
+describe('the score each rung ranks by, and the leaderboard order', () => {
+  const study = (multiFidelity: object | undefined, score = ScoreKind.SCORE_KIND_P_TG) =>
+    StudyConfig.fromPartial({ score, stepsPerTrial: 900, numTrials: 27, ...(multiFidelity ? { multiFidelity } : {}) });
+
+  it('P on the last rung with last_rung_by_p, the study score elsewhere; studies stored without it keep their score', () => {
+    const on = study(mf({ lastRungByP: true }));
+    assert.deepEqual([0, 1, 2].map((r) => rungScoreKind(on, r)), [ScoreKind.SCORE_KIND_P_TG, ScoreKind.SCORE_KIND_P_TG, ScoreKind.SCORE_KIND_P]);
+    const before = study(mf()); // the field absent, as in a study created before it
+    assert.deepEqual([0, 1, 2].map((r) => rungScoreKind(before, r)), [ScoreKind.SCORE_KIND_P_TG, ScoreKind.SCORE_KIND_P_TG, ScoreKind.SCORE_KIND_P_TG]);
+    assert.equal(rungScoreKind(study(mf({ lastRungByP: false })), 2), ScoreKind.SCORE_KIND_P_TG);
+    // one rung, or no halving: the study's score ranks every trial
+    assert.equal(rungScoreKind(study(mf({ lastRungByP: true, rungs: 1 })), 0), ScoreKind.SCORE_KIND_P_TG);
+    assert.equal(rungScoreKind(study(undefined), 0), ScoreKind.SCORE_KIND_P_TG);
+    assert.equal(rungScoreKind(study(mf({ lastRungByP: true }), ScoreKind.SCORE_KIND_TG), 1), ScoreKind.SCORE_KIND_TG);
+  });
+
+  it('ranks later rungs first, then by score, ties to the lower number; rankless trials are rung 0', () => {
+    const t = (number: number, score: number, rung?: number) => ({ id: `t${number}`, number, state: TrialState.TRIAL_STATE_COMPLETED, score, ...(rung === undefined ? {} : { rung }) });
+    const order = rankTrials([t(0, 0.9, 0), t(1, 0.5, 1), t(2, 0.95), t(3, 0.6, 1), t(4, 0.1, 2), t(5, 0.6, 1)]).map((x) => x.number);
+    assert.deepEqual(order, [4, 3, 5, 1, 2, 0]);
   });
 });

@@ -86,6 +86,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     teacherId: 'default',
     comparator: Comparator.COMPARATOR_SPEARMAN,
     rdmMethod: RdmMethod.RDM_METHOD_CORRELATION,
+    skippedLayers: [],
     candidateLayers: candLayers,
     teacherLayers: TEACHER_LAYERS,
     similarity: [],
@@ -127,6 +128,7 @@ export function exampleStudy(name = 'convnet · random · P+TG'): { study: Study
     trials,
     createdAt: new Date(t0),
     completedTrials: trials.filter((t) => t.state === TrialState.TRIAL_STATE_COMPLETED).length,
+    trialCount: trials.length,
     bestTrialId: bestTrial(trials)!.id,
     error: '',
   };

@@ -63,7 +63,7 @@ const fakeScorer = {
       teacherId: 'default', comparator: Comparator.COMPARATOR_SPEARMAN, rdmMethod: RdmMethod.RDM_METHOD_CORRELATION,
       candidateLayers: layers, teacherLayers: ['t'], similarity: layers.map(() => 0.5),
       best: [{ teacherLayer: 't', candidateLayer: layers[0]!, similarity: 0.5, normalizedSimilarity: NaN, pBest: NaN }], tg: 0.5, numStimuli: 100, computeSeconds: 0,
-      ceilings: [], normalizedSimilarity: [], tgNormalized: NaN, also: [],
+      ceilings: [], normalizedSimilarity: [], tgNormalized: NaN, also: [], skippedLayers: [],
     };
   },
 } as unknown as Client<ScorerDefinition>;

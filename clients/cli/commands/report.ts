@@ -7,6 +7,7 @@ import { ClientError, Status } from 'nice-grpc';
 import type { RdmPreview } from '../../../gen/tgsage/v1/similarity.ts';
 import { previewFromChunks } from '../../../services/controller/rdm-preview.ts';
 import { renderReport } from '../../../services/controller/report.ts';
+import { getStudyWithTrials } from '../../../services/controller/study-reader.ts';
 import { action } from '../action.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -41,7 +42,7 @@ export function reportCommand(): Command {
       action<{ top: string; output?: string }>(async (ctx, o, studyId) => {
         const top = Number(o.top);
         if (!Number.isInteger(top) || top < 1) throw new CliError(`--top: not a positive integer: ${o.top}`);
-        const study = await ctx.clients.controller.getStudy({ studyId });
+        const study = await getStudyWithTrials(ctx.clients, studyId);
         const teacherRdms = await teacherPreviews(ctx, study.config?.teacherId || 'default');
         const html = renderReport({ study, teacherRdms, top });
         if (o.output) await writeFile(o.output, html);

@@ -30,6 +30,7 @@ import { CliError } from '../errors.ts';
 import { table } from '../format.ts';
 import { printJson, printText } from '../output.ts';
 import { allPages } from '../../../services/common/pages.ts';
+import { getStudyWithTrials } from '../../../services/controller/study-reader.ts';
 
 interface RunOptions {
   space: 'convnet' | 'nasnet';
@@ -39,7 +40,7 @@ interface RunOptions {
   score?: 'p' | 'tg' | 'ptg';
   alpha?: string;
   parallelism: string;
-  teacher: string;
+  teacher?: string;
   teacherLayers?: string;
   seed: string;
   multiFidelity: boolean;
@@ -47,6 +48,7 @@ interface RunOptions {
   rungs?: string;
   minSteps?: string;
   retrainPromoted?: boolean;
+  lastRungByP?: boolean;
   dataset: string;
   dataDir?: string;
   stimuli?: string;
@@ -85,7 +87,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
     stepsPerTrial: int('--steps', o.steps),
     numTrials: int('--trials', o.trials),
     parallelism: int('--parallelism', o.parallelism, 1),
-    teacherId: o.teacher,
+    teacherId: o.teacher ?? '',
     teacherLayers: parseNames(o.teacherLayers),
     seed: int('--seed', o.seed),
     dataset: { name: o.dataset, directory: o.dataDir ?? '', numStimuli: int('--stimuli', o.stimuli), numValidation: int('--num-validation', o.numValidation) },
@@ -97,6 +99,7 @@ export function studyConfigFromOptions(o: RunOptions): StudyConfig {
           rungs: int('--rungs', o.rungs),
           minSteps: int('--min-steps', o.minSteps),
           retrainPromoted: o.retrainPromoted ?? false,
+          lastRungByP: o.lastRungByP === false ? false : undefined,
         }
       : undefined,
     maxAttempts: int('--max-attempts', o.maxAttempts),
@@ -161,6 +164,7 @@ function liveView(stream: NodeJS.WriteStream = process.stderr): View {
   let total = 0;
   let ended = 0;
   let best: number | undefined;
+  let snapshotTrials: Trial[] = [];
   let multi: cliProgress.MultiBar | undefined;
   let trialsBar: cliProgress.SingleBar | undefined;
   const stepBars = new Map<string, cliProgress.SingleBar>();
@@ -182,12 +186,18 @@ function liveView(stream: NodeJS.WriteStream = process.stderr): View {
       const ev = e.event;
       if (!ev) return;
       switch (ev.$case) {
-        case 'snapshot': {
-          const cfg = ev.value.config;
-          total = cfg ? rungPlan(cfg).reduce((n, r) => n + r.count, 0) : 0;
-          ended = ev.value.trials.filter((t) => t.state >= TrialState.TRIAL_STATE_COMPLETED).length;
-          best = ranked(ev.value.trials)[0]?.score;
-          if (!tty) stream.write(`study ${ev.value.id}: ${ended}/${total} trials done\n`);
+        case 'snapshot':
+        case 'snapshotTrials': {
+          // a large study's snapshot comes as a snapshot and snapshot_trials events with the rest of its trials
+          if (ev.$case === 'snapshot') {
+            const cfg = ev.value.config;
+            total = cfg ? rungPlan(cfg).reduce((n, r) => n + r.count, 0) : 0;
+            snapshotTrials = [];
+          }
+          snapshotTrials.push(...ev.value.trials);
+          ended = snapshotTrials.filter((t) => t.state >= TrialState.TRIAL_STATE_COMPLETED).length;
+          best = ranked(snapshotTrials)[0]?.score;
+          if (!tty) stream.write(`study ${e.studyId}: ${ended}/${total} trials done\n`);
           ensureBars();
           trialsBar?.setTotal(Math.max(1, total));
           refresh();
@@ -266,7 +276,7 @@ async function follow(ctx: CliContext, client: SearchControllerClient, events: A
     process.exitCode = 130;
     return;
   }
-  const study = await client.getStudy({ studyId });
+  const study = await getStudyWithTrials({ controller: client }, studyId);
   if (ctx.json) printJson(studyJson(study));
   else {
     printText(`study ${study.id}: ${StudyState[study.state].replace('STUDY_STATE_', '').toLowerCase()}, ${study.completedTrials}/${study.trials.length} trials completed${study.error ? ` (${study.error})` : ''}`);
@@ -289,7 +299,7 @@ export function searchCommand(): Command {
     .addOption(new Option('--score <kind>', 'ranking score: P (the default), TG or P+TG').choices(['p', 'tg', 'ptg']))
     .option('--alpha <a>', 'weight of TG in P+TG = (1 - a) P + a TG (default 0.5)')
     .option('--parallelism <p>', 'trials in flight at once', '1')
-    .option('--teacher <id>', 'teacher id', DEFAULT_TEACHER_ID)
+    .option('--teacher <id>', `teacher id (default: the controller's, "${DEFAULT_TEACHER_ID}"; it ranks only with --score tg or ptg)`)
     .option('--teacher-layers <names>', `${TEACHER_LAYERS_HELP}; fixed when the study is created`)
     .option('--seed <s>', 'seed of the strategy and of training', '0')
     .option('--multi-fidelity', 'successive halving over step budgets', false)
@@ -297,6 +307,7 @@ export function searchCommand(): Command {
     .option('--rungs <n>', 'successive halving: number of rungs (default 3)')
     .option('--min-steps <n>', 'successive halving: steps of the first rung')
     .option('--retrain-promoted', 'successive halving: train promoted trials again from step 0 (default: continue from checkpoints)', false)
+    .option('--no-last-rung-by-p', 'successive halving: rank the last rung by the study\'s score too (default: by P, the accuracy the search is for)')
     .option('--dataset <name>', 'mnist, fashion-mnist or idx', 'mnist')
     .option('--data-dir <dir>', 'directory of IDX files (for idx; fashion-mnist defaults to /usr/share/datasets/fashion-mnist)')
     .option('--stimuli <n>', 'stimuli in the stimulus set (must match the teacher)')
@@ -313,6 +324,9 @@ export function searchCommand(): Command {
       action<RunOptions>(async (ctx, o) => {
         const client = ctx.clients.controller;
         const config = studyConfigFromOptions(o);
+        if ((o.teacher !== undefined || o.teacherLayers !== undefined) && (o.score ?? 'p') === 'p') {
+          process.stderr.write('note: this study ranks by P (the default score); the teacher ranks only with --score tg or ptg\n');
+        }
         await follow(ctx, client, client.runStudy({ config }, { signal: ctx.signal }));
       }),
     );
@@ -375,7 +389,7 @@ export function searchCommand(): Command {
     .action(
       action(async (ctx, _o, studyId) => {
         const s = await ctx.clients.controller.stopStudy({ studyId });
-        if (ctx.json) printJson(studyJson(s));
+        if (ctx.json) printJson(studyJson(await getStudyWithTrials(ctx.clients, studyId)));
         else printText(`study ${s.id}: ${StudyState[s.state].replace('STUDY_STATE_', '').toLowerCase()}`);
       }),
     );

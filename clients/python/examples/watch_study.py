@@ -26,7 +26,9 @@ def describe(event) -> str:
     kind = event.WhichOneof("event")
     if kind == "snapshot":
         s = event.snapshot
-        return f"snapshot: {len(s.trials)} trials, {s.completed_trials} completed"
+        return f"snapshot: {s.trial_count} trials, {s.completed_trials} completed"
+    if kind == "snapshot_trials":  # a large study's snapshot: the trials that did not fit in the snapshot event
+        return f"snapshot: {len(event.snapshot_trials.trials)} more trials"
     if kind == "trial_started":
         return f"trial {event.trial_started.trial_id} started on {event.trial_started.trainer}"
     if kind == "trial_progress" and event.trial_progress.HasField("curve_point"):
@@ -61,12 +63,18 @@ def main() -> int:
                     print(json.dumps(MessageToDict(event)), flush=True)
                 else:
                     print(describe(event), flush=True)
-            study = stub.GetStudy(search_controller_pb2.GetStudyRequest(study_id=args.study))
+            # the leaderboard from every trial, a page at a time (a study of any size)
+            trials, token = [], ""
+            while True:
+                page = stub.ListTrials(search_controller_pb2.ListTrialsRequest(study_id=args.study, page_token=token))
+                trials.extend(page.trials)
+                if not (token := page.next_page_token):
+                    break
         except grpc.RpcError as e:
             print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
             return 1
     if not args.json:
-        done = sorted((t for t in study.trials if t.HasField("score")), key=lambda t: (-t.score, t.number))
+        done = sorted((t for t in trials if t.HasField("score")), key=lambda t: (-t.score, t.number))
         for rank, t in enumerate(done, 1):
             print(f"{rank:3d}  trial {t.number:3d}  score {t.score:.4f}  P {t.p:.4f}  TG {t.tg:.4f}")
     return 0

@@ -13,7 +13,7 @@ outside results, with typed results and iterators over the event streams.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Mapping
 
 import numpy as np
@@ -95,6 +95,7 @@ class Study:
     best_trial_id: str
     error: str
     trials: list[Trial]
+    trial_count: int = 0  # trials the study has, whether or not `trials` holds them (stop() and get(trials=False))
     raw: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -107,6 +108,7 @@ class Study:
             best_trial_id=s.best_trial_id,
             error=s.error,
             trials=[Trial.from_proto(t) for t in s.trials],
+            trial_count=s.trial_count,
             raw=s,
         )
 
@@ -116,15 +118,18 @@ class Study:
 
     @property
     def ranked(self) -> list[Trial]:
-        """Completed trials with a score, best first (ties: lower number), as the leaderboard ranks them."""
+        """Completed trials with a score, best first, as the leaderboard ranks them: later successive-halving rungs
+        first, then higher score, then lower number."""
         done = [t for t in self.trials if t.state == "completed" and t.score is not None]
-        return sorted(done, key=lambda t: (-t.score, t.number))
+        return sorted(done, key=lambda t: (-t.rung, -t.score, t.number))
 
 
 @dataclass(frozen=True)
 class Event:
     """One study event. `kind` is snapshot, trial_proposed, trial_started, trial_progress, trial_completed,
-    trial_failed, leaderboard or study_finished; `trial` / `study` / `leaderboard` / `progress` hold its content."""
+    trial_failed, leaderboard or study_finished; `trial` / `study` / `leaderboard` / `progress` hold its content.
+    ControllerClient's streams join a large snapshot's snapshot_trials events into the snapshot's `study.trials`
+    (`raw` is then the first, partial, snapshot message)."""
 
     kind: str
     study_id: str
@@ -239,19 +244,64 @@ class ControllerClient(Client):
         return self._events(self._stub.WatchStudy(pb.WatchStudyRequest(study_id=study_id), timeout=timeout))
 
     def _events(self, call) -> Iterator[Event]:
+        """Events as they come, except that a large study's snapshot (a snapshot event, then snapshot_trials events
+        with the trials that did not fit in it) is yielded as one snapshot event with every trial."""
+        snapshot: Event | None = None  # a snapshot still missing trials (study.trial_count says how many it has)
+        trials: list[Trial] = []
         try:
             for e in call:
-                yield Event.from_proto(e)
+                kind = e.WhichOneof("event")
+                if kind == "snapshot_trials" and snapshot is not None:
+                    trials.extend(Trial.from_proto(t) for t in e.snapshot_trials.trials)
+                elif kind == "snapshot":
+                    snapshot = Event.from_proto(e)
+                    trials = list(snapshot.study.trials)
+                else:
+                    if snapshot is not None:  # a server that sent fewer than it announced: what came
+                        yield replace(snapshot, study=replace(snapshot.study, trials=trials))
+                        snapshot = None
+                    yield Event.from_proto(e)
+                    continue
+                if snapshot is not None and len(trials) >= snapshot.raw.snapshot.trial_count:
+                    yield replace(snapshot, study=replace(snapshot.study, trials=trials))
+                    snapshot = None
+            if snapshot is not None:
+                yield replace(snapshot, study=replace(snapshot.study, trials=trials))
         finally:
             call.cancel()
 
-    def get(self, study_id: str) -> Study:
-        return Study.from_proto(self._stub.GetStudy(pb.GetStudyRequest(study_id=study_id), timeout=self.timeout))
+    def get(self, study_id: str, *, trials: bool = True) -> Study:
+        """The study, with every trial (paged with ListTrials, so a study of any size comes back) unless `trials` is
+        False. For a running study the trials are read after the study, so completed_trials may lag them."""
+        basic = pb.GetStudyRequest(study_id=study_id, view=pb.STUDY_VIEW_BASIC)
+        study = Study.from_proto(self._stub.GetStudy(basic, timeout=self.timeout))
+        return replace(study, trials=list(self.trials(study_id))) if trials else study
+
+    def trials(self, study_id: str, *, page_size: int = 1000) -> Iterator[Trial]:
+        """A study's trials in number order, fetched a page at a time (a page holds at most 4 MiB)."""
+        token = ""
+        while True:
+            page = self._stub.ListTrials(
+                pb.ListTrialsRequest(study_id=study_id, page_size=page_size, page_token=token), timeout=self.timeout
+            )
+            yield from (Trial.from_proto(t) for t in page.trials)
+            if not page.next_page_token:
+                return
+            token = page.next_page_token
 
     def list(self) -> list[Study]:
-        return [Study.from_proto(s) for s in self._stub.ListStudies(pb.ListStudiesRequest(), timeout=self.timeout).studies]
+        """Every study, newest first, without trials (following ListStudies' pages)."""
+        out: list[Study] = []
+        token = ""
+        while True:
+            page = self._stub.ListStudies(pb.ListStudiesRequest(page_size=1000, page_token=token), timeout=self.timeout)
+            out.extend(Study.from_proto(s) for s in page.studies)
+            if not page.next_page_token:
+                return out
+            token = page.next_page_token
 
     def stop(self, study_id: str) -> Study:
+        """Stops the study; returns it without trials (`trial_count` says how many; `get` reads them)."""
         return Study.from_proto(self._stub.StopStudy(pb.StopStudyRequest(study_id=study_id), timeout=self.timeout))
 
     def export(self, study_id: str, format: str = "json") -> str:

@@ -295,6 +295,49 @@ export function trialOriginToJSON(object: TrialOrigin): string {
   }
 }
 
+/** How much of a study GetStudy returns. */
+export enum StudyView {
+  /** STUDY_VIEW_UNSPECIFIED - The full view. */
+  STUDY_VIEW_UNSPECIFIED = 0,
+  /** STUDY_VIEW_BASIC - Everything but the trials (completed_trials and best_trial_id are filled in). */
+  STUDY_VIEW_BASIC = 1,
+  /** STUDY_VIEW_FULL - With every trial (refused for a study whose trials exceed 4 MiB; use ListTrials). */
+  STUDY_VIEW_FULL = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function studyViewFromJSON(object: any): StudyView {
+  switch (object) {
+    case 0:
+    case "STUDY_VIEW_UNSPECIFIED":
+      return StudyView.STUDY_VIEW_UNSPECIFIED;
+    case 1:
+    case "STUDY_VIEW_BASIC":
+      return StudyView.STUDY_VIEW_BASIC;
+    case 2:
+    case "STUDY_VIEW_FULL":
+      return StudyView.STUDY_VIEW_FULL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return StudyView.UNRECOGNIZED;
+  }
+}
+
+export function studyViewToJSON(object: StudyView): string {
+  switch (object) {
+    case StudyView.STUDY_VIEW_UNSPECIFIED:
+      return "STUDY_VIEW_UNSPECIFIED";
+    case StudyView.STUDY_VIEW_BASIC:
+      return "STUDY_VIEW_BASIC";
+    case StudyView.STUDY_VIEW_FULL:
+      return "STUDY_VIEW_FULL";
+    case StudyView.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Export format. */
 export enum ExportFormat {
   /** EXPORT_FORMAT_JSON - JSON (default). */
@@ -409,7 +452,16 @@ export interface MultiFidelityConfig {
    * checkpoint, and every rung trains under the schedule of the last rung's budget (TrainingConfig.schedule_steps),
    * so a rung's run is exactly the first steps of the longest run.
    */
-  retrainPromoted?: boolean | undefined;
+  retrainPromoted?:
+    | boolean
+    | undefined;
+  /**
+   * Rank the last rung by P, whatever the study's score (set to true when unset at creation; studies created before
+   * this field read as false). The last rung trains longest, and its P is the accuracy the search is for: on the
+   * Fashion-MNIST benchmark P+TG ranks worse than P from 1,000 steps on, and halving replays keep the best of the last
+   * rung by P. Earlier rungs, and every trial of a one-rung study, rank by the study's score.
+   */
+  lastRungByP?: boolean | undefined;
 }
 
 /** Everything that defines a study. */
@@ -434,7 +486,10 @@ export interface StudyConfig {
   numTrials: number;
   /** Trials in flight at once (default 1). */
   parallelism: number;
-  /** Teacher id (default "default"). */
+  /**
+   * Teacher id (default "default"). Checked at creation when the score uses TG, or when given (a study ranked by P
+   * still scores the activations an ask/tell client tells against it).
+   */
   teacherId: string;
   /** Dataset (default mnist). */
   dataset?:
@@ -583,7 +638,10 @@ export interface Study {
     | undefined;
   /** State. */
   state: StudyState;
-  /** Trials (only in GetStudy, RunStudy's and WatchStudy's snapshots). */
+  /**
+   * Trials, in number order (only in GetStudy's full view, and in RunStudy's and WatchStudy's snapshots, where those
+   * that do not fit in 4 MiB follow in snapshot_trials events).
+   */
   trials: Trial[];
   /** When it was created. */
   createdAt?:
@@ -595,6 +653,11 @@ export interface Study {
   bestTrialId: string;
   /** Why it failed, if it did. */
   error: string;
+  /**
+   * Trials the study has (in every view, whatever `trials` holds): a snapshot is whole once this many trials have
+   * come, in it and in the snapshot_trials events after it.
+   */
+  trialCount: number;
 }
 
 /** Request for CreateStudy. */
@@ -625,6 +688,26 @@ export interface WatchStudyRequest {
 export interface GetStudyRequest {
   /** Study id. */
   studyId: string;
+  /** How much to return (default: the full view). */
+  view: StudyView;
+}
+
+/** Request for ListTrials. */
+export interface ListTrialsRequest {
+  /** Study id. */
+  studyId: string;
+  /** Most trials in the response; 0 = the default (100), at most 1000. */
+  pageSize: number;
+  /** next_page_token of the previous response; empty = the first page. */
+  pageToken: string;
+}
+
+/** Response of ListTrials: one page. */
+export interface ListTrialsResponse {
+  /** Trials in number order. */
+  trials: Trial[];
+  /** Token of the next page; empty when this is the last page. */
+  nextPageToken: string;
 }
 
 /** Request for ListStudies. */
@@ -714,7 +797,19 @@ export interface StudyEvent {
     | //
     /** The study finished, stopped or failed; last event. */
     { $case: "studyFinished"; value: Study }
+    | //
+    /**
+     * More of the snapshot's trials: when a study's trials would make the snapshot larger than 4 MiB, the snapshot
+     * holds the first of them and the rest follow in these events (each at most 4 MiB), before any other event.
+     */
+    { $case: "snapshotTrials"; value: SnapshotTrials }
     | undefined;
+}
+
+/** The snapshot's trials that did not fit in the snapshot event. */
+export interface SnapshotTrials {
+  /** Trials in number order, after those of the snapshot and of earlier snapshot_trials events. */
+  trials: Trial[];
 }
 
 /** A trial started. */
@@ -743,7 +838,7 @@ export interface TrialProgress {
 
 /** Ranked completed trials. */
 export interface Leaderboard {
-  /** Entries, best first (top 10). */
+  /** Entries, best first (top 10): later successive-halving rungs first, then higher score, then lower number. */
   entries: LeaderboardEntry[];
 }
 
@@ -1387,7 +1482,7 @@ export const StrategyConfig: MessageFns<StrategyConfig> = {
 };
 
 function createBaseMultiFidelityConfig(): MultiFidelityConfig {
-  return { enabled: false, minSteps: 0, eta: 0, rungs: 0, retrainPromoted: undefined };
+  return { enabled: false, minSteps: 0, eta: 0, rungs: 0, retrainPromoted: undefined, lastRungByP: undefined };
 }
 
 export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
@@ -1406,6 +1501,9 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
     }
     if (message.retrainPromoted !== undefined) {
       writer.uint32(40).bool(message.retrainPromoted);
+    }
+    if (message.lastRungByP !== undefined) {
+      writer.uint32(48).bool(message.lastRungByP);
     }
     return writer;
   },
@@ -1463,6 +1561,14 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
             message.retrainPromoted = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastRungByP = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1490,6 +1596,11 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
         : isSet(object.retrain_promoted)
         ? globalThis.Boolean(object.retrain_promoted)
         : undefined,
+      lastRungByP: isSet(object.lastRungByP)
+        ? globalThis.Boolean(object.lastRungByP)
+        : isSet(object.last_rung_by_p)
+        ? globalThis.Boolean(object.last_rung_by_p)
+        : undefined,
     };
   },
 
@@ -1510,6 +1621,9 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
     if (message.retrainPromoted !== undefined) {
       obj.retrainPromoted = message.retrainPromoted;
     }
+    if (message.lastRungByP !== undefined) {
+      obj.lastRungByP = message.lastRungByP;
+    }
     return obj;
   },
 
@@ -1523,6 +1637,7 @@ export const MultiFidelityConfig: MessageFns<MultiFidelityConfig> = {
     message.eta = object.eta ?? 0;
     message.rungs = object.rungs ?? 0;
     message.retrainPromoted = object.retrainPromoted ?? undefined;
+    message.lastRungByP = object.lastRungByP ?? undefined;
     return message;
   },
 };
@@ -2598,6 +2713,7 @@ function createBaseStudy(): Study {
     completedTrials: 0,
     bestTrialId: "",
     error: "",
+    trialCount: 0,
   };
 }
 
@@ -2626,6 +2742,9 @@ export const Study: MessageFns<Study> = {
     }
     if (message.error !== "") {
       writer.uint32(66).string(message.error);
+    }
+    if (message.trialCount !== 0) {
+      writer.uint32(72).uint32(message.trialCount);
     }
     return writer;
   },
@@ -2707,6 +2826,14 @@ export const Study: MessageFns<Study> = {
             message.error = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.trialCount = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2741,6 +2868,11 @@ export const Study: MessageFns<Study> = {
         ? globalThis.String(object.best_trial_id)
         : "",
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      trialCount: isSet(object.trialCount)
+        ? globalThis.Number(object.trialCount)
+        : isSet(object.trial_count)
+        ? globalThis.Number(object.trial_count)
+        : 0,
     };
   },
 
@@ -2770,6 +2902,9 @@ export const Study: MessageFns<Study> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.trialCount !== 0) {
+      obj.trialCount = Math.round(message.trialCount);
+    }
     return obj;
   },
 
@@ -2788,6 +2923,7 @@ export const Study: MessageFns<Study> = {
     message.completedTrials = object.completedTrials ?? 0;
     message.bestTrialId = object.bestTrialId ?? "";
     message.error = object.error ?? "";
+    message.trialCount = object.trialCount ?? 0;
     return message;
   },
 };
@@ -3048,13 +3184,16 @@ export const WatchStudyRequest: MessageFns<WatchStudyRequest> = {
 };
 
 function createBaseGetStudyRequest(): GetStudyRequest {
-  return { studyId: "" };
+  return { studyId: "", view: 0 };
 }
 
 export const GetStudyRequest: MessageFns<GetStudyRequest> = {
   encode(message: GetStudyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.studyId !== "") {
       writer.uint32(10).string(message.studyId);
+    }
+    if (message.view !== 0) {
+      writer.uint32(16).int32(message.view);
     }
     return writer;
   },
@@ -3080,6 +3219,14 @@ export const GetStudyRequest: MessageFns<GetStudyRequest> = {
             message.studyId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.view = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3099,6 +3246,7 @@ export const GetStudyRequest: MessageFns<GetStudyRequest> = {
         : isSet(object.study_id)
         ? globalThis.String(object.study_id)
         : "",
+      view: isSet(object.view) ? studyViewFromJSON(object.view) : 0,
     };
   },
 
@@ -3106,6 +3254,9 @@ export const GetStudyRequest: MessageFns<GetStudyRequest> = {
     const obj: any = {};
     if (message.studyId !== "") {
       obj.studyId = message.studyId;
+    }
+    if (message.view !== 0) {
+      obj.view = studyViewToJSON(message.view);
     }
     return obj;
   },
@@ -3116,6 +3267,209 @@ export const GetStudyRequest: MessageFns<GetStudyRequest> = {
   fromPartial(object: DeepPartial<GetStudyRequest>): GetStudyRequest {
     const message = createBaseGetStudyRequest();
     message.studyId = object.studyId ?? "";
+    message.view = object.view ?? 0;
+    return message;
+  },
+};
+
+function createBaseListTrialsRequest(): ListTrialsRequest {
+  return { studyId: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListTrialsRequest: MessageFns<ListTrialsRequest> = {
+  encode(message: ListTrialsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.studyId !== "") {
+      writer.uint32(10).string(message.studyId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTrialsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTrialsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.studyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTrialsRequest {
+    return {
+      studyId: isSet(object.studyId)
+        ? globalThis.String(object.studyId)
+        : isSet(object.study_id)
+        ? globalThis.String(object.study_id)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTrialsRequest): unknown {
+    const obj: any = {};
+    if (message.studyId !== "") {
+      obj.studyId = message.studyId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTrialsRequest>): ListTrialsRequest {
+    return ListTrialsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTrialsRequest>): ListTrialsRequest {
+    const message = createBaseListTrialsRequest();
+    message.studyId = object.studyId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTrialsResponse(): ListTrialsResponse {
+  return { trials: [], nextPageToken: "" };
+}
+
+export const ListTrialsResponse: MessageFns<ListTrialsResponse> = {
+  encode(message: ListTrialsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.trials) {
+      Trial.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTrialsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTrialsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trials.push(Trial.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTrialsResponse {
+    return {
+      trials: globalThis.Array.isArray(object?.trials) ? object.trials.map((e: any) => Trial.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTrialsResponse): unknown {
+    const obj: any = {};
+    if (message.trials?.length) {
+      obj.trials = message.trials.map((e) => Trial.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTrialsResponse>): ListTrialsResponse {
+    return ListTrialsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTrialsResponse>): ListTrialsResponse {
+    const message = createBaseListTrialsResponse();
+    message.trials = object.trials?.map((e) => Trial.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
@@ -3772,6 +4126,9 @@ export const StudyEvent: MessageFns<StudyEvent> = {
       case "studyFinished":
         Study.encode(message.event.value, writer.uint32(74).fork()).join();
         break;
+      case "snapshotTrials":
+        SnapshotTrials.encode(message.event.value, writer.uint32(82).fork()).join();
+        break;
     }
     return writer;
   },
@@ -3861,6 +4218,14 @@ export const StudyEvent: MessageFns<StudyEvent> = {
             message.event = { $case: "studyFinished", value: Study.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.event = { $case: "snapshotTrials", value: SnapshotTrials.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3908,6 +4273,10 @@ export const StudyEvent: MessageFns<StudyEvent> = {
         ? { $case: "studyFinished", value: Study.fromJSON(object.studyFinished) }
         : isSet(object.study_finished)
         ? { $case: "studyFinished", value: Study.fromJSON(object.study_finished) }
+        : isSet(object.snapshotTrials)
+        ? { $case: "snapshotTrials", value: SnapshotTrials.fromJSON(object.snapshotTrials) }
+        : isSet(object.snapshot_trials)
+        ? { $case: "snapshotTrials", value: SnapshotTrials.fromJSON(object.snapshot_trials) }
         : undefined,
     };
   },
@@ -3933,6 +4302,8 @@ export const StudyEvent: MessageFns<StudyEvent> = {
       obj.leaderboard = Leaderboard.toJSON(message.event.value);
     } else if (message.event?.$case === "studyFinished") {
       obj.studyFinished = Study.toJSON(message.event.value);
+    } else if (message.event?.$case === "snapshotTrials") {
+      obj.snapshotTrials = SnapshotTrials.toJSON(message.event.value);
     }
     return obj;
   },
@@ -3992,7 +4363,80 @@ export const StudyEvent: MessageFns<StudyEvent> = {
         }
         break;
       }
+      case "snapshotTrials": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "snapshotTrials", value: SnapshotTrials.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseSnapshotTrials(): SnapshotTrials {
+  return { trials: [] };
+}
+
+export const SnapshotTrials: MessageFns<SnapshotTrials> = {
+  encode(message: SnapshotTrials, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.trials) {
+      Trial.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotTrials {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotTrials();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trials.push(Trial.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SnapshotTrials {
+    return { trials: globalThis.Array.isArray(object?.trials) ? object.trials.map((e: any) => Trial.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: SnapshotTrials): unknown {
+    const obj: any = {};
+    if (message.trials?.length) {
+      obj.trials = message.trials.map((e) => Trial.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SnapshotTrials>): SnapshotTrials {
+    return SnapshotTrials.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SnapshotTrials>): SnapshotTrials {
+    const message = createBaseSnapshotTrials();
+    message.trials = object.trials?.map((e) => Trial.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4826,12 +5270,28 @@ export const SearchControllerDefinition = {
       responseStream: true,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
-    /** Returns a study with its trials. */
+    /**
+     * Returns a study, with its trials unless view = STUDY_VIEW_BASIC. A study whose trials would make the response
+     * larger than 4 MiB (a few hundred trials with learning curves) is refused with FAILED_PRECONDITION: ask for the
+     * basic view and page its trials with ListTrials.
+     */
     getStudy: {
       name: "GetStudy",
       requestType: GetStudyRequest as typeof GetStudyRequest,
       requestStream: false,
       responseType: Study as typeof Study,
+      responseStream: false,
+      options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
+    },
+    /**
+     * Lists a study's trials in number order, one page at a time (a page holds at most page_size trials and at most
+     * 4 MiB: it may hold fewer trials than asked and still not be the last).
+     */
+    listTrials: {
+      name: "ListTrials",
+      requestType: ListTrialsRequest as typeof ListTrialsRequest,
+      requestStream: false,
+      responseType: ListTrialsResponse as typeof ListTrialsResponse,
       responseStream: false,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
@@ -4844,7 +5304,10 @@ export const SearchControllerDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
-    /** Stops a running study: trials in flight are cancelled and marked stopped. */
+    /**
+     * Stops a running study: trials in flight are cancelled and marked stopped. Returns the study without its trials
+     * (read them with ListTrials).
+     */
     stopStudy: {
       name: "StopStudy",
       requestType: StopStudyRequest as typeof StopStudyRequest,
@@ -4906,14 +5369,29 @@ export interface SearchControllerServiceImplementation<CallContextExt = {}> {
     request: WatchStudyRequest,
     context: CallContext & CallContextExt,
   ): ServerStreamingMethodResult<DeepPartial<StudyEvent>>;
-  /** Returns a study with its trials. */
+  /**
+   * Returns a study, with its trials unless view = STUDY_VIEW_BASIC. A study whose trials would make the response
+   * larger than 4 MiB (a few hundred trials with learning curves) is refused with FAILED_PRECONDITION: ask for the
+   * basic view and page its trials with ListTrials.
+   */
   getStudy(request: GetStudyRequest, context: CallContext & CallContextExt): Promise<DeepPartial<Study>>;
+  /**
+   * Lists a study's trials in number order, one page at a time (a page holds at most page_size trials and at most
+   * 4 MiB: it may hold fewer trials than asked and still not be the last).
+   */
+  listTrials(
+    request: ListTrialsRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ListTrialsResponse>>;
   /** Lists studies (without trials). */
   listStudies(
     request: ListStudiesRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<ListStudiesResponse>>;
-  /** Stops a running study: trials in flight are cancelled and marked stopped. */
+  /**
+   * Stops a running study: trials in flight are cancelled and marked stopped. Returns the study without its trials
+   * (read them with ListTrials).
+   */
   stopStudy(request: StopStudyRequest, context: CallContext & CallContextExt): Promise<DeepPartial<Study>>;
   /**
    * Exports a study as JSON or CSV, streamed in pieces of at most 1 MiB: the export is the concatenation of every
@@ -4952,14 +5430,29 @@ export interface SearchControllerClient<CallOptionsExt = {}> {
     request: DeepPartial<WatchStudyRequest>,
     options?: CallOptions & CallOptionsExt,
   ): AsyncIterable<StudyEvent>;
-  /** Returns a study with its trials. */
+  /**
+   * Returns a study, with its trials unless view = STUDY_VIEW_BASIC. A study whose trials would make the response
+   * larger than 4 MiB (a few hundred trials with learning curves) is refused with FAILED_PRECONDITION: ask for the
+   * basic view and page its trials with ListTrials.
+   */
   getStudy(request: DeepPartial<GetStudyRequest>, options?: CallOptions & CallOptionsExt): Promise<Study>;
+  /**
+   * Lists a study's trials in number order, one page at a time (a page holds at most page_size trials and at most
+   * 4 MiB: it may hold fewer trials than asked and still not be the last).
+   */
+  listTrials(
+    request: DeepPartial<ListTrialsRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ListTrialsResponse>;
   /** Lists studies (without trials). */
   listStudies(
     request: DeepPartial<ListStudiesRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<ListStudiesResponse>;
-  /** Stops a running study: trials in flight are cancelled and marked stopped. */
+  /**
+   * Stops a running study: trials in flight are cancelled and marked stopped. Returns the study without its trials
+   * (read them with ListTrials).
+   */
   stopStudy(request: DeepPartial<StopStudyRequest>, options?: CallOptions & CallOptionsExt): Promise<Study>;
   /**
    * Exports a study as JSON or CSV, streamed in pieces of at most 1 MiB: the export is the concatenation of every

@@ -220,6 +220,12 @@ export interface SimilarityResult {
    * is empty). The shared work (RDMs, Gram matrices) is counted in the first result's compute_seconds.
    */
   also: SimilarityResult[];
+  /**
+   * Candidate layers the trainer did not score because the RDM method cannot use them: constant on some stimulus
+   * (e.g. every ReLU of the layer off for it; correlation needs spread, cosine length). TG is taken over the other
+   * layers, so one dead layer does not cost the candidate its result.
+   */
+  skippedLayers: string[];
 }
 
 /**
@@ -660,6 +666,7 @@ function createBaseSimilarityResult(): SimilarityResult {
     tgNormalized: 0,
     bootstrap: undefined,
     also: [],
+    skippedLayers: [],
   };
 }
 
@@ -721,6 +728,9 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     }
     for (const v of message.also) {
       SimilarityResult.encode(v!, writer.uint32(130).fork()).join();
+    }
+    for (const v of message.skippedLayers) {
+      writer.uint32(138).string(v!);
     }
     return writer;
   },
@@ -888,6 +898,14 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
             message.also.push(SimilarityResult.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.skippedLayers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -955,6 +973,11 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
       also: globalThis.Array.isArray(object?.also)
         ? object.also.map((e: any) => SimilarityResult.fromJSON(e))
         : [],
+      skippedLayers: globalThis.Array.isArray(object?.skippedLayers)
+        ? object.skippedLayers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.skipped_layers)
+        ? object.skipped_layers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1005,6 +1028,9 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
     if (message.also?.length) {
       obj.also = message.also.map((e) => SimilarityResult.toJSON(e));
     }
+    if (message.skippedLayers?.length) {
+      obj.skippedLayers = message.skippedLayers;
+    }
     return obj;
   },
 
@@ -1030,6 +1056,7 @@ export const SimilarityResult: MessageFns<SimilarityResult> = {
       ? Bootstrap.fromPartial(object.bootstrap)
       : undefined;
     message.also = object.also?.map((e) => SimilarityResult.fromPartial(e)) || [];
+    message.skippedLayers = object.skippedLayers?.map((e) => e) || [];
     return message;
   },
 };

@@ -23,6 +23,9 @@ STUDY_STATE_FINISHED: StudyState
 STUDY_STATE_RUNNING: StudyState
 STUDY_STATE_STOPPED: StudyState
 STUDY_STATE_UNSPECIFIED: StudyState
+STUDY_VIEW_BASIC: StudyView
+STUDY_VIEW_FULL: StudyView
+STUDY_VIEW_UNSPECIFIED: StudyView
 TG_KIND_CEILING_NORMALIZED: TgKind
 TG_KIND_RAW: TgKind
 TG_KIND_UNSPECIFIED: TgKind
@@ -98,10 +101,12 @@ class ExportStudyResponse(_message.Message):
     def __init__(self, content: _Optional[str] = ..., content_type: _Optional[str] = ...) -> None: ...
 
 class GetStudyRequest(_message.Message):
-    __slots__ = ["study_id"]
+    __slots__ = ["study_id", "view"]
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     study_id: str
-    def __init__(self, study_id: _Optional[str] = ...) -> None: ...
+    view: StudyView
+    def __init__(self, study_id: _Optional[str] = ..., view: _Optional[_Union[StudyView, str]] = ...) -> None: ...
 
 class Leaderboard(_message.Message):
     __slots__ = ["entries"]
@@ -145,6 +150,24 @@ class ListStudiesResponse(_message.Message):
     studies: _containers.RepeatedCompositeFieldContainer[Study]
     def __init__(self, studies: _Optional[_Iterable[_Union[Study, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListTrialsRequest(_message.Message):
+    __slots__ = ["page_size", "page_token", "study_id"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STUDY_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    study_id: str
+    def __init__(self, study_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListTrialsResponse(_message.Message):
+    __slots__ = ["next_page_token", "trials"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TRIALS_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
+    trials: _containers.RepeatedCompositeFieldContainer[Trial]
+    def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class ListedSettings(_message.Message):
     __slots__ = ["trials"]
     TRIALS_FIELD_NUMBER: _ClassVar[int]
@@ -160,18 +183,20 @@ class ListedTrial(_message.Message):
     def __init__(self, genome: _Optional[_Union[_genome_pb2.Genome, _Mapping]] = ..., training_seed: _Optional[int] = ...) -> None: ...
 
 class MultiFidelityConfig(_message.Message):
-    __slots__ = ["enabled", "eta", "min_steps", "retrain_promoted", "rungs"]
+    __slots__ = ["enabled", "eta", "last_rung_by_p", "min_steps", "retrain_promoted", "rungs"]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     ETA_FIELD_NUMBER: _ClassVar[int]
+    LAST_RUNG_BY_P_FIELD_NUMBER: _ClassVar[int]
     MIN_STEPS_FIELD_NUMBER: _ClassVar[int]
     RETRAIN_PROMOTED_FIELD_NUMBER: _ClassVar[int]
     RUNGS_FIELD_NUMBER: _ClassVar[int]
     enabled: bool
     eta: int
+    last_rung_by_p: bool
     min_steps: int
     retrain_promoted: bool
     rungs: int
-    def __init__(self, enabled: bool = ..., min_steps: _Optional[int] = ..., eta: _Optional[int] = ..., rungs: _Optional[int] = ..., retrain_promoted: bool = ...) -> None: ...
+    def __init__(self, enabled: bool = ..., min_steps: _Optional[int] = ..., eta: _Optional[int] = ..., rungs: _Optional[int] = ..., retrain_promoted: bool = ..., last_rung_by_p: bool = ...) -> None: ...
 
 class RandomSettings(_message.Message):
     __slots__ = []
@@ -197,6 +222,12 @@ class RunStudyRequest(_message.Message):
     study_id: str
     def __init__(self, study_id: _Optional[str] = ..., config: _Optional[_Union[StudyConfig, _Mapping]] = ...) -> None: ...
 
+class SnapshotTrials(_message.Message):
+    __slots__ = ["trials"]
+    TRIALS_FIELD_NUMBER: _ClassVar[int]
+    trials: _containers.RepeatedCompositeFieldContainer[Trial]
+    def __init__(self, trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ...) -> None: ...
+
 class StopStudyRequest(_message.Message):
     __slots__ = ["study_id"]
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -216,7 +247,7 @@ class StrategyConfig(_message.Message):
     def __init__(self, random: _Optional[_Union[RandomSettings, _Mapping]] = ..., reinforce: _Optional[_Union[ReinforceSettings, _Mapping]] = ..., evolution: _Optional[_Union[EvolutionSettings, _Mapping]] = ..., listed: _Optional[_Union[ListedSettings, _Mapping]] = ...) -> None: ...
 
 class Study(_message.Message):
-    __slots__ = ["best_trial_id", "completed_trials", "config", "created_at", "error", "id", "state", "trials"]
+    __slots__ = ["best_trial_id", "completed_trials", "config", "created_at", "error", "id", "state", "trial_count", "trials"]
     BEST_TRIAL_ID_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_TRIALS_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
@@ -225,6 +256,7 @@ class Study(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TRIALS_FIELD_NUMBER: _ClassVar[int]
+    TRIAL_COUNT_FIELD_NUMBER: _ClassVar[int]
     best_trial_id: str
     completed_trials: int
     config: StudyConfig
@@ -232,8 +264,9 @@ class Study(_message.Message):
     error: str
     id: str
     state: StudyState
+    trial_count: int
     trials: _containers.RepeatedCompositeFieldContainer[Trial]
-    def __init__(self, id: _Optional[str] = ..., config: _Optional[_Union[StudyConfig, _Mapping]] = ..., state: _Optional[_Union[StudyState, str]] = ..., trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_trials: _Optional[int] = ..., best_trial_id: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., config: _Optional[_Union[StudyConfig, _Mapping]] = ..., state: _Optional[_Union[StudyState, str]] = ..., trials: _Optional[_Iterable[_Union[Trial, _Mapping]]] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., completed_trials: _Optional[int] = ..., best_trial_id: _Optional[str] = ..., error: _Optional[str] = ..., trial_count: _Optional[int] = ...) -> None: ...
 
 class StudyConfig(_message.Message):
     __slots__ = ["alpha", "also_comparators", "comparator", "dataset", "max_attempts", "multi_fidelity", "name", "num_trials", "parallelism", "score", "seed", "space", "steps_per_trial", "strategy", "teacher_id", "teacher_layers", "tg_kind", "training"]
@@ -276,9 +309,10 @@ class StudyConfig(_message.Message):
     def __init__(self, name: _Optional[str] = ..., space: _Optional[_Union[_genome_pb2.SearchSpace, str]] = ..., strategy: _Optional[_Union[StrategyConfig, _Mapping]] = ..., score: _Optional[_Union[ScoreKind, str]] = ..., alpha: _Optional[float] = ..., steps_per_trial: _Optional[int] = ..., num_trials: _Optional[int] = ..., parallelism: _Optional[int] = ..., teacher_id: _Optional[str] = ..., dataset: _Optional[_Union[_data_pb2.DatasetSpec, _Mapping]] = ..., seed: _Optional[int] = ..., training: _Optional[_Union[_trainer_pb2.TrainingConfig, _Mapping]] = ..., comparator: _Optional[_Union[_similarity_pb2.Comparator, str]] = ..., multi_fidelity: _Optional[_Union[MultiFidelityConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ..., also_comparators: _Optional[_Iterable[_Union[_similarity_pb2.Comparator, str]]] = ..., tg_kind: _Optional[_Union[TgKind, str]] = ..., teacher_layers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StudyEvent(_message.Message):
-    __slots__ = ["leaderboard", "snapshot", "study_finished", "study_id", "trial_completed", "trial_failed", "trial_progress", "trial_proposed", "trial_started"]
+    __slots__ = ["leaderboard", "snapshot", "snapshot_trials", "study_finished", "study_id", "trial_completed", "trial_failed", "trial_progress", "trial_proposed", "trial_started"]
     LEADERBOARD_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_TRIALS_FIELD_NUMBER: _ClassVar[int]
     STUDY_FINISHED_FIELD_NUMBER: _ClassVar[int]
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
     TRIAL_COMPLETED_FIELD_NUMBER: _ClassVar[int]
@@ -288,6 +322,7 @@ class StudyEvent(_message.Message):
     TRIAL_STARTED_FIELD_NUMBER: _ClassVar[int]
     leaderboard: Leaderboard
     snapshot: Study
+    snapshot_trials: SnapshotTrials
     study_finished: Study
     study_id: str
     trial_completed: Trial
@@ -295,7 +330,7 @@ class StudyEvent(_message.Message):
     trial_progress: TrialProgress
     trial_proposed: Trial
     trial_started: TrialStarted
-    def __init__(self, study_id: _Optional[str] = ..., snapshot: _Optional[_Union[Study, _Mapping]] = ..., trial_proposed: _Optional[_Union[Trial, _Mapping]] = ..., trial_started: _Optional[_Union[TrialStarted, _Mapping]] = ..., trial_progress: _Optional[_Union[TrialProgress, _Mapping]] = ..., trial_completed: _Optional[_Union[Trial, _Mapping]] = ..., trial_failed: _Optional[_Union[Trial, _Mapping]] = ..., leaderboard: _Optional[_Union[Leaderboard, _Mapping]] = ..., study_finished: _Optional[_Union[Study, _Mapping]] = ...) -> None: ...
+    def __init__(self, study_id: _Optional[str] = ..., snapshot: _Optional[_Union[Study, _Mapping]] = ..., trial_proposed: _Optional[_Union[Trial, _Mapping]] = ..., trial_started: _Optional[_Union[TrialStarted, _Mapping]] = ..., trial_progress: _Optional[_Union[TrialProgress, _Mapping]] = ..., trial_completed: _Optional[_Union[Trial, _Mapping]] = ..., trial_failed: _Optional[_Union[Trial, _Mapping]] = ..., leaderboard: _Optional[_Union[Leaderboard, _Mapping]] = ..., study_finished: _Optional[_Union[Study, _Mapping]] = ..., snapshot_trials: _Optional[_Union[SnapshotTrials, _Mapping]] = ...) -> None: ...
 
 class SuggestTrialsRequest(_message.Message):
     __slots__ = ["client_id", "count", "study_id"]
@@ -420,6 +455,9 @@ class TrialState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class TrialOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class StudyView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

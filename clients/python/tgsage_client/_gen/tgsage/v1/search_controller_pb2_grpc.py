@@ -35,6 +35,11 @@ class SearchControllerStub(object):
         request_serializer=tgsage_dot_v1_dot_search__controller__pb2.GetStudyRequest.SerializeToString,
         response_deserializer=tgsage_dot_v1_dot_search__controller__pb2.Study.FromString,
         )
+    self.ListTrials = channel.unary_unary(
+        '/tgsage.v1.SearchController/ListTrials',
+        request_serializer=tgsage_dot_v1_dot_search__controller__pb2.ListTrialsRequest.SerializeToString,
+        response_deserializer=tgsage_dot_v1_dot_search__controller__pb2.ListTrialsResponse.FromString,
+        )
     self.ListStudies = channel.unary_unary(
         '/tgsage.v1.SearchController/ListStudies',
         request_serializer=tgsage_dot_v1_dot_search__controller__pb2.ListStudiesRequest.SerializeToString,
@@ -90,7 +95,17 @@ class SearchControllerServicer(object):
     raise NotImplementedError('Method not implemented!')
 
   def GetStudy(self, request, context):
-    """Returns a study with its trials.
+    """Returns a study, with its trials unless view = STUDY_VIEW_BASIC. A study whose trials would make the response
+    larger than 4 MiB (a few hundred trials with learning curves) is refused with FAILED_PRECONDITION: ask for the
+    basic view and page its trials with ListTrials.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def ListTrials(self, request, context):
+    """Lists a study's trials in number order, one page at a time (a page holds at most page_size trials and at most
+    4 MiB: it may hold fewer trials than asked and still not be the last).
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
@@ -104,7 +119,8 @@ class SearchControllerServicer(object):
     raise NotImplementedError('Method not implemented!')
 
   def StopStudy(self, request, context):
-    """Stops a running study: trials in flight are cancelled and marked stopped.
+    """Stops a running study: trials in flight are cancelled and marked stopped. Returns the study without its trials
+    (read them with ListTrials).
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
@@ -156,6 +172,11 @@ def add_SearchControllerServicer_to_server(servicer, server):
           servicer.GetStudy,
           request_deserializer=tgsage_dot_v1_dot_search__controller__pb2.GetStudyRequest.FromString,
           response_serializer=tgsage_dot_v1_dot_search__controller__pb2.Study.SerializeToString,
+      ),
+      'ListTrials': grpc.unary_unary_rpc_method_handler(
+          servicer.ListTrials,
+          request_deserializer=tgsage_dot_v1_dot_search__controller__pb2.ListTrialsRequest.FromString,
+          response_serializer=tgsage_dot_v1_dot_search__controller__pb2.ListTrialsResponse.SerializeToString,
       ),
       'ListStudies': grpc.unary_unary_rpc_method_handler(
           servicer.ListStudies,

@@ -64,7 +64,7 @@ class RdmPreview(_message.Message):
     def __init__(self, layer: _Optional[str] = ..., size: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class SimilarityResult(_message.Message):
-    __slots__ = ["also", "best", "bootstrap", "candidate_layers", "ceilings", "comparator", "compute_seconds", "normalized_similarity", "num_stimuli", "rdm_method", "similarity", "teacher_id", "teacher_layers", "tg", "tg_normalized"]
+    __slots__ = ["also", "best", "bootstrap", "candidate_layers", "ceilings", "comparator", "compute_seconds", "normalized_similarity", "num_stimuli", "rdm_method", "similarity", "skipped_layers", "teacher_id", "teacher_layers", "tg", "tg_normalized"]
     ALSO_FIELD_NUMBER: _ClassVar[int]
     BEST_FIELD_NUMBER: _ClassVar[int]
     BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +76,7 @@ class SimilarityResult(_message.Message):
     NUM_STIMULI_FIELD_NUMBER: _ClassVar[int]
     RDM_METHOD_FIELD_NUMBER: _ClassVar[int]
     SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_LAYERS_FIELD_NUMBER: _ClassVar[int]
     TEACHER_ID_FIELD_NUMBER: _ClassVar[int]
     TEACHER_LAYERS_FIELD_NUMBER: _ClassVar[int]
     TG_FIELD_NUMBER: _ClassVar[int]
@@ -91,11 +92,12 @@ class SimilarityResult(_message.Message):
     num_stimuli: int
     rdm_method: RdmMethod
     similarity: _containers.RepeatedScalarFieldContainer[float]
+    skipped_layers: _containers.RepeatedScalarFieldContainer[str]
     teacher_id: str
     teacher_layers: _containers.RepeatedScalarFieldContainer[str]
     tg: float
     tg_normalized: float
-    def __init__(self, teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[Comparator, str]] = ..., rdm_method: _Optional[_Union[RdmMethod, str]] = ..., candidate_layers: _Optional[_Iterable[str]] = ..., teacher_layers: _Optional[_Iterable[str]] = ..., similarity: _Optional[_Iterable[float]] = ..., best: _Optional[_Iterable[_Union[BestMatch, _Mapping]]] = ..., tg: _Optional[float] = ..., num_stimuli: _Optional[int] = ..., compute_seconds: _Optional[float] = ..., ceilings: _Optional[_Iterable[float]] = ..., normalized_similarity: _Optional[_Iterable[float]] = ..., tg_normalized: _Optional[float] = ..., bootstrap: _Optional[_Union[Bootstrap, _Mapping]] = ..., also: _Optional[_Iterable[_Union[SimilarityResult, _Mapping]]] = ...) -> None: ...
+    def __init__(self, teacher_id: _Optional[str] = ..., comparator: _Optional[_Union[Comparator, str]] = ..., rdm_method: _Optional[_Union[RdmMethod, str]] = ..., candidate_layers: _Optional[_Iterable[str]] = ..., teacher_layers: _Optional[_Iterable[str]] = ..., similarity: _Optional[_Iterable[float]] = ..., best: _Optional[_Iterable[_Union[BestMatch, _Mapping]]] = ..., tg: _Optional[float] = ..., num_stimuli: _Optional[int] = ..., compute_seconds: _Optional[float] = ..., ceilings: _Optional[_Iterable[float]] = ..., normalized_similarity: _Optional[_Iterable[float]] = ..., tg_normalized: _Optional[float] = ..., bootstrap: _Optional[_Union[Bootstrap, _Mapping]] = ..., also: _Optional[_Iterable[_Union[SimilarityResult, _Mapping]]] = ..., skipped_layers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RdmMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
