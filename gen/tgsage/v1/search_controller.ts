@@ -458,7 +458,7 @@ export interface MultiFidelityConfig {
   /**
    * Rank the last rung by P, whatever the study's score (set to true when unset at creation; studies created before
    * this field read as false). The last rung trains longest, and its P is the accuracy the search is for: on the
-   * Fashion-MNIST benchmark P+TG ranks worse than P from 1,000 steps on, and halving replays keep the best of the last
+   * Fashion-MNIST benchmark P+TG falls below P from 400 steps on, and halving replays keep the best of the last
    * rung by P. Earlier rungs, and every trial of a one-rung study, rank by the study's score.
    */
   lastRungByP?: boolean | undefined;
